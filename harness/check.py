@@ -1,0 +1,112 @@
+"""Check stored histories against a named consistency model (``splitbrain check``)."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.history import HistoryError, Op, Valid, read_history
+from harness.protocols import HarnessInputError
+
+CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
+
+
+def _linearizable(model: str) -> CheckFn:
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        from checkers import linearizable
+
+        return linearizable.check(history, model, init=init, timeout=timeout)
+
+    return check
+
+
+def _module_check(module: str, **fixed: Any) -> CheckFn:
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        return importlib.import_module(module).check(history, **fixed)
+
+    return check
+
+
+def models() -> dict[str, CheckFn]:
+    """Every model name ``splitbrain check --model`` accepts."""
+    found: dict[str, CheckFn] = {}
+    try:
+        from checkers import linearizable
+
+        for name in linearizable.MODELS:
+            found[name] = _linearizable(name)
+    except ImportError:
+        pass
+    try:
+        from checkers import elle
+
+        for name in getattr(elle, "CONSISTENCY_MODELS", ()):
+            found[name] = _module_check("checkers.elle", consistency_models=[name])
+    except ImportError:
+        pass
+    for name, module in (
+        ("set-full", "checkers.set_full"),
+        ("counter", "checkers.counter"),
+        ("total-queue", "checkers.total_queue"),
+    ):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        found[name] = _module_check(module)
+    return found
+
+
+@dataclass
+class FileVerdict:
+    path: str
+    valid: Valid | None
+    """None when the file could not be checked (bad input)."""
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    ops: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_model(name: str) -> CheckFn:
+    known = models()
+    if name not in known:
+        raise HarnessInputError(f"unknown model {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
+
+
+def check_file(
+    path: str | Path,
+    check: CheckFn,
+    *,
+    init: Any = None,
+    fmt: str = "auto",
+    timeout: float | None = None,
+) -> FileVerdict:
+    """Read and check one history; bad input comes back as a verdict with ``error``, not an exception."""
+    try:
+        loaded = read_history(path, fmt)
+    except HistoryError as e:
+        return FileVerdict(str(path), None, error=str(e))
+    if not loaded.ops:
+        return FileVerdict(
+            str(path),
+            None,
+            error=f"{path}: the history has no operations",
+            warnings=loaded.warnings,
+        )
+    started = time.perf_counter()
+    result = check(loaded.ops, init, timeout)
+    return FileVerdict(
+        str(path),
+        result.get("valid", "unknown"),
+        result,
+        ops=len(loaded.ops),
+        seconds=time.perf_counter() - started,
+        warnings=loaded.warnings,
+    )

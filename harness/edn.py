@@ -1,0 +1,203 @@
+"""A small EDN reader: enough for Jepsen, Knossos, porcupine and Elle histories.
+
+Keywords become plain strings without the colon (``:ok`` -> ``"ok"``), vectors and lists
+become Python lists, sets become frozensets (or lists when an element is unhashable), and
+maps become dicts. Tagged literals (``#jepsen.history.Op{...}``) yield the tagged value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class EdnError(ValueError):
+    """Malformed EDN; ``line`` is 1-based within the text that was parsed."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    name: str
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[\s,]+)
+  | (?P<comment>;[^\n]*)
+  | (?P<discard>\#_)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<open>\#\{|[\[({])
+  | (?P<close>[\])}])
+  | (?P<tag>\#[A-Za-z][^\s,\[\](){}"]*)
+  | (?P<char>\\(?:newline|space|tab|return|.))
+  | (?P<atom>[^\s,\[\](){}"\;]+)
+    """,
+    re.VERBOSE,
+)
+_INT = re.compile(r"[+-]?\d+N?")
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\d*\.\d+|\d+)([eE][+-]?\d+)?M?")
+_RATIO = re.compile(r"[+-]?\d+/\d+")
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
+_CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
+_CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r"}
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    line = 1
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise EdnError(f"unexpected character {text[pos]!r}", line)
+        kind = m.lastgroup or ""
+        value = m.group()
+        if kind not in ("ws", "comment"):
+            yield kind, value, line
+        line += value.count("\n")
+        pos = m.end()
+
+
+def _unescape(raw: str, line: int) -> str:
+    out: list[str] = []
+    i = 1
+    end = len(raw) - 1
+    while i < end:
+        c = raw[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        nxt = raw[i + 1]
+        if nxt == "u":
+            out.append(chr(int(raw[i + 2 : i + 6], 16)))
+            i += 6
+        elif nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        else:
+            raise EdnError(f"bad escape \\{nxt} in string", line)
+    return "".join(out)
+
+
+def _atom(token: str) -> Any:
+    if token == "nil":
+        return None
+    if token == "true":
+        return True
+    if token == "false":
+        return False
+    if token.startswith(":"):
+        return token[1:]
+    if _INT.fullmatch(token):
+        return int(token.rstrip("N"))
+    if _FLOAT.fullmatch(token):
+        return float(token.rstrip("M"))
+    if _RATIO.fullmatch(token):
+        num, den = token.split("/")
+        return int(num) / int(den)
+    return Symbol(token)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self._tokens = _tokens(text)
+        self._peeked: tuple[str, str, int] | None = None
+        self.line = 1
+
+    def _next(self) -> tuple[str, str, int] | None:
+        if self._peeked is not None:
+            tok, self._peeked = self._peeked, None
+            return tok
+        tok = next(self._tokens, None)
+        if tok is not None:
+            self.line = tok[2]
+        return tok
+
+    def value(self, tok: tuple[str, str, int] | None = None) -> Any:
+        tok = tok if tok is not None else self._next()
+        if tok is None:
+            raise EdnError("unexpected end of input", self.line)
+        kind, text, line = tok
+        if kind == "discard":
+            self.value()
+            return self.value()
+        if kind == "string":
+            return _unescape(text, line)
+        if kind == "atom":
+            return _atom(text)
+        if kind == "char":
+            body = text[1:]
+            return _CHARS.get(body, body)
+        if kind == "tag":
+            return self.value()
+        if kind == "close":
+            raise EdnError(f"unexpected {text!r}", line)
+        return self._collection(text, line)
+
+    def _collection(self, opener: str, line: int) -> Any:
+        closer = _CLOSERS[opener]
+        items: list[Any] = []
+        while True:
+            tok = self._next()
+            if tok is None:
+                raise EdnError(f"unclosed {opener!r} opened on line {line}", self.line)
+            if tok[0] == "close":
+                if tok[1] != closer:
+                    raise EdnError(f"expected {closer!r} but found {tok[1]!r}", tok[2])
+                break
+            if tok[0] == "discard":
+                self.value()
+                continue
+            items.append(self.value(tok))
+        if opener == "{":
+            if len(items) % 2:
+                raise EdnError("map literal has an odd number of forms", line)
+            return {_hashable(items[i]): items[i + 1] for i in range(0, len(items), 2)}
+        if opener == "#{":
+            try:
+                return frozenset(items)
+            except TypeError:
+                return items
+        return items
+
+    def values(self) -> Iterator[Any]:
+        while True:
+            tok = self._next()
+            if tok is None:
+                return
+            yield self.value(tok)
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((repr(k), _hashable(x)) for k, x in v.items()))
+    return v
+
+
+def loads(text: str) -> Any:
+    """Parse exactly one EDN value."""
+    parser = _Parser(text)
+    values = list(parser.values())
+    if len(values) != 1:
+        raise EdnError(f"expected one EDN value, found {len(values)}", parser.line)
+    return values[0]
+
+
+def loads_all(text: str) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line, value)`` for every top-level EDN value in ``text``."""
+    parser = _Parser(text)
+    while True:
+        tok = parser._next()
+        if tok is None:
+            return
+        yield tok[2], parser.value(tok)

@@ -1,0 +1,91 @@
+"""The on-disk layout of runs: ``STORE/NAME/YYYYmmddTHHMMSS.fff/`` and ``STORE/latest``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HISTORY = "history.jsonl"
+RESULTS = "results.json"
+TEST = "test.json"
+LOG = "splitbrain.log"
+REPORT = "report.html"
+LOGS_DIR = "logs"
+LATEST = "latest"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """A test name usable as one directory name."""
+    cleaned = _SAFE_NAME.sub("-", name).strip(".-")
+    return cleaned or "run"
+
+
+def new_run_dir(store: Path, name: str, now: datetime | None = None) -> Path:
+    """Create a fresh run directory; a clash within the same millisecond gets a suffix."""
+    stamp = (now or datetime.now()).strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    parent = store / safe_name(name)
+    parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1000):
+        candidate = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a run directory under {parent}")
+
+
+def point_latest(store: Path, run_dir: Path) -> None:
+    """Atomically repoint ``STORE/latest`` at ``run_dir`` (a relative symlink)."""
+    link = store / LATEST
+    tmp = store / f".{LATEST}.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(os.path.relpath(run_dir, store))
+    os.replace(tmp, link)
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    path: Path
+    test: dict[str, Any]
+    results: dict[str, Any] | None
+
+
+def list_runs(store: Path) -> list[StoredRun]:
+    """Every run directory in the store (those with a test.json), newest first."""
+    runs: list[StoredRun] = []
+    if not store.is_dir():
+        return runs
+    for test_file in store.glob(f"*/*/{TEST}"):
+        run_dir = test_file.parent
+        if run_dir.parent.is_symlink() or run_dir.is_symlink():
+            continue
+        try:
+            test = read_json(test_file)
+        except (OSError, ValueError):
+            continue
+        results_file = run_dir / RESULTS
+        try:
+            results = read_json(results_file) if results_file.exists() else None
+        except (OSError, ValueError):
+            results = None
+        runs.append(StoredRun(run_dir, test, results))
+    runs.sort(key=lambda r: r.path.name, reverse=True)
+    return runs

@@ -1,0 +1,176 @@
+"""The in-process reference store: a linearizable key-value register store.
+
+Every operation takes one lock, so the store is linearizable by construction. Two
+deliberate fault modes exist to prove the checkers catch real bugs:
+
+- ``-o fault=stale-reads``: with probability ``fault-rate``, a read returns an older
+  value of the key instead of the current one.
+- ``-o fault=lost-writes``: with probability ``fault-rate``, a write is acknowledged but
+  not applied.
+
+The single node ``n1`` can be killed (clients are refused until it starts again; the data
+survives, as on a durable store) and paused (operations block until resumed).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from harness.history import Op
+from harness.protocols import HarnessInputError, RunContext
+
+FAULTS = ("none", "stale-reads", "lost-writes")
+NODE = "n1"
+
+
+class NodeDown(ConnectionError):
+    """The node is killed: the request was refused before it was sent."""
+
+
+class MemoryStore:
+    """A thread-safe register store with read, write, compare-and-set, and a queue/set/counter."""
+
+    def __init__(self, fault: str = "none", fault_rate: float = 0.0, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._running = threading.Event()
+        self._running.set()
+        self._up = True
+        self._data: dict[Any, Any] = {}
+        self._past: dict[Any, deque[Any]] = {}
+        self._fault = fault
+        self._fault_rate = fault_rate
+        self._rng = random.Random(seed)
+
+    def _gate(self) -> None:
+        self._running.wait()
+        if not self._up:
+            raise NodeDown("n1 is down")
+
+    def _faulty(self, kind: str) -> bool:
+        return self._fault == kind and self._rng.random() < self._fault_rate
+
+    def read(self, key: Any) -> Any:
+        self._gate()
+        with self._lock:
+            past = self._past.get(key)
+            if past and self._faulty("stale-reads"):
+                return self._rng.choice(past)
+            return self._data.get(key)
+
+    def _set(self, key: Any, value: Any) -> None:
+        if key in self._data:
+            self._past.setdefault(key, deque(maxlen=8)).append(self._data[key])
+        self._data[key] = value
+
+    def write(self, key: Any, value: Any) -> None:
+        self._gate()
+        with self._lock:
+            if not self._faulty("lost-writes"):
+                self._set(key, value)
+
+    def cas(self, key: Any, old: Any, new: Any) -> bool:
+        self._gate()
+        with self._lock:
+            if self._data.get(key) != old:
+                return False
+            self._set(key, new)
+            return True
+
+    def kill(self) -> None:
+        self._up = False
+
+    def start(self) -> None:
+        self._up = True
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+
+class MemoryClient:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def invoke(self, op: Op) -> Op:
+        store = self._store
+        try:
+            if op.f == "read":
+                return _complete(op, "ok", store.read(op.key))
+            if op.f == "write":
+                store.write(op.key, op.value)
+                return _complete(op, "ok", op.value)
+            if op.f == "cas":
+                old, new = op.value
+                return _complete(op, "ok" if store.cas(op.key, old, new) else "fail", op.value)
+        except NodeDown as e:
+            return _complete(op, "fail", op.value, error=f"refused: {e}")
+        return _complete(op, "fail", op.value, error=f"unsupported op {op.f!r}")
+
+    def close(self) -> None:
+        pass
+
+
+def _complete(op: Op, typ: str, value: Any, error: Any = None) -> Op:
+    return Op(type=typ, f=op.f, process=op.process, value=value, key=op.key, node=NODE, error=error)
+
+
+class MemoryTarget:
+    """The embedded default target."""
+
+    name = "memory"
+    options = {"fault": "none", "fault-rate": "0.05"}
+
+    def __init__(self) -> None:
+        self.store: MemoryStore | None = None
+
+    def setup(self, ctx: RunContext) -> None:
+        fault = ctx.options.get("fault", "none")
+        if fault not in FAULTS:
+            raise HarnessInputError(
+                f"-o fault={fault}: unknown fault; use one of {', '.join(FAULTS)}"
+            )
+        rate_text = ctx.options.get("fault-rate", self.options["fault-rate"])
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            raise HarnessInputError(f"-o fault-rate={rate_text}: not a number") from None
+        if not 0 <= rate <= 1:
+            raise HarnessInputError(f"-o fault-rate={rate_text}: must be between 0 and 1")
+        self.store = MemoryStore(fault, rate, seed=ctx.seed)
+
+    def teardown(self) -> None:
+        if self.store is not None:
+            self.store.resume()
+
+    def nodes(self) -> list[str]:
+        return [NODE]
+
+    def client(self, process: int) -> MemoryClient:
+        assert self.store is not None, "setup() first"
+        return MemoryClient(self.store)
+
+    def _node(self, node: str) -> MemoryStore:
+        if node != NODE or self.store is None:
+            raise HarnessInputError(f"memory target has only node {NODE}")
+        return self.store
+
+    def kill(self, node: str) -> None:
+        self._node(node).kill()
+
+    def start(self, node: str) -> None:
+        self._node(node).start()
+
+    def pause(self, node: str) -> None:
+        self._node(node).pause()
+
+    def resume(self, node: str) -> None:
+        self._node(node).resume()
+
+    def collect_logs(self, dest: Path) -> None:
+        pass

@@ -1,0 +1,49 @@
+"""Workloads: what clients do, and the checkers that judge it.
+
+A workload module exposes ``workload(spec: WorkloadSpec) -> Workload``; adding one is a new
+file plus one line in ``WORKLOADS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.generator import Generator
+from harness.history import Op
+
+CheckerFn = Callable[[list[Op]], dict[str, Any]]
+
+WORKLOADS: dict[str, str] = {
+    "register": "workloads.register",
+}
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """What a workload may know about the test that runs it."""
+
+    keys: int = 8
+    concurrency: int = 5
+    seed: int = 0
+    model: str | None = None
+    check_timeout: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    generator: Generator
+    """Main-phase ops; the run bounds it by time and rate."""
+    final_generator: Generator | None
+    """Ops after every fault is healed and the system settled (final reads, drains)."""
+    checkers: dict[str, CheckerFn]
+
+
+def load(name: str, spec: WorkloadSpec) -> Workload:
+    """Build a workload by name; raises KeyError for an unknown one."""
+    module = importlib.import_module(WORKLOADS[name])
+    return module.workload(spec)
