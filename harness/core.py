@@ -391,6 +391,9 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         raise HarnessInputError(
             f"unknown -o key {unknown[0]!r} for target {spec.target!r}; known: {', '.join(sorted(target.options)) or 'none'}"
         )
+    configure = getattr(target, "configure", None)
+    if callable(configure):
+        configure(dict(spec.options))
     wspec = workloads.WorkloadSpec(
         keys=spec.keys,
         concurrency=spec.concurrency,

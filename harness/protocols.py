@@ -58,6 +58,9 @@ class Target(Protocol):
     options: dict[str, str]
     """Accepted ``-o`` keys with their defaults; unknown keys are refused before setup."""
 
+    def configure(self, options: dict[str, str]) -> None:
+        """Validate ``-o`` values before anything is set up; raise HarnessInputError."""
+
     def setup(self, ctx: RunContext) -> None: ...
 
     def teardown(self) -> None:

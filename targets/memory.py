@@ -128,21 +128,27 @@ class MemoryTarget:
 
     def __init__(self) -> None:
         self.store: MemoryStore | None = None
+        self._fault, self._rate = "none", 0.0
 
-    def setup(self, ctx: RunContext) -> None:
-        fault = ctx.options.get("fault", "none")
+    def configure(self, options: dict[str, str]) -> None:
+        """Validate ``-o`` options before anything is set up."""
+        fault = options.get("fault", "none")
         if fault not in FAULTS:
             raise HarnessInputError(
                 f"-o fault={fault}: unknown fault; use one of {', '.join(FAULTS)}"
             )
-        rate_text = ctx.options.get("fault-rate", self.options["fault-rate"])
+        rate_text = options.get("fault-rate", self.options["fault-rate"])
         try:
             rate = float(rate_text)
         except ValueError:
             raise HarnessInputError(f"-o fault-rate={rate_text}: not a number") from None
         if not 0 <= rate <= 1:
             raise HarnessInputError(f"-o fault-rate={rate_text}: must be between 0 and 1")
-        self.store = MemoryStore(fault, rate, seed=ctx.seed)
+        self._fault, self._rate = fault, rate
+
+    def setup(self, ctx: RunContext) -> None:
+        self.configure(ctx.options)
+        self.store = MemoryStore(self._fault, self._rate, seed=ctx.seed)
 
     def teardown(self) -> None:
         if self.store is not None:

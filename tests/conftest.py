@@ -1,0 +1,58 @@
+"""Shared fixtures: where the other projects' histories are, and how to run the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_histories() -> Path:
+    """``../shared/histories`` beside the clone, or ``$SPLITBRAIN_SHARED/histories``."""
+    env = os.environ.get("SPLITBRAIN_SHARED")
+    candidates = [Path(env) / "histories"] if env else []
+    candidates += [
+        REPO.parent / "shared" / "histories",
+        REPO.parent.parent / "shared" / "histories",
+    ]
+    for c in candidates:
+        if (c / "verdicts.json").is_file():
+            return c
+    raise FileNotFoundError(
+        "shared/histories not found beside the repository; set SPLITBRAIN_SHARED"
+    )
+
+
+@pytest.fixture(scope="session")
+def histories_dir() -> Path:
+    return shared_histories()
+
+
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> Completed:
+    """Run ``splitbrain ARGS`` as a user would, in a separate process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or REPO,
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,144 @@
+"""The history record, the writer, and the three readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import edn
+from harness.history import HistoryError, HistoryWriter, Op, pairs, read_history
+
+
+def test_writer_flushes_each_line_before_close(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    writer = HistoryWriter(path)
+    writer.append(Op(type="invoke", f="write", process=0, value=1, key="k"))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0]) == {
+        "index": 0,
+        "process": 0,
+        "type": "invoke",
+        "f": "write",
+        "key": "k",
+        "value": 1,
+    }
+    writer.append(Op(type="ok", f="write", process=0, value=1, key="k"), clock=lambda: 42)
+    assert json.loads(path.read_text().splitlines()[1])["time"] == 42
+    writer.close()
+
+
+def test_jsonl_round_trip_keeps_extra_fields(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    op = Op(
+        type="info",
+        f="cas",
+        process=3,
+        value=[1, 4],
+        key="k7",
+        time=10,
+        node="n2",
+        error="timeout",
+        extra={"x": 1},
+    )
+    with HistoryWriter(path) as w:
+        w.append(op)
+    [back] = read_history(path).ops
+    assert back == op
+
+
+def test_truncated_last_line_is_reported_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        '{"index": 0, "process": 0, "type": "invoke", "f": "read", "value": null}\n{"index": 1, "proc'
+    )
+    loaded = read_history(path)
+    assert len(loaded.ops) == 1
+    assert loaded.warnings and "truncated" in loaded.warnings[0] and ":2:" in loaded.warnings[0]
+
+
+def test_bad_json_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        '{"index": 0, "process": 0, "type": "invoke", "f": "read"}\nnot json\n{"index": 1}\n'
+    )
+    with pytest.raises(HistoryError) as e:
+        read_history(path)
+    assert str(e.value).startswith(f"{path}:2: not JSON")
+
+
+def test_bad_op_type_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"index": 0, "process": 0, "type": "done", "f": "read"}\n')
+    with pytest.raises(HistoryError, match=r":1: 'type' must be one of"):
+        read_history(path)
+
+
+def test_jepsen_log_lines(tmp_path: Path) -> None:
+    path = tmp_path / "x.log"
+    path.write_text(
+        "INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]\n"
+        "INFO  jepsen.core - some other log line\n"
+        "INFO  jepsen.util - 3\t:fail\t:cas\t[1 4]\n"
+        "INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n"
+        "INFO  jepsen.util - 1\t:fail\t:read\t:timed-out\n"
+    )
+    ops = read_history(path).ops
+    assert [(o.process, o.type, o.f, o.value) for o in ops] == [
+        (3, "invoke", "cas", [1, 4]),
+        (3, "fail", "cas", [1, 4]),
+        ("nemesis", "info", "start", None),
+        (1, "fail", "read", "timed-out"),
+    ]
+    assert [o.index for o in ops] == [0, 1, 2, 3]
+
+
+def test_edn_vector_and_per_line_forms(tmp_path: Path) -> None:
+    vec = tmp_path / "a.edn"
+    vec.write_text(
+        "; comment\n[{:process 0, :type :invoke, :f :cas, :value [1 2]}\n {:process 0 :type :ok :f :cas :value [1 2]}]\n"
+    )
+    lines = tmp_path / "b.txt"
+    lines.write_text('{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}\n')
+    assert [o.type for o in read_history(vec).ops] == ["invoke", "ok"]
+    [op] = read_history(lines).ops
+    assert (op.f, op.key, op.value) == ("append", "0", "x 0 0 y")
+
+
+def test_malformed_edn_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.edn"
+    path.write_text("[{:process 0, :type :invoke, :f :read}\n {:process 1 :type :ok :f :read]\n")
+    with pytest.raises(HistoryError, match=r"bad.edn:2: not EDN: expected '}' but found ']'"):
+        read_history(path)
+
+
+def test_edn_values() -> None:
+    assert edn.loads('{:a [1 -2 3.5 "s\\"q" nil true :k/w #{1}] :b (1 2)}') == {
+        "a": [1, -2, 3.5, 's"q', None, True, "k/w", frozenset({1})],
+        "b": [1, 2],
+    }
+    assert edn.loads("#jepsen.history.Op{:f :read}") == {"f": "read"}
+    assert edn.loads("[1 #_ 2 3]") == [1, 3]
+
+
+def test_every_shared_history_reads(histories_dir: Path) -> None:
+    verdicts = json.loads((histories_dir / "verdicts.json").read_text())
+    for case in verdicts["cases"]:
+        loaded = read_history(histories_dir / case["file"])
+        if case["file"].endswith("etcd_095.log"):
+            assert loaded.ops == []
+        else:
+            assert loaded.ops, case["file"]
+
+
+def test_pairs_match_completions_and_mark_missing() -> None:
+    h = [
+        Op("invoke", "write", 0, 1),
+        Op("invoke", "read", 1),
+        Op("ok", "read", 1, 1),
+        Op("invoke", "read", "nemesis"),
+    ]
+    got = [(p.invoke.process, p.outcome) for p in pairs(h)]
+    assert got == [(0, "info"), (1, "ok")]

@@ -1,0 +1,165 @@
+"""End to end against the in-process store: valid when correct, invalid when it lies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from harness.history import read_history
+
+
+def start_run(store: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "test", "--store", str(store), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+
+
+def wait_for_ops(history: Path, n: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if history.exists() and history.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{history} never reached {n} ops")
+
+
+def test_valid_run_writes_the_run_directory(tmp_path: Path) -> None:
+    r = run_cli(
+        "test", "--time-limit", "2", "--store", str(tmp_path), "--seed", "11", "--name", "smoke"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "verdict: valid" in r.stdout
+    for column in ("ok", "fail", "info", "median ms", "p99 ms"):
+        assert column in r.stdout
+    run_dir = (tmp_path / "latest").resolve()
+    assert run_dir.parent.name == "smoke"
+    assert str(run_dir) in r.stdout
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["valid"] is True
+    assert results["checkers"]["linearizable"]["valid"] is True
+    test = json.loads((run_dir / "test.json").read_text())
+    assert test["seed"] == 11 and test["target"] == "memory" and "--seed 11" in test["command"]
+    assert (run_dir / "splitbrain.log").read_text()
+    ops = read_history(run_dir / "history.jsonl").ops
+    assert ops and [o.index for o in ops] == list(range(len(ops)))
+    times = [o.time for o in ops]
+    assert times == sorted(times)
+    assert {o.f for o in ops} == {"read", "write", "cas"}
+
+
+@pytest.mark.parametrize("fault", ["stale-reads", "lost-writes"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_faulty_store_is_found_invalid(tmp_path: Path, fault: str, seed: int) -> None:
+    r = run_cli(
+        "test",
+        "--time-limit",
+        "1.5",
+        "--rate",
+        "2000",
+        "--store",
+        str(tmp_path),
+        "--seed",
+        str(seed),
+        "-o",
+        f"fault={fault}",
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "verdict: INVALID" in r.stdout
+    results = json.loads((tmp_path / "latest" / "results.json").read_text())
+    lin = results["checkers"]["linearizable"]
+    assert lin["valid"] is False and lin["counterexample"]["op"]
+
+
+def test_killed_run_leaves_a_checkable_history(tmp_path: Path) -> None:
+    proc = start_run(tmp_path, "--time-limit", "60", "--rate", "500")
+    try:
+        history = tmp_path / "latest" / "history.jsonl"
+        wait_for_ops(history, 200)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    r = run_cli("check", str(history), "--model", "cas-register")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert " valid " in r.stdout
+
+
+def test_ctrl_c_tears_down_and_checks_what_was_recorded(tmp_path: Path) -> None:
+    proc = start_run(tmp_path, "--time-limit", "60", "--rate", "500")
+    try:
+        wait_for_ops(tmp_path / "latest" / "history.jsonl", 200)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out + err
+    assert "interrupted" in out
+    results = json.loads((tmp_path / "latest" / "results.json").read_text())
+    assert results["interrupted"] is True and results["valid"] is True
+
+
+def test_op_that_raises_is_info_and_process_is_retired(tmp_path: Path) -> None:
+    from harness import core
+    from targets import memory
+
+    class Flaky(memory.MemoryClient):
+        calls = 0
+
+        def invoke(self, op):  # noqa: ANN001, ANN201
+            Flaky.calls += 1
+            if Flaky.calls % 50 == 0:
+                raise TimeoutError("simulated timeout")
+            return super().invoke(op)
+
+    original = memory.MemoryTarget.client
+    memory.MemoryTarget.client = lambda self, p: Flaky(self.store)  # type: ignore[method-assign]
+    try:
+        result = core.run(core.TestSpec(time_limit=0.5, rate=1000, store=str(tmp_path), seed=5))
+    finally:
+        memory.MemoryTarget.client = original  # type: ignore[method-assign]
+    infos = [o for o in result.history if o.type == "info"]
+    assert infos and all("simulated timeout" in o.error for o in infos)
+    for info in infos:
+        later = [o for o in result.history if o.index > info.index and o.process == info.process]
+        assert later == [], "a process whose op ended in info must not be used again"
+    assert result.valid is True
+
+
+def test_harness_sustains_an_unthrottled_run(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "test",
+            "--time-limit",
+            "1",
+            "--concurrency",
+            "10",
+            "--store",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["checkers"]["stats"]["count"] > 1000
