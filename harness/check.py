@@ -42,10 +42,11 @@ def models() -> dict[str, CheckFn]:
     except ImportError:
         pass
     try:
-        from checkers import elle
+        from checkers.txn.models import FRIENDLY_MODEL_NAMES
 
-        for name in getattr(elle, "CONSISTENCY_MODELS", ()):
+        for name in FRIENDLY_MODEL_NAMES:
             found[name] = _module_check("checkers.elle", consistency_models=[name])
+        found["list-append"] = _module_check("checkers.elle")
     except ImportError:
         pass
     for name, module in (

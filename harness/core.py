@@ -434,6 +434,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         rng=random.Random(spec.seed),
         log=log,
         options=dict(spec.options),
+        workload=spec.workload,
         clock=clock,
         sleep=time.sleep,
     )

@@ -30,6 +30,8 @@ class RunContext:
     log: logging.Logger
     options: dict[str, str] = field(default_factory=dict)
     """Target options given with ``-o KEY=VALUE``."""
+    workload: str = "register"
+    """The workload's name, for targets whose clients map ops differently per workload."""
     clock: Callable[[], int] = lambda: 0
     """Nanoseconds since the run began (monotonic, or virtual in the simulator)."""
     sleep: Callable[[float], None] = lambda s: None

@@ -80,6 +80,66 @@ class MemoryStore:
             self._set(key, new)
             return True
 
+    def txn(self, mops: list[list[Any]]) -> list[list[Any]]:
+        """Elle's list-append micro-ops, applied atomically: serializable by construction."""
+        self._gate()
+        out: list[list[Any]] = []
+        with self._lock:
+            for f, k, v in mops:
+                current = self._data.setdefault(("list", k), [])
+                if f == "append":
+                    if not self._faulty("lost-writes"):
+                        current.append(v)
+                    out.append([f, k, v])
+                else:
+                    out.append([f, k, list(current)])
+        return out
+
+    def add(self, element: Any) -> None:
+        self._gate()
+        with self._lock:
+            if not self._faulty("lost-writes"):
+                self._data.setdefault("set", set()).add(element)
+
+    def read_set(self) -> list[Any]:
+        self._gate()
+        with self._lock:
+            return sorted(self._data.get("set", ()))
+
+    def increment(self, delta: int) -> None:
+        self._gate()
+        with self._lock:
+            if not self._faulty("lost-writes"):
+                self._data["counter"] = self._data.get("counter", 0) + delta
+
+    def read_counter(self) -> int:
+        self._gate()
+        with self._lock:
+            return self._data.get("counter", 0)
+
+    def enqueue(self, message: Any) -> None:
+        self._gate()
+        with self._lock:
+            if not self._faulty("lost-writes"):
+                self._data.setdefault("queue", deque()).append(message)
+
+    def dequeue(self) -> tuple[bool, Any]:
+        """(True, message), or (False, None) when the queue is empty."""
+        self._gate()
+        with self._lock:
+            queue = self._data.get("queue")
+            if not queue:
+                return False, None
+            return True, queue.popleft()
+
+    def drain(self) -> list[Any]:
+        self._gate()
+        with self._lock:
+            queue = self._data.get("queue") or deque()
+            out = list(queue)
+            queue.clear()
+            return out
+
     def kill(self) -> None:
         self._up = False
 
@@ -94,23 +154,57 @@ class MemoryStore:
 
 
 class MemoryClient:
-    def __init__(self, store: MemoryStore) -> None:
+    """Register ops on ``key``; ``txn`` (list-append); set ``add``/``read``;
+    counter ``add``/``read``; queue ``enqueue``/``dequeue``/``drain``. ``workload`` picks
+    which structure ``add`` and ``read`` without a key address."""
+
+    def __init__(self, store: MemoryStore, workload: str = "register") -> None:
         self._store = store
+        self._workload = workload
 
     def invoke(self, op: Op) -> Op:
-        store = self._store
         try:
-            if op.f == "read":
-                return _complete(op, "ok", store.read(op.key))
-            if op.f == "write":
-                store.write(op.key, op.value)
-                return _complete(op, "ok", op.value)
-            if op.f == "cas":
-                old, new = op.value
-                return _complete(op, "ok" if store.cas(op.key, old, new) else "fail", op.value)
+            return self._perform(op)
         except NodeDown as e:
             return _complete(op, "fail", op.value, error=f"refused: {e}")
-        return _complete(op, "fail", op.value, error=f"unsupported op {op.f!r}")
+
+    def _perform(self, op: Op) -> Op:
+        store, f = self._store, op.f
+        if f == "txn":
+            return _complete(op, "ok", store.txn(op.value))
+        if self._workload == "set":
+            if f == "add":
+                store.add(op.value)
+                return _complete(op, "ok", op.value)
+            if f == "read":
+                return _complete(op, "ok", store.read_set())
+        if self._workload == "counter":
+            if f == "add":
+                store.increment(op.value)
+                return _complete(op, "ok", op.value)
+            if f == "read":
+                return _complete(op, "ok", store.read_counter())
+        if f == "enqueue":
+            store.enqueue(op.value)
+            return _complete(op, "ok", op.value)
+        if f == "dequeue":
+            found, message = store.dequeue()
+            return (
+                _complete(op, "ok", message)
+                if found
+                else _complete(op, "fail", None, error="empty")
+            )
+        if f == "drain":
+            return _complete(op, "ok", store.drain())
+        if f == "read":
+            return _complete(op, "ok", store.read(op.key))
+        if f == "write":
+            store.write(op.key, op.value)
+            return _complete(op, "ok", op.value)
+        if f == "cas":
+            old, new = op.value
+            return _complete(op, "ok" if store.cas(op.key, old, new) else "fail", op.value)
+        return _complete(op, "fail", op.value, error=f"unsupported op {f!r}")
 
     def close(self) -> None:
         pass
@@ -129,6 +223,7 @@ class MemoryTarget:
     def __init__(self) -> None:
         self.store: MemoryStore | None = None
         self._fault, self._rate = "none", 0.0
+        self._workload = "register"
 
     def configure(self, options: dict[str, str]) -> None:
         """Validate ``-o`` options before anything is set up."""
@@ -149,6 +244,7 @@ class MemoryTarget:
     def setup(self, ctx: RunContext) -> None:
         self.configure(ctx.options)
         self.store = MemoryStore(self._fault, self._rate, seed=ctx.seed)
+        self._workload = ctx.workload
 
     def teardown(self) -> None:
         if self.store is not None:
@@ -159,7 +255,7 @@ class MemoryTarget:
 
     def client(self, process: int) -> MemoryClient:
         assert self.store is not None, "setup() first"
-        return MemoryClient(self.store)
+        return MemoryClient(self.store, self._workload)
 
     def _node(self, node: str) -> MemoryStore:
         if node != NODE or self.store is None:

@@ -18,6 +18,10 @@ CheckerFn = Callable[[list[Op]], dict[str, Any]]
 
 WORKLOADS: dict[str, str] = {
     "register": "workloads.register",
+    "list-append": "workloads.list_append",
+    "set": "workloads.set",
+    "counter": "workloads.counter",
+    "queue": "workloads.queue",
 }
 
 

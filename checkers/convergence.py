@@ -1,0 +1,102 @@
+"""Convergence (the "eventual" check): after faults heal, every node must report the same state.
+
+Reads the final per-node reads of a history: ok ops with ``f`` = ``final_f`` (default
+``final-read``) naming the node read in ``node`` (or ``key`` / ``extra["node"]``); the last one
+per node counts. Nodes listed in ``nodes`` that returned no final read did not converge in the
+time the workload allowed. With ``as_set`` (default) list values compare as sets, and the
+divergence report says which elements each node misses or has beyond the others.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.history import Op, pairs
+
+MAX_LISTED = 100
+
+
+def _node(op: Op) -> Any:
+    return op.node if op.node is not None else op.extra.get("node", op.key)
+
+
+def _canon(v: Any, as_set: bool) -> Any:
+    if isinstance(v, (list, tuple, set, frozenset)):
+        items = [_canon(i, as_set) for i in v]
+        return frozenset(items) if as_set else tuple(items)
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), _canon(x, as_set)) for k, x in v.items()))
+    return v
+
+
+def _show(v: Any) -> Any:
+    if isinstance(v, frozenset):
+        return sorted((_show(i) for i in v), key=lambda x: json.dumps(x, default=str))
+    if isinstance(v, tuple):
+        return [_show(i) for i in v]
+    return v
+
+
+def check(
+    history: list[Op],
+    nodes: list[str] | None = None,
+    final_f: str = "final-read",
+    as_set: bool = True,
+    **_: Any,
+) -> dict[str, Any]:
+    finals: dict[Any, tuple[Any, int]] = {}
+    failed: dict[Any, str] = {}
+    for p in pairs(history):
+        if p.invoke.f != final_f:
+            continue
+        node = (
+            _node(p.complete)
+            if p.complete is not None and _node(p.complete) is not None
+            else _node(p.invoke)
+        )
+        if p.outcome == "ok" and p.complete is not None:
+            finals[node] = (_canon(p.complete.value, as_set), p.complete.index)
+            failed.pop(node, None)
+        elif node not in finals:
+            failed[node] = p.outcome
+    expected = list(nodes) if nodes is not None else sorted(set(finals) | set(failed), key=str)
+    missing = [n for n in expected if n not in finals]
+    if not finals:
+        return {
+            "valid": "unknown",
+            "error": f"no ok {final_f} ops in the history",
+            "unread_nodes": missing,
+        }
+    groups: dict[Any, list[Any]] = {}
+    for node, (value, _) in finals.items():
+        groups.setdefault(value, []).append(node)
+    converged = len(groups) == 1 and not missing
+    result: dict[str, Any] = {
+        "valid": converged,
+        "nodes": sorted(finals, key=str),
+        "unread_nodes": missing,
+        "distinct_states": len(groups),
+        "states": [
+            {"nodes": sorted(ns, key=str), "value": _show(v)}
+            for v, ns in sorted(groups.items(), key=lambda g: -len(g[1]))
+        ],
+    }
+    if len(groups) > 1 and as_set and all(isinstance(v, frozenset) for v in groups):
+        result["divergence"] = _set_divergence(finals)
+    return result
+
+
+def _set_divergence(finals: dict[Any, tuple[Any, int]]) -> dict[str, Any]:
+    union: frozenset[Any] = frozenset().union(*(v for v, _ in finals.values()))
+    common: frozenset[Any] = frozenset.intersection(*(v for v, _ in finals.values()))
+    out: dict[str, Any] = {}
+    for node, (v, _) in sorted(finals.items(), key=lambda x: str(x[0])):
+        missing = union - v
+        extra = v - common
+        out[str(node)] = {
+            "missing_count": len(missing),
+            "missing": _show(frozenset(list(missing)[:MAX_LISTED])),
+            "not_on_every_node": _show(frozenset(list(extra)[:MAX_LISTED])),
+        }
+    return out

@@ -1,0 +1,1 @@
+"""Transactional consistency: Adya's anomaly taxonomy, consistency models and dependency-graph cycle search."""

@@ -1,0 +1,85 @@
+"""Synthetic list-append histories for tests and benchmarks: strictly serializable by construction."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.history import Op
+
+
+@dataclass
+class _KeyPool:
+    """Elle's key rotation: a few active keys, each retired after ``max_writes`` appends."""
+
+    active: list[int]
+    max_writes: int
+    writes: dict[int, int] = field(default_factory=dict)
+    next_key: int = 0
+
+    def pick(self, rng: random.Random) -> int:
+        return rng.choice(self.active)
+
+    def wrote(self, k: int) -> None:
+        n = self.writes.get(k, 0) + 1
+        self.writes[k] = n
+        if n >= self.max_writes:
+            self.active[self.active.index(k)] = self.next_key
+            self.next_key += 1
+
+
+def serializable_history(
+    n: int,
+    seed: int = 0,
+    concurrency: int = 10,
+    key_count: int = 10,
+    max_writes: int = 32,
+    max_len: int = 4,
+) -> list[Op]:
+    """``n`` list-append transactions by ``concurrency`` processes, each applied atomically at its completion."""
+    rng = random.Random(seed)
+    pool = _KeyPool(list(range(key_count)), max_writes, next_key=key_count)
+    state: dict[int, list[int]] = {}
+    next_value: dict[int, int] = {}
+    pending: dict[int, list[list[Any]]] = {}
+    ops: list[Op] = []
+    started = 0
+    t = 0
+    while started < n or pending:
+        p = rng.randrange(concurrency)
+        t += rng.randrange(1000, 100000)
+        if p in pending:
+            txn = pending.pop(p)
+            done = []
+            for f, k, v in txn:
+                if f == "append":
+                    state.setdefault(k, []).append(v)
+                    done.append([f, k, v])
+                else:
+                    done.append([f, k, list(state.get(k, []))])
+            ops.append(Op(type="ok", f="txn", process=p, value=done, time=t, index=len(ops)))
+        elif started < n:
+            txn = []
+            for _ in range(rng.randint(1, max_len)):
+                k = pool.pick(rng)
+                if rng.random() < 0.5:
+                    v = next_value.get(k, 0) + 1
+                    next_value[k] = v
+                    pool.wrote(k)
+                    txn.append(["append", k, v])
+                else:
+                    txn.append(["r", k, None])
+            pending[p] = txn
+            started += 1
+            ops.append(
+                Op(
+                    type="invoke",
+                    f="txn",
+                    process=p,
+                    value=[list(m) for m in txn],
+                    time=t,
+                    index=len(ops),
+                )
+            )
+    return ops

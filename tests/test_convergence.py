@@ -1,0 +1,48 @@
+"""Convergence checker: after healing, every node must return the same state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checkers import convergence
+from harness.history import Op
+
+
+def final_reads(*reads: tuple[str, str, Any]) -> list[Op]:
+    ops: list[Op] = []
+    for i, (node, outcome, value) in enumerate(reads):
+        ops.append(Op("invoke", "final-read", i, None, index=len(ops), node=node))
+        ops.append(Op(outcome, "final-read", i, value, index=len(ops), node=node))
+    return ops
+
+
+def test_converged_nodes_are_valid_sets_compare_unordered() -> None:
+    h = final_reads(("n1", "ok", [1, 2, 3]), ("n2", "ok", [3, 2, 1]), ("n3", "ok", [2, 1, 3]))
+    r = convergence.check(h)
+    assert r["valid"] is True
+    assert r["distinct_states"] == 1 and r["nodes"] == ["n1", "n2", "n3"]
+    assert convergence.check(h, as_set=False)["valid"] is False
+
+
+def test_divergence_names_nodes_and_missing_elements() -> None:
+    h = final_reads(("n1", "ok", [1, 2, 3]), ("n2", "ok", [1, 2, 3]), ("n3", "ok", [1, 2]))
+    r = convergence.check(h)
+    assert r["valid"] is False
+    assert r["distinct_states"] == 2
+    assert r["states"][0] == {"nodes": ["n1", "n2"], "value": [1, 2, 3]}
+    assert r["divergence"]["n3"]["missing"] == [3]
+    assert r["divergence"]["n1"]["missing_count"] == 0
+
+
+def test_unreachable_node_has_not_converged() -> None:
+    h = final_reads(("n1", "ok", [1]), ("n2", "info", None))
+    r = convergence.check(h)
+    assert r["valid"] is False and r["unread_nodes"] == ["n2"]
+    r = convergence.check(final_reads(("n1", "ok", [1])), nodes=["n1", "n2"])
+    assert r["valid"] is False and r["unread_nodes"] == ["n2"]
+
+
+def test_a_later_retry_counts_and_no_reads_is_unknown() -> None:
+    h = final_reads(("n1", "ok", {"a": 1}), ("n2", "fail", None), ("n2", "ok", {"a": 1}))
+    assert convergence.check(h)["valid"] is True
+    assert convergence.check(final_reads(("n1", "info", None)))["valid"] == "unknown"

@@ -1,0 +1,40 @@
+"""Increments (and, with option ``pn``, decrements) of one counter, and reads of it.
+
+Every read must lie between the acknowledged sum before it and the attempted sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from checkers import counter
+from harness.generator import Context, Invocation, Result, Seq
+from harness.history import Op
+from workloads import Workload, WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class CounterOps:
+    pn: bool = False
+    read_fraction: float = 0.3
+
+    def op(self, ctx: Context) -> Result:
+        if ctx.rng.random() < self.read_fraction:
+            return Invocation("read"), self
+        delta = ctx.rng.choice((-1, 1, 2)) if self.pn else 1
+        return Invocation("add", delta), self
+
+
+def workload(spec: WorkloadSpec) -> Workload:
+    pn = str(spec.options.get("pn", "false")).lower() in ("1", "true", "yes")
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return counter.check(history)
+
+    return Workload(
+        name="counter",
+        generator=CounterOps(pn=pn),
+        final_generator=Seq((Invocation("read"),)),
+        checkers={"counter": check},
+    )

@@ -1,0 +1,64 @@
+"""Elle's list-append: transactions of appends and reads over a rotating pool of keys.
+
+Values appended are unique per key (one counter per key); each key is retired after
+``max-writes`` appends and replaced by a fresh one, as Elle's generator does, so reads stay short.
+The claimed model (``--model``, Elle's names) defaults to strict-serializable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checkers import elle
+from harness.generator import Context, Invocation, Result
+from harness.history import Op
+from workloads import Workload, WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ListAppendOps:
+    """An endless stream of 1..max_len micro-op transactions over ``active`` keys."""
+
+    active: tuple[int, ...]
+    max_writes: int = 32
+    max_len: int = 4
+    next_key: int = 0
+    writes: tuple[tuple[int, int], ...] = ()
+
+    def op(self, ctx: Context) -> Result:
+        active = list(self.active)
+        writes = dict(self.writes)
+        next_key = self.next_key
+        mops: list[list[Any]] = []
+        for _ in range(ctx.rng.randint(1, self.max_len)):
+            k = ctx.rng.choice(active)
+            if ctx.rng.random() < 0.5:
+                mops.append(["r", k, None])
+                continue
+            n = writes.get(k, 0) + 1
+            writes[k] = n
+            mops.append(["append", k, n])
+            if n >= self.max_writes:
+                active[active.index(k)] = next_key
+                next_key += 1
+                writes.pop(k)
+        follow = replace(
+            self, active=tuple(active), next_key=next_key, writes=tuple(sorted(writes.items()))
+        )
+        return Invocation("txn", mops), follow
+
+
+def workload(spec: WorkloadSpec) -> Workload:
+    keys = max(1, spec.keys)
+    models = [spec.model] if spec.model else None
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return elle.check(history, consistency_models=models)
+
+    return Workload(
+        name="list-append",
+        generator=ListAppendOps(tuple(range(keys)), next_key=keys),
+        final_generator=None,
+        checkers={"elle": check},
+    )

@@ -1,0 +1,44 @@
+"""The asynchronous message-queue pattern: producers enqueue unique messages, consumers dequeue.
+
+The final phase drains what is left. Judged like Jepsen's total-queue; option ``fifo``
+(true/false) also checks order, for targets that claim FIFO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checkers import total_queue
+from harness.generator import Context, Invocation, Result, Seq
+from harness.history import Op
+from workloads import Workload, WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOps:
+    """Enqueues of 1, 2, 3, ... mixed with dequeues."""
+
+    dequeue_fraction: float = 0.5
+    next_message: int = 1
+
+    def op(self, ctx: Context) -> Result:
+        if ctx.rng.random() < self.dequeue_fraction:
+            return Invocation("dequeue"), self
+        return Invocation("enqueue", self.next_message), replace(
+            self, next_message=self.next_message + 1
+        )
+
+
+def workload(spec: WorkloadSpec) -> Workload:
+    fifo = str(spec.options.get("fifo", "false")).lower() in ("1", "true", "yes")
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return total_queue.check(history, fifo=fifo)
+
+    return Workload(
+        name="queue",
+        generator=QueueOps(),
+        final_generator=Seq((Invocation("drain"),)),
+        checkers={"total-queue": check},
+    )

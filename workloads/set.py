@@ -1,0 +1,48 @@
+"""Clients add unique elements to one set and read it whole; judged like Jepsen's set-full.
+
+``-o`` style workload option ``linearizable`` (true/false) makes stale reads fail the test.
+The final phase reads the set once per worker after the system has settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checkers import set_full
+from harness.generator import Context, Invocation, Result, Seq
+from harness.history import Op
+from workloads import Workload, WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class SetOps:
+    """Adds of 1, 2, 3, ... mixed with whole-set reads."""
+
+    read_fraction: float = 0.2
+    next_element: int = 1
+
+    def op(self, ctx: Context) -> Result:
+        if ctx.rng.random() < self.read_fraction:
+            return Invocation("read"), self
+        return Invocation("add", self.next_element), replace(
+            self, next_element=self.next_element + 1
+        )
+
+
+def _flag(options: dict[str, Any], name: str) -> bool:
+    return str(options.get(name, "false")).lower() in ("1", "true", "yes")
+
+
+def workload(spec: WorkloadSpec) -> Workload:
+    linearizable = _flag(spec.options, "linearizable")
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return set_full.check(history, linearizable=linearizable)
+
+    return Workload(
+        name="set",
+        generator=SetOps(),
+        final_generator=Seq(tuple(Invocation("read") for _ in range(max(1, spec.concurrency)))),
+        checkers={"set-full": check},
+    )
