@@ -319,7 +319,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store = Path(args.store)
     if not store.is_dir():
         raise HarnessInputError(f"{store}: no such store directory")
-    print(f"serving {store} on http://{args.host}:{args.port}/", file=sys.stderr)
     report.serve(store, host=args.host, port=args.port)
     return EXIT_VALID
 

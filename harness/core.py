@@ -470,7 +470,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
     store.write_json(run_dir / store.TEST, test_doc)
     store.write_json(run_dir / store.RESULTS, results)
-    _write_report(run_dir)
+    _write_report(run_dir, history)
     logging.getLogger().removeHandler(handler)
     handler.close()
     return RunResult(results["valid"], run_dir, results, history, spec, interrupted)
@@ -549,11 +549,7 @@ def _quietly(what: str, fn: Callable[[], None]) -> None:
         log.error("%s failed: %s", what, "".join(traceback.format_exception(e)))
 
 
-def _write_report(run_dir: Path) -> None:
-    try:
-        from harness import report
-    except ImportError:
-        return
-    writer = getattr(report, "write_report", None)
-    if writer is not None:
-        _quietly("writing report.html", lambda: writer(run_dir))
+def _write_report(run_dir: Path, history: list[Op]) -> None:
+    from harness import report
+
+    _quietly("writing report.html", lambda: report.write_report(run_dir, ops=history))

@@ -1,0 +1,224 @@
+"""The self-contained report.html of one run."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from harness.history import Op
+from harness.report import assets
+from harness.report.charts import latency_svg, throughput_svg
+from harness.report.markup import (
+    embed_json,
+    esc,
+    href,
+    short,
+    value_html,
+    verdict_class,
+    verdict_text,
+)
+from harness.report.results import checkers_html
+from harness.report.run import OpSpan, RunData, load_run
+from harness.report.timeline import timeline_data
+
+OUTCOMES = ("ok", "fail", "info")
+ARROW_DEFS = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7"'
+    ' orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#444"/></marker></defs></svg>'
+)
+
+
+def write_report(run_dir: Path, ops: list[Op] | None = None) -> Path:
+    """Write RUN_DIR/report.html and return its path; ``ops`` saves re-reading the history."""
+    run = load_run(Path(run_dir), ops)
+    out = Path(run_dir) / "report.html"
+    tmp = out.with_name(".report.html.tmp")
+    tmp.write_text(render_report(run), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def render_report(run: RunData) -> str:
+    valid = run.results.get("valid") if run.results else None
+    fs = list(dict.fromkeys(s.f for s in run.spans))
+    title = f"{verdict_text(valid)} · {run.test.get('name') or run.run_dir.parent.name} · {run.run_dir.name}"
+    body = [
+        _header(run, valid),
+        "<main>",
+        _problems(run),
+        _section("Operations", _ops_table(run.spans, fs)),
+        _section("Checkers", checkers_html(run.results)),
+        _timeline_section(run, fs),
+        _section(
+            "Latency and throughput",
+            latency_svg(run.spans, run.faults, run.end_time, fs)
+            + throughput_svg(run.spans, run.faults, run.end_time, fs),
+        ),
+        _section("Faults", _faults_table(run)),
+        _section(
+            "Test", value_html(run.test) if run.test else '<p class="empty">No test.json.</p>'
+        ),
+        "</main>",
+    ]
+    return document(title, "".join(body), script=True, data=timeline_data(run, fs))
+
+
+def document(title: str, body: str, script: bool = False, data: Any = None) -> str:
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(assets.CSP)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{assets.CSS}</style></head><body>",
+        ARROW_DEFS,
+        body,
+    ]
+    if data is not None:
+        parts.append(
+            f'<script type="application/json" id="timeline-data">{embed_json(data)}</script>'
+        )
+    if script:
+        parts.append(f"<script>{assets.JS}</script>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _section(title: str, content: str, sid: str = "") -> str:
+    ident = f' id="{esc(sid)}"' if sid else ""
+    return f"<section{ident}><h2>{esc(title)}</h2>{content}</section>"
+
+
+def _header(run: RunData, valid: Any) -> str:
+    t = run.test
+    name = t.get("name") or run.run_dir.parent.name
+    nemeses = t.get("nemesis")
+    if isinstance(nemeses, list):
+        nemeses = ", ".join(str(n) for n in nemeses) or "none"
+    counts = Counter(s.outcome for s in run.spans)
+    ops_text = f"{len(run.spans)} ops: " + ", ".join(f"{counts.get(o, 0)} {o}" for o in OUTCOMES)
+    if len(run.nemesis_ops):
+        ops_text += f"; {len(run.nemesis_ops)} nemesis events"
+    duration = t.get("duration_s")
+    facts = [
+        ("target", t.get("target")),
+        ("workload", t.get("workload")),
+        ("nemeses", nemeses),
+        ("seed", t.get("seed")),
+        ("concurrency", t.get("concurrency")),
+        ("started", t.get("started")),
+        ("duration", f"{duration:.2f} s" if isinstance(duration, (int, float)) else None),
+        ("operations", ops_text),
+    ]
+    if run.results and run.results.get("interrupted"):
+        facts.append(
+            ("interrupted", "yes: the run was stopped early; the history so far was checked")
+        )
+    rows = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts if v is not None
+    )
+    command = t.get("command")
+    replay = (
+        f'<div>replay:</div><pre class="command" id="replay">{esc(command)}</pre>'
+        if command
+        else ""
+    )
+    return (
+        f'<header class="top {verdict_class(valid)}"><div class="verdict" id="verdict">{verdict_text(valid)}</div>'
+        f"<h1>{esc(name)} <small>{esc(run.run_dir.name)}</small></h1>"
+        f'<table class="facts">{rows}</table>{replay}{_links(run)}</header>'
+    )
+
+
+def _links(run: RunData) -> str:
+    files = [
+        n
+        for n in ("history.jsonl", "results.json", "test.json", "splitbrain.log")
+        if (run.run_dir / n).is_file()
+    ]
+    links = [f'<a href="{href(n)}">{esc(n)}</a>' for n in files]
+    for log in run.node_logs:
+        rel = log.relative_to(run.run_dir).as_posix()
+        links.append(f'<a href="{href(rel)}">{esc(log.parent.name)}/{esc(log.name)}</a>')
+    return f'<p class="links">files: {" · ".join(links)}</p>' if links else ""
+
+
+def _problems(run: RunData) -> str:
+    if not run.problems:
+        return ""
+    items = "".join(f"<li>{esc(p)}</li>" for p in run.problems)
+    return f'<section class="problems"><h2>Problems reading this run</h2><ul>{items}</ul></section>'
+
+
+def _ops_table(spans: list[OpSpan], fs: list[str]) -> str:
+    if not spans:
+        return '<p class="empty">No client operations.</p>'
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    latencies: dict[str, list[int]] = defaultdict(list)
+    for s in spans:
+        counts[s.f][s.outcome] += 1
+        if s.outcome == "ok" and s.end is not None:
+            latencies[s.f].append(s.end - s.start)
+    head = "".join(f"<th>{o}</th>" for o in OUTCOMES)
+    rows = []
+    for f in fs:
+        lat = sorted(latencies[f])
+        cells = "".join(f"<td>{counts[f].get(o, 0)}</td>" for o in OUTCOMES)
+        rows.append(
+            f"<tr><th>{esc(f)}</th>{cells}<td>{sum(counts[f].values())}</td>"
+            f"<td>{_ms(lat, 0.5)}</td><td>{_ms(lat, 0.99)}</td></tr>"
+        )
+    return (
+        f'<table class="grid ops"><tr><th>f</th>{head}<th>total</th><th>ok latency p50</th>'
+        f"<th>p99</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def _ms(sorted_ns: list[int], q: float) -> str:
+    if not sorted_ns:
+        return ""
+    i = min(len(sorted_ns) - 1, max(0, math.ceil(q * len(sorted_ns)) - 1))
+    return f"{sorted_ns[i] / 1e6:.3f} ms"
+
+
+def _timeline_section(run: RunData, fs: list[str]) -> str:
+    if not run.spans and not run.nemesis_ops:
+        return _section("Timeline", '<p class="empty">No operations.</p>')
+    controls = (
+        '<form class="controls" id="tl-form">'
+        '<label>from <input id="tl-from" inputmode="decimal"> s</label>'
+        '<label>to <input id="tl-to" inputmode="decimal"> s</label>'
+        '<button type="submit">show</button>'
+        '<button type="button" id="tl-in">zoom in</button><button type="button" id="tl-out">zoom out</button>'
+        '<button type="button" id="tl-left">◀</button><button type="button" id="tl-right">▶</button>'
+        '<button type="button" id="tl-all">whole run</button>'
+        "</form>"
+    )
+    legend = (
+        '<div class="legend"><span><i class="swatch" style="background:#2ca02c"></i>ok</span>'
+        '<span><i class="swatch" style="background:#d62728"></i>fail</span>'
+        '<span><i class="swatch" style="background:#ff7f0e"></i>info</span>'
+        '<span><i class="swatch" style="background:#f9c38f"></i>never completed</span>'
+        '<span><i class="swatch" style="background:#7b4ea3"></i>nemesis op</span>'
+        "<span>shaded: fault active</span></div>"
+    )
+    content = (
+        f'{controls}<canvas id="tl-overview" height="36"></canvas>'
+        f'<div><canvas id="tl-main" height="100"></canvas></div>{legend}'
+        '<div id="tl-status"></div><div id="tl-tip"></div>'
+        "<noscript>The timeline needs JavaScript.</noscript>"
+    )
+    return _section("Timeline", content, sid="timeline")
+
+
+def _faults_table(run: RunData) -> str:
+    if not run.faults:
+        return '<p class="empty">No faults were active in this run.</p>'
+    rows = "".join(
+        f"<tr><td>{esc(w.name)}</td><td>{w.start / 1e9:.3f}</td>"
+        f"<td>{w.end / 1e9:.3f}{' (to the end)' if w.open_ended else ''}</td>"
+        f"<td><code>{esc(short(w.detail, 300))}</code></td></tr>"
+        for w in run.faults
+    )
+    return f'<table class="grid faults"><tr><th>fault</th><th>from (s)</th><th>to (s)</th><th>detail</th></tr>{rows}</table>'

@@ -1,0 +1,208 @@
+"""Load one run directory into the records the report draws: op pairs, fault windows, counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.history import HistoryError, Op, pairs, read_history
+from harness.protocols import HarnessInputError
+
+RUN_FILES = ("history.jsonl", "results.json", "test.json")
+
+# Faults whose opening and closing op names do not follow "start-X"/"stop-X".
+_OPENERS = {
+    "kill": "start",
+    "pause": "resume",
+    "bump-clock": "reset-clock",
+    "strobe-clock": "reset-clock",
+}
+
+
+@dataclass(slots=True)
+class OpSpan:
+    """A client op from invoke to completion; ``end`` is None when it never completed."""
+
+    process: int | str
+    f: str
+    outcome: str
+    start: int
+    end: int | None
+    invoke: Op
+    complete: Op | None
+
+
+@dataclass(slots=True)
+class FaultWindow:
+    """The time a fault was active, from the completion of its start to that of its stop."""
+
+    name: str
+    start: int
+    end: int
+    detail: Any
+    open_ended: bool = False
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    test: dict[str, Any]
+    results: dict[str, Any] | None
+    spans: list[OpSpan]
+    nemesis_ops: list[Op]
+    faults: list[FaultWindow]
+    end_time: int
+    op_count: int
+    problems: list[str] = field(default_factory=list)
+    node_logs: list[Path] = field(default_factory=list)
+
+
+def load_run(run_dir: Path, ops: list[Op] | None = None) -> RunData:
+    """Read a run directory; raises HarnessInputError if it is not one.
+
+    ``ops``: the history already in memory (the engine has it), to skip re-reading history.jsonl.
+    """
+    run_dir = Path(run_dir).resolve()
+    if not run_dir.is_dir():
+        raise HarnessInputError(f"{run_dir}: not a run directory (no such directory)")
+    if not any((run_dir / name).is_file() for name in RUN_FILES):
+        raise HarnessInputError(f"{run_dir}: not a run directory (none of {', '.join(RUN_FILES)})")
+    problems: list[str] = []
+    test = _read_json(run_dir / "test.json", problems)
+    results = _read_json(run_dir / "results.json", problems)
+    if ops is None:
+        ops = _read_ops(run_dir / "history.jsonl", problems)
+    else:
+        _fill_times(ops)
+    spans = _spans(ops)
+    end_time = _end_time(ops)
+    nemesis_ops = [op for op in ops if not op.is_client]
+    return RunData(
+        run_dir=run_dir,
+        test=test if isinstance(test, dict) else {},
+        results=results if isinstance(results, dict) else None,
+        spans=spans,
+        nemesis_ops=nemesis_ops,
+        faults=fault_windows(nemesis_ops, end_time),
+        end_time=end_time,
+        op_count=len(ops),
+        problems=problems,
+        node_logs=sorted((run_dir / "logs").glob("*/*.log")) if (run_dir / "logs").is_dir() else [],
+    )
+
+
+def _read_json(path: Path, problems: list[str]) -> Any:
+    if not path.is_file():
+        problems.append(f"{path.name} is missing")
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        problems.append(f"{path.name} cannot be read: {e}")
+        return None
+
+
+def _read_ops(path: Path, problems: list[str]) -> list[Op]:
+    if not path.is_file():
+        problems.append(f"{path.name} is missing")
+        return []
+    try:
+        loaded = read_history(path, "jsonl")
+    except HistoryError as e:
+        problems.append(str(e))
+        return []
+    problems.extend(loaded.warnings)
+    _fill_times(loaded.ops)
+    return loaded.ops
+
+
+def _fill_times(ops: list[Op]) -> None:
+    """Ops without a time (foreign histories) get their predecessor's, so they can be drawn."""
+    last = 0
+    for op in ops:
+        if op.time is None:
+            op.time = last
+        last = op.time
+
+
+def _end_time(ops: list[Op]) -> int:
+    return max((op.time or 0 for op in ops), default=0)
+
+
+def _spans(ops: list[Op]) -> list[OpSpan]:
+    out: list[OpSpan] = []
+    for p in pairs(ops):
+        c = p.complete
+        out.append(
+            OpSpan(
+                process=p.invoke.process,
+                f=p.invoke.f,
+                outcome=p.outcome,
+                start=p.invoke.time or 0,
+                end=c.time if c is not None else None,
+                invoke=p.invoke,
+                complete=c,
+            )
+        )
+    return out
+
+
+def _closer_of(f: str) -> str | None:
+    if f.startswith("start-"):
+        return "stop-" + f[len("start-") :]
+    return _OPENERS.get(f)
+
+
+def _family(f: str) -> str:
+    return f[len("start-") :] if f.startswith("start-") else f
+
+
+def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
+    """Pair nemesis start/stop ops into windows; a start never stopped lasts to the end.
+
+    "start" closes an open "kill"; otherwise it opens a generic window that "stop" closes
+    (Jepsen's classic nemeses use bare :start and :stop).
+    """
+    windows: list[FaultWindow] = []
+    open_by_closer: dict[str, list[FaultWindow]] = {}
+    pending: dict[Any, Op] = {}
+    for op in nemesis_ops:
+        if op.type == "invoke":
+            pending[op.process] = op
+            continue
+        invoke = pending.pop(op.process, None)
+        f = invoke.f if invoke is not None else op.f
+        if op.type == "fail":
+            continue
+        t = op.time or 0
+        if f in open_by_closer and open_by_closer[f]:
+            for w in open_by_closer.pop(f):
+                w.end = t
+                w.open_ended = False
+            continue
+        closer = _closer_of(f) or ("stop" if f == "start" else None)
+        if closer is None:
+            continue
+        value = invoke.value if invoke is not None else None
+        w = FaultWindow(_family(f), t, end_time, {"value": value, "result": op.value}, True)
+        label = _short(value)
+        if label:
+            w.name = f"{w.name} {label}"
+        windows.append(w)
+        open_by_closer.setdefault(closer, []).append(w)
+    for op in pending.values():
+        closer = _closer_of(op.f)
+        if closer is not None:
+            windows.append(
+                FaultWindow(_family(op.f), op.time or 0, end_time, {"value": op.value}, True)
+            )
+    return windows
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
