@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from harness.control.node import NodeStartError
+from harness.control.sshopts import add_arguments as add_ssh_arguments
+from harness.control.sshopts import options_from_args as ssh_options_from_args
 from harness.history import Valid, merge_valid
 from harness.protocols import HarnessInputError
 
@@ -115,6 +118,7 @@ def _add_test(sub: Any) -> None:
         help="target option (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_ssh_arguments(p)
     p.set_defaults(func=cmd_test)
 
 
@@ -137,6 +141,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         nemesis_interval=args.nemesis_interval,
         op_timeout=args.op_timeout,
         check_timeout=args.check_timeout,
+        ssh=ssh_options_from_args(args),
     )
     result = core.run(
         spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
@@ -366,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
         return args.func(args)
-    except HarnessInputError as e:
+    except (HarnessInputError, NodeStartError) as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -50,6 +50,8 @@ class TestSpec:
     op_timeout: float = 5.0
     final_time_limit: float = 30.0
     check_timeout: float | None = 120.0
+    ssh: dict[str, Any] | None = None
+    """Remote nodes (``harness.control.sshopts.SshOptions`` as a dict); None means local nodes."""
 
     def validate(self) -> None:
         if self.time_limit < 0:
@@ -96,6 +98,10 @@ class TestSpec:
             argv += ["--model", self.model]
         if self.faults:
             argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
+        if self.ssh:
+            from harness.control.sshopts import command_args
+
+            argv += command_args(self.ssh)
         for k, v in sorted(self.options.items()):
             argv += ["-o", f"{k}={v}"]
         return shlex.join(argv)
@@ -386,6 +392,10 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
     """Validate the spec and build the target and workload, before anything is set up."""
     spec.validate()
     target = targets.load(spec.target)
+    if spec.ssh:
+        from harness.control.ssh import attach
+
+        target = attach(target, spec.ssh)
     unknown = sorted(set(spec.options) - set(target.options))
     if unknown:
         raise HarnessInputError(

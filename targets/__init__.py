@@ -7,6 +7,9 @@ from typing import Any
 
 TARGETS: dict[str, str] = {
     "memory": "targets.memory:MemoryTarget",
+    "sim": "targets.sim:SimTarget",
+    "etcd": "targets.etcd:EtcdTarget",
+    "redis": "targets.redis:RedisTarget",
 }
 
 

@@ -1,0 +1,305 @@
+"""Real clock faults on remote nodes, as Jepsen does them: a small C helper compiled on each
+node steps the system clock (bump by an offset, strobe back and forth, reset), NTP is
+stopped for the test, and ``check-clock-offsets`` measures every node's clock against this
+machine's and records the offsets in the history.
+
+This machine's clock is never changed: a node whose clock is this machine's clock (a
+local address, or the same kernel boot id, as for network-namespace nodes reached over
+SSH) only ever gets offsets of 0 ms, which the helper implements without touching the clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import random
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from harness.control.netns import run_tag
+from harness.control.node import Node, NodeError
+from harness.history import Op
+from harness.nemesis.errors import NemesisUnsupported
+from harness.nemesis.nodes import target_nodes
+from harness.protocols import RunContext
+
+log = logging.getLogger("splitbrain.clock")
+
+HELPER_SOURCE = Path(__file__).with_name("clockhelper.c")
+LOCAL_CLOCK_ENV = "SPLITBRAIN_TEST_ONLY_ALLOW_CHANGING_THIS_MACHINES_CLOCK"
+"""Set to 1 only to let a test change this machine's clock. Nothing in splitbrain sets it."""
+NTP_SERVICES = ("chrony", "chronyd", "ntp", "ntpsec", "openntpd", "systemd-timesyncd")
+CYCLE = (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock"))
+"""The (start, stop) fault pairs of the clock nemesis, for the nemesis registry."""
+
+
+class LocalClockRefused(NodeError):
+    """A nonzero clock change was asked of a node whose clock is this machine's."""
+
+
+@functools.cache
+def local_boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def local_addresses() -> set[str]:
+    proc = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True, timeout=10)
+    found = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[2] in ("inet", "inet6"):
+            found.add(parts[3].split("/")[0])
+    return found
+
+
+def is_local_address(address: str) -> bool:
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return True
+    except ValueError:
+        return False
+    return address in local_addresses()
+
+
+@dataclass
+class Offset:
+    """A node's clock minus this machine's, measured over the round trip with the least delay."""
+
+    node: str
+    offset_ms: float
+    rtt_ms: float
+
+
+class NodeClock:
+    """The clock helper on one node."""
+
+    def __init__(self, node: Node, directory: PurePosixPath) -> None:
+        self.node = node
+        self.directory = directory
+        self.binary = directory / "clockhelper"
+        self.applied_ms = 0
+        """Net milliseconds this run has stepped the node's clock by; reset() undoes it."""
+        self.stopped_ntp: list[str] = []
+        self._shares_clock: bool | None = None
+
+    def install(self) -> None:
+        """Upload the helper's source and compile it on the node with cc."""
+        self.node.mkdir(self.directory)
+        source = self.directory / "clockhelper.c"
+        self.node.upload(HELPER_SOURCE, Path(source))
+        result = self.node.run(["cc", "-O2", "-o", str(self.binary), str(source)], timeout=120)
+        if result.returncode == 127:
+            raise NodeError(f"{self.node.name}: no C compiler `cc` on the node (install gcc)")
+        result.check()
+
+    def shares_this_machines_clock(self) -> bool:
+        """True if the node's clock is this machine's: a local address or the same kernel."""
+        if self._shares_clock is None:
+            remote = self.node.run(["cat", "/proc/sys/kernel/random/boot_id"], timeout=15)
+            same_kernel = remote.ok and remote.stdout.strip() == local_boot_id()
+            self._shares_clock = same_kernel or is_local_address(self.node.address)
+        return self._shares_clock
+
+    def guard(self, offset_ms: int) -> None:
+        """Refuse to change this machine's clock, whatever the caller asked."""
+        if offset_ms == 0 or not self.shares_this_machines_clock():
+            return
+        if os.environ.get(LOCAL_CLOCK_ENV) == "1":
+            log.warning(
+                "%s: changing THIS machine's clock by %d ms (%s=1)",
+                self.node.name,
+                offset_ms,
+                LOCAL_CLOCK_ENV,
+            )
+            return
+        raise LocalClockRefused(
+            f"{self.node.name}: refusing to change the clock by {offset_ms} ms: the node "
+            f"({self.node.address}) runs on this machine's kernel, so its clock is this machine's clock"
+        )
+
+    def _helper(self, *args: str, timeout: float = 30.0) -> str:
+        return self.node.run([str(self.binary), *args], timeout=timeout).check().stdout.strip()
+
+    def now_ns(self) -> int:
+        return int(self._helper("now"))
+
+    def bump(self, offset_ms: int) -> None:
+        self.guard(offset_ms)
+        self._helper("bump", str(int(offset_ms)))
+        self.applied_ms += int(offset_ms)
+
+    def strobe(self, delta_ms: int, period_ms: int, seconds: int) -> int:
+        """Flip the clock between true time and +delta every period, for ``seconds``; returns flips."""
+        self.guard(delta_ms)
+        out = self._helper(
+            "strobe",
+            str(int(delta_ms)),
+            str(int(period_ms)),
+            str(int(seconds)),
+            timeout=seconds + 30,
+        )
+        return int(out)
+
+    def reset(self) -> None:
+        """Undo every bump this run made (strobes end on true time by themselves)."""
+        if self.applied_ms:
+            self.bump(-self.applied_ms)
+
+    def measure(self, samples: int = 5) -> Offset:
+        """This node's clock minus ours; over SSH one open helper answers every sample."""
+        open_stream = getattr(self.node, "stream", None)
+        stream = (
+            open_stream([str(self.binary), "serve"], timeout=30) if callable(open_stream) else None
+        )
+        best: tuple[float, float] | None = None
+        try:
+            for _ in range(samples):
+                before = time.time_ns()
+                remote = int(stream.exchange("t") if stream is not None else self._helper("now"))
+                after = time.time_ns()
+                rtt = after - before
+                if best is None or rtt < best[1]:
+                    best = (remote - (before + after) / 2, rtt)
+        finally:
+            if stream is not None:
+                stream.close()
+        assert best is not None
+        return Offset(self.node.name, round(best[0] / 1e6, 3), round(best[1] / 1e6, 3))
+
+    def stop_ntp(self) -> None:
+        """Stop whichever NTP service runs, to restart it at teardown; never on this machine."""
+        if self.shares_this_machines_clock():
+            log.info("%s: shares this machine's clock; leaving its NTP alone", self.node.name)
+            return
+        for service in NTP_SERVICES:
+            if self.node.run(["systemctl", "is-active", "--quiet", service], timeout=15).ok:
+                self.node.run(["systemctl", "stop", service], timeout=60).check()
+                self.stopped_ntp.append(service)
+                log.info("%s: stopped %s for the test", self.node.name, service)
+
+    def restore_ntp(self) -> None:
+        for service in self.stopped_ntp:
+            self.node.run(["systemctl", "start", service], timeout=60)
+        self.stopped_ntp = []
+
+    def remove(self) -> None:
+        self.node.remove_tree(self.directory)
+
+
+def helper_directory(run_id: str) -> PurePosixPath:
+    return PurePosixPath(f"/tmp/splitbrain-clock-{run_tag(run_id)}")
+
+
+def check_offsets(clocks: list[NodeClock]) -> dict[str, float]:
+    """Each node's clock offset from this machine's, in milliseconds (Jepsen's clock-offsets)."""
+    return {c.node.name: c.measure().offset_ms for c in clocks}
+
+
+class RemoteClockNemesis:
+    """Clock faults on SSH nodes: ``bump-clock``, ``strobe-clock``, ``reset-clock``, ``check-clock-offsets``.
+
+    Every completion carries ``clock-offsets`` measured just after the op, so reports can
+    plot each node's offset over the run. ``magnitudes_ms`` are the offsets a bump or a
+    strobe picks from (a random sign is added); ``(0,)`` exercises everything without
+    changing any clock.
+    """
+
+    name = "clock"
+
+    def __init__(
+        self,
+        magnitudes_ms: tuple[int, ...] = tuple(2**k for k in range(4, 15)),
+        strobe_period_ms: int = 10,
+        strobe_seconds: int = 2,
+    ) -> None:
+        self.magnitudes_ms = magnitudes_ms
+        self.strobe_period_ms = strobe_period_ms
+        self.strobe_seconds = strobe_seconds
+        self.clocks: list[NodeClock] = []
+        self.rng = random.Random(0)
+
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        nodes = target_nodes(target, self.name)
+        local = [n.name for n in nodes if n.kind != "ssh"]
+        if local:
+            raise NemesisUnsupported(f"clock nemesis: nodes {', '.join(local)} are not SSH nodes")
+        self.rng = random.Random(ctx.rng.random())
+        directory = helper_directory(ctx.run_id)
+        self.clocks = [NodeClock(n, directory) for n in nodes]
+        if any(self.magnitudes_ms):
+            shared = [c.node.name for c in self.clocks if c.shares_this_machines_clock()]
+            if shared and os.environ.get(LOCAL_CLOCK_ENV) != "1":
+                raise NemesisUnsupported(
+                    f"clock nemesis: nodes {', '.join(shared)} run on this machine's kernel; "
+                    "splitbrain never changes this machine's clock"
+                )
+        for clock in self.clocks:
+            clock.install()
+            clock.stop_ntp()
+
+    def _offset(self) -> int:
+        return self.rng.choice(self.magnitudes_ms) * self.rng.choice((-1, 1))
+
+    def _some(self) -> list[NodeClock]:
+        return self.rng.sample(self.clocks, self.rng.randint(1, len(self.clocks)))
+
+    def invoke(self, op: Op) -> Op:
+        try:
+            value = self._perform(op)
+        except NodeError as e:
+            return Op(type="info", f=op.f, process=op.process, value=op.value, error=str(e))
+        value["clock-offsets"] = check_offsets(self.clocks)
+        return Op(type="info", f=op.f, process=op.process, value=value)
+
+    def _perform(self, op: Op) -> dict[str, Any]:
+        by_name = {c.node.name: c for c in self.clocks}
+        if op.f == "bump-clock":
+            plan = (
+                op.value
+                if isinstance(op.value, dict)
+                else {c.node.name: self._offset() for c in self._some()}
+            )
+            for name, ms in plan.items():
+                by_name[name].bump(int(ms))
+            return {"bumps": plan}
+        if op.f == "strobe-clock":
+            delta = self._offset()
+            chosen = self._some()
+            with ThreadPoolExecutor(len(chosen)) as pool:
+                flips = list(
+                    pool.map(
+                        lambda c: c.strobe(delta, self.strobe_period_ms, self.strobe_seconds),
+                        chosen,
+                    )
+                )
+            return {
+                "strobe": {
+                    "delta-ms": delta,
+                    "period-ms": self.strobe_period_ms,
+                    "seconds": self.strobe_seconds,
+                },
+                "flips": {c.node.name: n for c, n in zip(chosen, flips, strict=True)},
+            }
+        if op.f == "reset-clock":
+            for clock in self.clocks:
+                clock.reset()
+            return {"reset": sorted(by_name)}
+        if op.f == "check-clock-offsets":
+            return {}
+        raise NodeError(f"clock nemesis cannot do {op.f!r}")
+
+    def teardown(self) -> None:
+        """Reset every clock this run changed, restart NTP, remove the helper."""
+        for clock in self.clocks:
+            for step in (clock.reset, clock.restore_ntp, clock.remove):
+                try:
+                    step()
+                except NodeError as e:
+                    log.error("clock teardown on %s: %s", clock.node.name, e)
+        self.clocks = []

@@ -1,0 +1,70 @@
+"""Clock faults. Local namespace nodes share this machine's clock, which splitbrain never
+changes, so there a clock fault could only come from libfaketime inside the server; neither
+etcd nor redis-server can be skewed that way, and the nemesis refuses, saying why.
+Remote nodes (SSH) set their own system clocks; that lives with the SSH node provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.history import Op
+from harness.nemesis.errors import NemesisUnsupported
+from harness.nemesis.nodes import target_nodes
+from harness.protocols import RunContext
+
+LOCAL_REASONS: dict[str, str] = {
+    "etcd": (
+        "etcd is a Go program, and Go reads the time with raw system calls and the vDSO, "
+        "not through libc, so libfaketime never reaches etcd's clock"
+    ),
+    "redis": "redis-server hangs at start when run under libfaketime",
+}
+SHARED_CLOCK = (
+    "local network-namespace nodes share this machine's clock, which splitbrain never changes"
+)
+
+
+def unsupported_reason(target_name: str, node_kinds: set[str]) -> str | None:
+    """Why clock faults cannot be injected on these nodes for this target, or None if they can."""
+    if "netns" in node_kinds:
+        why = LOCAL_REASONS.get(target_name, "the server has no known libfaketime support")
+        return (
+            f"clock nemesis is not supported for target {target_name!r} on local nodes: {SHARED_CLOCK}, "
+            f"and {why}; run on remote nodes over SSH for clock faults"
+        )
+    return None
+
+
+class ClockNemesis:
+    """Real clock faults on remote nodes (``RemoteClockNemesis``); a clear refusal elsewhere."""
+
+    name = "clock"
+
+    def __init__(self) -> None:
+        self._remote: Any = None
+
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        nodes = target_nodes(target, self.name)
+        reason = unsupported_reason(getattr(target, "name", "?"), {n.kind for n in nodes})
+        if reason is not None:
+            raise NemesisUnsupported(reason)
+        from harness.control.clock import RemoteClockNemesis
+
+        self._remote = RemoteClockNemesis()
+        self._remote.setup(target, ctx)
+
+    def invoke(self, op: Op) -> Op:
+        if self._remote is None:
+            return Op(
+                type="fail",
+                f=op.f,
+                process=op.process,
+                value=op.value,
+                error="clock nemesis is not set up",
+            )
+        return self._remote.invoke(op)
+
+    def teardown(self) -> None:
+        if self._remote is not None:
+            self._remote.teardown()

@@ -1,0 +1,169 @@
+"""Packet faults on real nodes: loss with iptables' statistic match; delay, duplication and
+reordering with ``tc netem``.
+
+netem is a kernel module (sch_netem) that not every kernel has. It is probed when the
+nemesis is set up, by adding a netem qdisc to a node's own interface (inside the run's
+namespace) and removing it again; without it, the nemesis refuses to run and says what is
+missing, rather than running a test without the fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.control.node import Node
+from harness.history import Op
+from harness.nemesis.errors import NemesisUnsupported
+from harness.nemesis.nodes import chain_name, target_nodes
+from harness.protocols import RunContext
+
+NETEM_BEHAVIORS: dict[str, list[str]] = {
+    "delay": ["delay", "50ms", "10ms", "distribution", "normal"],
+    "duplicate": ["duplicate", "5%"],
+    "reorder": ["reorder", "25%", "50%"],
+}
+REORDER_DELAY = ["delay", "10ms"]
+"""netem reorders only delayed packets: reordering alone delays the others this much."""
+BEHAVIORS = ("loss", *NETEM_BEHAVIORS)
+
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "packet": ("loss", "delay"),
+    "packet-loss": ("loss",),
+    "packet-delay": ("delay",),
+    "packet-duplicate": ("duplicate",),
+    "packet-reorder": ("reorder",),
+}
+"""Nemesis names and the behaviors each injects."""
+
+
+class PacketNemesis:
+    """``start-packet`` (value: node names, or None for all) and ``stop-packet``."""
+
+    name = "packet"
+
+    def __init__(self, behaviors: tuple[str, ...] = ("loss",), loss: float = 0.2) -> None:
+        unknown = [b for b in behaviors if b not in BEHAVIORS]
+        if unknown:
+            raise NemesisUnsupported(
+                f"unknown packet behavior {unknown[0]!r}; known: {', '.join(BEHAVIORS)}"
+            )
+        if not 0 < loss <= 1:
+            raise NemesisUnsupported(f"packet loss probability must be in (0, 1], got {loss}")
+        self.behaviors = tuple(behaviors)
+        self.loss = loss
+        self.nodes: list[Node] = []
+        self.chain = ""
+        self.netem_on: list[Node] = []
+        self.all_nodes: list[Node] = []
+
+    @property
+    def netem_args(self) -> list[str]:
+        args: list[str] = []
+        if "delay" in self.behaviors:
+            args += NETEM_BEHAVIORS["delay"]
+        elif "reorder" in self.behaviors:
+            args += REORDER_DELAY
+        for b in ("duplicate", "reorder"):
+            if b in self.behaviors:
+                args += NETEM_BEHAVIORS[b]
+        return args
+
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        nodes = target_nodes(target, self.name)
+        if self.netem_args:
+            require_netem(nodes[0], [b for b in self.behaviors if b in NETEM_BEHAVIORS])
+        self.chain = chain_name("sbpkt", ctx.run_id)
+        self.nodes = []
+        if "loss" in self.behaviors:
+            for node in nodes:
+                _iptables(node, "-N", self.chain)
+                self.nodes.append(node)
+                _iptables(node, "-I", "INPUT", "1", "-j", self.chain)
+        self.all_nodes = nodes
+
+    def invoke(self, op: Op) -> Op:
+        if op.f == "start-packet":
+            chosen = self._chosen(op.value)
+            self.stop()
+            for node in chosen:
+                self.start(node)
+            return Op(type="info", f=op.f, process=op.process, value={
+                "behaviors": list(self.behaviors), "nodes": [n.name for n in chosen]})  # fmt: skip
+        if op.f == "stop-packet":
+            self.stop()
+            return Op(type="info", f=op.f, process=op.process, value="healed")
+        return Op(
+            type="fail",
+            f=op.f,
+            process=op.process,
+            value=op.value,
+            error=f"packet nemesis cannot do {op.f!r}",
+        )
+
+    def _chosen(self, value: Any) -> list[Node]:
+        if isinstance(value, list) and value:
+            return [n for n in self.all_nodes if n.name in value]
+        return list(self.all_nodes)
+
+    def start(self, node: Node) -> None:
+        if "loss" in self.behaviors:
+            _iptables(node, "-A", self.chain, "-i", node.interface, "-m", "statistic",
+                      "--mode", "random", "--probability", f"{self.loss:g}", "-j", "DROP")  # fmt: skip
+        if self.netem_args:
+            node.run(
+                ["tc", "qdisc", "replace", "dev", node.interface, "root", "netem", *self.netem_args]
+            ).check()
+            self.netem_on.append(node)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            _iptables(node, "-F", self.chain)
+        for node in self.netem_on:
+            node.run(["tc", "qdisc", "del", "dev", node.interface, "root", "netem"]).check()
+        self.netem_on = []
+
+    def teardown(self) -> None:
+        for node in self.netem_on:
+            node.run(["tc", "qdisc", "del", "dev", node.interface, "root", "netem"])
+        self.netem_on = []
+        for node in self.nodes:
+            node.run(["iptables", "-w", "-D", "INPUT", "-j", self.chain])
+            node.run(["iptables", "-w", "-F", self.chain])
+            node.run(["iptables", "-w", "-X", self.chain])
+        self.nodes = []
+
+
+def require_netem(node: Node, behaviors: list[str]) -> None:
+    """Add and remove a netem qdisc on the node's interface; refuse clearly if the kernel lacks netem."""
+    probe = node.run(["tc", "qdisc", "add", "dev", node.interface, "root", "netem", "delay", "1ms"])
+    if probe.ok:
+        node.run(["tc", "qdisc", "del", "dev", node.interface, "root", "netem"]).check()
+        return
+    kernel = node.run(["uname", "-r"]).stdout.strip() or "unknown"
+    said = (probe.stderr or probe.stdout).strip() or f"exit {probe.returncode}"
+    raise NemesisUnsupported(
+        f"packet nemesis: {', '.join(behaviors)} needs tc netem (the sch_netem queueing discipline), "
+        f"which kernel {kernel} on {node.name} does not have (`tc qdisc add ... netem` said: {said}); "
+        "only packet loss (iptables statistic match, --nemesis packet-loss) works here"
+    )
+
+
+def _iptables(node: Node, *args: str) -> None:
+    node.run(["iptables", "-w", *args], timeout=20).check()
+
+
+def packet(behaviors: tuple[str, ...]) -> type[PacketNemesis]:
+    """A no-argument factory for one variant, as the nemesis registry builds them."""
+
+    class Variant(PacketNemesis):
+        def __init__(self) -> None:
+            super().__init__(behaviors)
+
+    return Variant
+
+
+Packet = packet(VARIANTS["packet"])
+PacketLoss = packet(VARIANTS["packet-loss"])
+PacketDelay = packet(VARIANTS["packet-delay"])
+PacketDuplicate = packet(VARIANTS["packet-duplicate"])
+PacketReorder = packet(VARIANTS["packet-reorder"])

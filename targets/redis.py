@@ -1,0 +1,318 @@
+"""A real Redis (Debian's redis-server): a primary on n1 and a replica (``replicaof``) on each other node.
+
+``-o failover=sentinel`` runs redis-sentinel on every node; clients then ask the sentinel
+of their node where the primary is, before every operation. ``-o reads=replica`` reads
+from the replicas. The client is redis-py with its retries off (a retried write can apply
+twice); ``-o client-retries=N`` turns them back on, to show what that does.
+
+Register ops: GET, SET, and compare-and-set as a Lua script. Counter ops: ``add`` (INCRBY).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
+
+from harness.control.node import Node
+from harness.control.service import ServiceTarget, option_choice, option_int
+from harness.history import Op
+
+PORT = 6379
+SENTINEL_PORT = 26379
+PRIMARY_NAME = "splitbrain"
+TIMEOUT = 1.0
+READS = ("primary", "replica")
+FAILOVERS = ("none", "sentinel")
+
+CAS_SCRIPT = """
+local v = redis.call('GET', KEYS[1])
+if (ARGV[1] == '' and not v) or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+STATED_REFUSALS: dict[type[Exception], str] = {
+    redis.exceptions.ReadOnlyError: "READONLY",
+    redis.exceptions.MasterDownError: "MASTERDOWN",
+    redis.exceptions.BusyLoadingError: "LOADING",
+    redis.exceptions.NoScriptError: "NOSCRIPT",
+}
+"""redis-py strips these error codes from the message and raises a class instead."""
+
+
+def redis_key(key: Any) -> str:
+    return f"k/{key}"
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value)
+
+
+def decode(raw: bytes | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+def connect(host: str, port: int, retries: int) -> redis.Redis:
+    """A redis-py client with explicit timeouts; retries off unless ``retries`` > 0.
+
+    redis-py retries timeouts and connection errors by default (``Retry`` with its default
+    ``supported_errors``); zero retries turn that off, as ``retry_on_timeout=False`` did.
+    """
+    if retries > 0:
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries)
+    else:
+        retry = Retry(NoBackoff(), 0)
+    return redis.Redis(
+        host=host, port=port, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=retry
+    )
+
+
+class RedisTarget(ServiceTarget):
+    name = "redis"
+    options = {
+        "nodes": "3",
+        "reads": "primary",
+        "failover": "none",
+        "client-retries": "0",
+        "redis-binary": "/usr/bin/redis-server",
+        "sentinel-binary": "/usr/bin/redis-sentinel",
+    }
+
+    def configure(self, options: dict[str, str]) -> None:
+        super().configure(options)
+        self.reads = option_choice(options, self.options, "reads", READS)
+        self.failover = option_choice(options, self.options, "failover", FAILOVERS)
+        self.retries = option_int(options, self.options, "client-retries", 0, 100)
+        self.redis_binary = options.get("redis-binary", self.options["redis-binary"])
+        self.sentinel_binary = options.get("sentinel-binary", self.options["sentinel-binary"])
+
+    @property
+    def primary(self) -> Node:
+        return self._nodes[0]
+
+    def services(self, node: Node) -> list[str]:
+        return ["redis", "sentinel"] if self.failover == "sentinel" else ["redis"]
+
+    def config_path(self, node: Node, service: str) -> Any:
+        return self.node_dir(node) / f"{service}.conf"
+
+    def prepare(self, node: Node, service: str) -> None:
+        node.mkdir(self.data_dir(node))
+        text = self._sentinel_conf(node) if service == "sentinel" else self._redis_conf(node)
+        path = self.config_path(node, service)
+        local = path if node.kind == "netns" else self.ctx.run_dir / "conf" / node.name / path.name  # type: ignore[union-attr]
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_text(text)
+        if local != path:
+            node.upload(local, path)
+
+    def _redis_conf(self, node: Node) -> str:
+        lines = [
+            f"bind {node.address}", f"port {PORT}", "protected-mode no", "daemonize no",
+            f"dir {self.data_dir(node)}", "appendonly yes", "appendfsync everysec", 'save ""',
+            "replica-serve-stale-data yes", "repl-diskless-sync-delay 0", "loglevel notice",
+        ]  # fmt: skip
+        if node is not self.primary:
+            lines.append(f"replicaof {self.primary.address} {PORT}")
+        return "\n".join(lines) + "\n"
+
+    def _sentinel_conf(self, node: Node) -> str:
+        quorum = len(self._nodes) // 2 + 1
+        lines = [
+            f"bind {node.address}", f"port {SENTINEL_PORT}", "protected-mode no", "daemonize no",
+            f"dir {self.data_dir(node)}",
+            f"sentinel monitor {PRIMARY_NAME} {self.primary.address} {PORT} {quorum}",
+            f"sentinel down-after-milliseconds {PRIMARY_NAME} 1000",
+            f"sentinel failover-timeout {PRIMARY_NAME} 4000",
+            f"sentinel parallel-syncs {PRIMARY_NAME} 1",
+        ]  # fmt: skip
+        return "\n".join(lines) + "\n"
+
+    def argv(self, node: Node, service: str) -> list[str]:
+        binary = self.sentinel_binary if service == "sentinel" else self.redis_binary
+        return [binary, str(self.config_path(node, service))]
+
+    def ready(self, node: Node, service: str) -> bool:
+        port = SENTINEL_PORT if service == "sentinel" else PORT
+        r = connect(node.address, port, 0)
+        try:
+            return bool(r.ping())
+        finally:
+            r.close()
+
+    def after_start(self) -> None:
+        deadline = time.monotonic() + 30
+        while not self._replicated() or not self._sentinels_agree():
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"redis: replication or sentinels not up within 30s; logs in {self.log_dir}"
+                )
+            time.sleep(0.2)
+
+    def _replicated(self) -> bool:
+        for node in self._nodes[1:]:
+            r = connect(node.address, PORT, 0)
+            try:
+                if r.info("replication").get("master_link_status") != "up":
+                    return False
+            finally:
+                r.close()
+        return True
+
+    def _sentinels_agree(self) -> bool:
+        if self.failover != "sentinel":
+            return True
+        others = len(self._nodes) - 1
+        for node in self._nodes:
+            r = connect(node.address, SENTINEL_PORT, 0)
+            try:
+                info = r.execute_command("SENTINEL", "MASTER", PRIMARY_NAME)
+            finally:
+                r.close()
+            state = _pairs(info)
+            if (
+                int(state.get("num-slaves", 0)) < others
+                or int(state.get("num-other-sentinels", 0)) < others
+            ):
+                return False
+        return True
+
+    def client(self, process: int) -> RedisClient:
+        node = self._nodes[process % len(self._nodes)]
+        replicas = self._nodes[1:] or self._nodes
+        read_node = replicas[process % len(replicas)] if self.reads == "replica" else None
+        sentinel = node.address if self.failover == "sentinel" else None
+        names = {n.address: n.name for n in self._nodes}
+        return RedisClient(
+            self.primary.address,
+            read_node.address if read_node else None,
+            sentinel,
+            self.retries,
+            names,
+        )
+
+
+def _pairs(reply: Any) -> dict[str, str]:
+    """SENTINEL MASTER's reply (a flat list, or a dict under RESP3) as a str dict."""
+    if isinstance(reply, dict):
+        items = reply.items()
+    else:
+        items = zip(reply[::2], reply[1::2], strict=False)
+    return {_text(k): _text(v) for k, v in items}
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+class NotSent(Exception):
+    """The request was never sent (no connection could be made): the op certainly did not happen."""
+
+
+class RedisClient:
+    """Talks to the primary (found through the node's sentinel when there is one), reads maybe from a replica."""
+
+    def __init__(
+        self,
+        primary: str,
+        read_from: str | None,
+        sentinel: str | None,
+        retries: int,
+        names: dict[str, str],
+    ) -> None:
+        self.names = names
+        self.primary = primary
+        self.read_from = read_from
+        self.sentinel = sentinel
+        self.retries = retries
+        self.conns: dict[str, redis.Redis] = {}
+        self.node: str | None = None
+
+    def _conn(self, address: str) -> redis.Redis:
+        """A client for ``address`` with a live connection ready; NotSent if none can be made."""
+        r = self.conns.get(address)
+        if r is None:
+            r = self.conns[address] = connect(address, PORT, self.retries)
+        try:
+            r.connection_pool.release(r.connection_pool.get_connection())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as e:
+            raise NotSent(f"{address}: {type(e).__name__}: {e}") from e
+        self.node = self.names.get(address, address)
+        return r
+
+    def _primary_address(self) -> str:
+        if self.sentinel is None:
+            return self.primary
+        s = connect(self.sentinel, SENTINEL_PORT, 0)
+        try:
+            reply = s.execute_command("SENTINEL", "get-master-addr-by-name", PRIMARY_NAME)
+        except (redis.exceptions.RedisError, OSError) as e:
+            raise NotSent(f"sentinel {self.sentinel}: {type(e).__name__}: {e}") from e
+        finally:
+            s.close()
+        if not reply:
+            raise NotSent(f"sentinel {self.sentinel} knows no primary")
+        return _text(reply[0])
+
+    def invoke(self, op: Op) -> Op:
+        try:
+            if op.f == "read":
+                r = self._conn(self.read_from or self._primary_address())
+                return self._done(op, "ok", decode(r.get(redis_key(op.key))))
+            r = self._conn(self._primary_address())
+            if op.f == "write":
+                r.set(redis_key(op.key), encode(op.value))
+                return self._done(op, "ok", op.value)
+            if op.f == "cas":
+                old, new = op.value
+                expected = "" if old is None else encode(old)
+                swapped = r.eval(CAS_SCRIPT, 1, redis_key(op.key), expected, encode(new))
+                return self._done(op, "ok" if swapped == 1 else "fail", op.value)
+            if op.f == "add":
+                r.incrby(redis_key(op.key), int(op.value))
+                return self._done(op, "ok", op.value)
+            return self._done(op, "fail", op.value, f"unsupported op {op.f!r}")
+        except Exception as e:
+            typ, error = classify(op.f, e)
+            return self._done(op, typ, op.value, error)
+
+    def _done(self, op: Op, typ: str, value: Any, error: str | None = None) -> Op:
+        return Op(
+            type=typ,
+            f=op.f,
+            process=op.process,
+            value=value,
+            key=op.key,
+            node=self.node,
+            error=error,
+        )
+
+    def close(self) -> None:
+        for r in self.conns.values():
+            r.close()
+        self.conns.clear()
+
+
+def classify(f: str, e: Exception) -> tuple[str, str]:
+    """(type, error): ``fail`` when the op certainly did not happen, else ``info``.
+
+    Refused before sending, or refused by the server in words (READONLY, NOREPLICAS...):
+    fail. A timeout or broken connection after sending: info. A read changes nothing, so
+    any failed read is fail.
+    """
+    text = f"{type(e).__name__}: {e}"
+    if isinstance(e, NotSent):
+        return "fail", f"not sent: {e}"
+    code = STATED_REFUSALS.get(type(e))
+    if code is not None:
+        return "fail", f"redis refused: {code} {e}"
+    if isinstance(e, redis.exceptions.ResponseError):
+        return "fail", f"redis refused: {e}"
+    return ("fail" if f == "read" else "info"), text

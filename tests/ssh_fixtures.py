@@ -1,0 +1,206 @@
+"""Real sshd servers inside network namespaces of the SSH tests' own (sbssh-*, 10.77.0.200-220).
+
+Each namespace gets a veth on the bridge ``sbssh-br`` and an sshd with a host key, a
+client key and a known_hosts file all generated for the test. Teardown kills every process
+left in the namespaces and removes the namespaces and the bridge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.control.ssh import SshOptions
+
+PREFIX = "sbssh"
+BRIDGE = f"{PREFIX}-br"
+HOST_ADDRESS = "10.77.0.200"
+MAX_NODES = 5
+
+
+def namespace(index: int) -> str:
+    return f"{PREFIX}-{index}"
+
+
+def node_address(index: int) -> str:
+    return f"10.77.0.{200 + index}"
+
+
+def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {proc.stderr.strip()}")
+    return proc
+
+
+def keygen(path: Path, comment: str) -> str:
+    """A new ed25519 key pair at ``path``; returns the public key line."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    return path.with_suffix(".pub").read_text().strip()
+
+
+def kill_namespace(name: str) -> None:
+    for _ in range(100):
+        pids = [
+            int(p) for p in ip("netns", "pids", name, check=False).stdout.split() if p.isdigit()
+        ]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def remove_all() -> None:
+    """Remove every namespace and the bridge of these tests, also those a killed run left."""
+    for i in range(1, MAX_NODES + 1):
+        if Path(f"/run/netns/{namespace(i)}").exists():
+            kill_namespace(namespace(i))
+            ip("netns", "del", namespace(i), check=False)
+    ip("link", "del", BRIDGE, check=False)
+
+
+SSHD_CONFIG = """\
+ListenAddress {address}
+Port 22
+HostKey {host_key}
+AuthorizedKeysFile {authorized_keys}
+PidFile none
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+"""
+
+
+@dataclass
+class SshTestCluster:
+    directory: Path
+    count: int
+    client_key: Path
+    known_hosts: Path
+    host_public_keys: list[str] = field(default_factory=list)
+    servers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def addresses(self) -> list[str]:
+        return [node_address(i) for i in range(1, self.count + 1)]
+
+    def options(self, **overrides: object) -> SshOptions:
+        fields: dict[str, object] = {
+            "hosts": self.addresses,
+            "user": "root",
+            "key": str(self.client_key),
+            "known_hosts": str(self.known_hosts),
+            "connect_attempts": 2,
+        }
+        fields.update(overrides)
+        return SshOptions(**fields)  # type: ignore[arg-type]
+
+    def sshd_log(self, index: int) -> str:
+        return (self.directory / f"sshd-{index}.log").read_text(errors="replace")
+
+
+def _create_network(count: int) -> None:
+    ip("link", "add", BRIDGE, "type", "bridge")
+    ip("addr", "add", f"{HOST_ADDRESS}/32", "dev", BRIDGE)
+    ip("link", "set", BRIDGE, "up")
+    for i in range(1, count + 1):
+        ns, inside, outside = namespace(i), f"{PREFIX}-n{i}", f"{PREFIX}-h{i}"
+        ip("netns", "add", ns)
+        ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", ns)
+        ip("link", "set", outside, "master", BRIDGE, "up")
+        ip("-n", ns, "link", "set", "lo", "up")
+        ip("-n", ns, "addr", "add", f"{node_address(i)}/24", "dev", inside)
+        ip("-n", ns, "link", "set", inside, "up")
+        ip("route", "add", f"{node_address(i)}/32", "dev", BRIDGE, "src", HOST_ADDRESS)
+
+
+def _start_sshd(cluster: SshTestCluster, index: int, authorized_keys: Path) -> None:
+    d = cluster.directory
+    host_key = d / f"host-{index}"
+    cluster.host_public_keys.append(keygen(host_key, f"host-{index}"))
+    config = d / f"sshd-{index}.conf"
+    config.write_text(
+        SSHD_CONFIG.format(
+            address=node_address(index), host_key=host_key, authorized_keys=authorized_keys
+        )
+    )
+    with (d / f"sshd-{index}.log").open("ab") as out:
+        cluster.servers.append(
+            subprocess.Popen(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    namespace(index),
+                    "/usr/sbin/sshd",
+                    "-D",
+                    "-e",
+                    "-f",
+                    str(config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
+
+
+def _wait_listening(cluster: SshTestCluster, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    for i, address in enumerate(cluster.addresses, 1):
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((address, 22), timeout=1):
+                break
+            if time.monotonic() > deadline or cluster.servers[i - 1].poll() is not None:
+                raise RuntimeError(f"sshd {i} did not start: {cluster.sshd_log(i)}")
+            time.sleep(0.05)
+
+
+def start(directory: Path, count: int = 3) -> SshTestCluster:
+    """Namespaces, bridge and one sshd per node; on error everything is removed again."""
+    assert 1 <= count <= MAX_NODES
+    remove_all()
+    client_key = directory / "client"
+    cluster = SshTestCluster(directory, count, client_key, directory / "known_hosts")
+    try:
+        authorized_keys = directory / "authorized_keys"
+        authorized_keys.write_text(keygen(client_key, "splitbrain-test-client") + "\n")
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        _create_network(count)
+        for i in range(1, count + 1):
+            _start_sshd(cluster, i, authorized_keys)
+        cluster.known_hosts.write_text(
+            "".join(
+                f"{a} {k}\n"
+                for a, k in zip(cluster.addresses, cluster.host_public_keys, strict=True)
+            )
+        )
+        _wait_listening(cluster)
+    except BaseException:
+        stop(cluster)
+        raise
+    return cluster
+
+
+def stop(cluster: SshTestCluster) -> None:
+    for server in cluster.servers:
+        server.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(5)
+    remove_all()
