@@ -25,6 +25,8 @@ from harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
 from harness.protocols import HarnessInputError, RunContext
 
 log = logging.getLogger("splitbrain")
+ABANDON_GRACE_S = 15.0
+"""How long past a phase's deadline a worker stuck in a client call is waited for."""
 
 
 @dataclass
@@ -298,18 +300,29 @@ def _run_clients(
         threads.append((w, t))
         t.start()
     end = None if deadline_s is None else time.monotonic() + deadline_s
+    abandon_after = None if end is None else end + ABANDON_GRACE_S
     try:
         for _, t in threads:
             while t.is_alive():
                 t.join(0.1)
-                if end is not None and time.monotonic() > end:
+                now = time.monotonic()
+                if end is not None and now > end:
                     workers[0].stop.set()
+                if abandon_after is not None and now > abandon_after:
+                    log.error(
+                        "%s is stuck in a client call; abandoning it (its op stays indeterminate)",
+                        t.name,
+                    )
+                    break
     except BaseException:
         workers[0].stop.set()
         for _, t in threads:
             t.join(5)
         raise
     for w, t in threads:
+        if t.is_alive():
+            w.process, w.client = t.process + w.concurrency, None
+            continue
         w.process, w.client = t.process, t.client
         if t.error is not None:
             raise t.error
@@ -401,6 +414,12 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         raise HarnessInputError(
             f"unknown -o key {unknown[0]!r} for target {spec.target!r}; known: {', '.join(sorted(target.options)) or 'none'}"
         )
+    supported = getattr(target, "supported_nemeses", None)
+    for name in spec.faults:
+        if supported is not None and name not in supported:
+            raise HarnessInputError(
+                f"target {spec.target!r} cannot take nemesis {name!r}; it supports: {', '.join(sorted(supported)) or 'none'}"
+            )
     configure = getattr(target, "configure", None)
     if callable(configure):
         configure(dict(spec.options))
@@ -445,6 +464,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         log=log,
         options=dict(spec.options),
         workload=spec.workload,
+        op_timeout=spec.op_timeout,
         clock=clock,
         sleep=time.sleep,
     )
@@ -513,7 +533,8 @@ def _drive_threads(
     main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
     nemesis_worker = None
     if cycles:
-        schedule = fault_schedule(cycles, spec.nemesis_interval, spec.time_limit)
+        heal = gen.seq([Invocation(stop_f) for _start, stop_f in dict.fromkeys(cycles)])
+        schedule = gen.phases(fault_schedule(cycles, spec.nemesis_interval, spec.time_limit), heal)
         nemesis_worker = _NemesisWorker(by_f, schedule, recorder, random.Random(rng.random()), stop)
         nemesis_worker.start()
     log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
@@ -523,8 +544,6 @@ def _drive_threads(
             nemesis_worker.join()
             if nemesis_worker.error is not None:
                 raise nemesis_worker.error
-            for _start, stop_f in dict.fromkeys(cycles):
-                nemesis_worker.invoke(Invocation(stop_f))
             settle = spec.settle if spec.settle is not None else min(5.0, spec.nemesis_interval)
             log.info("healed; settling for %gs", settle)
             ctx.sleep(settle)
@@ -562,4 +581,7 @@ def _quietly(what: str, fn: Callable[[], None]) -> None:
 def _write_report(run_dir: Path, history: list[Op]) -> None:
     from harness import report
 
-    _quietly("writing report.html", lambda: report.write_report(run_dir, ops=history))
+    try:
+        report.write_report(run_dir, ops=history)
+    except Exception as e:
+        log.error("writing report.html failed: %s", "".join(traceback.format_exception(e)))

@@ -32,6 +32,8 @@ class RunContext:
     """Target options given with ``-o KEY=VALUE``."""
     workload: str = "register"
     """The workload's name, for targets whose clients map ops differently per workload."""
+    op_timeout: float = 5.0
+    """Seconds a client may take for one op before it must give up (recorded as ``info``)."""
     clock: Callable[[], int] = lambda: 0
     """Nanoseconds since the run began (monotonic, or virtual in the simulator)."""
     sleep: Callable[[float], None] = lambda s: None

@@ -44,9 +44,11 @@ class MemoryStore:
         self._fault = fault
         self._fault_rate = fault_rate
         self._rng = random.Random(seed)
+        self.op_timeout = 5.0
 
     def _gate(self) -> None:
-        self._running.wait()
+        if not self._running.wait(self.op_timeout):
+            raise TimeoutError(f"n1 is paused: no answer within {self.op_timeout:g}s")
         if not self._up:
             raise NodeDown("n1 is down")
 
@@ -218,6 +220,7 @@ class MemoryTarget:
     """The embedded default target."""
 
     name = "memory"
+    supported_nemeses = frozenset({"kill", "pause"})
     options = {"fault": "none", "fault-rate": "0.05"}
 
     def __init__(self) -> None:
@@ -244,6 +247,7 @@ class MemoryTarget:
     def setup(self, ctx: RunContext) -> None:
         self.configure(ctx.options)
         self.store = MemoryStore(self._fault, self._rate, seed=ctx.seed)
+        self.store.op_timeout = ctx.op_timeout
         self._workload = ctx.workload
 
     def teardown(self) -> None:

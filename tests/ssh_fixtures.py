@@ -62,13 +62,27 @@ def kill_namespace(name: str) -> None:
         time.sleep(0.05)
 
 
+def _link_exists(name: str) -> bool:
+    return Path(f"/sys/class/net/{name}").exists()
+
+
 def remove_all() -> None:
-    """Remove every namespace and the bridge of these tests, also those a killed run left."""
+    """Remove every namespace, veth and the bridge of these tests, also those a killed run left.
+
+    The kernel destroys a deleted namespace's veth peers asynchronously, so the host ends are
+    deleted explicitly and waited for: the next fixture may reuse their names at once.
+    """
     for i in range(1, MAX_NODES + 1):
         if Path(f"/run/netns/{namespace(i)}").exists():
             kill_namespace(namespace(i))
             ip("netns", "del", namespace(i), check=False)
-    ip("link", "del", BRIDGE, check=False)
+    links = [f"{PREFIX}-h{i}" for i in range(1, MAX_NODES + 1)] + [BRIDGE]
+    for link in links:
+        if _link_exists(link):
+            ip("link", "del", link, check=False)
+    deadline = time.monotonic() + 10
+    while any(_link_exists(link) for link in links) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 SSHD_CONFIG = """\

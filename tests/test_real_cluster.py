@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,16 @@ SETUP_AND_HANG = textwrap.dedent(
 )
 
 
+def wait_for_pids(namespace: str, timeout: float = 10.0) -> list[str]:
+    """PIDs in ``namespace``; ``ip netns exec`` enters it a moment after it is spawned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True)
+        if out.stdout.split() or time.monotonic() > deadline:
+            return out.stdout.split()
+        time.sleep(0.05)
+
+
 def test_cleanup_after_sigkill_removes_everything(journal_dir: Path) -> None:
     run_id = f"test-{uuid.uuid4().hex[:12]}"
     proc = subprocess.Popen(
@@ -101,10 +112,9 @@ def test_cleanup_after_sigkill_removes_everything(journal_dir: Path) -> None:
         kinds = [e["kind"] for e in read_entries(journals[0])]
         assert kinds.count("netns") == 3 and "owner" in kinds
         assert netns_exists(f"sb-{run_tag(run_id)}-n1")
-        sleepers = subprocess.run(
-            ["ip", "netns", "pids", f"sb-{run_tag(run_id)}-n2"], capture_output=True, text=True
+        assert wait_for_pids(f"sb-{run_tag(run_id)}-n2"), (
+            "the daemon of the killed run should still be running"
         )
-        assert sleepers.stdout.split(), "the daemon of the killed run should still be running"
     finally:
         proc.kill()
         removed = cleanup_stale(journal_dir)

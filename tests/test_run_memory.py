@@ -163,3 +163,54 @@ def test_harness_sustains_an_unthrottled_run(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["checkers"]["stats"]["count"] > 1000
+
+
+@pytest.mark.parametrize("nemesis", ["pause", "kill", "kill,pause"])
+def test_faults_are_healed_when_the_main_phase_ends(tmp_path: Path, nemesis: str) -> None:
+    r = run_cli(
+        "test",
+        "--nemesis",
+        nemesis,
+        "--time-limit",
+        "1.5",
+        "--nemesis-interval",
+        "0.25",
+        "--op-timeout",
+        "1",
+        "--rate",
+        "500",
+        "--store",
+        str(tmp_path),
+        "--seed",
+        "9",
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    ops = read_history(tmp_path / "latest" / "history.jsonl").ops
+    faults = [o for o in ops if o.process == "nemesis" and o.type != "invoke"]
+    assert {"kill", "pause"} & {o.f for o in faults}
+    last_by_kind = {}
+    for o in faults:
+        last_by_kind["kill" if o.f in ("kill", "start") else "pause"] = o.f
+    assert set(last_by_kind.values()) <= {"start", "resume"}, last_by_kind
+    final_reads = [o for o in ops if o.f == "read" and o.type == "ok" and o.time > faults[-1].time]
+    assert final_reads, "the final phase runs after every fault is healed"
+
+
+def test_a_fault_the_target_cannot_take_is_refused_before_the_run(tmp_path: Path) -> None:
+    r = run_cli("test", "--nemesis", "partition", "--store", str(tmp_path))
+    assert r.returncode == 254
+    assert "target 'memory' cannot take nemesis 'partition'" in r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("workload", "model"),
+    [("register", "serializable"), ("list-append", "nosuch"), ("set", "register")],
+)
+def test_a_model_the_workload_cannot_check_is_refused(
+    tmp_path: Path, workload: str, model: str
+) -> None:
+    r = run_cli("test", "--workload", workload, "--model", model, "--store", str(tmp_path))
+    assert r.returncode == 254, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and model in r.stderr

@@ -48,6 +48,10 @@ class Workload:
 
 
 def load(name: str, spec: WorkloadSpec) -> Workload:
-    """Build a workload by name; raises KeyError for an unknown one."""
+    """Build a workload by name; raises KeyError for an unknown one, ValueError for a bad spec."""
     module = importlib.import_module(WORKLOADS[name])
+    if spec.model and not getattr(module, "TAKES_MODEL", False):
+        raise ValueError(
+            f"workload {name!r} has a fixed checker and takes no --model (got {spec.model!r})"
+        )
     return module.workload(spec)

@@ -11,9 +11,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checkers import elle
+from checkers.txn.models import validate_models
 from harness.generator import Context, Invocation, Result
 from harness.history import Op
 from workloads import Workload, WorkloadSpec
+
+TAKES_MODEL = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class ListAppendOps:
 def workload(spec: WorkloadSpec) -> Workload:
     keys = max(1, spec.keys)
     models = [spec.model] if spec.model else None
+    if models:
+        validate_models(models)
 
     def check(history: list[Op]) -> dict[str, Any]:
         return elle.check(history, consistency_models=models)

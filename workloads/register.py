@@ -14,6 +14,9 @@ from harness.generator import Context, Invocation, Result, Seq
 from harness.history import Op
 from workloads import Workload, WorkloadSpec
 
+TAKES_MODEL = True
+REGISTER_MODELS = ("cas-register", "register")
+
 
 @dataclass(frozen=True, slots=True)
 class RegisterOps:
@@ -43,6 +46,10 @@ def final_reads(keys: int) -> Seq:
 
 def workload(spec: WorkloadSpec) -> Workload:
     model = spec.model or "cas-register"
+    if model not in REGISTER_MODELS:
+        raise ValueError(
+            f"unknown model {model!r} for workload register; known: {', '.join(REGISTER_MODELS)}"
+        )
 
     def check(history: list[Op]) -> dict[str, Any]:
         return linearizable.check(history, model, init=None, timeout=spec.check_timeout)

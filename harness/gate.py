@@ -1,0 +1,645 @@
+"""``splitbrain gate CLAIMS.yaml``: run a file of consistency claims, as a CI gate.
+
+A claim names a test (target, workload, nemeses, options, time limit, model) and what is
+expected of it: ``holds`` (the default) or ``violated`` (a documented weakness, so the gate
+also proves the harness still catches it). Every claim is checked against the schema and
+the registries before any runs; a bad file exits 254 with one line naming file, claim and key.
+Exit codes: 0 every claim met its expectation, 1 some did not, 254 bad input, 255 the
+harness itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.history import Valid
+from harness.protocols import HarnessInputError
+
+EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 254, 255, 130
+EXPECTATIONS = ("holds", "violated")
+TOP_LEVEL_KEYS = ("claims", "defaults")
+_MAX_EXPLAIN_LINES = 20
+
+# ---------------------------------------------------------------- schema
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _number(minimum: float, strict: bool = False) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("expected a number")
+        if value < minimum or (strict and value == minimum):
+            raise ValueError(f"must be {'>' if strict else '>='} {minimum:g}, got {value:g}")
+        return float(value)
+
+    return parse
+
+
+def _integer(minimum: int | None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected an integer")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _nemesis(value: Any) -> list[str]:
+    if isinstance(value, str):
+        names = [n.strip() for n in value.split(",")]
+    elif isinstance(value, list) and all(isinstance(n, str) for n in value):
+        names = [n.strip() for n in value]
+    else:
+        raise ValueError("expected a list of names or a comma-separated string")
+    if any(not n for n in names):
+        raise ValueError("empty nemesis name")
+    return [n for n in names if n != "none"] or ["none"]
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ValueError(f"option values must be scalars, got {type(value).__name__}")
+
+
+def _options(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of option names to values")
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if not isinstance(k, str) or not k:
+            raise ValueError(f"option names must be strings, got {k!r}")
+        out[k] = _scalar_text(v)
+    return out
+
+
+def _expect(value: Any) -> str:
+    if value not in EXPECTATIONS:
+        raise ValueError(f"expected one of {', '.join(EXPECTATIONS)}, got {value!r}")
+    return str(value)
+
+
+FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": _text,
+    "description": _text,
+    "target": _text,
+    "workload": _text,
+    "nemesis": _nemesis,
+    "options": _options,
+    "time_limit": _number(0),
+    "concurrency": _integer(1),
+    "keys": _integer(1),
+    "rate": _number(0),
+    "seed": _integer(None),
+    "model": _text,
+    "expect": _expect,
+    "allow_unknown": _bool,
+    "nemesis_interval": _number(0, strict=True),
+    "op_timeout": _number(0, strict=True),
+    "check_timeout": _number(0, strict=True),
+}
+"""Every key a claim (or ``defaults:``) may have, with its parser."""
+
+SPEC_KEYS = frozenset(FIELDS) - {"name", "description", "expect", "allow_unknown"}
+
+
+@dataclass
+class Claim:
+    """One consistency claim: the test to run and the outcome it must have."""
+
+    name: str
+    spec: dict[str, Any] = field(default_factory=dict)
+    """TestSpec fields the claim sets; the rest keep TestSpec's defaults."""
+    expect: str = "holds"
+    allow_unknown: bool = False
+    description: str = ""
+    where: str = ""
+    """``FILE:LINE`` of the claim, for messages."""
+
+    def build_spec(
+        self,
+        store: str | Path = "reports",
+        time_limit: float | None = None,
+        time_scale: float | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """The TestSpec to run; ``time_limit`` overrides, ``time_scale`` multiplies it."""
+        from harness import core
+
+        values = dict(self.spec)
+        values.setdefault("name", self.name)
+        if seed is not None and "seed" not in values:
+            values["seed"] = seed
+        spec = core.TestSpec(store=str(store), **values)
+        retime(spec, time_limit=time_limit, time_scale=time_scale)
+        return spec
+
+
+def retime(spec: Any, time_limit: float | None = None, time_scale: float | None = None) -> None:
+    """Set or scale a spec's time limit; the fault schedule shrinks or grows with it.
+
+    The fault interval never drops below a quarter of the new limit (unless it was shorter
+    already), so a drastic cut still leaves a couple of whole fault cycles, not a strobe.
+    """
+    old = spec.time_limit
+    new = old
+    if time_limit is not None:
+        new = time_limit
+    if time_scale is not None:
+        new = new * time_scale
+    if new == old:
+        return
+    if old > 0:
+        interval = spec.nemesis_interval
+        spec.nemesis_interval = max(interval * new / old, min(interval, new / 4))
+    spec.time_limit = new
+
+
+def expectation_met(claim: Claim, valid: Valid) -> bool:
+    if valid == "unknown":
+        return claim.allow_unknown
+    return valid is (claim.expect == "holds")
+
+
+def expectation_text(claim: Claim) -> str:
+    return claim.expect + (" (unknown ok)" if claim.allow_unknown else "")
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _line_index(text: str) -> Any:
+    """The YAML node tree (no objects built), used only to point at lines in messages."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _mapping_get(node: Any, key: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k, v
+    return None
+
+
+def _claim_line(root: Any, index: int, key: str | None) -> int | None:
+    found = _mapping_get(root, "claims")
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        return None
+    items = found[1].value
+    if index >= len(items):
+        return None
+    node = items[index]
+    if key is not None:
+        pair = _mapping_get(node, key)
+        if pair is not None:
+            return pair[0].start_mark.line + 1
+    return node.start_mark.line + 1
+
+
+def _parse_fields(raw: Any, what: str, allowed: Iterable[str]) -> dict[str, Any]:
+    """Check keys and types of one mapping; raise ValueError('key ...: problem')."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{what} must be a mapping, got {type(raw).__name__}")
+    allowed = set(allowed)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in allowed:
+            raise _KeyProblem(str(key), f"unknown key {key!r}; known: {', '.join(sorted(allowed))}")
+        try:
+            out[key] = FIELDS[key](value)
+        except ValueError as e:
+            raise _KeyProblem(key, f"key {key!r}: {e}") from None
+    return out
+
+
+class _KeyProblem(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _read_yaml(path: Path) -> tuple[Any, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise HarnessInputError(f"{path}: cannot read claims file: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise HarnessInputError(f"{path}: not a UTF-8 text file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise HarnessInputError(f"{where}: malformed YAML: {problem}") from None
+    return data, _line_index(text)
+
+
+def parse_claims(path: str | Path) -> list[Claim]:
+    """Read and schema-check a claims file; raises HarnessInputError naming file, claim and key."""
+    path = Path(path)
+    data, root = _read_yaml(path)
+    if not isinstance(data, dict) or "claims" not in data:
+        raise HarnessInputError(f"{path}: expected a mapping with a top-level 'claims:' list")
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise HarnessInputError(
+                f"{path}: unknown top-level key {key!r}; known: {', '.join(TOP_LEVEL_KEYS)}"
+            )
+    try:
+        defaults = _parse_fields(data.get("defaults") or {}, "defaults", set(FIELDS) - {"name"})
+    except ValueError as e:
+        raise HarnessInputError(f"{path}: defaults: {e}") from None
+    raw_claims = data["claims"]
+    if not isinstance(raw_claims, list) or not raw_claims:
+        raise HarnessInputError(f"{path}: 'claims' must be a non-empty list of claims")
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_claims):
+        claim = _parse_claim(path, root, i, raw, defaults)
+        if claim.name in seen:
+            raise HarnessInputError(
+                f"{claim.where}: claim {claim.name!r}: duplicate name (also claim #{seen[claim.name] + 1})"
+            )
+        seen[claim.name] = i
+        claims.append(claim)
+    return claims
+
+
+def _parse_claim(path: Path, root: Any, index: int, raw: Any, defaults: dict[str, Any]) -> Claim:
+    label = f"claim #{index + 1}"
+    if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+        label = f"claim {raw['name']!r}"
+    try:
+        values = _parse_fields(raw, label, FIELDS)
+    except _KeyProblem as e:
+        raise HarnessInputError(
+            f"{path}:{_claim_line(root, index, e.key) or '?'}: {label}: {e}"
+        ) from None
+    except ValueError as e:
+        raise HarnessInputError(f"{path}:{_claim_line(root, index, None) or '?'}: {e}") from None
+    where = f"{path}:{_claim_line(root, index, None) or '?'}"
+    if "name" not in values:
+        raise HarnessInputError(f"{where}: {label}: missing required key 'name'")
+    merged = defaults | values
+    if "options" in defaults and "options" in values:
+        merged["options"] = defaults["options"] | values["options"]
+    return _claim(merged, where)
+
+
+def _claim(values: dict[str, Any], where: str) -> Claim:
+    return Claim(
+        name=values["name"],
+        spec={k: v for k, v in values.items() if k in SPEC_KEYS},
+        expect=values.get("expect", "holds"),
+        allow_unknown=values.get("allow_unknown", False),
+        description=values.get("description", ""),
+        where=where,
+    )
+
+
+def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
+    """A claim from keyword arguments (the pytest marker and fixture); same schema as a file."""
+    try:
+        values = _parse_fields(raw, where, FIELDS)
+    except ValueError as e:
+        raise HarnessInputError(f"{where}: {e}") from None
+    if "name" not in values:
+        raise HarnessInputError(f"{where}: missing required key 'name'")
+    return _claim(values, where)
+
+
+def check_claim(claim: Claim) -> None:
+    """Check a claim's names and options against the registries, before anything runs."""
+    import targets
+    import workloads
+    from harness import core
+    from harness import nemesis as nemeses
+
+    spec = claim.build_spec()
+    known = {
+        "target": (spec.target, targets.TARGETS),
+        "workload": (spec.workload, workloads.WORKLOADS),
+    }
+    for key, (value, registry) in known.items():
+        if value not in registry:
+            raise HarnessInputError(
+                f"{claim.where}: claim {claim.name!r}: key {key!r}: unknown {key} {value!r}; known: {', '.join(sorted(registry))}"
+            )
+    for name in spec.nemesis:
+        if name != nemeses.NONE and name not in nemeses.NEMESES:
+            known_n = ", ".join(sorted([nemeses.NONE, *nemeses.NEMESES]))
+            raise HarnessInputError(
+                f"{claim.where}: claim {claim.name!r}: key 'nemesis': unknown nemesis {name!r}; known: {known_n}"
+            )
+    if "model" in claim.spec:
+        try:
+            workloads.load(spec.workload, workloads.WorkloadSpec(model=spec.model))
+        except ValueError as e:
+            raise HarnessInputError(
+                f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
+            ) from None
+    try:
+        core.prepare(spec)
+    except HarnessInputError as e:
+        raise HarnessInputError(f"{claim.where}: claim {claim.name!r}: {e}") from None
+
+
+def load_claims(path: str | Path) -> list[Claim]:
+    """Parse a claims file and check every claim against the registries."""
+    claims = parse_claims(path)
+    for claim in claims:
+        check_claim(claim)
+    return claims
+
+
+# ---------------------------------------------------------------- explaining
+
+
+def report_path(run_dir: Path) -> Path:
+    """The run's HTML report if one was written, else the run directory."""
+    page = run_dir / "report.html"
+    return page if page.is_file() else run_dir
+
+
+def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
+    from harness.cli import verdict_word
+
+    valid = part.get("valid")
+    lines = [f"{name}: {verdict_word(valid)}"]
+    if valid is True:
+        return lines
+    detail = part.get("counterexample")
+    text = detail.get("text") if isinstance(detail, dict) else detail
+    if not text:
+        for key in ("error", "reason", "message"):
+            if part.get(key):
+                text = part[key]
+                break
+    if not text:
+        rest = {k: v for k, v in part.items() if k != "valid"}
+        text = json.dumps(rest, default=str)[:400] if rest else None
+    if text:
+        body = str(text).splitlines()
+        cut = body[:_MAX_EXPLAIN_LINES]
+        if len(body) > len(cut):
+            cut.append(f"... ({len(body) - len(cut)} more lines in the report)")
+        lines += ["  " + t for t in cut]
+    return lines
+
+
+def explain(results: dict[str, Any], run_dir: Path, command: str | None = None) -> str:
+    """A short readable account of a run: each checker's verdict and counterexample, the report."""
+    from harness.cli import verdict_word
+
+    lines = [f"verdict: {verdict_word(results.get('valid'))}"]
+    for name, part in (results.get("checkers") or {}).items():
+        if name != "stats" and isinstance(part, dict):
+            lines += _checker_lines(name, part)
+    if results.get("interrupted"):
+        lines.append("interrupted: only the history recorded so far was checked")
+    lines.append(f"report: {report_path(run_dir)}")
+    if command:
+        lines.append(f"replay: {command}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class Outcome:
+    claim: Claim
+    valid: Valid | None = None
+    """None when the harness failed before a verdict."""
+    passed: bool = False
+    seconds: float = 0.0
+    run_dir: Path | None = None
+    explanation: str = ""
+    error: str | None = None
+    interrupted: bool = False
+    bad_input: bool = False
+    """The error is the claim's fault (found only once it ran), not the harness's."""
+
+    @property
+    def verdict(self) -> str:
+        from harness.cli import verdict_word
+
+        return verdict_word(self.valid)
+
+    @property
+    def report(self) -> str:
+        return str(report_path(self.run_dir)) if self.run_dir is not None else "-"
+
+
+def run_claim(
+    claim: Claim, store: str | Path, time_scale: float | None, on_start: Callable[[Path], None]
+) -> tuple[Outcome, bool]:
+    """Run one claim; returns its outcome and whether the run was interrupted."""
+    from harness import core
+
+    spec = claim.build_spec(store=store, time_scale=time_scale)
+    started = time.monotonic()
+    try:
+        result = core.run(spec, on_start=on_start)
+    except HarnessInputError as e:
+        message = f"{claim.where}: claim {claim.name!r}: {e}"
+        print(f"splitbrain: {message}", file=sys.stderr)
+        return Outcome(
+            claim, seconds=time.monotonic() - started, error=message, bad_input=True
+        ), False
+    except Exception as e:
+        traceback.print_exc()
+        return Outcome(
+            claim,
+            seconds=time.monotonic() - started,
+            error=f"the harness failed: {type(e).__name__}: {e}",
+        ), False
+    outcome = Outcome(
+        claim,
+        valid=result.valid,
+        passed=expectation_met(claim, result.valid) and not result.interrupted,
+        seconds=time.monotonic() - started,
+        run_dir=result.run_dir,
+        explanation=explain(result.results, result.run_dir, spec.command()),
+        interrupted=result.interrupted,
+    )
+    return outcome, result.interrupted
+
+
+def failure_message(outcome: Outcome) -> str:
+    if outcome.error:
+        return outcome.error
+    claim = outcome.claim
+    if outcome.interrupted:
+        return "interrupted: only the history recorded so far was checked"
+    if outcome.valid == "unknown":
+        return "verdict unknown, and the claim does not allow unknown"
+    if claim.expect == "holds":
+        return f"claimed to hold, but the checkers found it {outcome.verdict}"
+    return "claimed to be violated, but no violation was found"
+
+
+def render_table(outcomes: list[Outcome]) -> str:
+    rows = [("claim", "verdict", "expected", "result", "duration", "report")]
+    for o in outcomes:
+        result = "error" if o.error else ("pass" if o.passed else "FAIL")
+        if o.interrupted:
+            result = "interrupted"
+        rows.append(
+            (
+                o.claim.name,
+                o.verdict,
+                expectation_text(o.claim),
+                result,
+                f"{o.seconds:.1f}s",
+                o.report,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def junit_xml(source: Path, outcomes: list[Outcome], skipped: list[Claim]) -> ET.ElementTree:
+    """One testcase per claim; a failure (or error) element carries the explanation."""
+    suite = ET.Element(
+        "testsuite",
+        name=f"splitbrain gate {source.name}",
+        tests=str(len(outcomes) + len(skipped)),
+        failures=str(sum(1 for o in outcomes if not o.passed and not o.error)),
+        errors=str(sum(1 for o in outcomes if o.error)),
+        skipped=str(len(skipped)),
+        time=f"{sum(o.seconds for o in outcomes):.3f}",
+    )
+    classname = f"splitbrain.gate.{source.stem}"
+    for o in outcomes:
+        case = ET.SubElement(
+            suite, "testcase", classname=classname, name=o.claim.name, time=f"{o.seconds:.3f}"
+        )
+        if o.error:
+            ET.SubElement(case, "error", message=o.error).text = o.error
+        elif not o.passed:
+            ET.SubElement(case, "failure", message=failure_message(o)).text = o.explanation
+        out = [f"expected: {expectation_text(o.claim)}", f"verdict: {o.verdict}"]
+        out.append(f"report: {o.report}")
+        ET.SubElement(case, "system-out").text = "\n".join(out)
+    for claim in skipped:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=claim.name, time="0")
+        ET.SubElement(case, "skipped", message="not run: the gate was interrupted")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
+    ET.indent(tree)
+    return tree
+
+
+def write_junit(path: Path, tree: ET.ElementTree) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def gate_exit_code(outcomes: list[Outcome], interrupted: bool) -> int:
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if any(o.error and not o.bad_input for o in outcomes):
+        return EXIT_HARNESS
+    if any(o.bad_input for o in outcomes):
+        return EXIT_BAD_INPUT
+    return EXIT_PASS if all(o.passed for o in outcomes) else EXIT_FAIL
+
+
+def run_gate(path: Path, junit: Path | None, time_scale: float | None, store: str | Path) -> int:
+    claims = load_claims(path)
+    outcomes: list[Outcome] = []
+    interrupted = False
+    for i, claim in enumerate(claims, 1):
+        print(f"[{i}/{len(claims)}] {claim.name} ...", file=sys.stderr, flush=True)
+        outcome, interrupted = run_claim(
+            claim,
+            store,
+            time_scale,
+            on_start=lambda d: print(f"  run directory: {d}", file=sys.stderr, flush=True),
+        )
+        outcomes.append(outcome)
+        if interrupted:
+            break
+    skipped = claims[len(outcomes) :]
+    print(render_table(outcomes))
+    for o in outcomes:
+        if not o.passed:
+            print(f"\n{o.claim.name}: {failure_message(o)}")
+            if o.explanation:
+                print("\n".join("  " + line for line in o.explanation.splitlines()))
+    if interrupted:
+        print(f"\ninterrupted: {len(skipped)} claim(s) not run", file=sys.stderr)
+    if junit is not None:
+        write_junit(junit, junit_xml(path, outcomes, skipped))
+    failed = sum(1 for o in outcomes if not o.passed)
+    print(f"\n{len(outcomes) - failed} of {len(claims)} claim(s) met their expectation")
+    return gate_exit_code(outcomes, interrupted)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "gate", help="run a file of consistency claims; exit 1 if any is not met"
+    )
+    p.add_argument("claims", metavar="CLAIMS.yaml", help="the claims file")
+    p.add_argument("--junit-xml", metavar="FILE", default=None, help="write JUnit XML here")
+    p.add_argument(
+        "--time-scale",
+        type=_positive,
+        default=None,
+        metavar="X",
+        help="multiply every claim's time limit (and fault schedule) by X",
+    )
+    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.set_defaults(func=cmd_gate)
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    junit = Path(args.junit_xml) if args.junit_xml else None
+    return run_gate(Path(args.claims), junit, args.time_scale, args.store)
