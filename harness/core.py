@@ -178,14 +178,7 @@ class _Recorder:
 
 
 def _complete_info(invoke: Op, error: str) -> Op:
-    return Op(
-        type="info",
-        f=invoke.f,
-        process=invoke.process,
-        value=invoke.value,
-        key=invoke.key,
-        error=error,
-    )
+    return invoke.completion("info", invoke.value, error=error)
 
 
 def _invoke_safely(call: Callable[[Op], Op], invoke: Op) -> Op:
@@ -245,13 +238,8 @@ class _ClientWorker(threading.Thread):
             except Exception as e:  # nothing was sent: the op certainly did not happen
                 self.client = None
                 self.stop.wait(0.1)
-                return Op(
-                    type="fail",
-                    f=invoke.f,
-                    process=invoke.process,
-                    value=invoke.value,
-                    key=invoke.key,
-                    error=f"client open failed: {type(e).__name__}: {e}",
+                return invoke.completion(
+                    "fail", invoke.value, error=f"client open failed: {type(e).__name__}: {e}"
                 )
         return _invoke_safely(self.client.invoke, invoke)
 

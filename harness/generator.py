@@ -182,37 +182,19 @@ class TimeLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class Stagger:
-    """Spaces invocations a random 0..2*dt apart (mean ``dt`` seconds), across all workers."""
+class Spaced:
+    """Spaces invocations ``gap(rng)`` nanoseconds apart, across all workers."""
 
-    dt: float
+    gap: Callable[[random.Random], int]
     gen: Generator
     next_time: int | None = None
 
     def op(self, ctx: Context) -> Result:
         inv, nxt = self.gen.op(ctx)
         if not isinstance(inv, Invocation):
-            return inv, Stagger(self.dt, nxt, self.next_time) if nxt is not None else None
+            return inv, Spaced(self.gap, nxt, self.next_time) if nxt is not None else None
         at = max(ctx.time, self.next_time if self.next_time is not None else ctx.time)
-        gap = int(ctx.rng.uniform(0, 2 * self.dt) * NANOS)
-        follow = Stagger(self.dt, nxt, at + gap) if nxt is not None else None
-        return replace(inv, time=at), follow
-
-
-@dataclass(frozen=True, slots=True)
-class Delay:
-    """Spaces invocations exactly ``dt`` seconds apart."""
-
-    dt: float
-    gen: Generator
-    next_time: int | None = None
-
-    def op(self, ctx: Context) -> Result:
-        inv, nxt = self.gen.op(ctx)
-        if not isinstance(inv, Invocation):
-            return inv, Delay(self.dt, nxt, self.next_time) if nxt is not None else None
-        at = max(ctx.time, self.next_time if self.next_time is not None else ctx.time)
-        follow = Delay(self.dt, nxt, at + int(self.dt * NANOS)) if nxt is not None else None
+        follow = Spaced(self.gap, nxt, at + self.gap(ctx.rng)) if nxt is not None else None
         return replace(inv, time=at), follow
 
 
@@ -311,13 +293,19 @@ def time_limit(seconds: float, gen: Generator) -> TimeLimit:
     return TimeLimit(seconds, gen)
 
 
-def stagger(dt: float, gen: Generator) -> Stagger:
-    return Stagger(dt, gen)
+def stagger(dt: float, gen: Generator) -> Spaced:
+    """A random 0..2*dt seconds between invocations: ``dt`` on average."""
+    return Spaced(lambda rng: int(rng.uniform(0, 2 * dt) * NANOS), gen)
+
+
+def delay(dt: float, gen: Generator) -> Spaced:
+    """Exactly ``dt`` seconds between invocations."""
+    return Spaced(lambda rng: int(dt * NANOS), gen)
 
 
 def rate(ops_per_second: float, gen: Generator) -> Generator:
     """``ops_per_second`` on average across all workers; 0 means as fast as possible."""
-    return gen if ops_per_second <= 0 else Stagger(1.0 / ops_per_second, gen)
+    return gen if ops_per_second <= 0 else stagger(1.0 / ops_per_second, gen)
 
 
 def phases(*gens: Generator) -> Phases:

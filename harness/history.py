@@ -45,6 +45,20 @@ class Op:
     def is_client(self) -> bool:
         return self.process != NEMESIS
 
+    def completion(
+        self, type: str, value: Any = None, *, node: str | None = None, error: Any = None
+    ) -> Op:
+        """The completion of this invocation: same process, f and key."""
+        return Op(
+            type=type,
+            f=self.f,
+            process=self.process,
+            value=value,
+            key=self.key,
+            node=node,
+            error=error,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"index": self.index}
         if self.time is not None:

@@ -168,15 +168,7 @@ class EtcdClient:
             return self._done(op, typ, op.value, error)
 
     def _done(self, op: Op, typ: str, value: Any, error: str | None = None) -> Op:
-        return Op(
-            type=typ,
-            f=op.f,
-            process=op.process,
-            value=value,
-            key=op.key,
-            node=self.node,
-            error=error,
-        )
+        return op.completion(typ, value, node=self.node, error=error)
 
     def close(self) -> None:
         self.session.close()

@@ -213,7 +213,7 @@ class MemoryClient:
 
 
 def _complete(op: Op, typ: str, value: Any, error: Any = None) -> Op:
-    return Op(type=typ, f=op.f, process=op.process, value=value, key=op.key, node=NODE, error=error)
+    return op.completion(typ, value, node=NODE, error=error)
 
 
 class MemoryTarget:

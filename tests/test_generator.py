@@ -104,3 +104,8 @@ def test_sleep_is_pending_until_deadline() -> None:
 def test_cycle_is_bounded() -> None:
     gen = g.cycle([g.once("start"), g.once("stop")], times=3)
     assert [i.f for i in take(gen, 100, ctx())] == ["start", "stop"] * 3
+
+
+def test_delay_spaces_ops_exactly() -> None:
+    times = [i.time for i in take(g.delay(0.5, reads()), 4, ctx(time=NANOS))]
+    assert times == [NANOS, NANOS + NANOS // 2, 2 * NANOS, 2 * NANOS + NANOS // 2]
