@@ -102,7 +102,12 @@ def check_file(
             warnings=loaded.warnings,
         )
     started = time.perf_counter()
-    result = check(loaded.ops, init, timeout)
+    try:
+        result = check(loaded.ops, init, timeout)
+    except ValueError as e:
+        return FileVerdict(
+            str(path), None, error=f"{path}: {e}", ops=len(loaded.ops), warnings=loaded.warnings
+        )
     return FileVerdict(
         str(path),
         result.get("valid", "unknown"),

@@ -1,0 +1,202 @@
+"""Benchmark of checkers.linearizable: prints the median of several runs for each case.
+
+    python benchmarks/bench_linearizable.py [--runs 5] [--shared ../shared/histories]
+
+Cases: all porcupine etcd logs (one total), porcupine kv c50-ok and c50-bad, a generated
+register history (100,000 ops, 50 processes, 100 keys, unique values), and generated
+single-key histories of 20,000 ops with 20 processes, valid and with one late stale read.
+The generator below is deterministic (seeded), so anyone can reproduce the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checkers.linearizable import check
+from harness.history import Op, read_history
+
+
+def generate_register_history(
+    n_ops: int,
+    processes: int,
+    keys: int,
+    *,
+    seed: int = 1,
+    read_ratio: float = 0.5,
+    info_ratio: float = 0.002,
+    stale_read_at: float | None = None,
+    cas_ratio: float = 0.0,
+) -> list[Op]:
+    """A linearizable run of a register store with unique written values per key.
+
+    Each process invokes an op, the op takes effect at a random instant of its interval,
+    and completes later. An ``info`` op took effect but its client never learned it; its
+    process is retired and replaced by a fresh one, as in Jepsen. With ``stale_read_at``
+    (a fraction), the first read completing after that point returns a value of its key
+    that was overwritten long before: the history is then not linearizable. ``cas_ratio``
+    of the updates are CASes from the last value written to the key when they were invoked,
+    failing (``fail``) when the register holds another value by then.
+    """
+    rng = random.Random(seed)
+    regs: list[Any] = [None] * keys
+    written: list[list[Any]] = [[] for _ in range(keys)]
+    events: list[tuple[float, int, int, str]] = []
+    ops: dict[int, dict[str, Any]] = {}
+    next_value = 1
+    next_proc = processes
+    seq = 0
+
+    def start(proc: int, now: float) -> None:
+        nonlocal seq, next_value
+        key = rng.randrange(keys)
+        if rng.random() < read_ratio:
+            f, value = "read", None
+        elif rng.random() < cas_ratio:
+            f, value = "cas", [written[key][-1] if written[key] else None, next_value]
+            next_value += 1
+        else:
+            f, value = "write", next_value
+            next_value += 1
+        seq += 1
+        inv = now + rng.random()
+        lin = inv + rng.random() * 3
+        done = lin + rng.random() * 3
+        ops[seq] = {"process": proc, "f": f, "key": key, "value": value}
+        heapq.heappush(events, (inv, seq, 0, "invoke"))
+        heapq.heappush(events, (lin, seq, 1, "apply"))
+        heapq.heappush(events, (done, seq, 2, "complete"))
+
+    for p in range(processes):
+        start(p, 0.0)
+    history: list[Op] = []
+    started = processes
+    stale_done = stale_read_at is None
+    while events:
+        now, s, _, what = heapq.heappop(events)
+        op = ops[s]
+        k = op["key"]
+        if what == "invoke":
+            history.append(Op("invoke", op["f"], op["process"], op["value"], key=k))
+        elif what == "apply":
+            if op["f"] == "write" or (op["f"] == "cas" and regs[k] == op["value"][0]):
+                new = op["value"] if op["f"] == "write" else op["value"][1]
+                regs[k] = new
+                written[k].append(new)
+            elif op["f"] == "cas":
+                op["failed"] = True
+            else:
+                op["result"] = regs[k]
+        else:
+            typ = "info" if rng.random() < info_ratio else "fail" if op.get("failed") else "ok"
+            value = op.get("result", op["value"])
+            if (
+                not stale_done
+                and op["f"] == "read"
+                and len(history) >= stale_read_at * 2 * n_ops
+                and len(written[k]) > 60
+            ):
+                value = written[k][-50]
+                typ = "ok"
+                stale_done = True
+            history.append(Op(typ, op["f"], op["process"], None if typ == "info" else value, key=k))
+            if started < n_ops:
+                proc = op["process"]
+                if typ == "info":
+                    proc = next_proc
+                    next_proc += 1
+                start(proc, now)
+                started += 1
+    for i, op in enumerate(history):
+        op.index = i
+    return history
+
+
+def single_key(stale: bool) -> list[Op]:
+    return generate_register_history(20_000, 20, 1, seed=7, stale_read_at=0.9 if stale else None)
+
+
+def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times = []
+    out = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def shared_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    env = os.environ.get("SPLITBRAIN_SHARED")
+    if env:
+        return Path(env) / "histories" if (Path(env) / "histories").is_dir() else Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "histories"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--shared", default=None, help="directory holding verdicts.json")
+    args = ap.parse_args()
+    base = shared_dir(args.shared)
+    rows: list[tuple[str, float, Any, str]] = []
+
+    if (base / "verdicts.json").is_file():
+        etcd = [
+            read_history(base / c["file"]).ops
+            for c in json.loads((base / "verdicts.json").read_text())["cases"]
+            if c["file"].startswith("porcupine/etcd/")
+        ]
+        t, out = median_time(lambda: [check(h, "cas-register")["valid"] for h in etcd], args.runs)
+        rows.append(
+            (f"porcupine etcd, all {len(etcd)} logs", t, f"{out.count(False)} invalid", "< 2 s")
+        )
+        for name in ("c50-ok", "c50-bad"):
+            h = read_history(base / "porcupine" / "kv" / f"{name}.txt").ops
+            t, out = median_time(lambda h=h: check(h, "kv", init=""), args.runs)
+            rows.append((f"porcupine kv {name}", t, out["valid"], "< 1 s"))
+    else:
+        print(f"(no fixtures at {base}; skipping porcupine cases)", file=sys.stderr)
+
+    big = generate_register_history(100_000, 50, 100, seed=3)
+    t, out = median_time(lambda: check(big, "register"), args.runs)
+    rows.append(
+        (
+            "generated 100,000 ops, 50 procs, 100 keys",
+            t,
+            f"{out['valid']} ({out['algorithm']})",
+            "< 3 s",
+        )
+    )
+    for stale in (False, True):
+        h = single_key(stale)
+        t, out = median_time(lambda h=h: check(h, "register", timeout=60), args.runs)
+        label = "one late stale read" if stale else "valid"
+        rows.append(
+            (
+                f"generated 1 key, 20,000 ops, 20 procs, {label}",
+                t,
+                f"{out['valid']} ({out['algorithm']})",
+                "< 5 s",
+            )
+        )
+
+    print(f"{'case':48} {'median s':>9}  {'verdict':24} goal")
+    for name, t, verdict, goal in rows:
+        print(f"{name:48} {t:9.3f}  {str(verdict):24} {goal}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

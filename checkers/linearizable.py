@@ -1,0 +1,399 @@
+"""Linearizability checker: is there one order of the ops, consistent with real time, that the model accepts?
+
+Usage::
+
+    from checkers.linearizable import check, MODELS
+    result = check(history, "cas-register", init=None, timeout=60)
+
+Models (``MODELS``; each factory takes ``init``):
+
+- ``register`` / ``cas-register``: f ``read`` (the completion's value is what was read),
+  ``write`` v, ``cas`` [old, new]. Init defaults to null.
+- ``kv``: porcupine's get/put/append per ``key``; every key starts as "".
+- ``set``: ``add`` v, ``read`` returning the whole set.
+- ``queue``: ``enqueue`` v, ``dequeue`` returning the head (null: the queue was empty).
+- ``mutex``: ``acquire``/``release``; init "released" (default) or "acquired".
+- ``multi-register``: Knossos' transactional register; f ``txn``, value a list of
+  ``[read, k, v]`` / ``[write, k, v]``; init a map such as {"x": 0, "y": 0}.
+
+A ``Model`` from ``checkers.models``, or any object with ``init()`` and
+``step(state, f, invoke_value, ok_value) -> (ok, state)``, may be passed instead of a name.
+
+Semantics of outcomes. ``ok`` happened between its invoke and its completion. ``fail``
+did not happen and is dropped. ``info``, and an invoke that never completed, may have taken
+effect at any point after its invoke, or never; an indeterminate read constrains nothing
+and is dropped. Nemesis ops are ignored. Real time is the order of the history list.
+
+Porcupine's etcd logs write ``:fail :cas`` for a CAS that completed without applying and
+``:fail :read :timed-out`` for a read that timed out. This checker reads every ``fail`` as
+"did not happen" (Jepsen's meaning), and a timed-out read is dropped either way. Reading a
+failed CAS as "completed, found a value other than old" (``models.register(init,
+failed_cas="no-op")``) gives the same verdicts on all 102 etcd logs of the shared fixtures;
+the test suite checks both readings.
+
+Algorithms. Ops that carry a ``key`` are split by key and each key is checked on its own
+(P-compositionality); with many keys and a large history the keys are checked in worker
+processes. Each key is decided by:
+
+1. ``unique-values`` (register models, when every written value is unique per key and
+   differs from init): the Gibbons-Korach zone conditions, O(n log n). It decides read/write
+   histories outright and is what makes a 20,000-op, 20-process single-key history with one
+   stale read decidable in seconds. With CASes it proves "invalid" from the zones, and
+   proves "valid" by replaying a linearization built from the zones; otherwise it defers.
+2. ``wgl``: Wing & Gong's backtracking search with Lowe's memoisation of (linearized-ops
+   bitset, model state), as porcupine does; it decides any model. Indeterminate ops with the
+   same effect are interchangeable, so only the earliest of them is tried at each point.
+
+When ``unique-values`` finds a violation it names a small set of ops (closed under "the op
+that wrote each observed value") and ``wgl`` re-checks just that set: the verdict is then
+backed by the general search, and the counterexample is the minimal window.
+
+Result::
+
+    {"valid": True | False | "unknown", "model": name, "keys": n, "algorithm": "wgl" | ...,
+     "unknown_reason": "timeout" | "memory",            # only when unknown
+     "failures": [counterexample, ...],                  # one per failing key, first 10
+     "failures_total": n, "counterexample": failures[0]} # when invalid
+
+A counterexample names the op that cannot be placed, the model ``state`` before it, the
+last <= 20 ops of the ``linearized`` prefix found, the ops ``concurrent`` with it (<= 20),
+and a short ``text``. Ops are described as {process, f, value (invoke), result (completion),
+type, invoke_index, complete_index}. ``timeout`` (seconds, for the whole check) and
+``memory_limit_mb`` (an estimate of the search cache, default 1024) end the search with
+"unknown", never a guess.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Hashable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from checkers import register_fastpath, wgl
+from checkers.models import DROP, MODELS, Model, ModelInputError, freeze, from_protocol, thaw
+from harness.history import Op, merge_valid, pairs
+
+__all__ = ["check", "MODELS", "Model", "ModelInputError"]
+
+DEFAULT_MEMORY_MB = 1024
+MAX_FAILURES = 10
+WINDOW = 20
+PARALLEL_MIN_OPS = 20_000
+
+
+@dataclass(slots=True)
+class _KeyHistory:
+    key: Any
+    calls: list[wgl.Call] = field(default_factory=list)
+    descs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _KeyOutcome:
+    valid: bool | str
+    algorithm: str
+    reason: str = ""
+    linearized: list[int] = field(default_factory=list)
+    failed: int | None = None
+    state: Any = None
+
+
+def check(
+    history: list[Op],
+    model: str | Model | Any,
+    *,
+    init: Any = None,
+    timeout: float | None = None,
+    memory_limit_mb: int | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Check ``history`` against ``model``; see the module docstring for the result."""
+    m = resolve_model(model, init)
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
+    keys = split(history, m)
+    outcomes = _run_all(keys, m, deadline, max_bytes, workers)
+    return _result(m, keys, outcomes)
+
+
+def resolve_model(model: str | Model | Any, init: Any) -> Model:
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str):
+        factory = MODELS.get(model)
+        if factory is None:
+            raise ModelInputError(f"unknown model {model!r}; use one of {', '.join(MODELS)}")
+        return factory() if init is None and model in ("kv", "mutex") else factory(init)
+    if hasattr(model, "step") and hasattr(model, "init"):
+        return from_protocol(model)
+    raise ModelInputError(f"not a model: {model!r}")
+
+
+def split(history: list[Op], model: Model) -> list[_KeyHistory]:
+    """Pair invokes with completions, prepare each op for the model, and group by key."""
+    by_key: dict[Hashable, _KeyHistory] = {}
+    prepare = model.prepare
+    for p in pairs(history):
+        inv, comp = p.invoke, p.complete
+        status = "info" if comp is None else comp.type
+        if status == "invoke":
+            status = "info"
+        result = comp.value if comp is not None else None
+        try:
+            arg = prepare(inv.f, inv.value, result, status)
+        except ModelInputError as e:
+            raise ModelInputError(f"history entry {inv.index}: {e}") from None
+        if arg is DROP:
+            continue
+        key = freeze(inv.key)
+        kh = by_key.get(key)
+        if kh is None:
+            kh = by_key[key] = _KeyHistory(inv.key)
+        ret = p.complete_pos if status == "ok" else None
+        kh.calls.append(wgl.Call(p.invoke_pos, ret, arg))
+        kh.descs.append(
+            {
+                "process": inv.process,
+                "f": inv.f,
+                "value": inv.value,
+                "result": result,
+                "type": "ok" if status == "ok" else "info",
+                "invoke_index": inv.index,
+                "complete_index": comp.index if comp is not None else None,
+            }
+        )
+    return list(by_key.values())
+
+
+# ---------------------------------------------------------------- per-key decision
+
+
+def decide_keys(
+    keys: list[list[wgl.Call]],
+    model: Model,
+    deadline: float | None,
+    max_bytes: int,
+    *,
+    fast: bool = True,
+) -> list[_KeyOutcome | None]:
+    """Decide each key; the general searches take turns, and stop once some key is invalid.
+
+    As in porcupine, one invalid key settles the verdict, so keys still searching then are
+    left undecided (None) rather than searched to the end.
+    """
+    out: list[_KeyOutcome | None] = [None] * len(keys)
+    pending: dict[int, Any] = {}
+    for k, calls in enumerate(keys):
+        decided = _fast(calls, model, deadline, max_bytes) if fast else None
+        if decided is not None:
+            out[k] = decided
+        else:
+            pending[k] = wgl.search_steps(
+                calls,
+                model.init,
+                model.step,
+                readonly=model.readonly,
+                deadline=deadline,
+                max_bytes=max_bytes,
+            )
+    while pending:
+        for k, it in list(pending.items()):
+            try:
+                next(it)
+                continue
+            except StopIteration as stop:
+                res: wgl.SearchResult = stop.value
+                out[k] = _KeyOutcome(res.valid, "wgl", "", res.linearized, res.failed_op, res.state)
+            except wgl.SearchAborted as e:
+                out[k] = _KeyOutcome("unknown", "wgl", e.reason)
+            del pending[k]
+        if any(o is not None and o.valid is False for o in out):
+            break
+    return out
+
+
+def _fast(
+    calls: list[wgl.Call], model: Model, deadline: float | None, max_bytes: int
+) -> _KeyOutcome | None:
+    if not model.unique_register:
+        return None
+    fr = register_fastpath.decide(calls, model.init)
+    if fr.valid is True:
+        return _KeyOutcome(True, "unique-values")
+    if fr.valid is None or fr.witness is None:
+        return None
+    sub = [calls[i] for i in fr.witness]
+    try:
+        res = wgl.search(
+            sub,
+            model.init,
+            model.step,
+            readonly=model.readonly,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+    except wgl.SearchAborted:
+        return None
+    if res.valid:
+        return None
+    ids = fr.witness
+    failed = ids[res.failed_op] if res.failed_op is not None else None
+    return _KeyOutcome(
+        False, "unique-values", fr.reason, [ids[i] for i in res.linearized], failed, res.state
+    )
+
+
+_POOL_MODEL: Model | None = None
+
+
+def _decide_batch(
+    batch: list[list[wgl.Call]], deadline: float | None, max_bytes: int
+) -> list[_KeyOutcome | None]:
+    assert _POOL_MODEL is not None
+    return decide_keys(batch, _POOL_MODEL, deadline, max_bytes, fast=False)
+
+
+def _run_all(
+    keys: list[_KeyHistory],
+    model: Model,
+    deadline: float | None,
+    max_bytes: int,
+    workers: int | None,
+) -> list[_KeyOutcome | None]:
+    """The fast path runs here; keys left to the general search go to workers when that pays."""
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    out: list[_KeyOutcome | None] = [None] * len(keys)
+    rest = []
+    for k, kh in enumerate(keys):
+        out[k] = _fast(kh.calls, model, deadline, max_bytes)
+        if out[k] is None:
+            rest.append(k)
+    total = sum(len(keys[k].calls) for k in rest)
+    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS:
+        decided = decide_keys([keys[k].calls for k in rest], model, deadline, max_bytes, fast=False)
+    else:
+        decided = _run_parallel([keys[k] for k in rest], model, deadline, max_bytes, n_workers)
+    for k, o in zip(rest, decided, strict=True):
+        out[k] = o
+    return out
+
+
+def _run_parallel(
+    keys: list[_KeyHistory], model: Model, deadline: float | None, max_bytes: int, n: int
+) -> list[_KeyOutcome | None]:
+    """Fork workers that inherit the model; deal keys round-robin so big keys spread out."""
+    global _POOL_MODEL
+    n = min(n, len(keys))
+    _POOL_MODEL = model
+    order = sorted(range(len(keys)), key=lambda i: -len(keys[i].calls))
+    batches: list[list[int]] = [order[w::n] for w in range(n)]
+    ctx = multiprocessing.get_context("fork")
+    out: list[_KeyOutcome | None] = [None] * len(keys)
+    try:
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_decide_batch, [keys[i].calls for i in b], deadline, max_bytes)
+                for b in batches
+            ]
+            for b, fut in zip(batches, futures, strict=True):
+                for i, res in zip(b, fut.result(), strict=True):
+                    out[i] = res
+    finally:
+        _POOL_MODEL = None
+    return out
+
+
+# ---------------------------------------------------------------- result
+
+
+def _result(
+    model: Model, keys: list[_KeyHistory], all_outcomes: list[_KeyOutcome | None]
+) -> dict[str, Any]:
+    outcomes = [o for o in all_outcomes if o is not None]
+    valid = merge_valid(o.valid for o in outcomes)  # type: ignore[misc]
+    algorithms = sorted({o.algorithm for o in outcomes})
+    result: dict[str, Any] = {
+        "valid": valid,
+        "model": model.name,
+        "keys": len(keys),
+        "algorithm": "+".join(algorithms) if algorithms else "none",
+    }
+    if not keys:
+        result["note"] = "the history has no client operations to check"
+    undecided = len(all_outcomes) - len(outcomes)
+    if undecided:
+        result["keys_undecided"] = undecided
+        result["note"] = f"{undecided} key(s) left unsearched once another key was found invalid"
+    if valid == "unknown":
+        result["unknown_reason"] = next(o.reason for o in outcomes if o.valid == "unknown")
+    failures = [
+        counterexample(model, kh, o)
+        for kh, o in zip(keys, all_outcomes, strict=True)
+        if o is not None and o.valid is False
+    ]
+    if failures:
+        result["failures_total"] = len(failures)
+        result["failures"] = failures[:MAX_FAILURES]
+        if len(failures) > MAX_FAILURES:
+            result["failures_capped"] = MAX_FAILURES
+        result["counterexample"] = failures[0]
+    else:
+        result["failures"] = []
+    return result
+
+
+def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, Any]:
+    descs = kh.descs
+    calls = kh.calls
+    failed = o.failed if o.failed is not None else (o.linearized[-1] if o.linearized else 0)
+    fc = calls[failed]
+    end = fc.ret if fc.ret is not None else float("inf")
+    overlapping = [
+        i
+        for i, c in enumerate(calls)
+        if i != failed and c.inv < end and (c.ret is None or c.ret > fc.inv)
+    ]
+    overlapping.sort(key=lambda i: (calls[i].ret is None, -calls[i].inv))
+    concurrent = sorted(overlapping[:WINDOW], key=lambda i: calls[i].inv)
+    window = o.linearized[-WINDOW:]
+    state = model.describe(o.state)
+    op = descs[failed]
+    lines = [
+        f"{'key ' + repr(kh.key) + ': ' if kh.key is not None else ''}{_short(op)} cannot be linearized.",
+        f"After the longest linearization found ({len(o.linearized)} ops"
+        + (f", ending with {_short(descs[window[-1]])}" if window else "")
+        + f") the state is {state!r}.",
+        f"{len(concurrent)} op(s) were concurrent with it.",
+    ]
+    if o.reason:
+        lines.append(f"Zone check: {o.reason}.")
+    return {
+        "key": thaw(freeze(kh.key)) if kh.key is not None else None,
+        "op": op,
+        "state": state,
+        "linearized": [descs[i] for i in window],
+        "linearized_total": len(o.linearized),
+        "concurrent": [descs[i] for i in concurrent],
+        "text": "\n".join(lines),
+    }
+
+
+def _short(d: dict[str, Any]) -> str:
+    if d["f"] == "read" or d["result"] is not None and d["value"] is None:
+        what = f"{d['f']} -> {d['result']!r}"
+    else:
+        what = f"{d['f']} {d['value']!r}"
+        if d["type"] == "ok" and d["result"] is not None and d["result"] != d["value"]:
+            what += f" -> {d['result']!r}"
+    idx = d["invoke_index"]
+    span = (
+        f"{idx}..{d['complete_index']}"
+        if d["complete_index"] is not None
+        else f"{idx}.. (no completion)"
+    )
+    status = "" if d["type"] == "ok" else " [indeterminate]"
+    return f"process {d['process']} {what}{status} (history {span})"

@@ -1,0 +1,219 @@
+"""Wing & Gong backtracking search with Lowe's memoisation, as in porcupine and Knossos' wgl.
+
+The history of one key is a doubly linked list of call and return events in real-time
+order (parallel int arrays, node 0 the head, node ``2n+1`` the tail). The search linearizes
+the first call it can, lifting the call and its return out of the list; reaching a return
+means its call could not be placed before it, so the search backtracks. The cache holds
+every (bitset of linearized ops, model state) configuration already explored.
+
+Indeterminate ops return at the end of time. Indeterminate ops with the same ``arg`` are
+interchangeable once both are invoked, so only the earliest unlinearized one of each such
+class is tried (a symmetry cut that keeps crashed clients from multiplying the search).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from checkers.models import ILLEGAL
+
+
+class SearchAborted(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Call:
+    """One op of one key, ready for the search. ``ret`` is None for an indeterminate op."""
+
+    inv: int
+    ret: int | None
+    arg: Any
+
+
+@dataclass(slots=True)
+class SearchResult:
+    valid: bool
+    linearized: list[int]
+    """Op ids (indexes into the calls) of the longest linearization found (full order when valid)."""
+    failed_op: int | None = None
+    state: Any = None
+    """Model state after ``linearized``, before ``failed_op``."""
+
+
+_ENTRY_BYTES = 160
+_CHECK_EVERY = 2048
+
+
+def search(
+    calls: list[Call],
+    init: Any,
+    step: Callable[[Any, Any], Any],
+    *,
+    readonly: Callable[[Any], bool] | None = None,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+) -> SearchResult:
+    """Decide whether ``calls`` are linearizable; raises SearchAborted on timeout or memory."""
+    it = search_steps(calls, init, step, readonly=readonly, deadline=deadline, max_bytes=max_bytes)
+    while True:
+        try:
+            next(it)
+        except StopIteration as stop:
+            return stop.value
+
+
+def search_steps(
+    calls: list[Call],
+    init: Any,
+    step: Callable[[Any, Any], Any],
+    *,
+    readonly: Callable[[Any], bool] | None = None,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+) -> Generator[None, None, SearchResult]:
+    """The search as a generator that yields every few thousand steps, so keys can take turns.
+
+    A read-only op that is legal now is linearized now without trying alternatives: it
+    leaves the state alone, so any linearization that places it later can place it here.
+    """
+    n = len(calls)
+    if n == 0:
+        return SearchResult(True, [], None, init)
+    tail = 2 * n + 1
+    events = []
+    end = 1 << 62
+    for i, c in enumerate(calls):
+        events.append((c.inv, 0, i))
+        events.append((end + i if c.ret is None else c.ret, 1, i))
+    events.sort()
+    size = 2 * n + 2
+    nxt = list(range(1, size + 1))
+    prv = list(range(-1, size - 1))
+    op_of = [0] * size
+    is_call = [False] * size
+    match = [0] * size
+    call_node = [0] * n
+    for k, (_, kind, i) in enumerate(events, start=1):
+        op_of[k] = i
+        if kind == 0:
+            is_call[k] = True
+            call_node[i] = k
+        else:
+            match[call_node[i]] = k
+    args = [c.arg for c in calls]
+    ro = [readonly(a) for a in args] if readonly is not None else [False] * n
+    cls, members = _symmetry_classes(calls)
+    cpos = [0] * len(members)
+
+    entry_bytes = _ENTRY_BYTES + n // 8
+    max_entries = max_bytes // entry_bytes if max_bytes else None
+
+    cache: set[tuple[int, Any]] = set()
+    state = init
+    lin = 0
+    stack: tuple | None = None
+    depth = 0
+    best_depth = -1
+    best: tuple[Any, int, Any] = (None, op_of[nxt[0]], init)
+    steps = 0
+    entry = nxt[0]
+    while True:
+        steps += 1
+        if steps % _CHECK_EVERY == 0:
+            if deadline is not None and time.monotonic() > deadline:
+                raise SearchAborted("timeout")
+            if max_entries is not None and len(cache) > max_entries:
+                raise SearchAborted("memory")
+            yield
+        if is_call[entry]:
+            i = op_of[entry]
+            c = cls[i]
+            if c >= 0 and members[c][cpos[c]] != i:
+                entry = nxt[entry]
+                continue
+            new_state = step(state, args[i])
+            if new_state is ILLEGAL:
+                entry = nxt[entry]
+                continue
+            new_lin = lin | (1 << i)
+            key = (new_lin, new_state)
+            if key not in cache:
+                cache.add(key)
+                stack = (entry, state, stack)
+                depth += 1
+                state = new_state
+                lin = new_lin
+                if c >= 0:
+                    cpos[c] += 1
+                r = match[entry]
+                p, q = prv[entry], nxt[entry]
+                nxt[p] = q
+                prv[q] = p
+                p, q = prv[r], nxt[r]
+                nxt[p] = q
+                prv[q] = p
+                entry = nxt[0]
+                if entry == tail:
+                    return SearchResult(True, _unwind(stack, op_of), None, state)
+                continue
+            if not ro[i]:
+                entry = nxt[entry]
+                continue
+        elif depth > best_depth:
+            best_depth = depth
+            best = (stack, op_of[entry], state)
+        # backtrack: undo the last choice, and keep undoing past read-only ops
+        while True:
+            if stack is None:
+                chain, failed, st = best
+                return SearchResult(False, _unwind(chain, op_of), failed, st)
+            entry, state, stack = stack
+            depth -= 1
+            i = op_of[entry]
+            lin ^= 1 << i
+            c = cls[i]
+            if c >= 0:
+                cpos[c] -= 1
+            r = match[entry]
+            nxt[prv[r]] = r
+            prv[nxt[r]] = r
+            nxt[prv[entry]] = entry
+            prv[nxt[entry]] = entry
+            if not ro[i]:
+                break
+        entry = nxt[entry]
+
+
+def _unwind(stack: tuple | None, op_of: list[int]) -> list[int]:
+    out = []
+    while stack is not None:
+        out.append(op_of[stack[0]])
+        stack = stack[2]
+    out.reverse()
+    return out
+
+
+def _symmetry_classes(calls: list[Call]) -> tuple[list[int], list[list[int]]]:
+    """Group indeterminate ops by arg; members of a class in invoke order."""
+    cls = [-1] * len(calls)
+    index: dict[Any, int] = {}
+    members: list[list[int]] = []
+    order = sorted((c.inv, i) for i, c in enumerate(calls) if c.ret is None)
+    for _, i in order:
+        try:
+            k = index.setdefault(calls[i].arg, len(members))
+        except TypeError:
+            continue
+        if k == len(members):
+            members.append([])
+        members[k].append(i)
+        cls[i] = k
+    for m in members:
+        m.append(-1)
+    return cls, members

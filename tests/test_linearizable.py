@@ -1,0 +1,474 @@
+"""The linearizability checker against a brute-force reference, the fast path against the search,
+and the shape of results, counterexamples and unknowns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checkers import register_fastpath, wgl
+from checkers.linearizable import MODELS, check, resolve_model, split
+from checkers.models import ModelInputError
+from harness.history import Op
+
+# ---------------------------------------------------------------- history generation
+
+
+@dataclass
+class Spec:
+    f: str
+    value: Any
+    outcome: str  # ok, fail, info, open
+    result: Any
+
+
+def _build(schedule: list[int], specs: list[Spec], workers: int) -> list[Op]:
+    """Turn a schedule (which worker acts next) into a history; an info op retires its process."""
+    history: list[Op] = []
+    proc = list(range(workers))
+    next_proc = workers
+    open_op: list[Spec | None] = [None] * workers
+    it = iter(specs)
+    for w in schedule:
+        w %= workers
+        spec = open_op[w]
+        if spec is None:
+            spec = next(it, None)
+            if spec is None:
+                continue
+            open_op[w] = spec
+            history.append(Op("invoke", spec.f, proc[w], spec.value))
+            continue
+        open_op[w] = None
+        if spec.outcome == "open":
+            open_op[w] = spec
+            continue
+        value = spec.result if spec.f == "read" else spec.value
+        history.append(Op(spec.outcome, spec.f, proc[w], value if spec.outcome == "ok" else None))
+        if spec.outcome == "info":
+            proc[w] = next_proc
+            next_proc += 1
+    for i, op in enumerate(history):
+        op.index = i
+    return history
+
+
+VALUES = st.sampled_from([None, 1, 2, 3])
+
+
+def _spec(cas: bool) -> st.SearchStrategy[Spec]:
+    fs = ["read", "write", "cas"] if cas else ["read", "write"]
+    return st.builds(
+        lambda f, v, old, outcome, result: Spec(
+            f, [old, v] if f == "cas" else (None if f == "read" else v), outcome, result
+        ),
+        st.sampled_from(fs),
+        st.sampled_from([1, 2, 3]),
+        VALUES,
+        st.sampled_from(["ok", "ok", "ok", "fail", "info", "open"]),
+        VALUES,
+    )
+
+
+@st.composite
+def register_histories(draw: st.DrawFn, max_ops: int = 7, cas: bool = True) -> list[Op]:
+    specs = draw(st.lists(_spec(cas), min_size=1, max_size=max_ops))
+    workers = draw(st.integers(1, 3))
+    schedule = draw(st.lists(st.integers(0, 2), min_size=2 * len(specs), max_size=4 * len(specs)))
+    return _build(schedule, specs, workers)
+
+
+@st.composite
+def unique_histories(draw: st.DrawFn, max_ops: int = 25) -> list[Op]:
+    """Writes of unique values; reads return a recent value; CAS from a random earlier value."""
+    n = draw(st.integers(1, max_ops))
+    specs = []
+    written: list[Any] = [None]
+    for i in range(1, n + 1):
+        f = draw(st.sampled_from(["read", "read", "write", "cas"]))
+        outcome = draw(st.sampled_from(["ok"] * 6 + ["fail", "info", "open"]))
+        if f == "read":
+            specs.append(Spec("read", None, outcome, draw(st.sampled_from(written[-3:]))))
+        elif f == "write":
+            specs.append(Spec("write", i, outcome, None))
+            written.append(i)
+        else:
+            specs.append(Spec("cas", [draw(st.sampled_from(written[-3:])), i], outcome, None))
+            written.append(i)
+    workers = draw(st.integers(1, 6))
+    schedule = draw(st.lists(st.integers(0, 5), min_size=2 * n, max_size=3 * n))
+    return _build(schedule, specs, workers)
+
+
+# ---------------------------------------------------------------- brute-force reference
+
+
+@dataclass
+class _RefOp:
+    f: str
+    value: Any
+    result: Any
+    inv: int
+    ret: float
+    known: bool
+
+
+def _reference_ops(history: list[Op]) -> list[_RefOp]:
+    out: list[_RefOp] = []
+    open_ops: dict[Any, tuple[int, Op]] = {}
+    done: list[tuple[int, Op, int, Op | None]] = []
+    for pos, op in enumerate(history):
+        if op.type == "invoke":
+            open_ops[op.process] = (pos, op)
+        elif op.process in open_ops:
+            ipos, inv = open_ops.pop(op.process)
+            done.append((ipos, inv, pos, op))
+    done += [(ipos, inv, -1, None) for ipos, inv in open_ops.values()]
+    for ipos, inv, cpos, comp in done:
+        typ = comp.type if comp is not None else "info"
+        if typ == "fail":
+            continue
+        known = typ == "ok"
+        out.append(
+            _RefOp(
+                inv.f,
+                inv.value,
+                comp.value if known and comp is not None else None,
+                ipos,
+                cpos if known else float("inf"),
+                known,
+            )
+        )
+    return out
+
+
+def _apply(state: Any, op: _RefOp) -> tuple[bool, Any]:
+    """A register's sequential spec; an included indeterminate op must take effect."""
+    if op.f == "read":
+        return (not op.known or state == op.result), state
+    if op.f == "write":
+        return True, op.value
+    old, new = op.value
+    return (state == old), new
+
+
+def brute_force(history: list[Op], init: Any = None) -> bool:
+    """Try every order of every subset of indeterminate ops (with all ok ops) in real-time order."""
+    ops = _reference_ops(history)
+    must_before = [{j for j, b in enumerate(ops) if b.ret < a.inv} for a in ops]
+    required = {i for i, o in enumerate(ops) if o.known}
+
+    def dfs(placed: frozenset[int], state: Any) -> bool:
+        if required <= placed:
+            return True
+        for i in range(len(ops)):
+            if i in placed or not must_before[i] <= placed:
+                continue
+            ok, new = _apply(state, ops[i])
+            if ok and dfs(placed | {i}, new):
+                return True
+        return False
+
+    return dfs(frozenset(), init)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(register_histories())
+def test_matches_brute_force(history: list[Op]) -> None:
+    result = check(history, "cas-register", init=None)
+    assert result["valid"] is brute_force(history), [o.to_dict() for o in history]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(register_histories(max_ops=6, cas=False))
+def test_unique_or_not_read_write_matches_brute_force(history: list[Op]) -> None:
+    assert check(history, "register")["valid"] is brute_force(history)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unique_histories())
+def test_fast_path_agrees_with_search(history: list[Op]) -> None:
+    model = resolve_model("cas-register", None)
+    for kh in split(history, model):
+        fast = register_fastpath.decide(kh.calls, model.init)
+        slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly)
+        if fast.valid is not None:
+            assert fast.valid is slow.valid, [o.to_dict() for o in history]
+    assert check(history, "cas-register")["valid"] is (
+        wgl.search(split(history, model)[0].calls, model.init, model.step).valid
+        if split(history, model)
+        else True
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unique_histories(max_ops=7))
+def test_unique_values_match_brute_force(history: list[Op]) -> None:
+    assert check(history, "cas-register")["valid"] is brute_force(history)
+
+
+def test_fast_path_decides_read_write_histories() -> None:
+    h = [
+        Op("invoke", "write", 0, 1),
+        Op("ok", "write", 0, 1),
+        Op("invoke", "write", 1, 2),
+        Op("ok", "write", 1, 2),
+        Op("invoke", "read", 2, None),
+        Op("ok", "read", 2, 1),
+    ]
+    result = check(h, "register")
+    assert result["valid"] is False
+    assert result["algorithm"] == "unique-values"
+    cx = result["counterexample"]
+    assert cx["op"]["f"] == "read" and cx["op"]["result"] == 1
+    assert cx["state"] == 2
+    assert [d["value"] for d in cx["linearized"]] == [1, 2]
+    json.dumps(result)
+
+
+# ---------------------------------------------------------------- models and results
+
+
+def _ops(*rows: tuple[str, str, Any, Any]) -> list[Op]:
+    return [Op(t, f, p, v, index=i) for i, (t, f, p, v) in enumerate(rows)]
+
+
+def test_keys_are_checked_independently() -> None:
+    h = [
+        Op("invoke", "write", 0, 1, key="a"),
+        Op("ok", "write", 0, 1, key="a"),
+        Op("invoke", "read", 1, None, key="b"),
+        Op("ok", "read", 1, 1, key="b"),
+    ]
+    result = check(h, "register")
+    assert result["keys"] == 2
+    assert result["valid"] is False
+    assert result["counterexample"]["key"] == "b"
+
+
+def test_indeterminate_write_may_happen_or_not() -> None:
+    base = [("invoke", "write", 0, 1), ("info", "write", 0, None)]
+    seen = _ops(*base, ("invoke", "read", 1, None), ("ok", "read", 1, 1))
+    unseen = _ops(*base, ("invoke", "read", 1, None), ("ok", "read", 1, None))
+    assert check(seen, "register")["valid"] is True
+    assert check(unseen, "register")["valid"] is True
+    failed = _ops(
+        ("invoke", "write", 0, 1),
+        ("fail", "write", 0, 1),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, 1),
+    )
+    assert check(failed, "register")["valid"] is False
+
+
+def test_mutex() -> None:
+    ok = _ops(
+        ("invoke", "acquire", 0, None),
+        ("ok", "acquire", 0, None),
+        ("invoke", "release", 0, None),
+        ("ok", "release", 0, None),
+        ("invoke", "acquire", 1, None),
+        ("ok", "acquire", 1, None),
+    )
+    bad = _ops(
+        ("invoke", "acquire", 0, None),
+        ("ok", "acquire", 0, None),
+        ("invoke", "acquire", 1, None),
+        ("ok", "acquire", 1, None),
+    )
+    assert check(ok, "mutex")["valid"] is True
+    result = check(bad, "mutex")
+    assert result["valid"] is False
+    assert result["counterexample"]["state"] == "acquired"
+
+
+def test_queue_and_set() -> None:
+    fifo = _ops(
+        ("invoke", "enqueue", 0, 1),
+        ("ok", "enqueue", 0, 1),
+        ("invoke", "enqueue", 0, 2),
+        ("ok", "enqueue", 0, 2),
+        ("invoke", "dequeue", 1, None),
+        ("ok", "dequeue", 1, 1),
+    )
+    lifo = _ops(
+        ("invoke", "enqueue", 0, 1),
+        ("ok", "enqueue", 0, 1),
+        ("invoke", "enqueue", 0, 2),
+        ("ok", "enqueue", 0, 2),
+        ("invoke", "dequeue", 1, None),
+        ("ok", "dequeue", 1, 2),
+    )
+    assert check(fifo, "queue")["valid"] is True
+    assert check(lifo, "queue")["valid"] is False
+    s_ok = _ops(
+        ("invoke", "add", 0, 1),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, [1]),
+        ("ok", "add", 0, 1),
+    )
+    s_bad = _ops(
+        ("invoke", "add", 0, 1),
+        ("ok", "add", 0, 1),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, []),
+    )
+    assert check(s_ok, "set")["valid"] is True
+    assert check(s_bad, "set")["valid"] is False
+
+
+def test_kv_and_multi_register() -> None:
+    h = [
+        Op("invoke", "put", 0, "a", key="k"),
+        Op("ok", "put", 0, "a", key="k"),
+        Op("invoke", "append", 0, "b", key="k"),
+        Op("ok", "append", 0, "b", key="k"),
+        Op("invoke", "get", 1, None, key="k"),
+        Op("ok", "get", 1, "ab", key="k"),
+    ]
+    assert check(h, "kv", init="")["valid"] is True
+    h[-1] = Op("ok", "get", 1, "ba", key="k")
+    assert check(h, "kv", init="")["valid"] is False
+    txn = _ops(
+        ("invoke", "txn", 0, [["write", "x", 1], ["write", "y", 2]]),
+        ("ok", "txn", 0, [["write", "x", 1], ["write", "y", 2]]),
+        ("invoke", "txn", 1, [["read", "x", None], ["read", "y", None]]),
+        ("ok", "txn", 1, [["read", "x", 1], ["read", "y", 0]]),
+    )
+    assert check(txn, "multi-register", init={"x": 0, "y": 0})["valid"] is False
+    txn[-1] = Op("ok", "txn", 1, [["read", "x", 1], ["read", "y", 2]], index=3)
+    assert check(txn, "multi-register", init={"x": 0, "y": 0})["valid"] is True
+
+
+def _many_concurrent_writes(n: int) -> list[Op]:
+    """n concurrent writes of one value then reads that no order explains: a costly refutation."""
+    h = [Op("invoke", "write", p, p % 3) for p in range(n)]
+    h += [Op("ok", "write", p, p % 3) for p in range(n)]
+    for p in range(n):
+        h += [Op("invoke", "read", 100 + p, None), Op("ok", "read", 100 + p, 7)]
+    for i, op in enumerate(h):
+        op.index = i
+    return h
+
+
+def test_timeout_gives_unknown() -> None:
+    h = _many_concurrent_writes(40)
+    result = check(h, "cas-register", timeout=0)
+    assert result["valid"] == "unknown"
+    assert result["unknown_reason"] == "timeout"
+
+
+def test_memory_bound_gives_unknown() -> None:
+    h = [Op("invoke", "write", p, p) for p in range(16)]
+    h += [Op("ok", "write", p, p) for p in range(16)]
+    h += [Op("invoke", "read", 99, None), Op("ok", "read", 99, 99)]
+    h += [Op("invoke", "write", 98, 0), Op("ok", "write", 98, 0)]
+    model = MODELS["cas-register"](None)
+    from checkers.models import Model
+
+    plain = Model("cas-register", model.init, model.prepare, model.step)
+    result = check(h, plain, memory_limit_mb=1)
+    assert result["valid"] == "unknown"
+    assert result["unknown_reason"] == "memory"
+
+
+def test_empty_history_and_nemesis_ops() -> None:
+    assert check([], "cas-register")["valid"] is True
+    h = [Op("invoke", "start", "nemesis", None), Op("info", "start", "nemesis", None)]
+    result = check(h, "cas-register")
+    assert result["keys"] == 0 and result["valid"] is True
+
+
+def test_bad_input_is_a_model_input_error() -> None:
+    with pytest.raises(ModelInputError, match="unknown model"):
+        check([], "nope")
+    with pytest.raises(ModelInputError, match="history entry 0"):
+        check(_ops(("invoke", "frob", 0, None), ("ok", "frob", 0, None)), "register")
+
+
+def test_protocol_model_object() -> None:
+    class Counter:
+        name = "counter"
+
+        def init(self) -> int:
+            return 0
+
+        def step(self, state: int, f: str, value: Any, ok_value: Any) -> tuple[bool, int]:
+            if f == "incr":
+                return True, state + 1
+            return ok_value is None or ok_value == state, state
+
+    h = _ops(
+        ("invoke", "incr", 0, None),
+        ("ok", "incr", 0, None),
+        ("invoke", "get", 1, None),
+        ("ok", "get", 1, 0),
+    )
+    assert check(h, Counter())["valid"] is False
+
+
+def test_parallel_workers_agree_with_serial() -> None:
+    """Repeated values keep the keys away from the fast path, so the workers do the search."""
+    h: list[Op] = []
+    for k in range(4):
+        for p in range(3):
+            h.append(Op("invoke", "write", p, 1, key=k))
+        for p in range(3):
+            h.append(Op("ok", "write", p, 1, key=k))
+        h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1 + k % 2, key=k)]
+    import checkers.linearizable as lin
+
+    old = lin.PARALLEL_MIN_OPS
+    lin.PARALLEL_MIN_OPS = 0
+    try:
+        par = check(h, "cas-register", workers=2)
+    finally:
+        lin.PARALLEL_MIN_OPS = old
+    ser = check(h, "cas-register", workers=1)
+    assert par["algorithm"] == "wgl"
+    assert par["valid"] is ser["valid"] is False
+    assert [f["key"] for f in par["failures"]] == [f["key"] for f in ser["failures"]] == [1, 3]
+
+
+def _bench_module() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_linearizable.py"
+    spec = importlib.util.spec_from_file_location("bench_linearizable", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("stale", [False, True])
+def test_fast_path_agrees_on_generated_histories(seed: int, stale: bool) -> None:
+    """The benchmark's generator at a size the general search still decides."""
+    gen = _bench_module().generate_register_history
+    h = gen(600, 4, 1, seed=seed, info_ratio=0.02, stale_read_at=0.8 if stale else None)
+    model = resolve_model("register", None)
+    (kh,) = split(h, model)
+    fast = register_fastpath.decide(kh.calls, model.init)
+    slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly, deadline=None)
+    assert fast.valid is slow.valid is (not stale)
+
+
+def test_cyclic_cas_chain_terminates() -> None:
+    h = _ops(
+        ("invoke", "cas", 0, [1, 2]),
+        ("invoke", "cas", 1, [2, 1]),
+        ("ok", "cas", 0, [1, 2]),
+        ("ok", "cas", 1, [2, 1]),
+    )
+    assert check(h, "cas-register", init=None)["valid"] is False
+    assert check(h, "cas-register", init=1)["valid"] is True
