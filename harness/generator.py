@@ -270,6 +270,34 @@ class OnWorkers:
         return inv, OnWorkers(self.workers, nxt) if nxt is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """Independent keys: each op comes from the generator of a key chosen at random, and
+    carries that key. Each key's generator keeps its own state (unique values per key);
+    exhausted keys drop out."""
+
+    keys: tuple[Any, ...]
+    gens: tuple[Generator | None, ...]
+
+    def op(self, ctx: Context) -> Result:
+        live = [i for i, g in enumerate(self.gens) if g is not None]
+        while live:
+            i = ctx.rng.choice(live)
+            inv, nxt = self.gens[i].op(ctx)  # type: ignore[union-attr]
+            if inv is None:
+                nxt = None
+            gens = self.gens[:i] + (nxt,) + self.gens[i + 1 :]
+            follow = Keyed(self.keys, gens) if any(g is not None for g in gens) else None
+            if inv is None:
+                if follow is None:
+                    return None, None
+                return follow.op(ctx)
+            if isinstance(inv, Invocation):
+                inv = replace(inv, key=self.keys[i])
+            return inv, follow
+        return None, None
+
+
 # ---------------------------------------------------------------- conveniences
 
 
@@ -283,6 +311,11 @@ def seq(items: Sequence[Invocation]) -> Seq:
 
 def mix(*gens: Generator, weights: Sequence[float] | None = None) -> Mix:
     return Mix(tuple(gens), tuple(weights) if weights else None)
+
+
+def keyed(keys: Sequence[Any], make: Callable[[Any], Generator]) -> Keyed:
+    """One generator per key, from ``make(key)``; ops interleave across keys at random."""
+    return Keyed(tuple(keys), tuple(make(k) for k in keys))
 
 
 def limit(n: int, gen: Generator) -> Limit:

@@ -109,3 +109,14 @@ def test_cycle_is_bounded() -> None:
 def test_delay_spaces_ops_exactly() -> None:
     times = [i.time for i in take(g.delay(0.5, reads()), 4, ctx(time=NANOS))]
     assert times == [NANOS, NANOS + NANOS // 2, 2 * NANOS, 2 * NANOS + NANOS // 2]
+
+
+def test_keyed_keeps_independent_state_per_key() -> None:
+    counters = g.keyed(
+        ["a", "b", "c"], lambda key: g.seq([Invocation("write", n) for n in range(3)])
+    )
+    ops = take(counters, 100, ctx())
+    assert len(ops) == 9
+    for key in "abc":
+        assert [o.value for o in ops if o.key == key] == [0, 1, 2]
+    assert [o.key for o in ops] != sorted(o.key for o in ops), "keys interleave"

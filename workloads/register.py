@@ -6,11 +6,11 @@ checker can take its fast path for unique values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from checkers import linearizable
-from harness.generator import Context, Invocation, Result, Seq
+from harness.generator import Context, Invocation, Result, Seq, keyed
 from harness.history import Op
 from workloads import Workload, WorkloadSpec
 
@@ -20,24 +20,19 @@ REGISTER_MODELS = ("cas-register", "register")
 
 @dataclass(frozen=True, slots=True)
 class RegisterOps:
-    """An endless mix of reads, writes and CAS; remembers the last value it wrote per key."""
+    """One key's endless mix of reads, writes and CAS; written values are unique per key."""
 
-    keys: int
     next_value: int = 1
-    last_written: tuple[Any, ...] = ()
+    last_written: Any = None
 
     def op(self, ctx: Context) -> Result:
-        key = ctx.rng.randrange(self.keys)
         roll = ctx.rng.random()
         if roll < 0.4:
-            return Invocation("read", None, key), self
-        last = self.last_written or (None,) * self.keys
-        value = self.next_value
-        written = last[:key] + (value,) + last[key + 1 :]
-        follow = replace(self, next_value=value + 1, last_written=written)
+            return Invocation("read"), self
+        follow = RegisterOps(self.next_value + 1, self.next_value)
         if roll < 0.7:
-            return Invocation("write", value, key), follow
-        return Invocation("cas", [last[key], value], key), follow
+            return Invocation("write", self.next_value), follow
+        return Invocation("cas", [self.last_written, self.next_value]), follow
 
 
 def final_reads(keys: int) -> Seq:
@@ -56,7 +51,7 @@ def workload(spec: WorkloadSpec) -> Workload:
 
     return Workload(
         name="register",
-        generator=RegisterOps(max(1, spec.keys)),
+        generator=keyed(range(max(1, spec.keys)), lambda _key: RegisterOps()),
         final_generator=final_reads(max(1, spec.keys)),
         checkers={"linearizable": check},
     )
