@@ -43,6 +43,7 @@ def check(
     nodes: list[str] | None = None,
     final_f: str = "final-read",
     as_set: bool = True,
+    by_key: bool = False,
     **_: Any,
 ) -> dict[str, Any]:
     finals: dict[Any, tuple[Any, int]] = {}
@@ -68,6 +69,11 @@ def check(
             "error": f"no ok {final_f} ops in the history",
             "unread_nodes": missing,
         }
+    if by_key and all(
+        isinstance(v, tuple) and all(isinstance(x, tuple) and len(x) == 2 for x in v)
+        for v, _ in finals.values()
+    ):
+        return _per_key(finals, missing)
     groups: dict[Any, list[Any]] = {}
     for node, (value, _) in finals.items():
         groups.setdefault(value, []).append(node)
@@ -100,3 +106,35 @@ def _set_divergence(finals: dict[Any, tuple[Any, int]]) -> dict[str, Any]:
             "not_on_every_node": _show(frozenset(list(extra)[:MAX_LISTED])),
         }
     return out
+
+
+def _per_key(finals: dict[Any, tuple[Any, int]], unread: list[Any]) -> dict[str, Any]:
+    """Node states that are maps converge when every key has one value on the nodes holding it.
+
+    A store that replicates each key on some nodes only (leaderless, N < nodes) reports only
+    the keys a node holds, so a key absent from a node is listed, not counted as divergence.
+    """
+    values: dict[Any, dict[Any, list[Any]]] = {}
+    for node, (state, _) in finals.items():
+        for key, value in state:
+            values.setdefault(key, {}).setdefault(value, []).append(node)
+    nodes = sorted(finals, key=str)
+    diverged = {
+        str(key): [{"nodes": sorted(ns, key=str), "value": _show(v)} for v, ns in by_value.items()]
+        for key, by_value in sorted(values.items(), key=lambda kv: str(kv[0]))
+        if len(by_value) > 1
+    }
+    partial = {
+        str(key): sorted((n for ns in by_value.values() for n in ns), key=str)
+        for key, by_value in sorted(values.items(), key=lambda kv: str(kv[0]))
+        if sum(len(ns) for ns in by_value.values()) < len(nodes)
+    }
+    return {
+        "valid": not diverged and not unread,
+        "nodes": nodes,
+        "unread_nodes": unread,
+        "keys": len(values),
+        "diverged_keys": dict(list(diverged.items())[:MAX_LISTED]),
+        "diverged_count": len(diverged),
+        "keys_not_on_every_node": dict(list(partial.items())[:MAX_LISTED]),
+    }

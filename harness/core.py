@@ -33,6 +33,8 @@ ABANDON_GRACE_S = 15.0
 class TestSpec:
     """Everything needed to run, and rerun, a test."""
 
+    __test__ = False  # a spec, not a pytest test class
+
     target: str = "memory"
     workload: str = "register"
     nemesis: list[str] = field(default_factory=list)
@@ -422,6 +424,10 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         workload = workloads.load(spec.workload, wspec)
     except ValueError as e:
         raise HarnessInputError(str(e)) from None
+    if workload.read_every_node and not getattr(target, "reads_every_node", False):
+        raise HarnessInputError(
+            f"workload {spec.workload!r} reads every node directly, which target {spec.target!r} cannot do"
+        )
     return target, workload
 
 
@@ -535,9 +541,13 @@ def _drive_threads(
             settle = spec.settle if spec.settle is not None else min(5.0, spec.nemesis_interval)
             log.info("healed; settling for %gs", settle)
             ctx.sleep(settle)
-        if workload.final_generator is not None and not stop.is_set():
+        final_gen = workload.final_generator
+        if workload.read_every_node:
+            reads = gen.seq([Invocation("read-node", node) for node in target.nodes()])
+            final_gen = reads if final_gen is None else gen.phases(final_gen, reads)
+        if final_gen is not None and not stop.is_set():
             log.info("final phase")
-            final = gen.time_limit(spec.final_time_limit, workload.final_generator)
+            final = gen.time_limit(spec.final_time_limit, final_gen)
             _run_clients(workers, final, rng, spec.final_time_limit + spec.op_timeout + 30)
     finally:
         stop.set()

@@ -142,6 +142,16 @@ class MemoryStore:
             queue.clear()
             return out
 
+    def snapshot(self) -> dict[str, Any]:
+        """The whole register state, keys as strings (as JSON will have them)."""
+        self._gate()
+        with self._lock:
+            return {
+                str(k): v
+                for k, v in sorted(self._data.items(), key=lambda kv: str(kv[0]))
+                if not isinstance(k, tuple)
+            }
+
     def kill(self) -> None:
         self._up = False
 
@@ -198,6 +208,8 @@ class MemoryClient:
             )
         if f == "drain":
             return _complete(op, "ok", store.drain())
+        if f == "read-node":
+            return _complete(op, "ok", store.snapshot())
         if f == "read":
             return _complete(op, "ok", store.read(op.key))
         if f == "write":
@@ -221,6 +233,7 @@ class MemoryTarget:
 
     name = "memory"
     supported_nemeses = frozenset({"kill", "pause"})
+    reads_every_node = True
     options = {"fault": "none", "fault-rate": "0.05"}
 
     def __init__(self) -> None:

@@ -46,3 +46,26 @@ def test_a_later_retry_counts_and_no_reads_is_unknown() -> None:
     h = final_reads(("n1", "ok", {"a": 1}), ("n2", "fail", None), ("n2", "ok", {"a": 1}))
     assert convergence.check(h)["valid"] is True
     assert convergence.check(final_reads(("n1", "info", None)))["valid"] == "unknown"
+
+
+def _node_read(node: str, state: dict, index: int) -> list[Op]:
+    return [
+        Op("invoke", "read-node", 0, node, index=index),
+        Op("ok", "read-node", 0, state, node=node, index=index + 1),
+    ]
+
+
+def test_map_states_compare_key_by_key() -> None:
+    agree = (
+        _node_read("n1", {"a": 1, "b": 2}, 0)
+        + _node_read("n2", {"a": 1}, 2)
+        + _node_read("n3", {"b": 2}, 4)
+    )
+    result = convergence.check(agree, final_f="read-node", as_set=False, by_key=True)
+    assert result["valid"] is True
+    assert result["keys_not_on_every_node"] == {"a": ["n1", "n2"], "b": ["n1", "n3"]}
+    split = _node_read("n1", {"a": 1, "b": 2}, 0) + _node_read("n2", {"a": 3}, 2)
+    result = convergence.check(split, final_f="read-node", as_set=False, by_key=True)
+    assert result["valid"] is False
+    assert result["diverged_count"] == 1
+    assert {tuple(g["nodes"]) for g in result["diverged_keys"]["a"]} == {("n1",), ("n2",)}

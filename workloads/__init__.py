@@ -22,6 +22,7 @@ WORKLOADS: dict[str, str] = {
     "set": "workloads.set",
     "counter": "workloads.counter",
     "queue": "workloads.queue",
+    "eventual": "workloads.eventual",
 }
 
 
@@ -45,6 +46,8 @@ class Workload:
     final_generator: Generator | None
     """Ops after every fault is healed and the system settled (final reads, drains)."""
     checkers: dict[str, CheckerFn]
+    read_every_node: bool = False
+    """After the final phase, read each node directly (``read-node``, value = node name)."""
 
 
 def load(name: str, spec: WorkloadSpec) -> Workload:

@@ -1,0 +1,235 @@
+"""The discrete-event loop, the validated options, and a cluster of simulated replicas."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.protocols import HarnessInputError
+from targets.sim.network import PACKET_KINDS, Network
+from targets.sim.nodes import Node
+
+MODES = ("leader-sync", "leader-async", "multi-leader", "leaderless")
+PARTITIONS = ("halves", "random-halves", "one", "majorities-ring", "bridge")
+TARGETS = ("one", "leader", "minority", "majority", "all")
+MAX_NODES = 25
+
+DEFAULTS: dict[str, str] = {
+    "replication": "leader-sync",
+    "nodes": "5",
+    "latency": "1",
+    "n": "3",
+    "r": "2",
+    "w": "2",
+    "sloppy": "false",
+    "partition": "random",
+    "kill": "random",
+    "pause": "random",
+    "packet": "random",
+    "clock": "random",
+    "clock-skew": "10000",
+    "node-reads": "false",
+}
+"""Every accepted ``-o`` key with its default."""
+
+
+class Sim:
+    """A single-threaded event loop in virtual nanoseconds."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self._heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
+        self._seq = 0
+        self.halt = False
+        self.events = 0
+
+    def at(self, t: int, fn: Callable[..., None], *args: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, fn, args))
+
+    def run(self, until: int) -> None:
+        """Run events up to virtual time ``until``, or until something sets ``halt``."""
+        heap = self._heap
+        pop = heapq.heappop
+        self.halt = False
+        n = 0
+        while heap and heap[0][0] <= until:
+            t, _, fn, args = pop(heap)
+            self.now = t
+            fn(*args)
+            n += 1
+            if self.halt:
+                break
+        else:
+            self.now = max(self.now, until)
+        self.events += n
+
+
+@dataclass(frozen=True)
+class Config:
+    replication: str
+    nodes: int
+    latency_ms: float
+    n: int
+    r: int
+    w: int
+    sloppy: bool
+    partition: str
+    kill: str
+    pause: str
+    packet: str
+    clock: str
+    clock_skew_ms: float
+    node_reads: bool
+
+
+def _int(options: dict[str, str], key: str, lo: int, hi: int) -> int:
+    text = options[key]
+    try:
+        v = int(text)
+    except ValueError:
+        raise HarnessInputError(f"-o {key}={text}: not an integer") from None
+    if not lo <= v <= hi:
+        raise HarnessInputError(f"-o {key}={text}: must be between {lo} and {hi}")
+    return v
+
+
+def _float(options: dict[str, str], key: str, lo: float, hi: float) -> float:
+    text = options[key]
+    try:
+        v = float(text)
+    except ValueError:
+        raise HarnessInputError(f"-o {key}={text}: not a number") from None
+    if not lo < v <= hi:
+        raise HarnessInputError(f"-o {key}={text}: must be above {lo:g} and at most {hi:g}")
+    return v
+
+
+def _choice(options: dict[str, str], key: str, allowed: tuple[str, ...]) -> str:
+    text = options[key]
+    if text not in allowed:
+        raise HarnessInputError(f"-o {key}={text}: use one of {', '.join(allowed)}")
+    return text
+
+
+def _bool(options: dict[str, str], key: str) -> bool:
+    text = options[key].lower()
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise HarnessInputError(f"-o {key}={options[key]}: use true or false")
+    return text in ("true", "1", "yes")
+
+
+def parse_config(given: dict[str, str]) -> Config:
+    """Validate ``-o`` options; raises HarnessInputError naming the bad key and value."""
+    unknown = sorted(set(given) - set(DEFAULTS))
+    if unknown:
+        raise HarnessInputError(
+            f"unknown -o key {unknown[0]!r} for target 'sim'; known: {', '.join(sorted(DEFAULTS))}"
+        )
+    o = DEFAULTS | given
+    nodes = _int(o, "nodes", 1, MAX_NODES)
+    n = _int(o, "n", 1, MAX_NODES)
+    if n > nodes:
+        raise HarnessInputError(f"-o n={n}: more replicas than nodes ({nodes})")
+    r = _int(o, "r", 1, MAX_NODES)
+    w = _int(o, "w", 1, MAX_NODES)
+    for key, v in (("r", r), ("w", w)):
+        if v > n:
+            raise HarnessInputError(f"-o {key}={v}: more than the {n} replicas of a key (-o n)")
+    return Config(
+        replication=_choice(o, "replication", MODES),
+        nodes=nodes,
+        latency_ms=_float(o, "latency", 0.0, 1000.0),
+        n=n,
+        r=r,
+        w=w,
+        sloppy=_bool(o, "sloppy"),
+        partition=_choice(o, "partition", ("random", *PARTITIONS)),
+        kill=_choice(o, "kill", ("random", *TARGETS)),
+        pause=_choice(o, "pause", ("random", *TARGETS)),
+        packet=_choice(o, "packet", ("random", *PACKET_KINDS)),
+        clock=_choice(o, "clock", ("random", "bump", "strobe")),
+        clock_skew_ms=_float(o, "clock-skew", 0.0, 3.6e6),
+        node_reads=_bool(o, "node-reads"),
+    )
+
+
+def node_class(mode: str) -> type[Node]:
+    if mode == "leader-sync":
+        from targets.sim.leader_sync import RaftNode
+
+        return RaftNode
+    if mode == "leader-async":
+        from targets.sim.leader_async import AsyncLeaderNode
+
+        return AsyncLeaderNode
+    if mode == "multi-leader":
+        from targets.sim.multi_leader import MultiLeaderNode
+
+        return MultiLeaderNode
+    from targets.sim.leaderless import LeaderlessNode
+
+    return LeaderlessNode
+
+
+class Cluster:
+    """The replicas, the network between them, and the one random stream they all draw from."""
+
+    def __init__(self, config: Config, rng: random.Random, kind: str, audit: bool = False) -> None:
+        self.config = config
+        self.kind = kind
+        self.sim = Sim()
+        self.rng = rng
+        self.audit: list[tuple[Any, ...]] | None = [] if audit else None
+        self.names = [f"n{i + 1}" for i in range(config.nodes)]
+        self.net = Network(self.sim, rng, config.latency_ms)
+        cls = node_class(config.replication)
+        self.nodes: dict[str, Node] = {}
+        for name in self.names:
+            self.nodes[name] = cls(name, self)
+        self.net.nodes = self.nodes
+        for name in self.names:
+            self.nodes[name].start_ticking()
+
+    def leader(self) -> str | None:
+        """The live node that believes it leads with the highest term, if the mode has one."""
+        best: tuple[int, str] | None = None
+        for name in self.names:
+            node = self.nodes[name]
+            if node.alive and node.is_leader():
+                term = getattr(node, "term", 0)
+                if best is None or term > best[0]:
+                    best = (term, name)
+        return best[1] if best else None
+
+    def note(self, *entry: Any) -> None:
+        if self.audit is not None:
+            self.audit.append((self.sim.now, *entry))
+
+    def kill(self, name: str) -> None:
+        self.note("kill", name)
+        self.nodes[name].kill()
+
+    def restart(self, name: str) -> None:
+        self.note("start", name)
+        self.nodes[name].restart()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "replication": self.config.replication,
+            "virtual_ns": self.sim.now,
+            "events": self.sim.events,
+            "messages_sent": self.net.sent,
+            "messages_dropped": self.net.dropped,
+            "nodes": {
+                name: {
+                    "alive": node.alive,
+                    "leader": node.is_leader(),
+                    "handled": node.messages_handled,
+                }
+                for name, node in self.nodes.items()
+            },
+        }
