@@ -64,6 +64,8 @@ class ServiceTarget:
 
     name = "service"
     options: dict[str, str] = {"nodes": "3"}
+    packages: dict[str, str] = {}
+    """Debian package of each service's binary, installed on a remote node that lacks it."""
 
     def __init__(self, provider: NodeProvider | None = None) -> None:
         self.provider = provider
@@ -74,6 +76,8 @@ class ServiceTarget:
         self.base: Path = Path()
         self.log_dir: Path = Path()
         self.count = int(self.options.get("nodes", "3"))
+        self.installed: dict[str, list[str]] = {}
+        """Packages this run installed, per node, removed again at teardown."""
 
     # Hooks for subclasses.
 
@@ -119,6 +123,9 @@ class ServiceTarget:
             self._own_provider = True
         self._nodes = list(self.provider.setup())
         for node in self._nodes:
+            if node.kind != "netns":
+                self.ensure_installed(node)
+        for node in self._nodes:
             for service in self.services(node):
                 self.prepare(node, service)
         for node in self._nodes:
@@ -127,6 +134,68 @@ class ServiceTarget:
             for service in self.services(node):
                 self._wait_ready(node, service, START_TIMEOUT)
         self.after_start()
+
+    def ensure_installed(self, node: Node) -> None:
+        """Install, with apt, the package of each service binary the node lacks.
+
+        Local namespace nodes share this machine, whose packages the project's set-up installs;
+        remote nodes get what is missing, and teardown removes what this run installed.
+        """
+        for service in self.services(node):
+            binary = self.argv(node, service)[0]
+            if _has_command(node, binary):
+                continue
+            package = self.packages.get(service)
+            if package is None:
+                raise NodeStartError(
+                    f"{node.name}: {binary} is missing and no package is known for {service}"
+                )
+            if not _package_installed(node, package):
+                result = node.run(
+                    [
+                        "env",
+                        "DEBIAN_FRONTEND=noninteractive",
+                        "apt-get",
+                        "install",
+                        "-y",
+                        "-q",
+                        package,
+                    ],
+                    timeout=600,
+                )
+                if not result.ok:
+                    raise NodeStartError(
+                        f"{node.name}: {binary} is missing and `apt-get install {package}` failed: "
+                        f"{(result.stderr or result.stdout).strip().splitlines()[-1:] or ['no output']}"
+                    )
+                self.installed.setdefault(node.name, []).append(package)
+            if not _has_command(node, binary):
+                raise NodeStartError(
+                    f"{node.name}: {binary} is still missing after installing {package}"
+                )
+
+    def remove_installed(self) -> list[str]:
+        """Remove the packages this run installed; returns errors, one line each."""
+        errors = []
+        for node in self._nodes:
+            packages = self.installed.pop(node.name, [])
+            if not packages:
+                continue
+            result = node.run(
+                [
+                    "env",
+                    "DEBIAN_FRONTEND=noninteractive",
+                    "apt-get",
+                    "remove",
+                    "-y",
+                    "-q",
+                    *packages,
+                ],
+                timeout=600,
+            )
+            if not result.ok:
+                errors.append(f"{node.name}: could not remove {', '.join(packages)}")
+        return errors
 
     def teardown(self) -> None:
         errors = []
@@ -139,6 +208,7 @@ class ServiceTarget:
         self.daemons.clear()
         for node in self._nodes:
             node.remove_tree(self.node_dir(node))
+        errors += self.remove_installed()
         with contextlib.suppress(OSError):
             self.base.rmdir()
         if self._own_provider and self.provider is not None:
@@ -246,3 +316,12 @@ class ServiceTarget:
                         shutil.copyfile(src, target)
                     else:
                         node.download(src, target)
+
+
+def _has_command(node: Node, binary: str) -> bool:
+    return node.run(["sh", "-c", 'command -v "$1" >/dev/null', "sh", binary], timeout=30).ok
+
+
+def _package_installed(node: Node, package: str) -> bool:
+    result = node.run(["dpkg-query", "-W", "-f=${Status}", package], timeout=30)
+    return result.ok and result.stdout.strip().endswith(" installed")
