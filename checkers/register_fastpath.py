@@ -1,28 +1,41 @@
 """A near-linear decision procedure for registers whose written values are unique.
 
-Gibbons & Korach (1997), in the zone form of Anderson et al. (2010): group each written
-value's producer (its write, or the CAS that wrote it) with every op that observed it (reads
-of it, CASes from it) into a cluster. With ``f`` the earliest return and ``s`` the latest
-invoke in a cluster, the zone is *forward* when ``f < s``. A read/write history is
+Gibbons & Korach (1997), in the zone form of Anderson et al. (2010), extended to CAS.
+
+Each written value is a *version*; a version's *cluster* is its producer (the write or CAS
+that wrote it) and every op that observed it (reads of it, CASes from it). With ``f`` the
+earliest return and ``s`` the latest invoke in a cluster, the version must become current
+before ``f`` and stay current until after ``s``. For reads and writes alone the history is
 linearizable iff no op observes a value before its producer was invoked, no two forward
-zones overlap, and no backward zone ``[s, f]`` lies inside a forward zone. This takes
-O(n log n).
+zones (``f < s``) overlap, and no backward zone ``[s, f]`` lies inside a forward zone.
 
-A CAS is both an observer (of ``old``) and a producer (of ``new``); the zone conditions
-stay necessary, so a violation is still a certain "invalid". When the history has CASes
-and no violation, a linearization is built from the zones and replayed through the model;
-if that fails the fast path gives up (``None``) and the general search decides.
+CAS. With unique values an ok CAS [a, b] makes version b follow version a *immediately*,
+so CASes link versions into chains that start at a plain write or at init. A chain is
+placed as one compound version: its members become current one after another, member i at
+a point after every member j < i was last invoked on (``s_j``) and after its producer was
+invoked, and before its own ``f_i``. That is possible iff ``max(s_j for j < i, inv(producer
+i)) < f_i`` for every member; then the chain can start anywhere before ``min f`` (after its
+first producer's invoke) and needs only to stay until after ``max s``, which is exactly the
+shape of a single version, so the zone conditions above decide the chains. A value that two
+CASes swapped out, or a cycle of CASes, is a violation on its own.
 
-Every "invalid" comes with a witness: a handful of op ids, closed under "the producer of
-each value they observe". A linearization of the whole history restricted to such a set is
-a linearization of the set, so if the general search finds the witness non-linearizable
-the whole history is too; the caller uses that search for the counterexample.
+Indeterminate producers whose value nobody observed are dropped (omitting an unobserved
+write or CAS never breaks a linearization); the others certainly took effect and are kept,
+with no return. A failed CAS read as "completed, not applied" is not handled here.
+
+Every "invalid" comes with a witness: a handful of op ids whose sub-history is not
+linearizable either, and which the caller hands to the general search for a counterexample.
+Each observed value's producer is in the witness, except that the first producer of each
+chain stretch may be a CAS whose own old value is left out; such CASes are listed in
+``relaxed`` and are checked as plain writes. Restricting a linearization of the whole
+history to the witness (with those CASes as writes) linearizes the witness, so a witness
+that is not linearizable proves the whole history is not.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
@@ -30,7 +43,7 @@ from checkers.wgl import Call
 
 INIT = -1
 _INF = float("inf")
-_MAX_CHAIN = 200
+_NEG_INF = float("-inf")
 
 
 @dataclass(slots=True)
@@ -39,15 +52,31 @@ class FastResult:
     """None: the fast path does not apply or cannot decide; use the general search."""
     witness: list[int] | None = None
     reason: str = ""
+    relaxed: list[int] = field(default_factory=list)
+    """Witness CASes to check as plain writes of their new value."""
+    culprit: int | None = None
+    """An op the zones cannot place, for a counterexample without a witness search."""
 
 
 @dataclass(slots=True)
 class _Zone:
-    value: Any
     f: float
     s: float
     f_op: int
     s_op: int
+
+
+@dataclass(slots=True)
+class _Chain:
+    """Versions linked by CASes, as one compound version; ``*_seg`` index ``values``."""
+
+    values: list[Any]
+    f: float
+    s: float
+    f_op: int
+    s_op: int
+    f_seg: int
+    s_seg: int
 
 
 def decide(calls: list[Call], init: Any) -> FastResult:
@@ -68,6 +97,17 @@ def decide(calls: list[Call], init: Any) -> FastResult:
     return _Checker(calls, init, producer).run()
 
 
+def witness_calls(calls: list[Call], fr: FastResult) -> list[Call]:
+    """The witness sub-history of an "invalid" result, relaxed CASes turned into writes."""
+    assert fr.witness is not None
+    relaxed = set(fr.relaxed)
+    out = []
+    for i in fr.witness:
+        c = calls[i]
+        out.append(Call(c.inv, c.ret, (R_WRITE, c.arg[2], None)) if i in relaxed else c)
+    return out
+
+
 class _Checker:
     def __init__(self, calls: list[Call], init: Any, producer: dict[Any, int]) -> None:
         self.calls = calls
@@ -77,53 +117,34 @@ class _Checker:
         self.ret = [_INF if c.ret is None else c.ret for c in calls]
 
     def run(self) -> FastResult:
-        kept = self._needed_ops()
-        readers: dict[Any, list[int]] = {}
-        consumers: dict[Any, list[int]] = {}
-        has_cas = False
-        for i in kept:
-            code, a, _ = self.calls[i].arg
-            if code != R_WRITE:
-                readers.setdefault(a, []).append(i)
-            if code == R_CAS or code == R_CAS_INFO:
-                has_cas = True
-                consumers.setdefault(a, []).append(i)
+        readers, consumers = self._observers(self._needed_ops())
         for v, rs in readers.items():
             bad = self._observation_error(v, rs)
             if bad is not None:
                 return bad
         for v, cs in consumers.items():
             if len(cs) > 1:
-                return self._invalid([cs[0], cs[1]], f"two CASes both swapped out {v!r}")
-        zones = self._zones(kept, readers)
-        forward = sorted((z for z in zones if z.f < z.s), key=lambda z: z.f)
-        for a, b in zip(forward, forward[1:], strict=False):
-            if b.f < a.s:
+                p = self.producer.get(v)
+                prod = [] if p is None else [p]
                 return self._invalid(
-                    [a.f_op, a.s_op, b.f_op, b.s_op],
-                    f"values {a.value!r} and {b.value!r} were each observed after both were written",
+                    [cs[0], cs[1], *prod], prod, cs[1], f"two CASes both swapped out {v!r}"
                 )
-        starts = [z.f for z in forward]
-        for z in zones:
-            if z.f < z.s:
-                continue
-            k = bisect.bisect_left(starts, z.s) - 1
-            if k >= 0 and forward[k].s > z.f:
-                d = forward[k]
-                return self._invalid(
-                    [d.f_op, d.s_op, z.f_op, z.s_op],
-                    f"{z.value!r} was written and observed entirely while {d.value!r} had to stay current",
-                )
-        if not has_cas:
-            return FastResult(True)
-        if self._replay(zones, forward, readers):
-            return FastResult(True)
-        return FastResult(None, reason="CAS chain not settled by zones")
+        zones = self._zones(readers)
+        chains = self._chains(zones, consumers)
+        if isinstance(chains, FastResult):
+            return chains
+        compound: list[_Chain] = []
+        for values in chains:
+            c = self._compound(values, zones)
+            if isinstance(c, FastResult):
+                return c
+            compound.append(c)
+        return self._zone_conflict(compound) or FastResult(True)
 
     def _needed_ops(self) -> list[int]:
         """Drop indeterminate producers whose value nobody observed: they may never have happened."""
         observed: set[Any] = set()
-        info_cas_by_new: dict[Any, int] = {}
+        info_cas_by_new: dict[Any, Any] = {}
         for c in self.calls:
             code, a, b = c.arg
             if code == R_READ or code == R_CAS:
@@ -132,8 +153,8 @@ class _Checker:
                 info_cas_by_new[b] = a
         work = [v for v in observed if v in info_cas_by_new]
         while work:
-            old = info_cas_by_new.pop(work.pop(), None)
-            if old is not None and old not in observed:
+            old = info_cas_by_new.pop(work.pop())
+            if old not in observed:
                 observed.add(old)
                 if old in info_cas_by_new:
                     work.append(old)
@@ -145,24 +166,39 @@ class _Checker:
             kept.append(i)
         return kept
 
+    def _observers(self, kept: list[int]) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:
+        """Value -> ops that observed it (reads, CASes from it); value -> CASes that swapped it out."""
+        readers: dict[Any, list[int]] = {}
+        consumers: dict[Any, list[int]] = {}
+        for i in kept:
+            code, a, _ = self.calls[i].arg
+            if code != R_WRITE:
+                readers.setdefault(a, []).append(i)
+            if code == R_CAS or code == R_CAS_INFO:
+                consumers.setdefault(a, []).append(i)
+        self.kept = kept
+        self.readers = readers
+        return readers, consumers
+
     def _observation_error(self, v: Any, rs: list[int]) -> FastResult | None:
         if v == self.init:
             return None
         p = self.producer.get(v)
         if p is None:
-            return self._invalid([rs[0]], f"{v!r} was observed but never written")
+            return self._invalid([rs[0]], [], rs[0], f"{v!r} was observed but never written")
         for r in rs:
             if self.ret[r] < self.inv[p]:
-                return self._invalid([p, r], f"{v!r} was observed before it was written")
+                return self._invalid([p, r], [p], r, f"{v!r} was observed before it was written")
         return None
 
-    def _zones(self, kept: list[int], readers: dict[Any, list[int]]) -> list[_Zone]:
-        zones = []
+    def _zones(self, readers: dict[Any, list[int]]) -> dict[Any, _Zone]:
+        """The zone of every version that must exist: init if observed, and every kept producer."""
+        zones: dict[Any, _Zone] = {}
         init_readers = readers.get(self.init, [])
         if init_readers:
             s_op = max(init_readers, key=self.inv.__getitem__)
-            zones.append(_Zone(self.init, -1, self.inv[s_op], INIT, s_op))
-        for i in kept:
+            zones[self.init] = _Zone(-1, self.inv[s_op], INIT, s_op)
+        for i in self.kept:
             code, a, b = self.calls[i].arg
             if code == R_READ:
                 continue
@@ -170,107 +206,139 @@ class _Checker:
             ops = [i, *readers.get(v, ())]
             f_op = min(ops, key=self.ret.__getitem__)
             s_op = max(ops, key=self.inv.__getitem__)
-            zones.append(_Zone(v, self.ret[f_op], self.inv[s_op], f_op, s_op))
+            zones[v] = _Zone(self.ret[f_op], self.inv[s_op], f_op, s_op)
         return zones
 
-    def _invalid(self, ops: list[int], reason: str) -> FastResult:
-        closed = self._close_under_producers([i for i in ops if i != INIT])
-        return FastResult(False, closed, reason)
+    def _chains(
+        self, zones: dict[Any, _Zone], consumers: dict[Any, list[int]]
+    ) -> list[list[Any]] | FastResult:
+        """Split the versions into CAS chains, each starting at init or a plain write."""
+        nxt = {v: self.calls[cs[0]].arg[2] for v, cs in consumers.items()}
+        chains = []
+        seen = 0
+        for v in zones:
+            p = self.producer.get(v)
+            if p is not None and self.calls[p].arg[0] != R_WRITE:
+                continue
+            chain = [v]
+            while chain[-1] in nxt:
+                chain.append(nxt[chain[-1]])
+            seen += len(chain)
+            chains.append(chain)
+        if seen == len(zones):
+            return chains
+        return self._cycle(zones, nxt, {v for c in chains for v in c})
 
-    def _close_under_producers(self, ops: list[int]) -> list[int] | None:
-        out: set[int] = set()
-        work = list(ops)
+    def _cycle(self, zones: dict[Any, _Zone], nxt: dict[Any, Any], placed: set[Any]) -> FastResult:
+        v = next(v for v in zones if v not in placed)
+        on_cycle: list[Any] = []
+        seen: set[Any] = set()
+        while v not in seen:
+            if v not in nxt:
+                return FastResult(None, reason=f"no chain of CASes leads to {v!r}")
+            seen.add(v)
+            on_cycle.append(v)
+            v = nxt[v]
+        ops = [self.producer[w] for w in on_cycle[on_cycle.index(v) :]]
+        return self._invalid(ops, [], ops[0], f"CASes swap {v!r} in a cycle no write starts")
+
+    def _compound(self, values: list[Any], zones: dict[Any, _Zone]) -> _Chain | FastResult:
+        """Check that a chain's members can become current in order; return its compound zone."""
+        first = zones[values[0]]
+        out = _Chain(values, first.f, first.s, first.f_op, first.s_op, 0, 0)
+        after, after_op, after_seg = _NEG_INF, INIT, 0
+        for k, v in enumerate(values):
+            z = zones[v]
+            p = self.producer.get(v)
+            if p is not None and self.inv[p] > after:
+                after, after_op, after_seg = self.inv[p], p, k
+            if after >= z.f:
+                return self._invalid_span(
+                    values,
+                    after_seg,
+                    k,
+                    [after_op, z.f_op],
+                    after_op,
+                    f"CASes put {v!r} after {values[after_seg]!r}, but {v!r} was observed "
+                    f"before {values[after_seg]!r} was last needed",
+                )
+            if z.f < out.f:
+                out.f, out.f_op, out.f_seg = z.f, z.f_op, k
+            if z.s > out.s:
+                out.s, out.s_op, out.s_seg = z.s, z.s_op, k
+            if z.s > after:
+                after, after_op, after_seg = z.s, z.s_op, k
+        return out
+
+    def _zone_conflict(self, chains: list[_Chain]) -> FastResult | None:
+        forward = sorted((c for c in chains if c.f < c.s), key=lambda c: c.f)
+        for a, b in zip(forward, forward[1:], strict=False):
+            if b.f < a.s:
+                return self._invalid_zones(
+                    a,
+                    b,
+                    a.s_op,
+                    f"{_name(a)} and {_name(b)} were each observed after both were written",
+                )
+        starts = [c.f for c in forward]
+        for c in chains:
+            if c.f < c.s:
+                continue
+            k = bisect.bisect_left(starts, c.s) - 1
+            if k >= 0 and forward[k].s > c.f:
+                d = forward[k]
+                return self._invalid_zones(
+                    d,
+                    c,
+                    c.f_op,
+                    f"{_name(c)} was written and observed entirely while {_name(d)} had to stay current",
+                )
+        return None
+
+    def _invalid_zones(self, a: _Chain, b: _Chain, culprit: int, reason: str) -> FastResult:
+        ops: list[int] = []
+        relaxed: list[int] = []
+        for c in (a, b):
+            lo, hi = sorted((c.f_seg, c.s_seg))
+            span, rel = self._span(c.values, lo, hi)
+            ops += [c.f_op, c.s_op, *span]
+            relaxed += rel
+        return self._invalid(ops, relaxed, culprit, reason)
+
+    def _invalid_span(
+        self, values: list[Any], lo: int, hi: int, ops: list[int], culprit: int, reason: str
+    ) -> FastResult:
+        span, relaxed = self._span(values, lo, hi)
+        return self._invalid([*ops, *span], relaxed, culprit, reason)
+
+    def _span(self, values: list[Any], lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """Producers of chain members lo..hi; the first one, if a CAS, is to be checked as a write."""
+        prods = [self.producer[v] for v in values[lo : hi + 1] if v in self.producer]
+        return prods, prods[:1] if lo > 0 else []
+
+    def _invalid(self, ops: list[int], relaxed: list[int], culprit: int, reason: str) -> FastResult:
+        witness = self._forced({i for i in ops if i != INIT})
+        cas = sorted({i for i in relaxed if self.calls[i].arg[0] != R_WRITE})
+        return FastResult(False, sorted(witness), reason, cas, culprit)
+
+    def _forced(self, ops: set[int]) -> set[int]:
+        """Add, for each indeterminate producer, ops that show it took effect (else it may be left out)."""
+        work = [i for i in ops if self.calls[i].ret is None]
         while work:
             i = work.pop()
-            if i in out:
-                continue
-            out.add(i)
-            if len(out) > _MAX_CHAIN:
-                return None
-            code, a, _ = self.calls[i].arg
-            if code != R_WRITE and a != self.init:
-                p = self.producer.get(a)
-                if p is not None:
-                    work.append(p)
-        return sorted(out)
-
-    def _replay(
-        self, zones: list[_Zone], forward: list[_Zone], readers: dict[Any, list[int]]
-    ) -> bool:
-        """Place every op at a point inside its interval from the zones, then check that order.
-
-        Observers of a value that a CAS swapped out are moved just before that CAS; ties at
-        one point go by CAS-chain depth, so a value's producer precedes its observers.
-        """
-        spans = [(z.f - 0.5, z.s + 0.25) for z in forward]
-        span_starts = [a for a, _ in spans]
-        depth = self._chain_depths()
-        keys: dict[int, tuple] = {}
-        wanted: list[tuple[int, float, Any]] = []
-        for z in zones:
-            prod = None if z.value == self.init and z.f_op == INIT else self.producer[z.value]
-            d = depth.get(z.value, 0)
-            if z.f < z.s:
-                if prod is not None:
-                    keys[prod] = (z.f - 0.5, d, 0, 0)
-                wanted += [
-                    (r, max(self.inv[r] + 0.25, z.f - 0.25), z.value)
-                    for r in readers.get(z.value, [])
-                ]
-                continue
-            t = z.s + 0.1
-            k = bisect.bisect_right(span_starts, t) - 1
-            if k >= 0 and t <= spans[k][1]:
-                t = spans[k][1] + 0.05
-            if prod is not None:
-                keys[prod] = (t, d, 0, 0)
-            wanted += [(r, t, z.value) for r in readers.get(z.value, [])]
-        consumer = {self.calls[i].arg[1]: i for i in keys if self.calls[i].arg[0] != R_WRITE}
-        for r, point, v in wanted:
-            if r in keys:
-                continue
-            key = (point, depth.get(v, 0), 1, self.inv[r])
-            c = consumer.get(v)
-            if c is not None and key >= keys[c]:
-                key = (keys[c][0], keys[c][1], -1, self.inv[r])
-            keys[r] = key
-        return self._legal(sorted(keys, key=keys.__getitem__))
-
-    def _chain_depths(self) -> dict[Any, int]:
-        """For each value, how many CASes lead back from it to a plain write or init."""
-        depth: dict[Any, int] = {}
-        for v in self.producer:
-            path: list[Any] = []
-            on_path: set[Any] = set()
-            while v not in depth:
-                code, a, _ = self.calls[self.producer[v]].arg
-                if code == R_WRITE or a not in self.producer or v in on_path:
-                    depth[v] = 1 if code != R_WRITE else 0
-                    break
-                path.append(v)
-                on_path.add(v)
-                v = a
-            d = depth[v]
-            for w in reversed(path):
-                d += 1
-                depth[w] = d
-        return depth
-
-    def _legal(self, order: list[int]) -> bool:
-        state = self.init
-        max_inv = -1
-        for i in order:
-            if max_inv >= self.ret[i]:
-                return False
-            max_inv = max(max_inv, self.inv[i])
             code, a, b = self.calls[i].arg
-            if code == R_READ:
-                if state != a:
-                    return False
-            elif code == R_WRITE:
-                state = a
-            elif state != a:
-                return False
-            else:
-                state = b
-        return True
+            observers = self.readers.get(a if code == R_WRITE else b, [])
+            if any(r in ops and self.calls[r].ret is not None for r in observers):
+                continue
+            r = min(observers, key=lambda r: self.calls[r].ret is None)
+            if r not in ops:
+                ops.add(r)
+                if self.calls[r].ret is None:
+                    work.append(r)
+        return ops
+
+
+def _name(c: _Chain) -> str:
+    if len(c.values) == 1:
+        return repr(c.values[0])
+    return f"the CAS chain {c.values[0]!r}..{c.values[-1]!r}"

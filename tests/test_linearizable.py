@@ -3,17 +3,18 @@ and the shape of results, counterexamples and unknowns."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checkers import register_fastpath, wgl
 from checkers.linearizable import MODELS, check, resolve_model, split
-from checkers.models import ModelInputError
+from checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE, ModelInputError
 from harness.history import Op
 
 # ---------------------------------------------------------------- history generation
@@ -105,6 +106,91 @@ def unique_histories(draw: st.DrawFn, max_ops: int = 25) -> list[Op]:
     return _build(schedule, specs, workers)
 
 
+@dataclass
+class _Running:
+    f: str
+    value: Any
+    applied: bool = False
+    result: Any = None
+    swapped: bool = False
+
+
+@st.composite
+def cas_histories(
+    draw: st.DrawFn, max_ops: int = 9, max_workers: int = 5, init: Any = None
+) -> list[Op]:
+    """A run of a register with unique values and many CASes, as a client would record it.
+
+    Each op takes effect (or not) at a drawn point of its interval, against a real register;
+    a CAS is from the current value or a recent one. Clients crash (``info``, or no completion,
+    and go on as a new process), CASes that find another value ``fail``, and with a drawn
+    rate results lie (a read of another value, a CAS reported ok that did not swap), so both
+    verdicts are common. With a non-null ``init`` one update may write null.
+    """
+    n = draw(st.integers(1, max_ops))
+    workers = draw(st.integers(1, max_workers))
+    lie = draw(st.sampled_from([0, 10, 25, 50]))
+    state: Any = init
+    written: list[Any] = [init]
+    null_free = init is not None
+    running: list[_Running | None] = [None] * workers
+    proc = list(range(workers))
+    next_proc = workers
+    history: list[Op] = []
+    started = 0
+    while started < n or any(running):
+        w = draw(st.sampled_from([w for w in range(workers) if running[w] or started < n]))
+        r = running[w]
+        if r is None:
+            started += 1
+            f = draw(st.sampled_from(["read", "read", "write", "cas", "cas", "cas"]))
+            new: Any = started
+            if f != "read" and null_free and draw(st.integers(0, 3)) == 0:
+                new, null_free = None, False
+            value = None if f == "read" else new
+            if f == "cas":
+                value = [draw(st.sampled_from([state, state, *written[-3:]])), new]
+            running[w] = _Running(f, value)
+            history.append(Op("invoke", f, proc[w], value))
+        elif not r.applied and draw(st.integers(0, 9)) < 6:
+            r.applied = True
+            r.result = state
+            if r.f == "write" or (r.f == "cas" and state == r.value[0]):
+                state = r.value if r.f == "write" else r.value[1]
+                written.append(state)
+                r.swapped = True
+        else:
+            running[w] = None
+            done = _completion(draw, r, proc[w], lie, written)
+            if done is not None:
+                history.append(done)
+            if done is None or done.type == "info":
+                proc[w] = next_proc
+                next_proc += 1
+    for i, op in enumerate(history):
+        op.index = i
+    return history
+
+
+def _completion(
+    draw: st.DrawFn, r: _Running, process: int, lie: int, written: list[Any]
+) -> Op | None:
+    """The completion of a running op, None for a client that crashed without one."""
+    outcome = draw(st.sampled_from(["ok"] * 8 + ["info", "open"]))
+    if outcome == "ok" and not (r.swapped or (r.f == "read" and r.applied)):
+        outcome = "info" if r.f == "read" else "fail"
+    if draw(st.integers(0, 299)) < lie:
+        outcome = "ok"
+    if outcome == "open":
+        return None
+    if outcome != "ok":
+        return Op(outcome, r.f, process, None)
+    if r.f != "read":
+        return Op("ok", r.f, process, r.value)
+    lied = draw(st.integers(0, 99)) < lie
+    return Op("ok", "read", process, draw(st.sampled_from(written)) if lied else r.result)
+
+
 # ---------------------------------------------------------------- brute-force reference
 
 
@@ -158,11 +244,15 @@ def _apply(state: Any, op: _RefOp) -> tuple[bool, Any]:
 
 
 def brute_force(history: list[Op], init: Any = None) -> bool:
-    """Try every order of every subset of indeterminate ops (with all ok ops) in real-time order."""
+    """Try every order of every subset of indeterminate ops (with all ok ops) in real-time order.
+
+    Memoised on (placed ops, state), which only skips repeating a search already done.
+    """
     ops = _reference_ops(history)
     must_before = [{j for j, b in enumerate(ops) if b.ret < a.inv} for a in ops]
     required = {i for i, o in enumerate(ops) if o.known}
 
+    @functools.cache
     def dfs(placed: frozenset[int], state: Any) -> bool:
         if required <= placed:
             return True
@@ -200,8 +290,7 @@ def test_fast_path_agrees_with_search(history: list[Op]) -> None:
     for kh in split(history, model):
         fast = register_fastpath.decide(kh.calls, model.init)
         slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly)
-        if fast.valid is not None:
-            assert fast.valid is slow.valid, [o.to_dict() for o in history]
+        assert fast.valid is slow.valid, [o.to_dict() for o in history]
     assert check(history, "cas-register")["valid"] is (
         wgl.search(split(history, model)[0].calls, model.init, model.step).valid
         if split(history, model)
@@ -213,6 +302,75 @@ def test_fast_path_agrees_with_search(history: list[Op]) -> None:
 @given(unique_histories(max_ops=7))
 def test_unique_values_match_brute_force(history: list[Op]) -> None:
     assert check(history, "cas-register")["valid"] is brute_force(history)
+
+
+def _has_cas_link(history: list[Op]) -> bool:
+    swapped_in = {op.value[1] for op in history if op.f == "cas" and op.type == "ok"}
+    return any(op.f == "cas" and op.type == "ok" and op.value[0] in swapped_in for op in history)
+
+
+def _assert_witness_closed(
+    calls: list[wgl.Call], fr: register_fastpath.FastResult, init: Any = None
+) -> None:
+    """Each value a witness op observes is written inside the witness (or is init, or written
+    nowhere at all), unless the op is a CAS checked as a plain write: only then does
+    restricting a linearization of the history to the witness linearize the witness."""
+    assert fr.witness is not None
+    sub = register_fastpath.witness_calls(calls, fr)
+
+    def written(cs: list[wgl.Call]) -> set[Any]:
+        return {c.arg[1] if c.arg[0] == R_WRITE else c.arg[2] for c in cs if c.arg[0] != R_READ}
+
+    inside, anywhere = written(sub), written(calls)
+    for c in sub:
+        if c.arg[0] != R_WRITE:
+            assert c.arg[1] == init or c.arg[1] in inside or c.arg[1] not in anywhere, (c, sub)
+    assert all(calls[i].arg[0] in (R_CAS, R_CAS_INFO) for i in fr.relaxed)
+
+
+def _assert_decided_by_fast_path(history: list[Op], expected: bool, init: Any = None) -> None:
+    """The fast path decides every key itself, and ``check`` takes its verdict without a fallback."""
+    model = resolve_model("cas-register", init)
+    verdicts = []
+    for kh in split(history, model):
+        fr = register_fastpath.decide(kh.calls, model.init)
+        verdicts.append(fr.valid)
+        if fr.valid is False:
+            _assert_witness_closed(kh.calls, fr, model.init)
+    assert verdicts in ([], [expected]), [o.to_dict() for o in history]
+    result = check(history, "cas-register", init=init)
+    assert result["valid"] is expected, [o.to_dict() for o in history]
+    assert result["algorithm"] == ("unique-values" if verdicts else "none")
+    if expected is False:
+        assert result["counterexample"]["text"]
+
+
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cas_histories())
+def test_cas_fast_path_matches_brute_force(history: list[Op]) -> None:
+    expected = brute_force(history)
+    event(f"linearizable: {expected}")
+    event(f"CAS swapped in a CAS's value: {_has_cas_link(history)}")
+    _assert_decided_by_fast_path(history, expected)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cas_histories(max_ops=30, max_workers=8))
+def test_cas_fast_path_matches_search_on_larger_histories(history: list[Op]) -> None:
+    model = resolve_model("cas-register", None)
+    keys = split(history, model)
+    expected = wgl.search(keys[0].calls, None, model.step).valid if keys else True
+    _assert_decided_by_fast_path(history, expected)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cas_histories(max_ops=12, max_workers=5, init=0))
+def test_cas_fast_path_with_a_null_value_matches_search(history: list[Op]) -> None:
+    """Init 0, and null may be written: reads of null are then reads of an unknown value."""
+    model = resolve_model("cas-register", 0)
+    keys = split(history, model)
+    expected = wgl.search(keys[0].calls, 0, model.step).valid if keys else True
+    _assert_decided_by_fast_path(history, expected, init=0)
 
 
 def test_fast_path_decides_read_write_histories() -> None:
@@ -452,15 +610,150 @@ def _bench_module() -> Any:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("stale", [False, True])
-def test_fast_path_agrees_on_generated_histories(seed: int, stale: bool) -> None:
+@pytest.mark.parametrize("cas_ratio", [0.0, 0.6])
+def test_fast_path_agrees_on_generated_histories(seed: int, stale: bool, cas_ratio: float) -> None:
     """The benchmark's generator at a size the general search still decides."""
     gen = _bench_module().generate_register_history
-    h = gen(600, 4, 1, seed=seed, info_ratio=0.02, stale_read_at=0.8 if stale else None)
-    model = resolve_model("register", None)
+    h = gen(
+        600,
+        4,
+        1,
+        seed=seed,
+        info_ratio=0.02,
+        stale_read_at=0.8 if stale else None,
+        cas_ratio=cas_ratio,
+    )
+    model = resolve_model("cas-register", None)
     (kh,) = split(h, model)
     fast = register_fastpath.decide(kh.calls, model.init)
     slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly, deadline=None)
     assert fast.valid is slow.valid is (not stale)
+
+
+def _fast_and_check(h: list[Op]) -> tuple[register_fastpath.FastResult, dict[str, Any]]:
+    model = resolve_model("cas-register", None)
+    (kh,) = split(h, model)
+    return register_fastpath.decide(kh.calls, model.init), check(h, "cas-register")
+
+
+def test_cas_chains_that_meet_are_decided() -> None:
+    """A write and a CAS from init overlap: only "CAS, then write" works. Placing ops inside
+    their zones could not find that order; the chain zones decide it."""
+    rows = [
+        ("invoke", "write", 0, 1),
+        ("invoke", "cas", 1, [None, 2]),
+        ("invoke", "cas", 2, [None, 3]),
+        ("ok", "write", 0, 1),
+        ("ok", "cas", 1, [None, 2]),
+        ("fail", "cas", 2, None),
+    ]
+    fr, result = _fast_and_check(_ops(*rows))
+    assert fr.valid is True
+    assert result["valid"] is True and result["algorithm"] == "unique-values"
+    fr, result = _fast_and_check(_ops(*rows, ("invoke", "read", 3, None), ("ok", "read", 3, 2)))
+    assert fr.valid is False
+    assert result["valid"] is False and result["algorithm"] == "unique-values"
+    assert result["counterexample"]["op"]["result"] == 2
+
+
+def test_indeterminate_cas_counts_only_when_its_value_is_seen() -> None:
+    base = [
+        ("invoke", "write", 0, 1),
+        ("ok", "write", 0, 1),
+        ("invoke", "cas", 1, [1, 2]),
+        ("info", "cas", 1, None),
+        ("invoke", "cas", 2, [1, 3]),
+        ("ok", "cas", 2, [1, 3]),
+    ]
+    fr, result = _fast_and_check(_ops(*base))
+    assert fr.valid is True and result["valid"] is True
+    seen = _ops(*base, ("invoke", "read", 3, None), ("ok", "read", 3, 2))
+    fr, result = _fast_and_check(seen)
+    assert fr.valid is False and "two CASes" in fr.reason
+    assert fr.witness == [0, 1, 2, 3]
+    assert result["valid"] is False and result["algorithm"] == "unique-values"
+
+
+def test_witness_keeps_the_reads_that_force_indeterminate_cases() -> None:
+    """A value no one wrote is swapped out by an indeterminate CAS whose effect is seen only
+    through another indeterminate CAS: the witness needs the whole path to the read."""
+    h = _ops(
+        ("invoke", "cas", 0, [7, 2]),
+        ("info", "cas", 0, None),
+        ("invoke", "cas", 1, [2, 3]),
+        ("info", "cas", 1, None),
+        ("invoke", "read", 2, None),
+        ("ok", "read", 2, 3),
+    )
+    fr, result = _fast_and_check(h)
+    assert fr.valid is False and fr.witness == [0, 1, 2]
+    assert result["valid"] is False and result["algorithm"] == "unique-values"
+
+
+def test_indeterminate_write_of_null_is_kept_when_a_cas_from_it_is_seen() -> None:
+    h = _ops(
+        ("invoke", "write", 0, None),
+        ("info", "write", 0, None),
+        ("invoke", "cas", 1, [None, 5]),
+        ("info", "cas", 1, None),
+        ("invoke", "read", 2, None),
+        ("ok", "read", 2, 5),
+    )
+    model = resolve_model("cas-register", 0)
+    (kh,) = split(h, model)
+    assert register_fastpath.decide(kh.calls, 0).valid is True
+    assert check(h, "cas-register", init=0)["valid"] is True
+
+
+def test_witness_checks_a_cas_mid_chain_as_a_write() -> None:
+    """2 is read after 3, which a CAS swapped in from 2, was already read: a short witness."""
+    h = _ops(
+        ("invoke", "cas", 0, [None, 1]),
+        ("ok", "cas", 0, [None, 1]),
+        ("invoke", "cas", 0, [1, 2]),
+        ("ok", "cas", 0, [1, 2]),
+        ("invoke", "cas", 0, [2, 3]),
+        ("ok", "cas", 0, [2, 3]),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, 3),
+        ("invoke", "read", 2, None),
+        ("ok", "read", 2, 2),
+    )
+    fr, result = _fast_and_check(h)
+    assert fr.valid is False
+    assert fr.relaxed == [1] and fr.witness == [1, 2, 4]
+    cx = result["counterexample"]
+    assert result["algorithm"] == "unique-values"
+    assert cx["op"]["result"] == 2 and cx["state"] == 3
+
+
+def test_zone_proof_stands_when_the_witness_is_not_searched(monkeypatch: Any) -> None:
+    import checkers.linearizable as lin
+
+    h = _ops(
+        ("invoke", "write", 0, 1),
+        ("ok", "write", 0, 1),
+        ("invoke", "cas", 0, [1, 2]),
+        ("ok", "cas", 0, [1, 2]),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, 1),
+    )
+    monkeypatch.setattr(lin, "MAX_WITNESS", 0)
+    result = check(h, "cas-register")
+    assert result["valid"] is False and result["algorithm"] == "unique-values"
+    cx = result["counterexample"]
+    assert cx["op"]["f"] == "read" and cx["op"]["result"] == 1
+    assert cx["linearized"] == [] and "Zone check" in cx["text"]
+
+
+def test_fast_path_decides_cas_heavy_single_key() -> None:
+    """The case the zones alone once left to the search: 20 processes, 30% CAS, 20,000 ops."""
+    gen = _bench_module().generate_register_history
+    for stale in (False, True):
+        h = gen(20_000, 20, 1, seed=7, cas_ratio=0.6, stale_read_at=0.9 if stale else None)
+        result = check(h, "cas-register", timeout=120)
+        assert result["valid"] is (not stale)
+        assert result["algorithm"] == "unique-values"
 
 
 def test_cyclic_cas_chain_terminates() -> None:
