@@ -404,6 +404,11 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         raise HarnessInputError(
             f"unknown -o key {unknown[0]!r} for target {spec.target!r}; known: {', '.join(sorted(target.options)) or 'none'}"
         )
+    runs = getattr(target, "supported_workloads", None)
+    if runs is not None and spec.workload not in runs:
+        raise HarnessInputError(
+            f"target {spec.target!r} cannot run workload {spec.workload!r}; it runs: {', '.join(sorted(runs))}"
+        )
     supported = getattr(target, "supported_nemeses", None)
     for name in spec.faults:
         if supported is not None and name not in supported:

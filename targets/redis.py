@@ -5,13 +5,18 @@ of their node where the primary is, before every operation. ``-o reads=replica``
 from the replicas. The client is redis-py with its retries off (a retried write can apply
 twice); ``-o client-retries=N`` turns them back on, to show what that does.
 
-Register ops: GET, SET, and compare-and-set as a Lua script. Counter ops: ``add`` (INCRBY).
+Workloads: register (GET, SET, compare-and-set as a Lua script; ``add`` is INCRBY on the
+key); set (SADD and SMEMBERS on one key); counter (INCRBY and GET); queue on a list (LPUSH
+to enqueue, RPOP to dequeue, a Lua script to drain); list-append (a Lua script applies
+the whole transaction atomically on the primary: RPUSH appends, LRANGE reads). With
+``-o reads=replica``, reads (and read-only transactions, as MULTI/EXEC) go to a replica.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -38,6 +43,31 @@ end
 return 0
 """
 
+DRAIN_SCRIPT = """
+local v = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return v
+"""
+
+TXN_SCRIPT = """
+local out = {}
+for j = 1, #ARGV, 3 do
+  local key = KEYS[tonumber(ARGV[j + 1])]
+  if ARGV[j] == 'append' then
+    redis.call('RPUSH', key, ARGV[j + 2])
+    out[#out + 1] = 0
+  else
+    out[#out + 1] = redis.call('LRANGE', key, 0, -1)
+  end
+end
+return out
+"""
+"""ARGV holds (f, index into KEYS, encoded value) per micro-op; reads return their list."""
+
+SET_KEY = "set"
+COUNTER_KEY = "counter"
+QUEUE_KEY = "queue"
+
 STATED_REFUSALS: dict[type[Exception], str] = {
     redis.exceptions.ReadOnlyError: "READONLY",
     redis.exceptions.MasterDownError: "MASTERDOWN",
@@ -49,6 +79,10 @@ STATED_REFUSALS: dict[type[Exception], str] = {
 
 def redis_key(key: Any) -> str:
     return f"k/{key}"
+
+
+def list_key(key: Any) -> str:
+    return f"la/{key}"
 
 
 def encode(value: Any) -> str:
@@ -84,6 +118,7 @@ class RedisTarget(ServiceTarget):
         "redis-binary": "/usr/bin/redis-server",
         "sentinel-binary": "/usr/bin/redis-sentinel",
     }
+    packages = {"redis": "redis-server", "sentinel": "redis-sentinel"}
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
@@ -196,6 +231,7 @@ class RedisTarget(ServiceTarget):
             sentinel,
             self.retries,
             names,
+            self.ctx.workload if self.ctx is not None else "register",
         )
 
 
@@ -226,6 +262,7 @@ class RedisClient:
         sentinel: str | None,
         retries: int,
         names: dict[str, str],
+        workload: str = "register",
     ) -> None:
         self.names = names
         self.primary = primary
@@ -234,6 +271,13 @@ class RedisClient:
         self.retries = retries
         self.conns: dict[str, redis.Redis] = {}
         self.node: str | None = None
+        self._perform: Callable[[Op], Op] = {
+            "register": self._register,
+            "set": self._set,
+            "counter": self._counter,
+            "queue": self._queue,
+            "list-append": self._list_append,
+        }.get(workload, self._register)
 
     def _conn(self, address: str) -> redis.Redis:
         """A client for ``address`` with a live connection ready; NotSent if none can be made."""
@@ -261,27 +305,90 @@ class RedisClient:
             raise NotSent(f"sentinel {self.sentinel} knows no primary")
         return _text(reply[0])
 
+    def _writer(self) -> redis.Redis:
+        return self._conn(self._primary_address())
+
+    def _reader(self) -> redis.Redis:
+        return self._conn(self.read_from or self._primary_address())
+
     def invoke(self, op: Op) -> Op:
         try:
-            if op.f == "read":
-                r = self._conn(self.read_from or self._primary_address())
-                return self._done(op, "ok", decode(r.get(redis_key(op.key))))
-            r = self._conn(self._primary_address())
-            if op.f == "write":
-                r.set(redis_key(op.key), encode(op.value))
-                return self._done(op, "ok", op.value)
-            if op.f == "cas":
-                old, new = op.value
-                expected = "" if old is None else encode(old)
-                swapped = r.eval(CAS_SCRIPT, 1, redis_key(op.key), expected, encode(new))
-                return self._done(op, "ok" if swapped == 1 else "fail", op.value)
-            if op.f == "add":
-                r.incrby(redis_key(op.key), int(op.value))
-                return self._done(op, "ok", op.value)
-            return self._done(op, "fail", op.value, f"unsupported op {op.f!r}")
+            return self._perform(op)
         except Exception as e:
-            typ, error = classify(op.f, e)
+            typ, error = classify(_effect(op), e)
             return self._done(op, typ, op.value, error)
+
+    def _register(self, op: Op) -> Op:
+        if op.f == "read":
+            return self._done(op, "ok", decode(self._reader().get(redis_key(op.key))))
+        if op.f == "write":
+            self._writer().set(redis_key(op.key), encode(op.value))
+            return self._done(op, "ok", op.value)
+        if op.f == "cas":
+            old, new = op.value
+            expected = "" if old is None else encode(old)
+            swapped = self._writer().eval(CAS_SCRIPT, 1, redis_key(op.key), expected, encode(new))
+            return self._done(op, "ok" if swapped == 1 else "fail", op.value)
+        if op.f == "add":
+            self._writer().incrby(redis_key(op.key), int(op.value))
+            return self._done(op, "ok", op.value)
+        return self._unsupported(op)
+
+    def _set(self, op: Op) -> Op:
+        if op.f == "add":
+            self._writer().sadd(SET_KEY, encode(op.value))
+            return self._done(op, "ok", op.value)
+        if op.f == "read":
+            members = [decode(m) for m in self._reader().smembers(SET_KEY)]
+            return self._done(op, "ok", _sorted(members))
+        return self._unsupported(op)
+
+    def _counter(self, op: Op) -> Op:
+        if op.f == "add":
+            self._writer().incrby(COUNTER_KEY, int(op.value))
+            return self._done(op, "ok", op.value)
+        if op.f == "read":
+            raw = self._reader().get(COUNTER_KEY)
+            return self._done(op, "ok", 0 if raw is None else int(raw))
+        return self._unsupported(op)
+
+    def _queue(self, op: Op) -> Op:
+        """LPUSH adds on the left, RPOP takes from the right: first in, first out."""
+        if op.f == "enqueue":
+            self._writer().lpush(QUEUE_KEY, encode(op.value))
+            return self._done(op, "ok", op.value)
+        if op.f == "dequeue":
+            raw = self._writer().rpop(QUEUE_KEY)
+            if raw is None:
+                return self._done(op, "fail", None, "empty")
+            return self._done(op, "ok", decode(raw))
+        if op.f == "drain":
+            left = self._writer().eval(DRAIN_SCRIPT, 1, QUEUE_KEY)
+            return self._done(op, "ok", [decode(m) for m in reversed(left)])
+        return self._unsupported(op)
+
+    def _list_append(self, op: Op) -> Op:
+        if op.f != "txn":
+            return self._unsupported(op)
+        mops = [list(m) for m in op.value]
+        if self.read_from is not None and not _writes(mops):
+            return self._read_only_txn(op, mops)
+        keys = list(dict.fromkeys(list_key(k) for _f, k, _v in mops))
+        argv: list[str] = []
+        for f, k, v in mops:
+            argv += [f, str(keys.index(list_key(k)) + 1), "" if v is None else encode(v)]
+        replies = self._writer().eval(TXN_SCRIPT, len(keys), *keys, *argv)
+        return self._done(op, "ok", _filled(mops, replies))
+
+    def _read_only_txn(self, op: Op, mops: list[list[Any]]) -> Op:
+        """Reads only, on a replica: one MULTI/EXEC of LRANGEs, atomic on that replica."""
+        pipe = self._reader().pipeline(transaction=True)
+        for _f, k, _v in mops:
+            pipe.lrange(list_key(k), 0, -1)
+        return self._done(op, "ok", _filled(mops, pipe.execute()))
+
+    def _unsupported(self, op: Op) -> Op:
+        return self._done(op, "fail", op.value, f"unsupported op {op.f!r}")
 
     def _done(self, op: Op, typ: str, value: Any, error: str | None = None) -> Op:
         return op.completion(typ, value, node=self.node, error=error)
@@ -290,6 +397,32 @@ class RedisClient:
         for r in self.conns.values():
             r.close()
         self.conns.clear()
+
+
+def _writes(mops: list[list[Any]]) -> bool:
+    return any(f == "append" for f, _k, _v in mops)
+
+
+def _effect(op: Op) -> str:
+    """``read`` for ops that change nothing (so any failure of them is ``fail``), else the op's f."""
+    if op.f == "txn" and isinstance(op.value, list) and not _writes(op.value):
+        return "read"
+    return op.f
+
+
+def _filled(mops: list[list[Any]], replies: list[Any]) -> list[list[Any]]:
+    """The micro-ops with each read's value set to the list it read."""
+    return [
+        [f, k, [decode(x) for x in reply]] if f == "r" else [f, k, v]
+        for (f, k, v), reply in zip(mops, replies, strict=True)
+    ]
+
+
+def _sorted(elements: list[Any]) -> list[Any]:
+    try:
+        return sorted(elements)
+    except TypeError:
+        return elements
 
 
 def classify(f: str, e: Exception) -> tuple[str, str]:
