@@ -362,7 +362,7 @@ def fault_schedule(cycles: list[tuple[str, str]], interval: float, time_limit: f
     steps: list[Generator] = []
     for r in range(rounds):
         start, stop = cycles[r % len(cycles)]
-        steps += [gen.Sleep(interval), gen.once(start), gen.Sleep(interval), gen.once(stop)]
+        steps += [gen.sleep(interval), gen.once(start), gen.sleep(interval), gen.once(stop)]
     return gen.time_limit(time_limit, gen.Phases(tuple(steps)))
 
 

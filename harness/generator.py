@@ -93,19 +93,11 @@ class Repeat:
 
 
 @dataclass(frozen=True, slots=True)
-class Sleep:
-    """Emits nothing for ``seconds`` after it is first asked, then is exhausted."""
-
-    seconds: float
-    deadline: int | None = None
+class Idle:
+    """Never emits: pending for ever (bounded by a time limit, it is a sleep)."""
 
     def op(self, ctx: Context) -> Result:
-        deadline = (
-            self.deadline if self.deadline is not None else ctx.time + int(self.seconds * NANOS)
-        )
-        if ctx.time >= deadline:
-            return None, None
-        return Pending(deadline), Sleep(self.seconds, deadline)
+        return PENDING, self
 
 
 # ---------------------------------------------------------------- combinators
@@ -324,6 +316,11 @@ def limit(n: int, gen: Generator) -> Limit:
 
 def time_limit(seconds: float, gen: Generator) -> TimeLimit:
     return TimeLimit(seconds, gen)
+
+
+def sleep(seconds: float) -> TimeLimit:
+    """Emits nothing for ``seconds`` after it is first asked, then is exhausted."""
+    return TimeLimit(seconds, Idle())
 
 
 def stagger(dt: float, gen: Generator) -> Spaced:

@@ -94,7 +94,7 @@ def test_each_worker_gets_its_own_copy() -> None:
 
 
 def test_sleep_is_pending_until_deadline() -> None:
-    gen = g.Sleep(1.0)
+    gen = g.sleep(1.0)
     inv, gen = gen.op(ctx(time=0))
     assert inv == Pending(NANOS)
     inv, _ = gen.op(ctx(time=NANOS))
