@@ -82,6 +82,13 @@ class TestSpec:
                     f"unknown nemesis {name!r}; known: {', '.join(sorted([nemeses.NONE, *nemeses.NEMESES]))}"
                 )
 
+    def settle_seconds(self, reads_every_node: bool) -> float:
+        """How long the system recovers before the final phase: after faults, or before
+        nodes are read one by one (replication may still be in flight without faults)."""
+        if not self.faults and not reads_every_node:
+            return 0.0
+        return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
+
     @property
     def faults(self) -> list[str]:
         return [n for n in self.nemesis if n != nemeses.NONE]
@@ -543,8 +550,9 @@ def _drive_threads(
             nemesis_worker.join()
             if nemesis_worker.error is not None:
                 raise nemesis_worker.error
-            settle = spec.settle if spec.settle is not None else min(5.0, spec.nemesis_interval)
-            log.info("healed; settling for %gs", settle)
+        settle = spec.settle_seconds(workload.read_every_node)
+        if settle:
+            log.info("settling for %gs", settle)
             ctx.sleep(settle)
         final_gen = workload.final_generator
         if workload.read_every_node:

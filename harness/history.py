@@ -78,7 +78,7 @@ class Op:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(", ", ": "), default=_json_default)
+        return _encode(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], position: int | None = None) -> Op:
@@ -116,6 +116,9 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, edn.Symbol):
         return o.name
     return str(o)
+
+
+_encode = json.JSONEncoder(separators=(", ", ": "), default=_json_default).encode
 
 
 class HistoryError(ValueError):

@@ -3,7 +3,7 @@ predicts (found by the real linearizability checker), runs are deterministic, an
 simulation itself never lets a message cross a partition or a dead node act.
 
 Seeds are fixed; the rates quoted in the matrix comments come from 10 seeds (0-9) of the
-same configuration (see the sim section of the closing note).
+same configuration.
 """
 
 from __future__ import annotations
@@ -62,18 +62,21 @@ def assert_converged(history: list[Op], cluster: Cluster) -> None:
     assert any(states.values()), "the nodes hold data"
 
 
-# mode, nemesis, options, seed, expected linearizability
+# mode, nemesis, options, seed, expected linearizability; the verdict as expected in
+# 10/10 seeds (0-9) of each row, except leader-async under partition and under kill: 9/10.
+# Convergence: 10/10, except leader-async with no fault (5/10): with no fault there is no
+# settle before the node reads, so a follower may still lag by one 10 ms shipping round.
 MATRIX = [
     ("leader-sync", "none", {}, 0, True),
-    ("leader-sync", "partition", {}, 0, True),  # valid 5/5 seeds
-    ("leader-sync", "kill", {}, 0, True),  # valid 5/5
-    ("leader-sync", "pause", {}, 0, True),  # valid 5/5
-    ("leader-sync", "clock", {}, 0, True),  # valid 5/5
+    ("leader-sync", "partition", {}, 0, True),
+    ("leader-sync", "kill", {}, 0, True),
+    ("leader-sync", "pause", {}, 0, True),
+    ("leader-sync", "clock", {}, 0, True),
     ("leader-sync", "packet", {}, 0, True),
     ("leader-sync", "partition,kill,clock", {}, 1, True),
     ("leader-async", "none", {}, 0, True),
-    ("leader-async", "partition", {}, 0, False),  # invalid 7/10 seeds at 20 s
-    ("leader-async", "kill", {}, 0, False),  # invalid 9/10
+    ("leader-async", "partition", {}, 0, False),
+    ("leader-async", "kill", {}, 0, False),
     ("multi-leader", "clock", {}, 0, False),
     ("leaderless", "none", {}, 0, True),
     ("leaderless", "partition", {}, 0, True),
@@ -98,9 +101,10 @@ def test_mode_under_nemesis_gives_claimed_verdict_and_converges(
 
 
 def test_leader_async_loses_acknowledged_writes_on_leader_kill(tmp_path: Path) -> None:
-    # the final state shows a lost write in 2/10 seeds (later writes usually hide it);
-    # the linearizability checker finds the run invalid in 9/10
-    history, _ = sim_run(tmp_path, "leader-async", "kill", seed=2)
+    # killing the leader, the final state shows a lost write in 9/20 seeds (later writes
+    # usually hide it; 5/20 when kill picks any node); the matrix's linearizability
+    # checker finds leader-async under kill invalid far more often
+    history, _ = sim_run(tmp_path, "leader-async", "kill", seed=2, kill="leader")
     assert analysis.lost_writes(history).count > 0
 
 

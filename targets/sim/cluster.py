@@ -190,7 +190,7 @@ class Cluster:
         self.nodes: dict[str, Node] = {}
         for name in self.names:
             self.nodes[name] = cls(name, self)
-        self.net.nodes = self.nodes
+        self.net.attach(self.nodes)
         for name in self.names:
             self.nodes[name].start_ticking()
 

@@ -8,6 +8,7 @@ as process + concurrency), an op with no answer after the op timeout is ``info``
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ NANOS = 1_000_000_000
 POLL = 50_000_000
 WARM_UP = NANOS
 """Virtual time the cluster gets to form (elect a leader) before the history begins."""
-KINDS = {"set": "set", "counter": "counter", "queue": "queue"}
+KINDS = {"set": "set", "counter": "counter", "queue": "queue", "list-append": "list"}
 
 
 @dataclass(slots=True)
@@ -59,6 +60,9 @@ class Clients:
         self.gen: Generator | None = None
         self.in_flight = 0
         self.outstanding: dict[int, Worker] = {}
+        self.deadlines: deque[tuple[int, int]] = deque()
+        """(deadline, request id) in invocation order; deadlines only grow (one timeout)."""
+        self.timer_at: int | None = None
         self.next_rid = 0
         self.poll_at: int | None = None
         self.on_idle: Any = None
@@ -127,17 +131,38 @@ class Clients:
         w.invoke = op
         self.outstanding[rid] = w
         w.node = node = inv.value if inv.f == "read-node" else self._home(w.process)
-        self.sim.at(self.sim.now + self.timeout, self._timeout, rid)
+        self._arm(self.sim.now + self.timeout, rid)
         req = Request(rid, inv.f, inv.key, inv.value, self)
         if node not in self.cluster.nodes:
             self.sim.at(self.sim.now, self.complete, rid, "fail", None, f"no node {node!r}", None)
             return
         self.cluster.net.to_node(node, req)
 
-    def _timeout(self, rid: int) -> None:
-        w = self.outstanding.get(rid)
-        if w is not None and w.invoke is not None:
-            self.complete(rid, "info", w.invoke.value, "timeout", None)
+    def _arm(self, deadline: int, rid: int) -> None:
+        """Queue a request's timeout; one timer event waits for the earliest one still open."""
+        self.deadlines.append((deadline, rid))
+        if self.timer_at is None:
+            self.timer_at = deadline
+            self.sim.at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        now = self.sim.now
+        self.timer_at = now
+        deadlines = self.deadlines
+        while deadlines:
+            deadline, rid = deadlines[0]
+            if rid not in self.outstanding:
+                deadlines.popleft()
+            elif deadline <= now:
+                deadlines.popleft()
+                w = self.outstanding[rid]
+                if w.invoke is not None:
+                    self.complete(rid, "info", w.invoke.value, "timeout", None)
+            else:
+                self.timer_at = deadline
+                self.sim.at(deadline, self._expire)
+                return
+        self.timer_at = None
 
     def complete(self, rid: int, typ: str, value: Any, error: Any, node: str | None) -> None:
         w = self.outstanding.pop(rid, None)
@@ -235,9 +260,9 @@ def schedule(cycles: list[Cycle], interval: float, time_limit: float) -> Generat
     for r in range(rounds):
         start, stop, variant = cycles[r % len(cycles)]
         steps += [
-            gen.Sleep(interval),
+            gen.sleep(interval),
             gen.once(start, variant),
-            gen.Sleep(interval),
+            gen.sleep(interval),
             gen.once(stop),
         ]
     return gen.time_limit(time_limit, gen.Phases(tuple(steps)))
@@ -282,9 +307,10 @@ def simulate(
     if cycles:
         for stop_f in dict.fromkeys(stop for _, stop, _ in cycles):
             nemeses.perform(stop_f)
-        settle = spec.settle if spec.settle is not None else min(5.0, spec.nemesis_interval)
-        sim.run(sim.now + _ns(settle))
     read_nodes = config.node_reads or workload.read_every_node
+    settle = spec.settle_seconds(read_nodes)
+    if settle:
+        sim.run(sim.now + _ns(settle))
     final = _final(workload.final_generator, cluster.names if read_nodes else [])
     if final is not None:
         clients.start(gen.time_limit(spec.final_time_limit, final))

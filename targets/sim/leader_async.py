@@ -8,10 +8,8 @@ Claim: not linearizable; loses acknowledged writes on failover; converges after 
 
 from __future__ import annotations
 
-from typing import Any
-
 from targets.sim.leader_sync import LEADER, Entry, RaftNode, Vote
-from targets.sim.nodes import Request, StateMachine
+from targets.sim.nodes import TICK, Request, StateMachine
 
 
 class AsyncLeaderNode(RaftNode):
@@ -24,6 +22,9 @@ class AsyncLeaderNode(RaftNode):
             return
         super()._on_vote(src, m)
 
+    def next_wake(self) -> int:
+        return self.sim.now + TICK if self.role == LEADER else self.election_deadline
+
     def on_tick(self) -> None:
         if self.role == LEADER:
             for peer in self.peers:
@@ -33,7 +34,7 @@ class AsyncLeaderNode(RaftNode):
 
     def _lead(self, req: Request) -> None:
         if req.f == "read":
-            self.reply(req, "ok", _value(self.sm, req), None)
+            self.reply(req, "ok", self.sm.read(req.key), None)
             return
         self.log.append(Entry(self.term, req))
         self.pending[self.last_index] = req
@@ -58,8 +59,3 @@ class AsyncLeaderNode(RaftNode):
             self.applied = 0
         self.commit = min(self.commit, index - 1)
         self._apply()
-
-
-def _value(sm: StateMachine, req: Request) -> Any:
-    v = sm.get(req.key)
-    return list(v) if isinstance(v, tuple) else v

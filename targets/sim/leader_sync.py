@@ -2,6 +2,7 @@
 linearizable reads through the leader (ReadIndex with a quorum check), check-quorum step-down.
 
 Durable (kept across a kill): term, vote, log. Volatile: role, commit index, applied state.
+A follower applies committed entries lazily, when its state is looked at or it becomes leader.
 Claim: linearizable; without a majority it refuses or leaves requests indeterminate.
 """
 
@@ -112,13 +113,19 @@ class RaftNode(Node):
         self.recover()
 
     def _reset_election(self) -> None:
+        """A fresh randomized timeout (per election round, as etcd does), restarted now."""
         spread = ELECTION_MAX - ELECTION_MIN
-        self.election_deadline = self.sim.now + ELECTION_MIN + int(self.rng.random() * spread)
+        self.election_timeout = ELECTION_MIN + int(self.rng.random() * spread)
+        self.election_deadline = self.sim.now + self.election_timeout
+
+    def _heard_leader(self) -> None:
+        self.election_deadline = self.sim.now + self.election_timeout
 
     def is_leader(self) -> bool:
         return self.role == LEADER
 
     def local_state(self) -> dict[Any, Any]:
+        self._apply()
         return dict(self.sm.data)
 
     @property
@@ -126,6 +133,9 @@ class RaftNode(Node):
         return len(self.log) - 1
 
     # ------------------------------------------------------------ timers
+
+    def next_wake(self) -> int:
+        return self.next_heartbeat if self.role == LEADER else self.election_deadline
 
     def on_tick(self) -> None:
         now = self.sim.now
@@ -192,6 +202,7 @@ class RaftNode(Node):
     def _become_leader(self) -> None:
         self.role = LEADER
         self.leader = self.name
+        self._apply()
         now = self.sim.now
         for peer in self.peers:
             self.next_index[peer] = self.last_index + 1
@@ -203,6 +214,7 @@ class RaftNode(Node):
         self.noop_index = self.last_index
         self._on_leader_append()
         self._heartbeat()
+        self.wake_by(self.next_wake())
 
     def _step_down(self, term: int, leader: str | None) -> None:
         if term > self.term:
@@ -264,13 +276,11 @@ class RaftNode(Node):
         nxt = self.next_index[peer]
         prev = nxt - 1
         entries = tuple(self.log[nxt : nxt + MAX_BATCH])
-        self.seq += 1
-        self.sent_seq[peer] = self.seq
+        self.seq = seq = self.seq + 1
+        self.sent_seq[peer] = seq
         self.inflight[peer] = True
-        self.send(
-            peer,
-            Append(self.term, self.name, prev, self.log[prev].term, entries, self.commit, self.seq),
-        )
+        msg = Append(self.term, self.name, prev, self.log[prev].term, entries, self.commit, seq)
+        self.net.send(self.name, peer, msg)
 
     def _on_append(self, src: str, m: Append) -> None:
         log = self.log
@@ -279,7 +289,9 @@ class RaftNode(Node):
             return
         if m.term > self.term or self.role != FOLLOWER or self.leader != m.leader:
             self._step_down(m.term, m.leader)
-        self._reset_election()
+            self._reset_election()
+        else:
+            self._heard_leader()
         last = len(log) - 1
         if m.prev_index > last or log[m.prev_index].term != m.prev_term:
             self.send(src, AppendReply(self.term, False, min(last, m.prev_index - 1), m.seq))
@@ -299,8 +311,7 @@ class RaftNode(Node):
         commit = min(m.commit, match)
         if commit > self.commit:
             self.commit = commit
-            self._apply()
-        self.send(src, AppendReply(self.term, True, match, m.seq))
+        self.net.send(self.name, src, AppendReply(self.term, True, match, m.seq))
 
     def _truncate(self, index: int) -> None:
         if index <= self.commit:
@@ -319,11 +330,11 @@ class RaftNode(Node):
         if m.seq > self.acked_seq[src]:
             self.acked_seq[src] = m.seq
         if m.ok:
-            if m.match > self.match_index[src]:
-                self.match_index[src] = m.match
             if self.next_index[src] <= m.match:
                 self.next_index[src] = m.match + 1
-            self._advance_commit()
+            if m.match > self.match_index[src]:
+                self.match_index[src] = m.match
+                self._advance_commit()
         else:
             self.next_index[src] = max(
                 self.match_index[src] + 1, min(self.next_index[src] - 1, m.match + 1)
@@ -337,7 +348,7 @@ class RaftNode(Node):
     def _after_reply(self, src: str) -> None:
         if self.role == LEADER:
             self._advance_reads()
-            if self.next_index[src] <= self.last_index or self._reads_need(src):
+            if self.next_index[src] < len(self.log) or self._reads_need(src):
                 self._send_append(src)
 
     def _reads_need(self, peer: str) -> bool:
@@ -346,7 +357,7 @@ class RaftNode(Node):
     def _advance_commit(self) -> None:
         if self.role != LEADER:
             return
-        matches = sorted((*self.match_index.values(), self.last_index), reverse=True)
+        matches = sorted((*self.match_index.values(), len(self.log) - 1), reverse=True)
         n = matches[self.majority - 1]
         if n > self.commit and self.log[n].term == self.term:
             self.commit = n
@@ -366,26 +377,23 @@ class RaftNode(Node):
                 self.reply(waiting, typ, value, error)
 
     def _advance_reads(self) -> None:
-        if not self.reads:
+        """Answer the reads a quorum confirmed and the state reached; both bounds grow along
+        ``reads`` (within a term), so the answerable ones are a prefix."""
+        reads = self.reads
+        if not reads or reads[0][1] > self.applied:
             return
         if self.majority > 1:
             acked = sorted(self.acked_seq.values(), reverse=True)
             confirmed = acked[self.majority - 2]
         else:
             confirmed = self.seq + 1
-        keep = []
-        for item in self.reads:
-            min_seq, read_index, req = item
-            if min_seq <= confirmed and read_index <= self.applied:
-                self.reply(req, "ok", _read_value(self.sm, req), None)
-            else:
-                keep.append(item)
-        self.reads = keep
+        done = 0
+        for min_seq, read_index, req in reads:
+            if min_seq > confirmed or read_index > self.applied:
+                break
+            self.reply(req, "ok", self.sm.read(req.key), None)
+            done += 1
+        del reads[:done]
 
     def handle(self, src: str, msg: Any) -> None:
         self._handlers[msg.__class__](src, msg)
-
-
-def _read_value(sm: StateMachine, req: Request) -> Any:
-    v = sm.get(req.key)
-    return list(v) if isinstance(v, tuple) else v

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from targets.sim.nodes import MS, SAME, Node, Request, StateMachine, step, to_json
+from targets.sim.nodes import MS, SAME, Node, Request, StateMachine, step, to_json, txn
 
 ANTI_ENTROPY = 500 * MS
 
@@ -48,6 +48,9 @@ class MultiLeaderNode(Node):
         return (self.wall_clock(), self.name)
 
     def serve(self, req: Request) -> None:
+        if req.f == "txn":
+            self._serve_txn(req)
+            return
         held = self.store.get(req.key)
         current = self.empty if held is None else held[0]
         typ, new, out, err = step(self.cluster.kind, current, req.f, req.value)
@@ -56,6 +59,21 @@ class MultiLeaderNode(Node):
             self._merge(item)
             self.broadcast(Update((item,)))
         self.reply(req, typ, to_json(out), err)
+
+    def _serve_txn(self, req: Request) -> None:
+        """Apply the transaction locally, each list it wrote stamped alike, and push them."""
+        typ, written, out, err = txn(self._value, req.value)
+        if written:
+            stamp = self._stamp()
+            items = tuple((k, v, stamp) for k, v in written.items())
+            for item in items:
+                self._merge(item)
+            self.broadcast(Update(items))
+        self.reply(req, typ, out, err)
+
+    def _value(self, key: Any) -> Any:
+        held = self.store.get(key)
+        return None if held is None else held[0]
 
     def _merge(self, item: tuple[Any, Any, Stamp]) -> None:
         key, value, stamp = item

@@ -59,9 +59,14 @@ class Network:
         self.lo = max(1, int(latency_ms * MS * 0.5))
         self.span = max(1, int(latency_ms * MS))
         self._random = rng.random
-        self._last: dict[tuple[str, str], int] = {}
+        self._last: dict[str, dict[str, int]] = {}
+        """Per link (source, then destination), the last arrival time: links are FIFO."""
         self.sent = 0
         self.dropped = 0
+
+    def attach(self, nodes: dict[str, Node]) -> None:
+        self.nodes = nodes
+        self._last = {name: {} for name in nodes}
 
     def blocked(self, src: str, dst: str) -> bool:
         g = self.grudge.get(dst)
@@ -72,9 +77,12 @@ class Network:
 
     def send(self, src: str, dst: str, msg: Any) -> None:
         self.sent += 1
-        if self.grudge and self.blocked(src, dst):
-            self.dropped += 1
-            return
+        grudge = self.grudge
+        if grudge:
+            g = grudge.get(dst)
+            if g is not None and src in g:
+                self.dropped += 1
+                return
         t = self.sim.now + self.lo + int(self._random() * self.span)
         faults = self.packet
         if faults is not None:
@@ -82,17 +90,17 @@ class Network:
                 self.dropped += 1
                 return
             t += self._extra(faults)
+            deliver = self.nodes[dst].deliver
             if faults.duplicate and self.rng.random() < faults.duplicate:
-                self.sim.at(t + self._latency(), self._deliver, src, dst, msg)
+                self.sim.at(t + self._latency(), deliver, src, msg)
             if faults.reorder:
-                self.sim.at(t, self._deliver, src, dst, msg)
+                self.sim.at(t, deliver, src, msg)
                 return
-        link = (src, dst)
-        last = self._last.get(link, 0)
-        if t <= last:
-            t = last + 1
-        self._last[link] = t
-        self.sim.at(t, self._deliver, src, dst, msg)
+        last = self._last[src]
+        if t <= last.get(dst, 0):
+            t = last[dst] + 1
+        last[dst] = t
+        self.sim.at(t, self.nodes[dst].deliver, src, msg)
 
     def _extra(self, faults: PacketFaults) -> int:
         extra = 0
@@ -101,12 +109,6 @@ class Network:
         if faults.reorder and self.rng.random() < faults.reorder:
             extra += int(self.rng.random() * 20 * MS)
         return extra
-
-    def _deliver(self, src: str, dst: str, msg: Any) -> None:
-        if self.grudge and self.blocked(src, dst):
-            self.dropped += 1
-            return
-        self.nodes[dst].receive(src, msg)
 
     # ------------------------------------------------------------ client links
 

@@ -1,12 +1,13 @@
 """What every simulated replica shares: liveness, pause, its own wall clock, a ticker, requests.
 
-A node only acts through ``receive`` (a message), ``on_request`` (a client request) and
-``tick`` (its periodic timer); all three are gated here, so a killed node never acts and a
-paused one acts only after it is resumed.
+A node only acts through ``deliver`` (a peer's message), ``receive`` (a client request) and
+``tick`` (its timer: every 10 ms, or when the mode's next deadline falls due); all three are
+gated here, so a killed node never acts and a paused one acts only after it is resumed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ class Node:
         self.offset = 0
         self.strobe: Strobe | None = None
         self.messages_handled = 0
+        self.wake_at = 0
+        self.audit = cluster.audit
 
     # ------------------------------------------------------------ clock
 
@@ -68,21 +71,35 @@ class Node:
     # ------------------------------------------------------------ gates
 
     def receive(self, src: str, msg: Any) -> None:
+        """A client request arriving."""
         if not self.alive:
             return
         if self.paused:
             self.backlog.append((src, msg))
             return
-        if self.cluster.audit is not None:
-            self.cluster.audit.append((self.sim.now, "deliver", src, self.name))
+        self._act(src, msg)
+
+    def deliver(self, src: str, msg: Any) -> None:
+        """A peer's message arriving; dropped if a partition now stands between them."""
+        grudge = self.net.grudge
+        if grudge:
+            g = grudge.get(self.name)
+            if g is not None and src in g:
+                self.net.dropped += 1
+                return
+        if not self.alive:
+            return
+        if self.paused:
+            self.backlog.append((src, msg))
+            return
+        audit = self.audit
+        if audit is not None:
+            audit.append((self.sim.now, "deliver", src, self.name))
         self.messages_handled += 1
-        if src == "client":
-            self.on_request(msg)
-        else:
-            self.handle(src, msg)
+        self.handle(src, msg)
 
     def _act(self, src: str, msg: Any) -> None:
-        audit = self.cluster.audit
+        audit = self.audit
         if audit is not None:
             audit.append((self.sim.now, "deliver", src, self.name))
         self.messages_handled += 1
@@ -101,18 +118,34 @@ class Node:
             return
         self._act(src, msg)
 
-    def _tick(self, incarnation: int) -> None:
-        if incarnation != self.incarnation or not self.alive:
+    def _tick(self, incarnation: int, at: int) -> None:
+        if incarnation != self.incarnation or at != self.wake_at or not self.alive:
             return
-        if not self.paused:
-            audit = self.cluster.audit
-            if audit is not None:
-                audit.append((self.sim.now, "tick", self.name, self.name))
-            self.on_tick()
-        self.sim.at(self.sim.now + TICK, self._tick, incarnation)
+        now = self.sim.now
+        if self.paused:
+            self._wake(now + TICK)
+            return
+        audit = self.audit
+        if audit is not None:
+            audit.append((now, "tick", self.name, self.name))
+        self.on_tick()
+        self._wake(max(self.next_wake(), now + 1))
+
+    def _wake(self, at: int) -> None:
+        self.wake_at = at
+        self.sim.at(at, self._tick, self.incarnation, at)
+
+    def wake_by(self, at: int) -> None:
+        """Tick no later than ``at`` (a timer moved earlier); the later tick is dropped."""
+        if at < self.wake_at:
+            self._wake(at)
+
+    def next_wake(self) -> int:
+        """When ``on_tick`` next has something to do; every tick by default."""
+        return self.sim.now + TICK
 
     def start_ticking(self) -> None:
-        self.sim.at(self.sim.now + self.rng.randrange(TICK), self._tick, self.incarnation)
+        self._wake(self.sim.now + self.rng.randrange(TICK))
 
     # ------------------------------------------------------------ faults
 
@@ -197,17 +230,27 @@ def snapshot(state: dict[Any, Any]) -> list[list[Any]]:
 
 
 def to_json(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    """A state value as it goes to a client: tuples as lists, sets as sorted lists."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, frozenset):
+        try:
+            return sorted(value)
+        except TypeError:
+            return sorted(value, key=repr)
+    return value
 
 
 # ---------------------------------------------------------------- the replicated object
 
 
 class StateMachine:
-    """The object every mode replicates: registers (read/write/cas), sets, counters, queues.
+    """The object every mode replicates: registers (read/write/cas), sets, counters, queues,
+    and Elle's list-append transactions (``txn``), applied atomically.
 
     ``kind`` comes from the workload: ``counter`` makes ``add`` an increment, otherwise
-    ``add`` adds an element to a set. Values are immutable (tuples), so replicas may share them.
+    ``add`` adds an element to a set. Values are immutable (tuples, frozensets), so replicas
+    may share them.
     """
 
     def __init__(self, kind: str) -> None:
@@ -219,7 +262,9 @@ class StateMachine:
     def empty(self) -> Any:
         if self.kind == "counter":
             return 0
-        if self.kind in ("set", "queue"):
+        if self.kind == "set":
+            return frozenset()
+        if self.kind in ("queue", "list"):
             return ()
         return None
 
@@ -227,14 +272,21 @@ class StateMachine:
         v = self.data.get(key)
         return self.empty() if v is None else v
 
+    def read(self, key: Any) -> Any:
+        return to_json(self.get(key))
+
     def apply(self, req: Request) -> tuple[str, Any, Any]:
         """Apply once per request id; returns (type, value, error)."""
         done = self.results.get(req.rid)
         if done is not None:
             return done
-        typ, new, out, err = step(self.kind, self.get(req.key), req.f, req.value)
-        if new is not SAME:
-            self.data[req.key] = new
+        if req.f == "txn":
+            typ, written, out, err = txn(self.data.get, req.value)
+            self.data.update(written)
+        else:
+            typ, new, out, err = step(self.kind, self.get(req.key), req.f, req.value)
+            if new is not SAME:
+                self.data[req.key] = new
         self.results[req.rid] = (typ, out, err)
         return typ, out, err
 
@@ -256,10 +308,13 @@ def step(kind: str, current: Any, f: str, value: Any) -> tuple[str, Any, Any, An
     if f == "add" and kind == "counter":
         return "ok", (current or 0) + value, value, None
     if f == "add":
-        items = tuple(current or ())
-        if value in items:
-            return "ok", SAME, value, None
-        return "ok", tuple(sorted((*items, value), key=repr)), value, None
+        items = current or frozenset()
+        try:
+            if value in items:
+                return "ok", SAME, value, None
+        except TypeError:
+            return "fail", SAME, value, f"unhashable set element {value!r}"
+        return "ok", items | {value}, value, None
     if f == "enqueue":
         return "ok", (*tuple(current or ()), value), value, None
     if f == "dequeue":
@@ -267,7 +322,39 @@ def step(kind: str, current: Any, f: str, value: Any) -> tuple[str, Any, Any, An
         if not items:
             return "fail", SAME, None, "empty"
         return "ok", items[1:], items[0], None
+    if f == "drain":
+        items = tuple(current or ())
+        return "ok", (), list(items), None
     return "fail", SAME, value, f"unsupported op {f!r}"
+
+
+def txn(get: Callable[[Any], Any], mops: Any) -> tuple[str, dict[Any, tuple[Any, ...]], Any, Any]:
+    """Elle's list-append micro-ops against lists read with ``get``, all or nothing:
+    (type, the lists written by key, the completed micro-ops, error)."""
+    if not isinstance(mops, list):
+        return "fail", {}, mops, "txn value is not a list of micro-ops"
+    written: dict[Any, tuple[Any, ...]] = {}
+    out: list[list[Any]] = []
+    for mop in mops:
+        if not _is_mop(mop):
+            return "fail", {}, mops, f"bad micro-op {mop!r}"
+        f, k, v = mop
+        current = written[k] if k in written else tuple(get(k) or ())
+        if f == "append":
+            written[k] = (*current, v)
+            out.append([f, k, v])
+        else:
+            out.append([f, k, list(current)])
+    return "ok", written, out, None
+
+
+def _is_mop(mop: Any) -> bool:
+    return (
+        isinstance(mop, list)
+        and len(mop) == 3
+        and mop[0] in ("append", "r")
+        and isinstance(mop[1], (int, str))
+    )
 
 
 def is_read(f: str) -> bool:
