@@ -471,6 +471,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         options=dict(spec.options),
         workload=spec.workload,
         op_timeout=spec.op_timeout,
+        concurrency=spec.concurrency,
         clock=clock,
         sleep=time.sleep,
     )

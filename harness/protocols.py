@@ -34,6 +34,14 @@ class RunContext:
     """The workload's name, for targets whose clients map ops differently per workload."""
     op_timeout: float = 5.0
     """Seconds a client may take for one op before it must give up (recorded as ``info``)."""
+    concurrency: int = 0
+    """Client workers; process ``p`` runs on worker ``p % concurrency`` (0: unknown)."""
+
+    def worker_of(self, process: int) -> int:
+        """The worker slot of a process. Targets bind clients to nodes by worker, as Jepsen
+        binds threads, so the process that replaces a crashed one talks to the same node."""
+        return process % self.concurrency if self.concurrency > 0 else process
+
     clock: Callable[[], int] = lambda: 0
     """Nanoseconds since the run began (monotonic, or virtual in the simulator)."""
     sleep: Callable[[float], None] = lambda s: None

@@ -146,7 +146,8 @@ class EtcdTarget(ServiceTarget):
         raise RuntimeError(f"etcd: no write committed within 20s; logs in {self.log_dir}")
 
     def client(self, process: int) -> EtcdClient:
-        node = self._nodes[process % len(self._nodes)]
+        worker = self.ctx.worker_of(process) if self.ctx is not None else process
+        node = self._nodes[worker % len(self._nodes)]
         workload = self.ctx.workload if self.ctx is not None else "register"
         return EtcdClient(self.url(node), node.name, self.reads, workload)
 

@@ -220,9 +220,10 @@ class RedisTarget(ServiceTarget):
         return True
 
     def client(self, process: int) -> RedisClient:
-        node = self._nodes[process % len(self._nodes)]
+        worker = self.ctx.worker_of(process) if self.ctx is not None else process
+        node = self._nodes[worker % len(self._nodes)]
         replicas = self._nodes[1:] or self._nodes
-        read_node = replicas[process % len(replicas)] if self.reads == "replica" else None
+        read_node = replicas[worker % len(replicas)] if self.reads == "replica" else None
         sentinel = node.address if self.failover == "sentinel" else None
         names = {n.address: n.name for n in self._nodes}
         return RedisClient(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import pytest
 
 from conftest import REPO, run_cli
 from harness.history import read_history
+from harness.protocols import RunContext
 
 
 def start_run(store: Path, *args: str) -> subprocess.Popen[str]:
@@ -214,3 +217,10 @@ def test_a_model_the_workload_cannot_check_is_refused(
     r = run_cli("test", "--workload", workload, "--model", model, "--store", str(tmp_path))
     assert r.returncode == 254, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and model in r.stderr
+
+
+def test_a_retired_process_keeps_its_worker_slot() -> None:
+    ctx = RunContext("r", Path("."), 0, random.Random(0), logging.getLogger(), concurrency=5)
+    assert [ctx.worker_of(p) for p in (0, 3, 5, 8, 13)] == [0, 3, 0, 3, 3]
+    unknown = RunContext("r", Path("."), 0, random.Random(0), logging.getLogger())
+    assert unknown.worker_of(7) == 7
