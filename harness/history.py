@@ -148,6 +148,7 @@ class HistoryWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._file: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._fd = self._file.fileno()
         self._lock = threading.Lock()
         self._next_index = 0
         self.ops: list[Op] = []
@@ -161,8 +162,7 @@ class HistoryWriter:
             self._next_index += 1
             self.ops.append(op)
             if not self._file.closed:
-                self._file.write(op.to_json() + "\n")
-                self._file.flush()
+                os.write(self._fd, (op.to_json() + "\n").encode())
         return op
 
     def close(self) -> None:
