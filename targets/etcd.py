@@ -23,8 +23,9 @@ from typing import Any
 import requests
 
 from harness.control.node import Node
-from harness.control.service import ServiceTarget, option_choice
+from harness.control.service import ServiceTarget
 from harness.history import Op
+from harness.options import option_choice
 from harness.protocols import HarnessInputError
 
 CLIENT_PORT = 2379
@@ -96,7 +97,7 @@ class EtcdTarget(ServiceTarget):
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
-        self.reads = option_choice(options, self.options, "reads", READS)
+        self.reads = option_choice(self.options | options, "reads", READS)
         self.binary = options.get("etcd-binary", self.options["etcd-binary"])
         if not self.binary:
             raise HarnessInputError("-o etcd-binary= must name the etcd executable")

@@ -24,8 +24,9 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 from harness.control.node import Node
-from harness.control.service import ServiceTarget, option_choice, option_int
+from harness.control.service import ServiceTarget
 from harness.history import Op
+from harness.options import option_choice, option_int
 
 PORT = 6379
 SENTINEL_PORT = 26379
@@ -122,9 +123,9 @@ class RedisTarget(ServiceTarget):
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
-        self.reads = option_choice(options, self.options, "reads", READS)
-        self.failover = option_choice(options, self.options, "failover", FAILOVERS)
-        self.retries = option_int(options, self.options, "client-retries", 0, 100)
+        self.reads = option_choice(self.options | options, "reads", READS)
+        self.failover = option_choice(self.options | options, "failover", FAILOVERS)
+        self.retries = option_int(self.options | options, "client-retries", 0, 100)
         self.redis_binary = options.get("redis-binary", self.options["redis-binary"])
         self.sentinel_binary = options.get("sentinel-binary", self.options["sentinel-binary"])
 

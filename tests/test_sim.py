@@ -242,12 +242,12 @@ def test_killed_node_refuses_clients_until_restarted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "options,message",
     [
-        ({"replication": "paxos"}, "-o replication=paxos: use one of"),
+        ({"replication": "paxos"}, "-o replication=paxos: must be one of"),
         ({"nodes": "0"}, "-o nodes=0: must be between 1 and"),
         ({"nodes": "three"}, "-o nodes=three: not an integer"),
         ({"r": "4"}, "-o r=4: more than the 3 replicas"),
         ({"sloppy": "maybe"}, "-o sloppy=maybe: use true or false"),
-        ({"partition": "thirds"}, "-o partition=thirds: use one of"),
+        ({"partition": "thirds"}, "-o partition=thirds: must be one of"),
         ({"latency": "-1"}, "-o latency=-1: must be above 0"),
         ({"colour": "red"}, "unknown -o key 'colour'"),
     ],

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from harness.control.netns import MAX_NODES, LocalNetnsCluster
 from harness.control.node import Daemon, Node, NodeError, NodeStartError
-from harness.protocols import HarnessInputError, RunContext
+from harness.options import option_int
+from harness.protocols import RunContext
 
 START_TIMEOUT = 30.0
 
@@ -27,28 +28,6 @@ class NodeProvider(Protocol):
     def setup(self) -> list[Any]: ...
 
     def teardown(self) -> None: ...
-
-
-def option_int(
-    given: dict[str, str], defaults: dict[str, str], key: str, low: int, high: int
-) -> int:
-    text = given.get(key, defaults[key])
-    try:
-        value = int(text)
-    except ValueError:
-        raise HarnessInputError(f"-o {key}={text}: not an integer") from None
-    if not low <= value <= high:
-        raise HarnessInputError(f"-o {key}={text}: must be between {low} and {high}")
-    return value
-
-
-def option_choice(
-    given: dict[str, str], defaults: dict[str, str], key: str, choices: tuple[str, ...]
-) -> str:
-    value = given.get(key, defaults[key])
-    if value not in choices:
-        raise HarnessInputError(f"-o {key}={value}: must be one of {', '.join(choices)}")
-    return value
 
 
 def last_line(path: Path) -> str:
@@ -83,7 +62,7 @@ class ServiceTarget:
 
     def configure(self, options: dict[str, str]) -> None:
         """Read and check the ``-o`` options; raises HarnessInputError before anything is set up."""
-        self.count = option_int(options, self.options, "nodes", 1, MAX_NODES)
+        self.count = option_int(self.options | options, "nodes", 1, MAX_NODES)
 
     def services(self, node: Node) -> list[str]:
         """Names of the daemons on ``node``, in start order."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.options import option_bool, option_choice, option_float, option_int
 from harness.protocols import HarnessInputError
 from targets.sim.network import PACKET_KINDS, Network
 from targets.sim.nodes import Node
@@ -86,42 +87,6 @@ class Config:
     node_reads: bool
 
 
-def _int(options: dict[str, str], key: str, lo: int, hi: int) -> int:
-    text = options[key]
-    try:
-        v = int(text)
-    except ValueError:
-        raise HarnessInputError(f"-o {key}={text}: not an integer") from None
-    if not lo <= v <= hi:
-        raise HarnessInputError(f"-o {key}={text}: must be between {lo} and {hi}")
-    return v
-
-
-def _float(options: dict[str, str], key: str, lo: float, hi: float) -> float:
-    text = options[key]
-    try:
-        v = float(text)
-    except ValueError:
-        raise HarnessInputError(f"-o {key}={text}: not a number") from None
-    if not lo < v <= hi:
-        raise HarnessInputError(f"-o {key}={text}: must be above {lo:g} and at most {hi:g}")
-    return v
-
-
-def _choice(options: dict[str, str], key: str, allowed: tuple[str, ...]) -> str:
-    text = options[key]
-    if text not in allowed:
-        raise HarnessInputError(f"-o {key}={text}: use one of {', '.join(allowed)}")
-    return text
-
-
-def _bool(options: dict[str, str], key: str) -> bool:
-    text = options[key].lower()
-    if text not in ("true", "false", "1", "0", "yes", "no"):
-        raise HarnessInputError(f"-o {key}={options[key]}: use true or false")
-    return text in ("true", "1", "yes")
-
-
 def parse_config(given: dict[str, str]) -> Config:
     """Validate ``-o`` options; raises HarnessInputError naming the bad key and value."""
     unknown = sorted(set(given) - set(DEFAULTS))
@@ -130,30 +95,30 @@ def parse_config(given: dict[str, str]) -> Config:
             f"unknown -o key {unknown[0]!r} for target 'sim'; known: {', '.join(sorted(DEFAULTS))}"
         )
     o = DEFAULTS | given
-    nodes = _int(o, "nodes", 1, MAX_NODES)
-    n = _int(o, "n", 1, MAX_NODES)
+    nodes = option_int(o, "nodes", 1, MAX_NODES)
+    n = option_int(o, "n", 1, MAX_NODES)
     if n > nodes:
         raise HarnessInputError(f"-o n={n}: more replicas than nodes ({nodes})")
-    r = _int(o, "r", 1, MAX_NODES)
-    w = _int(o, "w", 1, MAX_NODES)
+    r = option_int(o, "r", 1, MAX_NODES)
+    w = option_int(o, "w", 1, MAX_NODES)
     for key, v in (("r", r), ("w", w)):
         if v > n:
             raise HarnessInputError(f"-o {key}={v}: more than the {n} replicas of a key (-o n)")
     return Config(
-        replication=_choice(o, "replication", MODES),
+        replication=option_choice(o, "replication", MODES),
         nodes=nodes,
-        latency_ms=_float(o, "latency", 0.0, 1000.0),
+        latency_ms=option_float(o, "latency", 0.0, 1000.0),
         n=n,
         r=r,
         w=w,
-        sloppy=_bool(o, "sloppy"),
-        partition=_choice(o, "partition", ("random", *PARTITIONS)),
-        kill=_choice(o, "kill", ("random", *TARGETS)),
-        pause=_choice(o, "pause", ("random", *TARGETS)),
-        packet=_choice(o, "packet", ("random", *PACKET_KINDS)),
-        clock=_choice(o, "clock", ("random", "bump", "strobe")),
-        clock_skew_ms=_float(o, "clock-skew", 0.0, 3.6e6),
-        node_reads=_bool(o, "node-reads"),
+        sloppy=option_bool(o, "sloppy"),
+        partition=option_choice(o, "partition", ("random", *PARTITIONS)),
+        kill=option_choice(o, "kill", ("random", *TARGETS)),
+        pause=option_choice(o, "pause", ("random", *TARGETS)),
+        packet=option_choice(o, "packet", ("random", *PACKET_KINDS)),
+        clock=option_choice(o, "clock", ("random", "bump", "strobe")),
+        clock_skew_ms=option_float(o, "clock-skew", 0.0, 3.6e6),
+        node_reads=option_bool(o, "node-reads"),
     )
 
 
