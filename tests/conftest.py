@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +58,36 @@ def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> Comple
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def sim_test(
+    tmp_path: Path,
+    mode: str,
+    workload: str,
+    nemesis: str,
+    seed: int,
+    *extra: str,
+    time_limit: int = 10,
+) -> tuple[int, dict[str, Any], Path]:
+    """Run ``splitbrain test --target sim``; (exit code, results.json, run directory)."""
+    r = run_cli(
+        "test",
+        "--target",
+        "sim",
+        "-o",
+        f"replication={mode}",
+        "--workload",
+        workload,
+        "--nemesis",
+        nemesis,
+        "--time-limit",
+        str(time_limit),
+        "--seed",
+        str(seed),
+        "--store",
+        str(tmp_path),
+        *extra,
+    )
+    run_dir = tmp_path / "latest"
+    assert (run_dir / "results.json").exists(), r.stdout + r.stderr
+    return r.returncode, json.loads((run_dir / "results.json").read_text()), run_dir

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, sim_test
 
 
 @pytest.mark.parametrize("mode", ["leader-sync", "leader-async", "multi-leader", "leaderless"])
 def test_every_sim_mode_converges_after_heal(tmp_path: Path, mode: str) -> None:
-    r = run_cli(
-        "test",
-        "--target",
-        "sim",
-        "-o",
-        f"replication={mode}",
-        "--workload",
-        "eventual",
-        "--nemesis",
-        "partition,kill",
-        "--time-limit",
-        "10",
-        "--seed",
-        "2",
-        "--store",
-        str(tmp_path),
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
-    result = json.loads((tmp_path / "latest" / "results.json").read_text())["checkers"][
-        "convergence"
-    ]
+    code, results, _ = sim_test(tmp_path, mode, "eventual", "partition,kill", 2)
+    assert code == 0, results
+    result = results["checkers"]["convergence"]
     assert result["valid"] is True and len(result["nodes"]) == 5 and result["keys"] > 0
 
 

@@ -17,45 +17,11 @@ Convergence after heal for every mode is in test_eventual.py.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from conftest import run_cli
+from conftest import sim_test
 from harness.history import read_history
-
-
-def sim_test(
-    tmp_path: Path,
-    mode: str,
-    workload: str,
-    nemesis: str,
-    seed: int,
-    *extra: str,
-    time_limit: int = 10,
-) -> tuple[int, dict[str, Any], Path]:
-    """Run ``splitbrain test --target sim``; (exit code, results.json, run directory)."""
-    r = run_cli(
-        "test",
-        "--target",
-        "sim",
-        "-o",
-        f"replication={mode}",
-        "--workload",
-        workload,
-        "--nemesis",
-        nemesis,
-        "--time-limit",
-        str(time_limit),
-        "--seed",
-        str(seed),
-        "--store",
-        str(tmp_path),
-        *extra,
-    )
-    run_dir = tmp_path / "latest"
-    assert (run_dir / "results.json").exists(), r.stdout + r.stderr
-    return r.returncode, json.loads((run_dir / "results.json").read_text()), run_dir
 
 
 def completions(run_dir: Path, f: str) -> list[Any]:
