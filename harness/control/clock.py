@@ -253,9 +253,9 @@ class RemoteClockNemesis:
         try:
             value = self._perform(op)
         except NodeError as e:
-            return Op(type="info", f=op.f, process=op.process, value=op.value, error=str(e))
+            return op.completion("info", op.value, error=str(e))
         value["clock-offsets"] = check_offsets(self.clocks)
-        return Op(type="info", f=op.f, process=op.process, value=value)
+        return op.completion("info", value)
 
     def _perform(self, op: Op) -> dict[str, Any]:
         by_name = {c.node.name: c for c in self.clocks}

@@ -56,13 +56,7 @@ class ClockNemesis:
 
     def invoke(self, op: Op) -> Op:
         if self._remote is None:
-            return Op(
-                type="fail",
-                f=op.f,
-                process=op.process,
-                value=op.value,
-                error="clock nemesis is not set up",
-            )
+            return op.completion("fail", op.value, error="clock nemesis is not set up")
         return self._remote.invoke(op)
 
     def teardown(self) -> None:

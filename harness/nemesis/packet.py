@@ -87,18 +87,13 @@ class PacketNemesis:
             self.stop()
             for node in chosen:
                 self.start(node)
-            return Op(type="info", f=op.f, process=op.process, value={
-                "behaviors": list(self.behaviors), "nodes": [n.name for n in chosen]})  # fmt: skip
+            return op.completion(
+                "info", {"behaviors": list(self.behaviors), "nodes": [n.name for n in chosen]}
+            )
         if op.f == "stop-packet":
             self.stop()
-            return Op(type="info", f=op.f, process=op.process, value="healed")
-        return Op(
-            type="fail",
-            f=op.f,
-            process=op.process,
-            value=op.value,
-            error=f"packet nemesis cannot do {op.f!r}",
-        )
+            return op.completion("info", "healed")
+        return op.completion("fail", op.value, error=f"packet nemesis cannot do {op.f!r}")
 
     def _chosen(self, value: Any) -> list[Node]:
         if isinstance(value, list) and value:

@@ -151,7 +151,7 @@ def iptables(node: Node, *args: str) -> None:
 
 
 def _done(op: Op, typ: str, value: Any, error: str | None = None) -> Op:
-    return Op(type=typ, f=op.f, process=op.process, value=value, error=error)
+    return op.completion(typ, value, error=error)
 
 
 def _variant(grudge: str) -> type[PartitionNemesis]:

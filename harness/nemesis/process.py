@@ -50,17 +50,11 @@ class _ProcessNemesis:
                 if node not in self.faulted:
                     self.faulted.append(node)
                 self.fault(node)
-            return Op(type="info", f=op.f, process=op.process, value=chosen)
+            return op.completion("info", chosen)
         if op.f == self.heal_f:
             healed = self.heal_all()
-            return Op(type="info", f=op.f, process=op.process, value=healed)
-        return Op(
-            type="fail",
-            f=op.f,
-            process=op.process,
-            value=op.value,
-            error=f"{self.name} cannot do {op.f!r}",
-        )
+            return op.completion("info", healed)
+        return op.completion("fail", op.value, error=f"{self.name} cannot do {op.f!r}")
 
     def heal_all(self) -> list[str]:
         """Heal every faulted node; all are attempted even if one fails, then the first error is raised."""

@@ -169,9 +169,7 @@ class Clients:
         if w is None or w.invoke is None:
             return
         inv = w.invoke
-        done = Op(
-            type=typ, f=inv.f, process=w.process, value=value, key=inv.key, node=w.node, error=error
-        )
+        done = inv.completion(typ, value, node=w.node, error=error)
         self.writer.append(done, self.clock)
         w.busy = False
         w.invoke = None
