@@ -22,6 +22,7 @@ from harness import nemesis as nemeses
 from harness import store
 from harness.generator import Context, Generator, Invocation, Pending
 from harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
+from harness.locks import take
 from harness.protocols import HarnessInputError, RunContext
 
 log = logging.getLogger("splitbrain")
@@ -137,41 +138,65 @@ class _Clock:
 
 
 class _SharedGenerator:
-    """One generator shared by all workers of a phase, advanced under a condition variable."""
+    """One generator shared by all workers of a phase. Its lock is taken without queueing
+    in the kernel (``harness.locks.take``): a queue on it would convoy the workers on the GIL."""
 
     def __init__(self, generator: Generator | None, workers: int, rng: random.Random) -> None:
         self.gen = generator
         self.workers = workers
         self.rng = rng
         self.in_flight = 0
-        self.cond = threading.Condition()
+        self.waiting = 0
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
 
     def next(
-        self, worker: int, clock: Callable[[], int], stop: threading.Event
+        self,
+        worker: int,
+        clock: Callable[[], int],
+        stop: threading.Event,
+        finished: bool = False,
     ) -> Invocation | None:
-        """The next invocation for ``worker`` (counted in flight), or None when done or stopping."""
-        with self.cond:
+        """The next invocation for ``worker`` (counted in flight), or None when done or
+        stopping. ``finished``: the worker's previous invocation has completed."""
+        lock = self.lock
+        if not lock.acquire(False):
+            take(lock)
+        try:
+            if finished:
+                self._finish()
             while not stop.is_set():
                 if self.gen is None:
                     return None
                 now = clock()
-                ctx = Context(now, worker, self.workers, self.in_flight, self.rng)
-                inv, self.gen = self.gen.op(ctx)
+                inv, self.gen = self.gen.op(
+                    Context(now, worker, self.workers, self.in_flight, self.rng)
+                )
                 if inv is None:
                     self.gen = None
                     self.cond.notify_all()
                     return None
                 if isinstance(inv, Pending):
                     wait = 0.05 if inv.until is None else max(0.0, (inv.until - now) / 1e9)
-                    self.cond.wait(min(wait, 0.05))
+                    self.waiting += 1
+                    try:
+                        self.cond.wait(min(wait, 0.05))
+                    finally:
+                        self.waiting -= 1
                     continue
                 self.in_flight += 1
                 return inv
             return None
+        finally:
+            lock.release()
 
     def done(self) -> None:
         with self.cond:
-            self.in_flight -= 1
+            self._finish()
+
+    def _finish(self) -> None:
+        self.in_flight -= 1
+        if self.waiting:
             self.cond.notify_all()
 
 
@@ -254,21 +279,27 @@ class _ClientWorker(threading.Thread):
 
     def run_phase(self, shared: _SharedGenerator) -> None:
         clock = self.recorder.clock
-        while True:
-            inv = shared.next(self.worker, clock, self.stop)
-            if inv is None:
-                return
-            try:
-                if not _wait_until(inv.time, clock, self.stop):
+        record = self.recorder.writer.append
+        in_flight = False
+        try:
+            while True:
+                finished, in_flight = in_flight, False
+                inv = shared.next(self.worker, clock, self.stop, finished)
+                if inv is None:
                     return
-                invoke = self.recorder.record(
-                    Op(type="invoke", f=inv.f, process=self.process, value=inv.value, key=inv.key)
+                in_flight = True
+                if inv.time is not None and not _wait_until(inv.time, clock, self.stop):
+                    return
+                invoke = record(
+                    Op(type="invoke", f=inv.f, process=self.process, value=inv.value, key=inv.key),
+                    clock,
                 )
-                done = self.recorder.record(self._perform(invoke))
+                done = record(self._perform(invoke), clock)
                 if done.type == "info":
                     self.process += self.concurrency
                     self._fresh_client()
-            finally:
+        finally:
+            if in_flight:
                 shared.done()
 
     def run(self) -> None:

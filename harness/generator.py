@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 NANOS = 1_000_000_000
@@ -187,7 +187,7 @@ class Spaced:
             return inv, Spaced(self.gap, nxt, self.next_time) if nxt is not None else None
         at = max(ctx.time, self.next_time if self.next_time is not None else ctx.time)
         follow = Spaced(self.gap, nxt, at + self.gap(ctx.rng)) if nxt is not None else None
-        return replace(inv, time=at), follow
+        return Invocation(inv.f, inv.value, inv.key, at), follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,22 +270,25 @@ class Keyed:
 
     keys: tuple[Any, ...]
     gens: tuple[Generator | None, ...]
+    live: tuple[int, ...] | None = None
+    """Positions of the keys whose generator is not exhausted; None means all."""
 
     def op(self, ctx: Context) -> Result:
-        live = [i for i, g in enumerate(self.gens) if g is not None]
+        gens = self.gens
+        live = self.live if self.live is not None else tuple(range(len(gens)))
         while live:
             i = ctx.rng.choice(live)
-            inv, nxt = self.gens[i].op(ctx)  # type: ignore[union-attr]
+            inv, nxt = gens[i].op(ctx)  # type: ignore[union-attr]
             if inv is None:
                 nxt = None
-            gens = self.gens[:i] + (nxt,) + self.gens[i + 1 :]
-            follow = Keyed(self.keys, gens) if any(g is not None for g in gens) else None
+            gens = gens[:i] + (nxt,) + gens[i + 1 :]
+            if nxt is None:
+                live = tuple(j for j in live if j != i)
             if inv is None:
-                if follow is None:
-                    return None, None
-                return follow.op(ctx)
+                continue
+            follow = Keyed(self.keys, gens, live) if live else None
             if isinstance(inv, Invocation):
-                inv = replace(inv, key=self.keys[i])
+                inv = Invocation(inv.f, inv.value, self.keys[i], inv.time)
             return inv, follow
         return None, None
 

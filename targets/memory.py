@@ -17,10 +17,12 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness.history import Op
+from harness.locks import YieldingLock
 from harness.protocols import HarnessInputError, RunContext
 
 FAULTS = ("none", "stale-reads", "lost-writes")
@@ -35,7 +37,7 @@ class MemoryStore:
     """A thread-safe register store with read, write, compare-and-set, and a queue/set/counter."""
 
     def __init__(self, fault: str = "none", fault_rate: float = 0.0, seed: int = 0) -> None:
-        self._lock = threading.Lock()
+        self._lock = YieldingLock()
         self._running = threading.Event()
         self._running.set()
         self._up = True
@@ -47,7 +49,7 @@ class MemoryStore:
         self.op_timeout = 5.0
 
     def _gate(self) -> None:
-        if not self._running.wait(self.op_timeout):
+        if not self._running.is_set() and not self._running.wait(self.op_timeout):
             raise TimeoutError(f"n1 is paused: no answer within {self.op_timeout:g}s")
         if not self._up:
             raise NodeDown("n1 is down")
@@ -173,52 +175,74 @@ class MemoryClient:
     def __init__(self, store: MemoryStore, workload: str = "register") -> None:
         self._store = store
         self._workload = workload
+        handlers: dict[str, Callable[[Op], Op]] = {
+            "read": self._read,
+            "write": self._write,
+            "cas": self._cas,
+            "txn": self._txn,
+            "enqueue": self._enqueue,
+            "dequeue": self._dequeue,
+            "drain": self._drain,
+            "read-node": self._read_node,
+        }
+        if workload == "set":
+            handlers |= {"add": self._add_element, "read": self._read_set}
+        elif workload == "counter":
+            handlers |= {"add": self._increment, "read": self._read_counter}
+        self._handlers = handlers
 
     def invoke(self, op: Op) -> Op:
+        handler = self._handlers.get(op.f)
+        if handler is None:
+            return _complete(op, "fail", op.value, error=f"unsupported op {op.f!r}")
         try:
-            return self._perform(op)
+            return handler(op)
         except NodeDown as e:
             return _complete(op, "fail", op.value, error=f"refused: {e}")
 
-    def _perform(self, op: Op) -> Op:
-        store, f = self._store, op.f
-        if f == "txn":
-            return _complete(op, "ok", store.txn(op.value))
-        if self._workload == "set":
-            if f == "add":
-                store.add(op.value)
-                return _complete(op, "ok", op.value)
-            if f == "read":
-                return _complete(op, "ok", store.read_set())
-        if self._workload == "counter":
-            if f == "add":
-                store.increment(op.value)
-                return _complete(op, "ok", op.value)
-            if f == "read":
-                return _complete(op, "ok", store.read_counter())
-        if f == "enqueue":
-            store.enqueue(op.value)
-            return _complete(op, "ok", op.value)
-        if f == "dequeue":
-            found, message = store.dequeue()
-            return (
-                _complete(op, "ok", message)
-                if found
-                else _complete(op, "fail", None, error="empty")
-            )
-        if f == "drain":
-            return _complete(op, "ok", store.drain())
-        if f == "read-node":
-            return _complete(op, "ok", store.snapshot())
-        if f == "read":
-            return _complete(op, "ok", store.read(op.key))
-        if f == "write":
-            store.write(op.key, op.value)
-            return _complete(op, "ok", op.value)
-        if f == "cas":
-            old, new = op.value
-            return _complete(op, "ok" if store.cas(op.key, old, new) else "fail", op.value)
-        return _complete(op, "fail", op.value, error=f"unsupported op {f!r}")
+    def _read(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.read(op.key))
+
+    def _write(self, op: Op) -> Op:
+        self._store.write(op.key, op.value)
+        return _complete(op, "ok", op.value)
+
+    def _cas(self, op: Op) -> Op:
+        old, new = op.value
+        return _complete(op, "ok" if self._store.cas(op.key, old, new) else "fail", op.value)
+
+    def _txn(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.txn(op.value))
+
+    def _add_element(self, op: Op) -> Op:
+        self._store.add(op.value)
+        return _complete(op, "ok", op.value)
+
+    def _read_set(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.read_set())
+
+    def _increment(self, op: Op) -> Op:
+        self._store.increment(op.value)
+        return _complete(op, "ok", op.value)
+
+    def _read_counter(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.read_counter())
+
+    def _enqueue(self, op: Op) -> Op:
+        self._store.enqueue(op.value)
+        return _complete(op, "ok", op.value)
+
+    def _dequeue(self, op: Op) -> Op:
+        found, message = self._store.dequeue()
+        if found:
+            return _complete(op, "ok", message)
+        return _complete(op, "fail", None, error="empty")
+
+    def _drain(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.drain())
+
+    def _read_node(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.snapshot())
 
     def close(self) -> None:
         pass
