@@ -1,7 +1,9 @@
 """Ops/s the harness records against ``memory`` at concurrency 10, against a bare loop.
 
 The bare loop is 10 threads calling the same store directly with the same mix of reads,
-writes and CAS, with no generator, no history and no checker. Prints medians of RUNS runs.
+writes and CAS, with no generator, no history and no checker. The harness with a single
+worker is printed too: with the GIL, 10 workers can at best match it. Prints medians of
+RUNS runs.
 
     python benchmarks/bench_harness.py [--seconds 3] [--runs 5]
 """
@@ -21,10 +23,10 @@ from targets.memory import MemoryStore
 CONCURRENCY = 10
 
 
-def harness_ops_per_second(seconds: float, seed: int) -> float:
+def harness_ops_per_second(seconds: float, seed: int, concurrency: int = CONCURRENCY) -> float:
     with tempfile.TemporaryDirectory() as store:
         spec = core.TestSpec(
-            concurrency=CONCURRENCY, time_limit=seconds, store=store, seed=seed, check_timeout=1
+            concurrency=concurrency, time_limit=seconds, store=store, seed=seed, check_timeout=1
         )
         result = core.run(spec)
         main_phase = [
@@ -73,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     harness = [harness_ops_per_second(args.seconds, seed) for seed in range(args.runs)]
     bare = [bare_ops_per_second(args.seconds, seed) for seed in range(args.runs)]
+    single = [harness_ops_per_second(args.seconds, seed, 1) for seed in range(args.runs)]
     h, b = statistics.median(harness), statistics.median(bare)
     print(
         f"harness, concurrency {CONCURRENCY}: median {h:,.0f} ops/s  (runs: {', '.join(f'{x:,.0f}' for x in harness)})"
@@ -81,6 +84,9 @@ def main() -> None:
         f"bare loop, {CONCURRENCY} threads:   median {b:,.0f} ops/s  (runs: {', '.join(f'{x:,.0f}' for x in bare)})"
     )
     print(f"harness / bare: {h / b:.1%}")
+    print(
+        f"harness, 1 worker:        median {statistics.median(single):,.0f} ops/s  (runs: {', '.join(f'{x:,.0f}' for x in single)})"
+    )
 
 
 if __name__ == "__main__":
