@@ -342,8 +342,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     except ImportError:
         print("nothing to clean up: this installation sets up no external resources")
         return EXIT_VALID
-    removed = cleanup.cleanup_store(Path(args.store))
-    print(f"cleaned up {removed} leftover run(s)")
+    runs, errors = cleanup.cleanup_store(Path(args.store))
+    print(f"cleaned up {runs} leftover run(s)")
+    if errors:
+        print(
+            f"splitbrain: {len(errors)} step(s) could not be undone; their journal is kept for another "
+            "`splitbrain cleanup`",
+            file=sys.stderr,
+        )
+        return EXIT_HARNESS
     return EXIT_VALID
 
 

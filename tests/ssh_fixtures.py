@@ -2,19 +2,24 @@
 
 Each namespace gets a veth on the bridge ``sbssh-br`` and an sshd with a host key, a
 client key and a known_hosts file all generated for the test. Teardown kills every process
-left in the namespaces and removes the namespaces and the bridge.
+left in the namespaces and removes the namespaces and the bridge. ``sudo_users`` adds two
+local users for the ``--sudo`` tests, one allowed to sudo and one not, and removes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.control.ssh import SshOptions
 
@@ -22,6 +27,11 @@ PREFIX = "sbssh"
 BRIDGE = f"{PREFIX}-br"
 HOST_ADDRESS = "10.77.0.200"
 MAX_NODES = 5
+KEYS_DIR = Path("/run/sbssh-keys")
+"""authorized_keys lives here, readable by every user: sshd reads it as the logging-in user."""
+SUDO_USER = "sbssh-sudo"
+NO_SUDO_USER = "sbssh-nosudo"
+SUDOERS = Path("/etc/sudoers.d/sbssh-test")
 
 
 def namespace(index: int) -> str:
@@ -193,8 +203,11 @@ def start(directory: Path, count: int = 3) -> SshTestCluster:
     client_key = directory / "client"
     cluster = SshTestCluster(directory, count, client_key, directory / "known_hosts")
     try:
-        authorized_keys = directory / "authorized_keys"
+        shutil.rmtree(KEYS_DIR, ignore_errors=True)
+        KEYS_DIR.mkdir(mode=0o755)
+        authorized_keys = KEYS_DIR / "authorized_keys"
         authorized_keys.write_text(keygen(client_key, "splitbrain-test-client") + "\n")
+        authorized_keys.chmod(0o644)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         _create_network(count)
         for i in range(1, count + 1):
@@ -212,9 +225,74 @@ def start(directory: Path, count: int = 3) -> SshTestCluster:
     return cluster
 
 
+@contextlib.contextmanager
+def running(tmp_path_factory: Any, count: int) -> Iterator[SshTestCluster]:
+    """A started cluster for a module's tests (``tmp_path_factory`` is pytest's), stopped after."""
+    cluster = start(tmp_path_factory.mktemp("sshd"), count=count)
+    try:
+        yield cluster
+    finally:
+        stop(cluster)
+
+
 def stop(cluster: SshTestCluster) -> None:
     for server in cluster.servers:
         server.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(5)
     remove_all()
+    shutil.rmtree(KEYS_DIR, ignore_errors=True)
+
+
+def leftovers(cluster: SshTestCluster, keep: frozenset[int] = frozenset()) -> list[str]:
+    """Processes other than sshd (and ``keep``) and iptables rules of runs (sbpart, sbpkt)
+    still in the test's namespaces."""
+    found = []
+    for i in range(1, cluster.count + 1):
+        ns = namespace(i)
+        for pid in ip("netns", "pids", ns).stdout.split():
+            comm = Path(f"/proc/{pid}/comm")
+            with contextlib.suppress(OSError):
+                name = comm.read_text().strip()
+                if name != "sshd" and int(pid) not in keep:
+                    found.append(f"{ns}: process {pid} {name}")
+        rules = subprocess.run(
+            ["ip", "netns", "exec", ns, "iptables", "-w", "-S"], capture_output=True, text=True
+        ).stdout
+        found += [f"{ns}: {r}" for r in rules.splitlines() if "sbpart" in r or "sbpkt" in r]
+    return found
+
+
+def _remove_users() -> None:
+    SUDOERS.unlink(missing_ok=True)
+    for user in (SUDO_USER, NO_SUDO_USER):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(user)
+            subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
+            subprocess.run(["userdel", user], check=True, capture_output=True, timeout=30)
+
+
+@contextlib.contextmanager
+def sudo_users() -> Iterator[tuple[str, str]]:
+    """(a user who may run anything as root with ``sudo -n``, a user who may not); both
+    log in with the cluster's client key. Removed afterwards, also after a killed run."""
+    if shutil.which("sudo") is None:
+        raise RuntimeError("sudo is not installed (.ci/apt-packages installs it)")
+    _remove_users()
+    try:
+        for user in (SUDO_USER, NO_SUDO_USER):
+            subprocess.run(
+                # password "*": no password login, but not a locked account (sshd refuses those)
+                ["useradd", "-M", "-d", "/tmp", "-s", "/bin/sh", "-p", "*", user],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+        staged = SUDOERS.with_name("sbssh-test.new")
+        staged.write_text(f"{SUDO_USER} ALL=(root) NOPASSWD: ALL\n")
+        staged.chmod(0o440)
+        subprocess.run(["visudo", "-c", "-q", "-f", str(staged)], check=True, timeout=30)
+        staged.rename(SUDOERS)
+        yield SUDO_USER, NO_SUDO_USER
+    finally:
+        _remove_users()

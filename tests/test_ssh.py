@@ -26,11 +26,8 @@ HOSTILE = "two  spaces 'single' \"double\" $HOME ${{PATH}} `id -u` $(id -u) * ; 
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
-    cluster = ssh_fixtures.start(tmp_path_factory.mktemp("sshd"), count=2)
-    try:
+    with ssh_fixtures.running(tmp_path_factory, count=2) as cluster:
         yield cluster
-    finally:
-        ssh_fixtures.stop(cluster)
     assert not Path("/run/netns/sbssh-1").exists()
 
 
@@ -102,7 +99,8 @@ def test_connection_is_opened_once_and_reused(nodes: list[SshNode]) -> None:
 
 
 def test_a_lost_connection_is_reopened_before_a_command_is_sent(sshd: SshTestCluster) -> None:
-    node = SshCluster(sshd.options()).setup()[0]
+    cluster = SshCluster(sshd.options())
+    node = cluster.setup()[0]
     try:
         assert node._client is not None
         first = node._client.get_transport()
@@ -111,7 +109,7 @@ def test_a_lost_connection_is_reopened_before_a_command_is_sent(sshd: SshTestClu
         assert node.run(["echo", "again"]).check().stdout == "again\n"
         assert node._client.get_transport() is not first
     finally:
-        node.close()
+        cluster.teardown()
 
 
 def test_a_command_that_outlives_its_timeout_is_killed_on_the_node(nodes: list[SshNode]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,8 @@ pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
-    cluster = ssh_fixtures.start(tmp_path_factory.mktemp("sshd"), count=3)
-    try:
+    with ssh_fixtures.running(tmp_path_factory, count=3) as cluster:
         yield cluster
-    finally:
-        ssh_fixtures.stop(cluster)
 
 
 def _spec(store: Path, **extra: object) -> core.TestSpec:
@@ -41,22 +39,6 @@ def _spec(store: Path, **extra: object) -> core.TestSpec:
     )
 
 
-def _leftovers(sshd: SshTestCluster) -> list[str]:
-    """etcd processes and iptables chains of the run still in the test's namespaces."""
-    found = []
-    for i in range(1, sshd.count + 1):
-        ns = ssh_fixtures.namespace(i)
-        for pid in ssh_fixtures.ip("netns", "pids", ns).stdout.split():
-            comm = Path(f"/proc/{pid}/comm")
-            if comm.exists() and comm.read_text().strip() != "sshd":
-                found.append(f"{ns}: process {pid} {comm.read_text().strip()}")
-        rules = subprocess.run(
-            ["ip", "netns", "exec", ns, "iptables", "-w", "-S"], capture_output=True, text=True
-        ).stdout
-        found += [f"{ns}: {r}" for r in rules.splitlines() if "sbpart" in r]
-    return found
-
-
 def _check_run(result: core.RunResult, sshd: SshTestCluster) -> None:
     assert result.valid is True, result.results
     ops = result.history
@@ -68,7 +50,7 @@ def _check_run(result: core.RunResult, sshd: SshTestCluster) -> None:
     assert nodes_used <= set(sshd.addresses) and len(nodes_used) >= 2
     assert sum(1 for o in ops if o.type == "ok") >= 50
     assert (result.run_dir / "logs" / "10.77.0.201" / "etcd.log").stat().st_size > 0
-    assert _leftovers(sshd) == []
+    assert ssh_fixtures.leftovers(sshd) == []
 
 
 def test_etcd_register_with_partitions_over_ssh_is_valid(
@@ -77,3 +59,31 @@ def test_etcd_register_with_partitions_over_ssh_is_valid(
     result = core.run(_spec(tmp_path / "store", ssh=sshd.options().to_dict()))
     _check_run(result, sshd)
     assert "--nodes 10.77.0.201,10.77.0.202,10.77.0.203" in result.spec.command()
+
+
+def _etcd_owners(seen: set[str], stop: threading.Event) -> None:
+    while not stop.wait(0.2):
+        ps = subprocess.run(["ps", "-eo", "user:32=,comm="], capture_output=True, text=True)
+        seen.update(line.split()[0] for line in ps.stdout.splitlines() if line.endswith(" etcd"))
+
+
+def test_etcd_register_over_ssh_as_a_sudo_user_is_valid(
+    sshd: SshTestCluster, tmp_path: Path
+) -> None:
+    """The same run logged in as a user who is not root: servers, rules and logs via sudo."""
+    owners: set[str] = set()
+    stop = threading.Event()
+    sampler = threading.Thread(target=_etcd_owners, args=(owners, stop))
+    with ssh_fixtures.sudo_users() as (user, _):
+        sampler.start()
+        try:
+            result = core.run(
+                _spec(tmp_path / "store", ssh=sshd.options(user=user, sudo=True).to_dict())
+            )
+        finally:
+            stop.set()
+            sampler.join()
+        _check_run(result, sshd)
+    assert owners == {"root"}, f"etcd ran as {owners}, not as root through sudo"
+    command = result.spec.command()
+    assert f"--ssh-user {user}" in command and "--sudo" in command

@@ -45,11 +45,8 @@ class NoPackageTarget(HelloTarget):
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
-    cluster = ssh_fixtures.start(tmp_path_factory.mktemp("sshd"), count=1)
-    try:
+    with ssh_fixtures.running(tmp_path_factory, count=1) as cluster:
         yield cluster
-    finally:
-        ssh_fixtures.stop(cluster)
 
 
 @pytest.fixture

@@ -1,24 +1,38 @@
 """``splitbrain cleanup``: undo what runs killed with SIGKILL left behind.
 
-Local clusters journal every step in the journal directory (``/run/splitbrain`` unless
-``SPLITBRAIN_JOURNAL_DIR`` says otherwise), not in the store: a journal whose owning
-process is gone belongs to a killed run, and everything it names is removed.
+Every run journals each step before it takes it, in the journal directory
+(``/run/splitbrain`` unless ``SPLITBRAIN_JOURNAL_DIR`` says otherwise), not in the store. A
+journal whose owning process is gone belongs to a killed run: local namespaces, links and
+their processes are removed; on remote (SSH) nodes the journaled undo commands still
+pending run over SSH (host keys checked as in the run).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from harness.control.netns import cleanup_stale
+from harness.control.remote_undo import stale_remote_journals, undo_remote
 
 log = logging.getLogger("splitbrain")
 
 
-def cleanup_store(store: Path | None = None) -> int:
-    """Clean up every killed run; returns how many runs had something left. ``store`` is unused."""
+def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
+    """Clean up every killed run; returns (how many runs had a journal, errors).
+    ``store`` is unused: journals are not kept in the store."""
     cleaned = cleanup_stale()
     for journal, removed in cleaned.items():
         log.info("cleaned up %s: %s", journal, ", ".join(removed) or "nothing left")
         print(f"{journal}: removed {', '.join(removed) or 'nothing (already gone)'}")
-    return len(cleaned)
+    errors: list[str] = []
+    remote = stale_remote_journals()
+    for journal in remote:
+        undone, failed = undo_remote(journal)
+        for line in undone:
+            print(f"{journal}: undid {line}")
+        for line in failed:
+            print(f"{journal}: {line}", file=sys.stderr)
+        errors += failed
+    return len(cleaned) + len(remote), errors

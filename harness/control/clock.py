@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.control.netns import run_tag
-from harness.control.node import Node, NodeError
+from harness.control.node import Node, NodeError, undo_later, undone
 from harness.history import Op
 from harness.nemesis.errors import NemesisUnsupported
 from harness.nemesis.nodes import target_nodes
@@ -85,11 +85,16 @@ class NodeClock:
         self.binary = directory / "clockhelper"
         self.applied_ms = 0
         """Net milliseconds this run has stepped the node's clock by; reset() undoes it."""
-        self.stopped_ntp: list[str] = []
+        self.stopped_ntp: list[tuple[str, int | None]] = []
+        self.bump_undo: list[int | None] = []
+        self.dir_undo: int | None = None
         self._shares_clock: bool | None = None
 
     def install(self) -> None:
         """Upload the helper's source and compile it on the node with cc."""
+        self.dir_undo = undo_later(
+            self.node, f"directory {self.directory}", ["rm", "-rf", "--", str(self.directory)]
+        )
         self.node.mkdir(self.directory)
         source = self.directory / "clockhelper.c"
         self.node.upload(HELPER_SOURCE, Path(source))
@@ -131,6 +136,14 @@ class NodeClock:
 
     def bump(self, offset_ms: int) -> None:
         self.guard(offset_ms)
+        if offset_ms:
+            self.bump_undo.append(
+                undo_later(
+                    self.node,
+                    f"clock stepped by {int(offset_ms)} ms",
+                    [str(self.binary), "bump", str(-int(offset_ms))],
+                )
+            )
         self._helper("bump", str(int(offset_ms)))
         self.applied_ms += int(offset_ms)
 
@@ -149,7 +162,12 @@ class NodeClock:
     def reset(self) -> None:
         """Undo every bump this run made (strobes end on true time by themselves)."""
         if self.applied_ms:
-            self.bump(-self.applied_ms)
+            self.guard(-self.applied_ms)
+            self._helper("bump", str(-self.applied_ms))
+            self.applied_ms = 0
+        for step in self.bump_undo:
+            undone(self.node, step)
+        self.bump_undo = []
 
     def measure(self, samples: int = 5) -> Offset:
         """This node's clock minus ours; over SSH one open helper answers every sample."""
@@ -179,17 +197,23 @@ class NodeClock:
             return
         for service in NTP_SERVICES:
             if self.node.run(["systemctl", "is-active", "--quiet", service], timeout=15).ok:
+                step = undo_later(
+                    self.node, f"NTP service {service} stopped", ["systemctl", "start", service]
+                )
+                self.stopped_ntp.append((service, step))
                 self.node.run(["systemctl", "stop", service], timeout=60).check()
-                self.stopped_ntp.append(service)
                 log.info("%s: stopped %s for the test", self.node.name, service)
 
     def restore_ntp(self) -> None:
-        for service in self.stopped_ntp:
-            self.node.run(["systemctl", "start", service], timeout=60)
+        for service, step in self.stopped_ntp:
+            if self.node.run(["systemctl", "start", service], timeout=60).ok:
+                undone(self.node, step)
         self.stopped_ntp = []
 
     def remove(self) -> None:
         self.node.remove_tree(self.directory)
+        undone(self.node, self.dir_undo)
+        self.dir_undo = None
 
 
 def helper_directory(run_id: str) -> PurePosixPath:

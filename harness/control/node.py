@@ -91,3 +91,16 @@ class Node(Protocol):
     def mkdir(self, path: Path) -> None: ...
 
     def remove_tree(self, path: Path) -> None: ...
+
+
+def undo_later(node: Node, what: str, *commands: list[str]) -> int | None:
+    """Journal how to undo a change ``node`` is about to get, for ``splitbrain cleanup`` after a
+    killed run. Remote nodes only: a local node's namespace takes its changes with it."""
+    later = getattr(node, "undo_later", None)
+    return later(what, *commands) if later is not None else None
+
+
+def undone(node: Node, step: int | None) -> None:
+    """The change journaled as ``step`` has been undone by the run itself."""
+    if step is not None:
+        node.undone(step)  # type: ignore[attr-defined]

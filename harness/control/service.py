@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.control.netns import MAX_NODES, LocalNetnsCluster
-from harness.control.node import Daemon, Node, NodeError, NodeStartError
+from harness.control.node import Daemon, Node, NodeError, NodeStartError, undo_later, undone
 from harness.options import option_int
 from harness.protocols import RunContext
 
@@ -56,6 +56,8 @@ class ServiceTarget:
         self.log_dir: Path = Path()
         self.count = int(self.options.get("nodes", "3"))
         self.installed: dict[str, list[str]] = {}
+        self._package_undo: dict[str, list[int | None]] = {}
+        self._dir_undo: dict[str, int | None] = {}
         """Packages this run installed, per node, removed again at teardown."""
 
     # Hooks for subclasses.
@@ -102,6 +104,12 @@ class ServiceTarget:
             self._own_provider = True
         self._nodes = list(self.provider.setup())
         for node in self._nodes:
+            self._dir_undo[node.name] = undo_later(
+                node,
+                f"directory {self.node_dir(node)}",
+                ["rm", "-rf", "--", str(self.node_dir(node))],
+            )
+        for node in self._nodes:
             if node.kind != "netns":
                 self.ensure_installed(node)
         for node in self._nodes:
@@ -130,24 +138,16 @@ class ServiceTarget:
                     f"{node.name}: {binary} is missing and no package is known for {service}"
                 )
             if not _package_installed(node, package):
-                result = node.run(
-                    [
-                        "env",
-                        "DEBIAN_FRONTEND=noninteractive",
-                        "apt-get",
-                        "install",
-                        "-y",
-                        "-q",
-                        package,
-                    ],
-                    timeout=600,
-                )
+                result = node.run(_apt(["install", "-y", "-q", package]), timeout=600)
                 if not result.ok:
                     raise NodeStartError(
                         f"{node.name}: {binary} is missing and `apt-get install {package}` failed: "
                         f"{(result.stderr or result.stdout).strip().splitlines()[-1:] or ['no output']}"
                     )
                 self.installed.setdefault(node.name, []).append(package)
+                self._package_undo.setdefault(node.name, []).append(
+                    undo_later(node, f"package {package}", _apt(["remove", "-y", "-q", package]))
+                )
             if not _has_command(node, binary):
                 raise NodeStartError(
                     f"{node.name}: {binary} is still missing after installing {package}"
@@ -160,20 +160,12 @@ class ServiceTarget:
             packages = self.installed.pop(node.name, [])
             if not packages:
                 continue
-            result = node.run(
-                [
-                    "env",
-                    "DEBIAN_FRONTEND=noninteractive",
-                    "apt-get",
-                    "remove",
-                    "-y",
-                    "-q",
-                    *packages,
-                ],
-                timeout=600,
-            )
+            result = node.run(_apt(["remove", "-y", "-q", *packages]), timeout=600)
             if not result.ok:
                 errors.append(f"{node.name}: could not remove {', '.join(packages)}")
+                continue
+            for step in self._package_undo.pop(node.name, []):
+                undone(node, step)
         return errors
 
     def teardown(self) -> None:
@@ -187,6 +179,7 @@ class ServiceTarget:
         self.daemons.clear()
         for node in self._nodes:
             node.remove_tree(self.node_dir(node))
+            undone(node, self._dir_undo.pop(node.name, None))
         errors += self.remove_installed()
         with contextlib.suppress(OSError):
             self.base.rmdir()
@@ -295,6 +288,10 @@ class ServiceTarget:
                         shutil.copyfile(src, target)
                     else:
                         node.download(src, target)
+
+
+def _apt(args: list[str]) -> list[str]:
+    return ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", *args]
 
 
 def _has_command(node: Node, binary: str) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 import paramiko
 
 from harness.control.node import CommandResult, Daemon, NodeError
+from harness.control.remote_undo import UndoJournal
 from harness.control.sshopts import SshOptions, parse_host
 from harness.protocols import HarnessInputError
 
@@ -38,10 +39,17 @@ GRACE = 5.0
 KILL_AFTER = 2
 RECV = 65536
 
+START_TIME = """sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20"""
+"""Prints the start time (clock ticks since boot) of process $1: with the pid it names one process."""
 SPAWN_SCRIPT = (
-    'log=$1; dir=$2; shift 2; cd "$dir" || exit 127; echo $$; exec "$@" >>"$log" 2>&1 </dev/null'
+    'log=$1; dir=$2; shift 2; cd "$dir" || exit 127; '
+    f'echo $$ "$(set -- $$; {START_TIME})"; '
+    'exec "$@" >>"$log" 2>&1 </dev/null'
 )
-"""Run by ``setsid -f sh -c``: prints its pid (= the new process group) and becomes the daemon."""
+"""Run by ``setsid -f sh -c``: prints its pid (= the new process group) and start time, then
+becomes the daemon."""
+KILL_IF_SAME = f'if [ -n "$2" ] && [ "$({START_TIME})" = "$2" ]; then env kill -s KILL -- "-$1"; fi'
+"""Kills process group $1 only if its leader still started at $2: a pid can be reused."""
 
 
 class SshHostKeyError(NodeError, HarnessInputError):
@@ -113,6 +121,7 @@ class SshNode:
     _sftp: paramiko.SFTPClient | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _sftp_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    undo_journal: UndoJournal | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.name = self.name or self.host
@@ -294,12 +303,17 @@ class SshNode:
         self.mkdir(PurePosixPath(log).parent)
         words = ["setsid", "-f", "sh", "-c", SPAWN_SCRIPT, "sh", str(log), str(cwd or "/"), *argv]
         code, out, err = self._exec(self.command_line(words), 30.0, None)
-        pid = out.strip().splitlines()[-1] if out.strip() else ""
+        last = out.strip().splitlines()[-1].split() if out.strip() else []
+        pid, started = (last + ["", ""])[:2]
         if code != 0 or not pid.isdigit():
             raise NodeError(
                 f"{self.name}: starting {name} failed (exit {code}): {(err or out).strip() or 'no output'}"
             )
-        return Daemon(self.name, name, [str(a) for a in argv], log, pgid=int(pid))
+        daemon = Daemon(self.name, name, [str(a) for a in argv], log, pgid=int(pid))
+        daemon.extra["undo"] = self.undo_later(
+            f"daemon {name} (process group {pid})", ["sh", "-c", KILL_IF_SAME, "sh", pid, started]
+        )
+        return daemon
 
     def signal(self, daemon: Daemon, sig: int) -> None:
         signame = signal.Signals(sig).name.removeprefix("SIG")
@@ -309,6 +323,8 @@ class SshNode:
         result = self.run(["kill", "-0", "--", f"-{daemon.pgid}"], timeout=10)
         if result.returncode == 255:
             raise NodeError(f"{self.name}: cannot tell whether {daemon.name} runs: {result.stderr}")
+        if not result.ok:
+            self.undone(daemon.extra.get("undo"))  # type: ignore[arg-type]
         return result.ok
 
     def stop(self, daemon: Daemon, timeout: float = 10.0) -> None:
@@ -322,6 +338,19 @@ class SshNode:
                     f"{self.name}: {daemon.name} (process group {daemon.pgid}) survived SIGKILL"
                 )
             time.sleep(0.05)
+        self.undone(daemon.extra.get("undo"))  # type: ignore[arg-type]
+
+    # What cleanup must undo if the run is killed (see ``remote_undo``).
+
+    def undo_later(self, what: str, *commands: list[str]) -> int | None:
+        """Journal the commands that undo ``what`` on this node, before doing it."""
+        if self.undo_journal is None:
+            return None
+        return self.undo_journal.later(self.host, self.port, what, [list(c) for c in commands])
+
+    def undone(self, step: int | None) -> None:
+        if step is not None and self.undo_journal is not None:
+            self.undo_journal.done(step)
 
     # Files.
 
@@ -449,6 +478,7 @@ class SshCluster:
                 ", ".join(options.hosts),
             )
         self.options = options
+        self.journal: UndoJournal | None = None
         self.nodes: list[SshNode] = []
         for spec in options.hosts:
             host, port = parse_host(spec, "--nodes", options.port)
@@ -459,7 +489,9 @@ class SshCluster:
 
     def setup(self) -> list[SshNode]:
         try:
+            self.journal = UndoJournal(self.options.to_dict())
             for node in self.nodes:
+                node.undo_journal = self.journal
                 node.connect()
         except BaseException:
             self.teardown()
@@ -469,6 +501,10 @@ class SshCluster:
     def teardown(self) -> None:
         for node in self.nodes:
             node.close()
+            node.undo_journal = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
 
 
 def attach(target: Any, ssh: dict[str, Any] | None) -> Any:

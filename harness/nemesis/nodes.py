@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.control.netns import run_tag
-from harness.control.node import Node
+from harness.control.node import Node, undo_later, undone
 from harness.nemesis.errors import NemesisUnsupported
 
 
@@ -22,3 +22,30 @@ def target_nodes(target: Any, nemesis: str) -> list[Node]:
 def chain_name(prefix: str, run_id: str) -> str:
     """An iptables chain of the run's own (at most 28 characters)."""
     return f"{prefix}-{run_tag(run_id)}"
+
+
+def _chain_removal(chain: str) -> list[list[str]]:
+    return [
+        ["iptables", "-w", "-D", "INPUT", "-j", chain],
+        ["iptables", "-w", "-F", chain],
+        ["iptables", "-w", "-X", chain],
+    ]
+
+
+def iptables(node: Node, *args: str) -> None:
+    node.run(["iptables", "-w", *args], timeout=20).check()
+
+
+def add_chain(node: Node, chain: str) -> int | None:
+    """Create ``chain`` and hook it first into INPUT; returns the journaled undo step."""
+    step = undo_later(node, f"iptables chain {chain}", *_chain_removal(chain))
+    iptables(node, "-N", chain)
+    iptables(node, "-I", "INPUT", "1", "-j", chain)
+    return step
+
+
+def remove_chain(node: Node, chain: str, step: int | None) -> None:
+    """Unhook and delete ``chain``; tolerates a node or chain already gone."""
+    for argv in _chain_removal(chain):
+        node.run(argv, timeout=20)
+    undone(node, step)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.control.node import Node
+from harness.control.node import Node, undo_later, undone
 from harness.history import Op
 from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import chain_name, target_nodes
+from harness.nemesis.nodes import add_chain, chain_name, iptables, remove_chain, target_nodes
 from harness.protocols import RunContext
 
 NETEM_BEHAVIORS: dict[str, list[str]] = {
@@ -53,7 +53,8 @@ class PacketNemesis:
         self.loss = loss
         self.nodes: list[Node] = []
         self.chain = ""
-        self.netem_on: list[Node] = []
+        self.netem_on: list[tuple[Node, int | None]] = []
+        self.undo_steps: list[int | None] = []
         self.all_nodes: list[Node] = []
 
     @property
@@ -76,9 +77,8 @@ class PacketNemesis:
         self.nodes = []
         if "loss" in self.behaviors:
             for node in nodes:
-                _iptables(node, "-N", self.chain)
                 self.nodes.append(node)
-                _iptables(node, "-I", "INPUT", "1", "-j", self.chain)
+                self.undo_steps.append(add_chain(node, self.chain))
         self.all_nodes = nodes
 
     def invoke(self, op: Op) -> Op:
@@ -102,30 +102,35 @@ class PacketNemesis:
 
     def start(self, node: Node) -> None:
         if "loss" in self.behaviors:
-            _iptables(node, "-A", self.chain, "-i", node.interface, "-m", "statistic",
+            iptables(node, "-A", self.chain, "-i", node.interface, "-m", "statistic",
                       "--mode", "random", "--probability", f"{self.loss:g}", "-j", "DROP")  # fmt: skip
         if self.netem_args:
-            node.run(
+            remove_qdisc = ["tc", "qdisc", "del", "dev", node.interface, "root", "netem"]
+            step = undo_later(node, f"netem qdisc on {node.interface}", remove_qdisc)
+            added = node.run(
                 ["tc", "qdisc", "replace", "dev", node.interface, "root", "netem", *self.netem_args]
-            ).check()
-            self.netem_on.append(node)
+            )
+            if not added.ok:
+                undone(node, step)
+                added.check()
+            self.netem_on.append((node, step))
 
     def stop(self) -> None:
         for node in self.nodes:
-            _iptables(node, "-F", self.chain)
-        for node in self.netem_on:
+            iptables(node, "-F", self.chain)
+        for node, step in self.netem_on:
             node.run(["tc", "qdisc", "del", "dev", node.interface, "root", "netem"]).check()
+            undone(node, step)
         self.netem_on = []
 
     def teardown(self) -> None:
-        for node in self.netem_on:
+        for node, step in self.netem_on:
             node.run(["tc", "qdisc", "del", "dev", node.interface, "root", "netem"])
+            undone(node, step)
         self.netem_on = []
-        for node in self.nodes:
-            node.run(["iptables", "-w", "-D", "INPUT", "-j", self.chain])
-            node.run(["iptables", "-w", "-F", self.chain])
-            node.run(["iptables", "-w", "-X", self.chain])
-        self.nodes = []
+        for node, step in zip(self.nodes, self.undo_steps, strict=False):
+            remove_chain(node, self.chain, step)
+        self.nodes, self.undo_steps = [], []
 
 
 def require_netem(node: Node, behaviors: list[str]) -> None:
@@ -141,10 +146,6 @@ def require_netem(node: Node, behaviors: list[str]) -> None:
         f"which kernel {kernel} on {node.name} does not have (`tc qdisc add ... netem` said: {said}); "
         "only packet loss (iptables statistic match, --nemesis packet-loss) works here"
     )
-
-
-def _iptables(node: Node, *args: str) -> None:
-    node.run(["iptables", "-w", *args], timeout=20).check()
 
 
 def packet(behaviors: tuple[str, ...]) -> type[PacketNemesis]:

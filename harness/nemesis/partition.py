@@ -14,7 +14,7 @@ from typing import Any
 from harness.control.node import Node
 from harness.history import Op
 from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import chain_name, target_nodes
+from harness.nemesis.nodes import add_chain, chain_name, iptables, remove_chain, target_nodes
 from harness.protocols import RunContext
 
 Grudge = dict[str, set[str]]
@@ -95,6 +95,7 @@ class PartitionNemesis:
         self.grudge = grudge
         self.nodes: list[Node] = []
         self.chain = ""
+        self.undo_steps: list[int | None] = []
         self.rng = random.Random(0)
         self.active: Grudge = {}
 
@@ -102,9 +103,7 @@ class PartitionNemesis:
         self.nodes = target_nodes(target, self.name)
         self.chain = chain_name("sbpart", ctx.run_id)
         self.rng = random.Random(ctx.rng.random())
-        for node in self.nodes:
-            iptables(node, "-N", self.chain)
-            iptables(node, "-I", "INPUT", "1", "-j", self.chain)
+        self.undo_steps = [add_chain(node, self.chain) for node in self.nodes]
 
     def invoke(self, op: Op) -> Op:
         if op.f == "start-partition":
@@ -139,15 +138,9 @@ class PartitionNemesis:
 
     def teardown(self) -> None:
         """Unhook and delete the run's chain on every node; tolerates nodes already gone."""
-        for node in self.nodes:
-            node.run(["iptables", "-w", "-D", "INPUT", "-j", self.chain])
-            node.run(["iptables", "-w", "-F", self.chain])
-            node.run(["iptables", "-w", "-X", self.chain])
-        self.nodes = []
-
-
-def iptables(node: Node, *args: str) -> None:
-    node.run(["iptables", "-w", *args], timeout=20).check()
+        for node, step in zip(self.nodes, self.undo_steps, strict=False):
+            remove_chain(node, self.chain, step)
+        self.nodes, self.undo_steps = [], []
 
 
 def _done(op: Op, typ: str, value: Any, error: str | None = None) -> Op:
