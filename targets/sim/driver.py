@@ -119,9 +119,11 @@ class Clients:
         if self.finished and self.on_idle is not None:
             self.on_idle()
 
-    def _home(self, process: int) -> str:
+    def _home(self, worker: int) -> str:
+        """The node a worker's client talks to: fixed per worker slot, as on real targets, so
+        the process that replaces a crashed one keeps talking to the same node."""
         names = self.cluster.names
-        return names[process % len(names)]
+        return names[worker % len(names)]
 
     def _invoke(self, w: Worker, inv: Invocation) -> None:
         op = Op(type="invoke", f=inv.f, process=w.process, value=inv.value, key=inv.key)
@@ -130,7 +132,7 @@ class Clients:
         rid = self.next_rid
         w.invoke = op
         self.outstanding[rid] = w
-        w.node = node = inv.value if inv.f == "read-node" else self._home(w.process)
+        w.node = node = inv.value if inv.f == "read-node" else self._home(w.index)
         self._arm(self.sim.now + self.timeout, rid)
         req = Request(rid, inv.f, inv.key, inv.value, self)
         if node not in self.cluster.nodes:
