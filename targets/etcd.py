@@ -147,8 +147,7 @@ class EtcdTarget(ServiceTarget):
         raise RuntimeError(f"etcd: no write committed within 20s; logs in {self.log_dir}")
 
     def client(self, process: int) -> EtcdClient:
-        worker = self.ctx.worker_of(process) if self.ctx is not None else process
-        node = self._nodes[worker % len(self._nodes)]
+        node = self._nodes[self.worker_of(process) % len(self._nodes)]
         workload = self.ctx.workload if self.ctx is not None else "register"
         return EtcdClient(self.url(node), node.name, self.reads, workload)
 

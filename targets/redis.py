@@ -221,7 +221,7 @@ class RedisTarget(ServiceTarget):
         return True
 
     def client(self, process: int) -> RedisClient:
-        worker = self.ctx.worker_of(process) if self.ctx is not None else process
+        worker = self.worker_of(process)
         node = self._nodes[worker % len(self._nodes)]
         replicas = self._nodes[1:] or self._nodes
         read_node = replicas[worker % len(replicas)] if self.reads == "replica" else None

@@ -194,6 +194,10 @@ class ServiceTarget:
     def nodes(self) -> list[str]:
         return [n.name for n in self._nodes]
 
+    def worker_of(self, process: int) -> int:
+        """The worker slot a client's process runs in: clients are bound to nodes by it."""
+        return self.ctx.worker_of(process) if self.ctx is not None else process
+
     def node(self, name: str) -> Node:
         for n in self._nodes:
             if n.name == name:
