@@ -323,7 +323,7 @@ class SshNode:
         result = self.run(["kill", "-0", "--", f"-{daemon.pgid}"], timeout=10)
         if result.returncode == 255:
             raise NodeError(f"{self.name}: cannot tell whether {daemon.name} runs: {result.stderr}")
-        if not result.ok:
+        if not result.ok:  # gone: nothing left for cleanup to kill (stop() ends here too)
             self.undone(daemon.extra.get("undo"))  # type: ignore[arg-type]
         return result.ok
 
@@ -338,7 +338,6 @@ class SshNode:
                     f"{self.name}: {daemon.name} (process group {daemon.pgid}) survived SIGKILL"
                 )
             time.sleep(0.05)
-        self.undone(daemon.extra.get("undo"))  # type: ignore[arg-type]
 
     # What cleanup must undo if the run is killed (see ``remote_undo``).
 
