@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from harness import edn
-from harness.locks import take, write_rest, write_some
+from harness.locks import take, write_all
 
 OpType = Literal["invoke", "ok", "fail", "info"]
 OP_TYPES: frozenset[str] = frozenset({"invoke", "ok", "fail", "info"})
@@ -203,10 +203,7 @@ class HistoryWriter:
             self._next_index += 1
             self.ops.append(op)
             if not self._file.closed:
-                data = (op.to_json() + "\n").encode()
-                written = write_some(self._fd, data, len(data))
-                if written != len(data):
-                    write_rest(self._fd, data, written)
+                write_all(self._fd, (op.to_json() + "\n").encode())
         finally:
             lock.release()
         return op

@@ -9,7 +9,7 @@ a thread that finds it taken gives the GIL away (``sched_yield``) and tries agai
 the holder runs on and no queue forms. It is for critical sections of a few
 microseconds of Python, never for waiting on I/O.
 
-``write_some`` appends bytes to a file with a plain ``write(2)`` that keeps the
+``write_all`` appends bytes to a file with a plain ``write(2)`` that keeps the
 GIL, for the same reason: ``os.write`` releases it, and at two lines per op the hand-over
 to another worker and back costs more than the write itself.
 """
@@ -84,14 +84,13 @@ def _releasing_write(fd: int, data: bytes, size: int) -> int:
     return os.write(fd, data)
 
 
-write_some: Callable[[int, bytes, int], int] = _gil_holding_write() or _releasing_write
-"""``write_some(fd, data, len(data))``: write(2), keeping the GIL where libc allows; returns
-what write(2) returns (-1 on error). Hot paths call it and hand anything but a full write
-to ``write_rest``."""
+_write_some: Callable[[int, bytes, int], int] = _gil_holding_write() or _releasing_write
+"""``_write_some(fd, data, len(data))``: write(2), keeping the GIL where libc allows; returns
+what write(2) returns (-1 on error)."""
 
 
-def write_rest(fd: int, data: bytes, written: int) -> None:
-    """Finish a write that ``write_some`` left short, or raise the OSError it hit."""
+def _write_rest(fd: int, data: bytes, written: int) -> None:
+    """Finish a write that ``_write_some`` left short, or raise the OSError it hit."""
     if written < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, os.strerror(errno))
@@ -101,7 +100,8 @@ def write_rest(fd: int, data: bytes, written: int) -> None:
 
 
 def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` or raise OSError; keeps the GIL where libc allows."""
     size = len(data)
-    written = write_some(fd, data, size)
+    written = _write_some(fd, data, size)
     if written != size:
-        write_rest(fd, data, written)
+        _write_rest(fd, data, written)
