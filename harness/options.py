@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from harness.protocols import HarnessInputError
 
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+T = TypeVar("T")
+
+
+def _number(options: Mapping[str, str], key: str, convert: Callable[[str], T], noun: str) -> T:
+    try:
+        return convert(options[key])
+    except ValueError:
+        raise HarnessInputError(f"-o {key}={options[key]}: not {noun}") from None
 
 
 def option_int(options: Mapping[str, str], key: str, low: int, high: int) -> int:
-    text = options[key]
-    try:
-        value = int(text)
-    except ValueError:
-        raise HarnessInputError(f"-o {key}={text}: not an integer") from None
+    value = _number(options, key, int, "an integer")
     if not low <= value <= high:
-        raise HarnessInputError(f"-o {key}={text}: must be between {low} and {high}")
+        raise HarnessInputError(f"-o {key}={options[key]}: must be between {low} and {high}")
     return value
 
 
 def option_float(options: Mapping[str, str], key: str, above: float, high: float) -> float:
-    text = options[key]
-    try:
-        value = float(text)
-    except ValueError:
-        raise HarnessInputError(f"-o {key}={text}: not a number") from None
+    value = _number(options, key, float, "a number")
     if not above < value <= high:
-        raise HarnessInputError(f"-o {key}={text}: must be above {above:g} and at most {high:g}")
+        raise HarnessInputError(
+            f"-o {key}={options[key]}: must be above {above:g} and at most {high:g}"
+        )
     return value
 
 
