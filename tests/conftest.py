@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,3 +93,13 @@ def sim_test(
     run_dir = tmp_path / "latest"
     assert (run_dir / "results.json").exists(), r.stdout + r.stderr
     return r.returncode, json.loads((run_dir / "results.json").read_text()), run_dir
+
+
+def eventually(check: Callable[[], object], timeout: float = 10.0, interval: float = 0.1) -> bool:
+    """Whether ``check()`` turns true within ``timeout`` seconds, asking every ``interval``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return bool(check())

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from real_helpers import leftovers, new_ctx
 
+from conftest import eventually
 from harness.control.netns import LocalNetnsCluster
 from harness.control.node import NodeStartError
 from harness.history import Op
@@ -60,11 +61,11 @@ def test_etcd_serves_put_range_cas_and_survives_kill_and_pause(run_target) -> No
     assert kill.invoke(Op("invoke", "kill", "nemesis", value="n2")).value == ["n2"]
     refused = c.invoke(op("write", value=8))
     assert refused.type == "fail" and "not sent" in refused.error
-    assert _eventually(lambda: other.invoke(op("write", value=9)).type == "ok"), (
+    assert eventually(lambda: other.invoke(op("write", value=9)).type == "ok"), (
         "n1 and n3 are a majority"
     )
     assert kill.invoke(Op("invoke", "start", "nemesis")).value == ["n2"]
-    assert _eventually(lambda: c.invoke(op("read")).value == 9)
+    assert eventually(lambda: c.invoke(op("read")).value == 9)
 
     pause = PauseNemesis()
     pause.setup(target, ctx)
@@ -72,7 +73,7 @@ def test_etcd_serves_put_range_cas_and_survives_kill_and_pause(run_target) -> No
     stuck = target.client(2).invoke(op("write", value=10))
     assert stuck.type == "info", "a write to a paused member may have happened: info"
     pause.teardown()
-    assert _eventually(lambda: target.client(2).invoke(op("write", value=11)).type == "ok")
+    assert eventually(lambda: target.client(2).invoke(op("write", value=11)).type == "ok")
     c.close()
     other.close()
 
@@ -131,7 +132,7 @@ def test_redis_replicates_and_replica_reads_work(run_target) -> None:
     assert c.invoke(op("write", value=3)).node == "n1"
     assert c.invoke(op("cas", value=[3, 4])).type == "ok"
     assert c.invoke(op("cas", value=[3, 5])).type == "fail"
-    assert _eventually(lambda: c.invoke(op("read")).value == 4)
+    assert eventually(lambda: c.invoke(op("read")).value == 4)
     assert c.invoke(op("read")).node != "n1"
     refused = c.invoke(op("add", key="counter", value=1))
     assert refused.type == "ok"
@@ -156,7 +157,7 @@ def test_sentinel_fails_over_when_the_primary_is_partitioned_away(run_target) ->
     partition.setup(target, ctx)
     try:
         partition.partition({"n1": {"n2", "n3"}, "n2": {"n1"}, "n3": {"n1"}})
-        assert _eventually(
+        assert eventually(
             lambda: majority_client.invoke(op("write", value=2)).node != "n1", timeout=20
         )
         lonely = target.client(0)
@@ -164,15 +165,6 @@ def test_sentinel_fails_over_when_the_primary_is_partitioned_away(run_target) ->
             "n1's sentinel still believes in n1"
         )
         partition.heal()
-        assert _eventually(lambda: lonely.invoke(op("write", value=4)).node != "n1", timeout=20)
+        assert eventually(lambda: lonely.invoke(op("write", value=4)).node != "n1", timeout=20)
     finally:
         partition.teardown()
-
-
-def _eventually(check, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False

@@ -15,6 +15,7 @@ import pytest
 import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
+from conftest import eventually
 from harness.control.node import Node, NodeError
 from harness.control.ssh import SshCluster, SshHostKeyError, SshNode
 from harness.protocols import HarnessInputError
@@ -209,13 +210,11 @@ def test_daemon_spawn_signal_pause_stop(nodes: list[SshNode], remote_dir: PurePo
         pgid = n2.run(["ps", "-o", "pgid=", "-p", str(daemon.pgid)]).check().stdout.strip()
         assert pgid == str(daemon.pgid), "the daemon leads its own process group"
         assert n2.run(["ip", "-o", "addr", "show", "dev", "sbssh-n2"]).ok
-        assert _eventually(
-            lambda: "started in /tmp as arg with 'quotes'" in n2.read_text(Path(log))
-        )
+        assert eventually(lambda: "started in /tmp as arg with 'quotes'" in n2.read_text(Path(log)))
         n2.signal(daemon, signal.SIGSTOP)
-        assert _eventually(lambda: _state(n2, daemon.pgid).startswith("T"))
+        assert eventually(lambda: _state(n2, daemon.pgid).startswith("T"))
         n2.signal(daemon, signal.SIGCONT)
-        assert _eventually(lambda: _state(n2, daemon.pgid).startswith("S"))
+        assert eventually(lambda: _state(n2, daemon.pgid).startswith("S"))
         n2.signal(daemon, signal.SIGSTOP)
     finally:
         n2.stop(daemon)
@@ -229,15 +228,5 @@ def test_a_daemon_that_cannot_start_exits_with_its_reason_in_the_log(
     n1 = nodes[0]
     log = Path(remote_dir / "missing.log")
     daemon = n1.spawn("missing", ["/nonexistent/sbssh-server", "--flag"], log)
-    assert _eventually(lambda: not n1.running(daemon))
+    assert eventually(lambda: not n1.running(daemon))
     assert "sbssh-server" in n1.read_text(log)
-
-
-def _eventually(check, attempts: int = 100) -> bool:
-    import time
-
-    for _ in range(attempts):
-        if check():
-            return True
-        time.sleep(0.1)
-    return False

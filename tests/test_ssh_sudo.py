@@ -6,15 +6,15 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
 import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
+from conftest import eventually
 from harness.control.node import NodeError
 from harness.control.ssh import SshCluster, SshNode
 
@@ -63,15 +63,6 @@ def root_only_dir() -> Iterator[PurePosixPath]:
         path.rmdir()
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def test_commands_run_as_root_only_with_sudo(
     as_root: SshNode, plain: SshNode, users: tuple[str, str]
 ) -> None:
@@ -115,11 +106,11 @@ def test_daemons_run_as_root_and_take_signals(
         assert as_root.running(daemon)
         owner = as_root.run(["ps", "-o", "user=", "-p", str(daemon.pgid)]).check().stdout
         assert owner.strip() == "root"
-        assert _eventually(lambda: "started" in as_root.read_text(log))
+        assert eventually(lambda: "started" in as_root.read_text(log))
         as_root.signal(daemon, signal.SIGSTOP)
-        assert _eventually(lambda: _state(daemon.pgid).startswith("T"))
+        assert eventually(lambda: _state(daemon.pgid).startswith("T"))
         as_root.signal(daemon, signal.SIGCONT)
-        assert _eventually(lambda: not _state(daemon.pgid).startswith("T"))
+        assert eventually(lambda: not _state(daemon.pgid).startswith("T"))
     finally:
         as_root.stop(daemon)
     assert not as_root.running(daemon)
