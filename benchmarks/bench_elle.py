@@ -10,9 +10,9 @@ import statistics
 import time
 from pathlib import Path
 
-from checkers import elle
-from checkers.txn.synth import serializable_history
-from harness.history import read_history
+from splitbrain.checkers import elle
+from splitbrain.checkers.txn.synth import serializable_history
+from splitbrain.harness.history import read_history
 
 HUGE_SCC = Path(__file__).resolve().parents[2] / "shared" / "histories" / "elle" / "huge-scc.edn"
 

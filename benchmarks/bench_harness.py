@@ -17,8 +17,8 @@ import tempfile
 import threading
 import time
 
-from harness import core
-from targets.memory import MemoryStore
+from splitbrain.harness import core
+from splitbrain.targets.memory import MemoryStore
 
 CONCURRENCY = 10
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from checkers.linearizable import check
-from harness.history import Op, read_history
+from splitbrain.checkers.linearizable import check
+from splitbrain.harness.history import Op, read_history
 
 
 def generate_register_history(

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from report_fixtures import RunSpec, make_run  # noqa: E402
 
-from harness.report import write_report  # noqa: E402
+from splitbrain.harness.report import write_report  # noqa: E402
 
 
 def main() -> None:

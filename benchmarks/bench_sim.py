@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import workloads
-from harness.core import TestSpec
-from harness.history import HistoryWriter
-from targets.sim.driver import simulate
+from splitbrain import workloads
+from splitbrain.harness.core import TestSpec
+from splitbrain.harness.history import HistoryWriter
+from splitbrain.targets.sim.driver import simulate
 
 
 def one_run(time_limit: float, concurrency: int, seed: int, rate: float) -> tuple[int, float, int]:

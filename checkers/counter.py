@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from harness.history import Op, pairs
+from splitbrain.harness.history import Op, pairs
 
 MAX_ERRORS = 100
 

@@ -17,9 +17,9 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from checkers.txn import graph as tg
-from checkers.txn import models as cm
-from harness.history import Op
+from splitbrain.checkers.txn import graph as tg
+from splitbrain.checkers.txn import models as cm
+from splitbrain.harness.history import Op
 
 INIT = ("<init>",)
 """Stands for the empty list, the state no append produced."""

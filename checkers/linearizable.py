@@ -2,7 +2,7 @@
 
 Usage::
 
-    from checkers.linearizable import check, MODELS
+    from splitbrain.checkers.linearizable import check, MODELS
     result = check(history, "cas-register", init=None, timeout=60)
 
 Models (``MODELS``; each factory takes ``init``):
@@ -79,9 +79,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers import register_fastpath, wgl
-from checkers.models import DROP, MODELS, Model, ModelInputError, freeze, from_protocol, thaw
-from harness.history import Op, merge_valid, pairs
+from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers.models import (
+    DROP,
+    MODELS,
+    Model,
+    ModelInputError,
+    freeze,
+    from_protocol,
+    thaw,
+)
+from splitbrain.harness.history import Op, merge_valid, pairs
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 

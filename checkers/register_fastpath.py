@@ -38,8 +38,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
-from checkers.wgl import Call
+from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
+from splitbrain.checkers.wgl import Call
 
 INIT = -1
 _INF = float("inf")

@@ -16,7 +16,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from harness.history import Op, pairs
+from splitbrain.harness.history import Op, pairs
 
 MAX_LISTED = 100
 

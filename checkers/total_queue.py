@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.history import Op, pairs
+from splitbrain.harness.history import Op, pairs
 
 MAX_LISTED = 100
 Pos = tuple[int, int]

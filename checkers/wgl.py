@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from checkers.models import ILLEGAL
+from splitbrain.checkers.models import ILLEGAL
 
 
 class SearchAborted(Exception):

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.history import HistoryError, Op, Valid, read_history
-from harness.protocols import HarnessInputError
+from splitbrain.harness.history import HistoryError, Op, Valid, read_history
+from splitbrain.harness.protocols import HarnessInputError
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
 
 def _linearizable(model: str) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        from checkers import linearizable
+        from splitbrain.checkers import linearizable
 
         return linearizable.check(history, model, init=init, timeout=timeout)
 
@@ -35,24 +35,24 @@ def models() -> dict[str, CheckFn]:
     """Every model name ``splitbrain check --model`` accepts."""
     found: dict[str, CheckFn] = {}
     try:
-        from checkers import linearizable
+        from splitbrain.checkers import linearizable
 
         for name in linearizable.MODELS:
             found[name] = _linearizable(name)
     except ImportError:
         pass
     try:
-        from checkers.txn.models import FRIENDLY_MODEL_NAMES
+        from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 
         for name in FRIENDLY_MODEL_NAMES:
-            found[name] = _module_check("checkers.elle", consistency_models=[name])
-        found["list-append"] = _module_check("checkers.elle")
+            found[name] = _module_check("splitbrain.checkers.elle", consistency_models=[name])
+        found["list-append"] = _module_check("splitbrain.checkers.elle")
     except ImportError:
         pass
     for name, module in (
-        ("set-full", "checkers.set_full"),
-        ("counter", "checkers.counter"),
-        ("total-queue", "checkers.total_queue"),
+        ("set-full", "splitbrain.checkers.set_full"),
+        ("counter", "splitbrain.checkers.counter"),
+        ("total-queue", "splitbrain.checkers.total_queue"),
     ):
         try:
             importlib.import_module(module)

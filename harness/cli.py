@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from harness.control.node import NodeStartError
-from harness.control.sshopts import add_arguments as add_ssh_arguments
-from harness.control.sshopts import options_from_args as ssh_options_from_args
-from harness.history import Valid, merge_valid
-from harness.protocols import HarnessInputError
+from splitbrain.harness.control.node import NodeStartError
+from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
+from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
+from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.protocols import HarnessInputError
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
 
@@ -123,7 +123,7 @@ def _add_test(sub: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from harness import core
+    from splitbrain.harness import core
 
     spec = core.TestSpec(
         target=args.target,
@@ -239,7 +239,7 @@ def _add_check(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from harness import check
+    from splitbrain.harness import check
 
     checker = check.resolve_model(args.model)
     init: Any = None
@@ -295,7 +295,7 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness import report
+    from splitbrain.harness import report
 
     if args.index:
         store = Path(args.index)
@@ -319,7 +319,7 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from harness import report
+    from splitbrain.harness import report
 
     store = Path(args.store)
     if not store.is_dir():
@@ -338,7 +338,7 @@ def _add_cleanup(sub: Any) -> None:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
-        from harness.control import cleanup
+        from splitbrain.harness.control import cleanup
     except ImportError:
         print("nothing to clean up: this installation sets up no external resources")
         return EXIT_VALID
@@ -356,7 +356,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 def _add_gate(sub: Any) -> None:
     try:
-        from harness import gate
+        from splitbrain.harness import gate
     except ImportError:
         return
     gate.add_parser(sub)

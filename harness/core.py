@@ -14,16 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import targets
-import workloads
-from checkers import stats
-from harness import generator as gen
-from harness import nemesis as nemeses
-from harness import store
-from harness.generator import Context, Generator, Invocation, Pending
-from harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
-from harness.locks import take
-from harness.protocols import HarnessInputError, RunContext
+from splitbrain import targets, workloads
+from splitbrain.checkers import stats
+from splitbrain.harness import generator as gen
+from splitbrain.harness import nemesis as nemeses
+from splitbrain.harness import store
+from splitbrain.harness.generator import Context, Generator, Invocation, Pending
+from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.locks import take
+from splitbrain.harness.protocols import HarnessInputError, RunContext
 
 log = logging.getLogger("splitbrain")
 ABANDON_GRACE_S = 15.0
@@ -111,7 +110,7 @@ class TestSpec:
         if self.faults:
             argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
         if self.ssh:
-            from harness.control.sshopts import command_args
+            from splitbrain.harness.control.sshopts import command_args
 
             argv += command_args(self.ssh)
         for k, v in sorted(self.options.items()):
@@ -434,7 +433,7 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
     spec.validate()
     target = targets.load(spec.target)
     if spec.ssh:
-        from harness.control.ssh import attach
+        from splitbrain.harness.control.ssh import attach
 
         target = attach(target, spec.ssh)
     unknown = sorted(set(spec.options) - set(target.options))
@@ -622,7 +621,7 @@ def _quietly(what: str, fn: Callable[[], None]) -> None:
 
 
 def _write_report(run_dir: Path, history: list[Op]) -> None:
-    from harness import report
+    from splitbrain.harness import report
 
     try:
         report.write_report(run_dir, ops=history)

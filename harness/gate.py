@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from harness.history import Valid
-from harness.protocols import HarnessInputError
+from splitbrain.harness.history import Valid
+from splitbrain.harness.protocols import HarnessInputError
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 254, 255, 130
 EXPECTATIONS = ("holds", "violated")
@@ -150,7 +150,7 @@ class Claim:
         seed: int | None = None,
     ) -> Any:
         """The TestSpec to run; ``time_limit`` overrides, ``time_scale`` multiplies it."""
-        from harness import core
+        from splitbrain.harness import core
 
         values = dict(self.spec)
         values.setdefault("name", self.name)
@@ -340,10 +340,9 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
-    import targets
-    import workloads
-    from harness import core
-    from harness import nemesis as nemeses
+    from splitbrain import targets, workloads
+    from splitbrain.harness import core
+    from splitbrain.harness import nemesis as nemeses
 
     spec = claim.build_spec()
     known = {
@@ -392,7 +391,7 @@ def report_path(run_dir: Path) -> Path:
 
 
 def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
-    from harness.cli import verdict_word
+    from splitbrain.harness.cli import verdict_word
 
     valid = part.get("valid")
     lines = [f"{name}: {verdict_word(valid)}"]
@@ -419,7 +418,7 @@ def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
 
 def explain(results: dict[str, Any], run_dir: Path, command: str | None = None) -> str:
     """A short readable account of a run: each checker's verdict and counterexample, the report."""
-    from harness.cli import verdict_word
+    from splitbrain.harness.cli import verdict_word
 
     lines = [f"verdict: {verdict_word(results.get('valid'))}"]
     for name, part in (results.get("checkers") or {}).items():
@@ -452,7 +451,7 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        from harness.cli import verdict_word
+        from splitbrain.harness.cli import verdict_word
 
         return verdict_word(self.valid)
 
@@ -465,7 +464,7 @@ def run_claim(
     claim: Claim, store: str | Path, time_scale: float | None, on_start: Callable[[Path], None]
 ) -> tuple[Outcome, bool]:
     """Run one claim; returns its outcome and whether the run was interrupted."""
-    from harness import core
+    from splitbrain.harness import core
 
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()

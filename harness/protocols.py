@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from harness.history import Op
+from splitbrain.harness.history import Op
 
 
 class HarnessInputError(ValueError):

@@ -75,18 +75,18 @@ class SplitbrainResult:
     @property
     def report_path(self) -> Path:
         """The run's report.html, or the run directory if no report was written."""
-        from harness.gate import report_path
+        from splitbrain.harness.gate import report_path
 
         return report_path(self.run_dir)
 
     def explain(self) -> str:
         """A short readable counterexample, the report path and the command that replays it."""
-        from harness.gate import explain
+        from splitbrain.harness.gate import explain
 
         return explain(self.results, self.run_dir, self.spec.command())
 
     def summary(self) -> str:
-        from harness.cli import verdict_word
+        from splitbrain.harness.cli import verdict_word
 
         return f"{self.spec.run_name}: {verdict_word(self.verdict)}  report: {self.report_path}"
 
@@ -182,9 +182,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
-    from harness import core
-    from harness.gate import check_claim
-    from harness.protocols import HarnessInputError
+    from splitbrain.harness import core
+    from splitbrain.harness.gate import check_claim
+    from splitbrain.harness.protocols import HarnessInputError
 
     settings = item.config.stash[_SETTINGS]
     try:
@@ -208,8 +208,8 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
 
 
 def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:
-    from harness.gate import claim_from_fields
-    from harness.protocols import HarnessInputError
+    from splitbrain.harness.gate import claim_from_fields
+    from splitbrain.harness.protocols import HarnessInputError
 
     try:
         return claim_from_fields({"name": default_name} | raw, where)
@@ -314,11 +314,11 @@ def _splitbrain_consistency(request: pytest.FixtureRequest) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     outcome = yield
     if _CLAIM in item.stash:
-        from harness.gate import expectation_met, expectation_text
+        from splitbrain.harness.gate import expectation_met, expectation_text
 
         claim, result = item.stash[_CLAIM]
         if not expectation_met(claim, result.verdict):
-            from harness.cli import verdict_word
+            from splitbrain.harness.cli import verdict_word
 
             pytest.fail(
                 f"consistency claim {claim.name!r} not met: expected {expectation_text(claim)}, "

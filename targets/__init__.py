@@ -6,10 +6,10 @@ import importlib
 from typing import Any
 
 TARGETS: dict[str, str] = {
-    "memory": "targets.memory:MemoryTarget",
-    "sim": "targets.sim:SimTarget",
-    "etcd": "targets.etcd:EtcdTarget",
-    "redis": "targets.redis:RedisTarget",
+    "memory": "splitbrain.targets.memory:MemoryTarget",
+    "sim": "splitbrain.targets.sim:SimTarget",
+    "etcd": "splitbrain.targets.etcd:EtcdTarget",
+    "redis": "splitbrain.targets.redis:RedisTarget",
 }
 
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import requests
 
-from harness.control.node import Node
-from harness.control.service import ServiceTarget
-from harness.history import Op
-from harness.options import option_choice
-from harness.protocols import HarnessInputError
+from splitbrain.harness.control.node import Node
+from splitbrain.harness.control.service import ServiceTarget
+from splitbrain.harness.history import Op
+from splitbrain.harness.options import option_choice
+from splitbrain.harness.protocols import HarnessInputError
 
 CLIENT_PORT = 2379
 PEER_PORT = 2380

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.history import Op
-from harness.locks import YieldingLock
-from harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.history import Op
+from splitbrain.harness.locks import YieldingLock
+from splitbrain.harness.protocols import HarnessInputError, RunContext
 
 FAULTS = ("none", "stale-reads", "lost-writes")
 NODE = "n1"

@@ -23,10 +23,10 @@ import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
-from harness.control.node import Node
-from harness.control.service import ServiceTarget
-from harness.history import Op
-from harness.options import option_choice, option_int
+from splitbrain.harness.control.node import Node
+from splitbrain.harness.control.service import ServiceTarget
+from splitbrain.harness.history import Op
+from splitbrain.harness.options import option_choice, option_int
 
 PORT = 6379
 SENTINEL_PORT = 26379

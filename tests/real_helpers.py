@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.control.netns import LocalNetnsCluster, LocalNode, run_tag
-from harness.protocols import RunContext
+from splitbrain.harness.control.netns import LocalNetnsCluster, LocalNode, run_tag
+from splitbrain.harness.protocols import RunContext
 
 LISTEN_PORT = 7700
 LISTENER = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.history import HistoryWriter, Op
+from splitbrain.harness.history import HistoryWriter, Op
 
 EVIL = "<script>alert(1)</script>"
 

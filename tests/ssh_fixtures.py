@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.control.ssh import SshOptions
+from splitbrain.harness.control.ssh import SshOptions
 
 PREFIX = "sbssh"
 BRIDGE = f"{PREFIX}-br"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers import convergence
-from harness.history import Op
+from splitbrain.checkers import convergence
+from splitbrain.harness.history import Op
 
 
 def final_reads(*reads: tuple[str, str, Any]) -> list[Op]:

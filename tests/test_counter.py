@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers import counter
-from harness.history import Op
+from splitbrain.checkers import counter
+from splitbrain.harness.history import Op
 
 
 class H:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from checkers import elle
-from checkers.txn import models as cm
-from checkers.txn.synth import serializable_history
-from harness.history import Op, read_history
+from splitbrain.checkers import elle
+from splitbrain.checkers.txn import models as cm
+from splitbrain.checkers.txn.synth import serializable_history
+from splitbrain.harness.history import Op, read_history
 
 ELLE = Path(__file__).resolve().parents[2] / "shared" / "histories" / "elle"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import targets
-from harness import core, gate
-from harness.cli import main as splitbrain_main
+from splitbrain import targets
+from splitbrain.harness import core, gate
+from splitbrain.harness.cli import main as splitbrain_main
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS_DIR = REPO / "claims"

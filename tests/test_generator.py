@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from harness import generator as g
-from harness.generator import NANOS, Context, Invocation, Pending
+from splitbrain.harness import generator as g
+from splitbrain.harness.generator import NANOS, Context, Invocation, Pending
 
 
 def ctx(

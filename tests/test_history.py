@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import edn
-from harness.history import HistoryError, HistoryWriter, Op, pairs, read_history
+from splitbrain.harness import edn
+from splitbrain.harness.history import HistoryError, HistoryWriter, Op, pairs, read_history
 
 
 def test_writer_flushes_each_line_before_close(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from checkers import register_fastpath, wgl
-from checkers.linearizable import MODELS, check, resolve_model, split
-from checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE, ModelInputError
-from harness.history import Op
+from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers.linearizable import MODELS, check, resolve_model, split
+from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE, ModelInputError
+from splitbrain.harness.history import Op
 
 # ---------------------------------------------------------------- history generation
 
@@ -530,7 +530,7 @@ def test_memory_bound_gives_unknown() -> None:
     h += [Op("invoke", "read", 99, None), Op("ok", "read", 99, 99)]
     h += [Op("invoke", "write", 98, 0), Op("ok", "write", 98, 0)]
     model = MODELS["cas-register"](None)
-    from checkers.models import Model
+    from splitbrain.checkers.models import Model
 
     plain = Model("cas-register", model.init, model.prepare, model.step)
     result = check(h, plain, memory_limit_mb=1)
@@ -582,7 +582,7 @@ def test_parallel_workers_agree_with_serial() -> None:
         for p in range(3):
             h.append(Op("ok", "write", p, 1, key=k))
         h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1 + k % 2, key=k)]
-    import checkers.linearizable as lin
+    import splitbrain.checkers.linearizable as lin
 
     old = lin.PARALLEL_MIN_OPS
     lin.PARALLEL_MIN_OPS = 0
@@ -728,7 +728,7 @@ def test_witness_checks_a_cas_mid_chain_as_a_write() -> None:
 
 
 def test_zone_proof_stands_when_the_witness_is_not_searched(monkeypatch: Any) -> None:
-    import checkers.linearizable as lin
+    import splitbrain.checkers.linearizable as lin
 
     h = _ops(
         ("invoke", "write", 0, 1),

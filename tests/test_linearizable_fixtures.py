@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from checkers import models
-from checkers.linearizable import check
-from harness.history import read_history
+from splitbrain.checkers import models
+from splitbrain.checkers.linearizable import check
+from splitbrain.harness.history import read_history
 
 
 def _shared() -> Path | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import locks
-from harness.history import HistoryWriter, Op, _encode, read_history
+from splitbrain.harness import locks
+from splitbrain.harness.history import HistoryWriter, Op, _encode, read_history
 
 
 def test_yielding_lock_excludes_other_threads() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.pytest_plugin import parse_time_limit
+from splitbrain.harness.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
 

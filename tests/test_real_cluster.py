@@ -22,13 +22,13 @@ from real_helpers import (
     wait_listening,
 )
 
-from harness.control.journal import read_entries
-from harness.control.netns import LocalNetnsCluster, cleanup_stale, netns_exists, run_tag
-from harness.history import Op
-from harness.nemesis.clock import ClockNemesis
-from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.packet import PacketNemesis
-from harness.nemesis.partition import GRUDGES, PartitionNemesis
+from splitbrain.harness.control.journal import read_entries
+from splitbrain.harness.control.netns import LocalNetnsCluster, cleanup_stale, netns_exists, run_tag
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.clock import ClockNemesis
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.packet import PacketNemesis
+from splitbrain.harness.nemesis.partition import GRUDGES, PartitionNemesis
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(120)]
 
@@ -75,7 +75,7 @@ SETUP_AND_HANG = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from harness.control.netns import LocalNetnsCluster
+    from splitbrain.harness.control.netns import LocalNetnsCluster
     c = LocalNetnsCluster(sys.argv[1], 3, journal_directory=Path(sys.argv[2]))
     nodes = c.setup()
     for n in nodes:

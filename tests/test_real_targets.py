@@ -12,13 +12,13 @@ import pytest
 from real_helpers import leftovers, new_ctx
 
 from conftest import eventually
-from harness.control.netns import LocalNetnsCluster
-from harness.control.node import NodeStartError
-from harness.history import Op
-from harness.nemesis.partition import PartitionNemesis
-from harness.nemesis.process import KillNemesis, PauseNemesis
-from targets.etcd import EtcdTarget
-from targets.redis import RedisTarget
+from splitbrain.harness.control.netns import LocalNetnsCluster
+from splitbrain.harness.control.node import NodeStartError
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.partition import PartitionNemesis
+from splitbrain.harness.nemesis.process import KillNemesis, PauseNemesis
+from splitbrain.targets.etcd import EtcdTarget
+from splitbrain.targets.redis import RedisTarget
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(120)]
 
@@ -139,7 +139,7 @@ def test_redis_replicates_and_replica_reads_work(run_target) -> None:
 
 
 def test_redis_replica_refuses_writes_as_fail(run_target) -> None:
-    from targets.redis import RedisClient
+    from splitbrain.targets.redis import RedisClient
 
     target, _ = run_target(RedisTarget())
     replica = target.node("n2")

@@ -16,10 +16,10 @@ from urllib.parse import unquote
 import pytest
 from report_fixtures import EVIL, RunSpec, make_run
 
-from harness.history import Op, read_history
-from harness.protocols import HarnessInputError
-from harness.report import make_server, write_index, write_report
-from harness.report.run import fault_windows
+from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.report import make_server, write_index, write_report
+from splitbrain.harness.report.run import fault_windows
 
 ESCAPED_EVIL = "&lt;script&gt;alert(1)&lt;/script&gt;"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from report_fixtures import EVIL, RunSpec, make_run
 
-from harness.report import make_server, write_index, write_report
+from splitbrain.harness.report import make_server, write_index, write_report
 
 pytestmark = pytest.mark.browser
 

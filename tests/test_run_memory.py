@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from harness.history import read_history
-from harness.protocols import RunContext
+from splitbrain.harness.history import read_history
+from splitbrain.harness.protocols import RunContext
 
 
 def start_run(store: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "test", "--store", str(store), *args],
+        [sys.executable, "-m", "splitbrain.harness.cli", "test", "--store", str(store), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,8 +116,8 @@ def test_ctrl_c_tears_down_and_checks_what_was_recorded(tmp_path: Path) -> None:
 
 
 def test_op_that_raises_is_info_and_process_is_retired(tmp_path: Path) -> None:
-    from harness import core
-    from targets import memory
+    from splitbrain.harness import core
+    from splitbrain.targets import memory
 
     class Flaky(memory.MemoryClient):
         calls = 0
@@ -148,7 +148,7 @@ def test_harness_sustains_an_unthrottled_run(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "splitbrain.harness.cli",
             "test",
             "--time-limit",
             "1",

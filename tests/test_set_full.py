@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers import set_full
-from harness.history import Op
+from splitbrain.checkers import set_full
+from splitbrain.harness.history import Op
 
 MS = 1_000_000
 

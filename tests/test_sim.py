@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-import workloads
-from checkers import linearizable
-from harness import core
-from harness.core import TestSpec
-from harness.history import HistoryWriter, Op, pairs, read_history
-from harness.protocols import HarnessInputError
-from targets.sim import SimTarget, analysis
-from targets.sim.cluster import Cluster, parse_config
-from targets.sim.driver import simulate
+from splitbrain import workloads
+from splitbrain.checkers import linearizable
+from splitbrain.harness import core
+from splitbrain.harness.core import TestSpec
+from splitbrain.harness.history import HistoryWriter, Op, pairs, read_history
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.targets.sim import SimTarget, analysis
+from splitbrain.targets.sim.cluster import Cluster, parse_config
+from splitbrain.targets.sim.driver import simulate
 
 
 def sim_run(
@@ -127,7 +127,7 @@ def test_leader_sync_never_loses_acknowledged_writes(tmp_path: Path) -> None:
 
 def _cli_history(tmp_path: Path, name: str, seed: int, hashseed: str) -> bytes:
     store = tmp_path / name
-    argv = [sys.executable, "-m", "harness.cli", "test", "--target", "sim"]
+    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
     argv += ["--nemesis", "partition,clock,kill", "--time-limit", "8", "--seed", str(seed)]
     argv += ["--store", str(store), "-o", "replication=leaderless", "-o", "sloppy=true"]
     env = os.environ | {"PYTHONHASHSEED": hashseed}
@@ -262,7 +262,7 @@ def test_cli_refuses_a_bad_option_with_254(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "harness.cli",
+        "splitbrain.harness.cli",
         "test",
         "--target",
         "sim",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import sim_test
-from harness.history import read_history
+from splitbrain.harness.history import read_history
 
 
 def completions(run_dir: Path, f: str) -> list[Any]:

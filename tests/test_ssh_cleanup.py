@@ -15,10 +15,10 @@ import pytest
 import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
-from harness.control.journal import JOURNAL_DIR_ENV
-from harness.control.remote_undo import leftovers, ssh_journal_dir
-from harness.control.ssh import SshCluster
-from harness.control.sshopts import command_args
+from splitbrain.harness.control.journal import JOURNAL_DIR_ENV
+from splitbrain.harness.control.remote_undo import leftovers, ssh_journal_dir
+from splitbrain.harness.control.ssh import SshCluster
+from splitbrain.harness.control.sshopts import command_args
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(300)]
 
@@ -31,7 +31,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
 
 def _cleanup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "cleanup"],
+        [sys.executable, "-m", "splitbrain.harness.cli", "cleanup"],
         env=env,
         capture_output=True,
         text=True,
@@ -59,7 +59,7 @@ def test_sigkilled_ssh_run_is_undone_by_cleanup_and_nothing_else(
     decoy = subprocess.Popen(["ip", "netns", "exec", ns1, "sleep", "600"])
     ssh_fixtures.ip("netns", "exec", ns1, "iptables", "-w", "-N", "sbdecoy")
     store = tmp_path / "store"
-    argv = [sys.executable, "-m", "harness.cli", "test", "--target", "etcd", "--nemesis",
+    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd", "--nemesis",
             "partition", "--nemesis-interval", "1", "--time-limit", "120", "--rate", "20",
             "--store", str(store), "--seed", "5", *command_args(sshd.options().to_dict())]  # fmt: skip
     log = (tmp_path / "run.log").open("wb")

@@ -16,12 +16,12 @@ from pathlib import Path, PurePosixPath
 import pytest
 import ssh_fixtures
 
-from harness.control import clock as clockmod
-from harness.control.clock import LocalClockRefused, NodeClock, RemoteClockNemesis
-from harness.control.ssh import SshCluster, SshNode
-from harness.history import HistoryWriter, Op, read_history
-from harness.nemesis.errors import NemesisUnsupported
-from harness.protocols import RunContext
+from splitbrain.harness.control import clock as clockmod
+from splitbrain.harness.control.clock import LocalClockRefused, NodeClock, RemoteClockNemesis
+from splitbrain.harness.control.ssh import SshCluster, SshNode
+from splitbrain.harness.history import HistoryWriter, Op, read_history
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.protocols import RunContext
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(180)]
 

@@ -14,9 +14,9 @@ import pytest
 import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
-from harness.control.node import Node, NodeStartError
-from harness.control.service import ServiceTarget
-from harness.control.ssh import SshCluster
+from splitbrain.harness.control.node import Node, NodeStartError
+from splitbrain.harness.control.service import ServiceTarget
+from splitbrain.harness.control.ssh import SshCluster
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(600)]
 

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.control.ssh import SshCluster, SshNode, attach
-from harness.control.sshopts import SshOptions, add_arguments, command_args, options_from_args
-from harness.protocols import HarnessInputError
+from splitbrain.harness.control.ssh import SshCluster, SshNode, attach
+from splitbrain.harness.control.sshopts import (
+    SshOptions,
+    add_arguments,
+    command_args,
+    options_from_args,
+)
+from splitbrain.harness.protocols import HarnessInputError
 
 pytestmark = [pytest.mark.ssh]
 

@@ -15,8 +15,8 @@ import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
 from conftest import eventually
-from harness.control.node import NodeError
-from harness.control.ssh import SshCluster, SshNode
+from splitbrain.harness.control.node import NodeError
+from splitbrain.harness.control.ssh import SshCluster, SshNode
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(180)]
 

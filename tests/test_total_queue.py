@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers import total_queue
-from harness.history import Op
+from splitbrain.checkers import total_queue
+from splitbrain.harness.history import Op
 
 
 class H:

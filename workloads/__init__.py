@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.generator import Generator
-from harness.history import Op
+from splitbrain.harness.generator import Generator
+from splitbrain.harness.history import Op
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
 
 WORKLOADS: dict[str, str] = {
-    "register": "workloads.register",
-    "list-append": "workloads.list_append",
-    "set": "workloads.set",
-    "counter": "workloads.counter",
-    "queue": "workloads.queue",
-    "eventual": "workloads.eventual",
+    "register": "splitbrain.workloads.register",
+    "list-append": "splitbrain.workloads.list_append",
+    "set": "splitbrain.workloads.set",
+    "counter": "splitbrain.workloads.counter",
+    "queue": "splitbrain.workloads.queue",
+    "eventual": "splitbrain.workloads.eventual",
 }
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checkers import counter
-from harness.generator import Context, Invocation, Result, Seq
-from harness.history import Op
-from workloads import Workload, WorkloadSpec
+from splitbrain.checkers import counter
+from splitbrain.harness.generator import Context, Invocation, Result, Seq
+from splitbrain.harness.history import Op
+from splitbrain.workloads import Workload, WorkloadSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checkers import convergence
-from harness.generator import Context, Invocation, Result, keyed
-from harness.history import Op
-from workloads import Workload, WorkloadSpec
+from splitbrain.checkers import convergence
+from splitbrain.harness.generator import Context, Invocation, Result, keyed
+from splitbrain.harness.history import Op
+from splitbrain.workloads import Workload, WorkloadSpec
 
 
 @dataclass(frozen=True, slots=True)

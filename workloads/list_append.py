@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checkers import elle
-from checkers.txn.models import validate_models
-from harness.generator import Context, Invocation, Result
-from harness.history import Op
-from workloads import Workload, WorkloadSpec
+from splitbrain.checkers import elle
+from splitbrain.checkers.txn.models import validate_models
+from splitbrain.harness.generator import Context, Invocation, Result
+from splitbrain.harness.history import Op
+from splitbrain.workloads import Workload, WorkloadSpec
 
 TAKES_MODEL = True
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checkers import linearizable
-from harness.generator import Context, Invocation, Result, Seq, keyed
-from harness.history import Op
-from workloads import Workload, WorkloadSpec
+from splitbrain.checkers import linearizable
+from splitbrain.harness.generator import Context, Invocation, Result, Seq, keyed
+from splitbrain.harness.history import Op
+from splitbrain.workloads import Workload, WorkloadSpec
 
 TAKES_MODEL = True
 REGISTER_MODELS = ("cas-register", "register")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checkers import set_full
-from harness.generator import Context, Invocation, Result, Seq
-from harness.history import Op
-from workloads import Workload, WorkloadSpec
+from splitbrain.checkers import set_full
+from splitbrain.harness.generator import Context, Invocation, Result, Seq
+from splitbrain.harness.history import Op
+from splitbrain.workloads import Workload, WorkloadSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.history import Op
+from splitbrain.harness.history import Op
 
 
 @dataclass

@@ -13,8 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
-from harness.control.netns import cleanup_stale
-from harness.control.remote_undo import stale_remote_journals, undo_remote
+from splitbrain.harness.control.netns import cleanup_stale
+from splitbrain.harness.control.remote_undo import stale_remote_journals, undo_remote
 
 log = logging.getLogger("splitbrain")
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from harness.control.netns import run_tag
-from harness.control.node import Node, NodeError, undo_later, undone
-from harness.history import Op
-from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import target_nodes
-from harness.protocols import RunContext
+from splitbrain.harness.control.netns import run_tag
+from splitbrain.harness.control.node import Node, NodeError, undo_later, undone
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.nodes import target_nodes
+from splitbrain.harness.protocols import RunContext
 
 log = logging.getLogger("splitbrain.clock")
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from harness.control.journal import Journal, journal_dir, read_entries, stale_journals
-from harness.control.node import CommandResult, Daemon, NodeError
+from splitbrain.harness.control.journal import Journal, journal_dir, read_entries, stale_journals
+from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
 
 SUBNET = "10.77.0"
 SLOTS = 10

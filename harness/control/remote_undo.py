@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.control.journal import Journal, journal_dir, read_entries, stale_journals
+from splitbrain.harness.control.journal import Journal, journal_dir, read_entries, stale_journals
 
 log = logging.getLogger("splitbrain.ssh")
 
@@ -121,8 +121,8 @@ def undo_remote(path: Path) -> tuple[list[str], list[str]]:
     The journal is removed when nothing is left; a host that cannot be reached keeps it,
     so a later ``splitbrain cleanup`` tries again.
     """
-    from harness.control.ssh import SshNode
-    from harness.control.sshopts import SshOptions
+    from splitbrain.harness.control.ssh import SshNode
+    from splitbrain.harness.control.sshopts import SshOptions
 
     found = leftovers(path)
     if not found.steps:

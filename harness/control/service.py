@@ -14,10 +14,17 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from harness.control.netns import MAX_NODES, LocalNetnsCluster
-from harness.control.node import Daemon, Node, NodeError, NodeStartError, undo_later, undone
-from harness.options import option_int
-from harness.protocols import RunContext
+from splitbrain.harness.control.netns import MAX_NODES, LocalNetnsCluster
+from splitbrain.harness.control.node import (
+    Daemon,
+    Node,
+    NodeError,
+    NodeStartError,
+    undo_later,
+    undone,
+)
+from splitbrain.harness.options import option_int
+from splitbrain.harness.protocols import RunContext
 
 START_TIMEOUT = 30.0
 

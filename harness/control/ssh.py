@@ -27,10 +27,10 @@ from typing import Any
 
 import paramiko
 
-from harness.control.node import CommandResult, Daemon, NodeError
-from harness.control.remote_undo import UndoJournal
-from harness.control.sshopts import SshOptions, parse_host
-from harness.protocols import HarnessInputError
+from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
+from splitbrain.harness.control.remote_undo import UndoJournal
+from splitbrain.harness.control.sshopts import SshOptions, parse_host
+from splitbrain.harness.protocols import HarnessInputError
 
 log = logging.getLogger("splitbrain.ssh")
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError
 
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 

@@ -21,39 +21,45 @@ class NemesisKind:
 
 
 NEMESES: dict[str, NemesisKind] = {
-    "kill": NemesisKind("harness.nemesis.process:KillNemesis", (("kill", "start"),)),
-    "pause": NemesisKind("harness.nemesis.process:PauseNemesis", (("pause", "resume"),)),
+    "kill": NemesisKind("splitbrain.harness.nemesis.process:KillNemesis", (("kill", "start"),)),
+    "pause": NemesisKind("splitbrain.harness.nemesis.process:PauseNemesis", (("pause", "resume"),)),
     "partition": NemesisKind(
-        "harness.nemesis.partition:PartitionRandomHalves", (("start-partition", "stop-partition"),)
+        "splitbrain.harness.nemesis.partition:PartitionRandomHalves",
+        (("start-partition", "stop-partition"),),
     ),
     "partition-halves": NemesisKind(
-        "harness.nemesis.partition:PartitionHalves", (("start-partition", "stop-partition"),)
+        "splitbrain.harness.nemesis.partition:PartitionHalves",
+        (("start-partition", "stop-partition"),),
     ),
     "partition-one": NemesisKind(
-        "harness.nemesis.partition:PartitionOne", (("start-partition", "stop-partition"),)
+        "splitbrain.harness.nemesis.partition:PartitionOne",
+        (("start-partition", "stop-partition"),),
     ),
     "partition-majorities-ring": NemesisKind(
-        "harness.nemesis.partition:PartitionMajoritiesRing",
+        "splitbrain.harness.nemesis.partition:PartitionMajoritiesRing",
         (("start-partition", "stop-partition"),),
     ),
     "partition-bridge": NemesisKind(
-        "harness.nemesis.partition:PartitionBridge", (("start-partition", "stop-partition"),)
+        "splitbrain.harness.nemesis.partition:PartitionBridge",
+        (("start-partition", "stop-partition"),),
     ),
-    "packet": NemesisKind("harness.nemesis.packet:Packet", (("start-packet", "stop-packet"),)),
+    "packet": NemesisKind(
+        "splitbrain.harness.nemesis.packet:Packet", (("start-packet", "stop-packet"),)
+    ),
     "packet-loss": NemesisKind(
-        "harness.nemesis.packet:PacketLoss", (("start-packet", "stop-packet"),)
+        "splitbrain.harness.nemesis.packet:PacketLoss", (("start-packet", "stop-packet"),)
     ),
     "packet-delay": NemesisKind(
-        "harness.nemesis.packet:PacketDelay", (("start-packet", "stop-packet"),)
+        "splitbrain.harness.nemesis.packet:PacketDelay", (("start-packet", "stop-packet"),)
     ),
     "packet-duplicate": NemesisKind(
-        "harness.nemesis.packet:PacketDuplicate", (("start-packet", "stop-packet"),)
+        "splitbrain.harness.nemesis.packet:PacketDuplicate", (("start-packet", "stop-packet"),)
     ),
     "packet-reorder": NemesisKind(
-        "harness.nemesis.packet:PacketReorder", (("start-packet", "stop-packet"),)
+        "splitbrain.harness.nemesis.packet:PacketReorder", (("start-packet", "stop-packet"),)
     ),
     "clock": NemesisKind(
-        "harness.nemesis.clock:ClockNemesis",
+        "splitbrain.harness.nemesis.clock:ClockNemesis",
         (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock")),
     ),
 }

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.history import Op
-from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import target_nodes
-from harness.protocols import RunContext
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.nodes import target_nodes
+from splitbrain.harness.protocols import RunContext
 
 LOCAL_REASONS: dict[str, str] = {
     "etcd": (
@@ -49,7 +49,7 @@ class ClockNemesis:
         reason = unsupported_reason(getattr(target, "name", "?"), {n.kind for n in nodes})
         if reason is not None:
             raise NemesisUnsupported(reason)
-        from harness.control.clock import RemoteClockNemesis
+        from splitbrain.harness.control.clock import RemoteClockNemesis
 
         self._remote = RemoteClockNemesis()
         self._remote.setup(target, ctx)

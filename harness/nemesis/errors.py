@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError
 
 
 class NemesisUnsupported(HarnessInputError):

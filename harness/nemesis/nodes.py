@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.control.netns import run_tag
-from harness.control.node import Node, undo_later, undone
-from harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.control.netns import run_tag
+from splitbrain.harness.control.node import Node, undo_later, undone
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
 
 
 def target_nodes(target: Any, nemesis: str) -> list[Node]:

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.control.node import Node, undo_later, undone
-from harness.history import Op
-from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import add_chain, chain_name, iptables, remove_chain, target_nodes
-from harness.protocols import RunContext
+from splitbrain.harness.control.node import Node, undo_later, undone
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.nodes import (
+    add_chain,
+    chain_name,
+    iptables,
+    remove_chain,
+    target_nodes,
+)
+from splitbrain.harness.protocols import RunContext
 
 NETEM_BEHAVIORS: dict[str, list[str]] = {
     "delay": ["delay", "50ms", "10ms", "distribution", "normal"],

@@ -11,11 +11,17 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.control.node import Node
-from harness.history import Op
-from harness.nemesis.errors import NemesisUnsupported
-from harness.nemesis.nodes import add_chain, chain_name, iptables, remove_chain, target_nodes
-from harness.protocols import RunContext
+from splitbrain.harness.control.node import Node
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.nodes import (
+    add_chain,
+    chain_name,
+    iptables,
+    remove_chain,
+    target_nodes,
+)
+from splitbrain.harness.protocols import RunContext
 
 Grudge = dict[str, set[str]]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from harness.history import Op
-from harness.protocols import RunContext
+from splitbrain.harness.history import Op
+from splitbrain.harness.protocols import RunContext
 
 
 def _nodes_of(value: Any, nodes: list[str], rng: random.Random) -> list[str]:

@@ -6,8 +6,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from harness.report.markup import esc
-from harness.report.run import FaultWindow, OpSpan
+from splitbrain.harness.report.markup import esc
+from splitbrain.harness.report.run import FaultWindow, OpSpan
 
 WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 34

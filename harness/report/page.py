@@ -7,10 +7,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from harness.history import Op
-from harness.report import assets
-from harness.report.charts import latency_svg, throughput_svg
-from harness.report.markup import (
+from splitbrain.harness.history import Op
+from splitbrain.harness.report import assets
+from splitbrain.harness.report.charts import latency_svg, throughput_svg
+from splitbrain.harness.report.markup import (
     embed_json,
     esc,
     href,
@@ -19,9 +19,9 @@ from harness.report.markup import (
     verdict_class,
     verdict_text,
 )
-from harness.report.results import checkers_html
-from harness.report.run import OpSpan, RunData, load_run
-from harness.report.timeline import timeline_data
+from splitbrain.harness.report.results import checkers_html
+from splitbrain.harness.report.run import OpSpan, RunData, load_run
+from splitbrain.harness.report.timeline import timeline_data
 
 OUTCOMES = ("ok", "fail", "info")
 ARROW_DEFS = (

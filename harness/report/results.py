@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
+from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6
 DRAWINGS_SHOWN = 5

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.history import HistoryError, Op, pairs, read_history
-from harness.protocols import HarnessInputError
+from splitbrain.harness.history import HistoryError, Op, pairs, read_history
+from splitbrain.harness.protocols import HarnessInputError
 
 RUN_FILES = ("history.jsonl", "results.json", "test.json")
 

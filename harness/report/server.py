@@ -9,10 +9,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from harness.protocols import HarnessInputError
-from harness.report.index import render_index
-from harness.report.page import write_report
-from harness.report.run import RUN_FILES
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.report.index import render_index
+from splitbrain.harness.report.page import write_report
+from splitbrain.harness.report.run import RUN_FILES
 
 TEXT_TYPES = {
     ".jsonl": "text/plain; charset=utf-8",

@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.report.run import FaultWindow, OpSpan, RunData
+from splitbrain.harness.report.run import FaultWindow, OpSpan, RunData
 
 MAX_PROCESS_LANES = 64
 VALUE_LIMIT = 300

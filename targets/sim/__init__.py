@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.history import HistoryWriter
-from harness.protocols import HarnessInputError, RunContext
-from targets.sim.cluster import DEFAULTS, Cluster, parse_config
+from splitbrain.harness.history import HistoryWriter
+from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
 
 
 class SimTarget:
@@ -29,7 +29,7 @@ class SimTarget:
         self.cluster: Cluster | None = None
 
     def drive(self, spec: Any, workload: Any, writer: HistoryWriter, ctx: RunContext) -> None:
-        from targets.sim.driver import simulate
+        from splitbrain.targets.sim.driver import simulate
 
         ctx.log.info(
             "sim: %s", ", ".join(f"{k}={v}" for k, v in sorted((DEFAULTS | ctx.options).items()))

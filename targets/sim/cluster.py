@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.options import option_bool, option_choice, option_float, option_int
-from harness.protocols import HarnessInputError
-from targets.sim.network import PACKET_KINDS, Network
-from targets.sim.nodes import Node
+from splitbrain.harness.options import option_bool, option_choice, option_float, option_int
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.targets.sim.network import PACKET_KINDS, Network
+from splitbrain.targets.sim.nodes import Node
 
 MODES = ("leader-sync", "leader-async", "multi-leader", "leaderless")
 PARTITIONS = ("halves", "random-halves", "one", "majorities-ring", "bridge")
@@ -124,18 +124,18 @@ def parse_config(given: dict[str, str]) -> Config:
 
 def node_class(mode: str) -> type[Node]:
     if mode == "leader-sync":
-        from targets.sim.leader_sync import RaftNode
+        from splitbrain.targets.sim.leader_sync import RaftNode
 
         return RaftNode
     if mode == "leader-async":
-        from targets.sim.leader_async import AsyncLeaderNode
+        from splitbrain.targets.sim.leader_async import AsyncLeaderNode
 
         return AsyncLeaderNode
     if mode == "multi-leader":
-        from targets.sim.multi_leader import MultiLeaderNode
+        from splitbrain.targets.sim.multi_leader import MultiLeaderNode
 
         return MultiLeaderNode
-    from targets.sim.leaderless import LeaderlessNode
+    from splitbrain.targets.sim.leaderless import LeaderlessNode
 
     return LeaderlessNode
 

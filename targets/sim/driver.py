@@ -12,14 +12,14 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from harness import generator as gen
-from harness.core import TestSpec
-from harness.generator import Context, Generator, Invocation, Pending
-from harness.history import NEMESIS, HistoryWriter, Op
-from harness.protocols import HarnessInputError
-from targets.sim.cluster import Cluster, Config, Sim, parse_config
-from targets.sim.nemesis import CYCLES, VARIANTS, SimNemesis
-from targets.sim.nodes import Request
+from splitbrain.harness import generator as gen
+from splitbrain.harness.core import TestSpec
+from splitbrain.harness.generator import Context, Generator, Invocation, Pending
+from splitbrain.harness.history import NEMESIS, HistoryWriter, Op
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.targets.sim.cluster import Cluster, Config, Sim, parse_config
+from splitbrain.targets.sim.nemesis import CYCLES, VARIANTS, SimNemesis
+from splitbrain.targets.sim.nodes import Request
 
 NANOS = 1_000_000_000
 POLL = 50_000_000

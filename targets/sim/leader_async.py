@@ -8,8 +8,8 @@ Claim: not linearizable; loses acknowledged writes on failover; converges after 
 
 from __future__ import annotations
 
-from targets.sim.leader_sync import LEADER, Entry, RaftNode, Vote
-from targets.sim.nodes import TICK, Request, StateMachine
+from splitbrain.targets.sim.leader_sync import LEADER, Entry, RaftNode, Vote
+from splitbrain.targets.sim.nodes import TICK, Request, StateMachine
 
 
 class AsyncLeaderNode(RaftNode):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from targets.sim.nodes import MS, Node, Request, StateMachine
+from splitbrain.targets.sim.nodes import MS, Node, Request, StateMachine
 
 ELECTION_MIN = 150 * MS
 ELECTION_MAX = 300 * MS

@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from targets.sim.nodes import MS, Node, Request
+from splitbrain.targets.sim.nodes import MS, Node, Request
 
 PING_EVERY = 100 * MS
 SUSPECT_AFTER = 300 * MS

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from targets.sim.nodes import MS, SAME, Node, Request, StateMachine, step, to_json, txn
+from splitbrain.targets.sim.nodes import MS, SAME, Node, Request, StateMachine, step, to_json, txn
 
 ANTI_ENTROPY = 500 * MS
 

@@ -10,9 +10,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from targets.sim.cluster import PARTITIONS, Cluster
-from targets.sim.network import PACKET_KINDS, packet_faults
-from targets.sim.nodes import MS, Strobe
+from splitbrain.targets.sim.cluster import PARTITIONS, Cluster
+from splitbrain.targets.sim.network import PACKET_KINDS, packet_faults
+from splitbrain.targets.sim.nodes import MS, Strobe
 
 Grudge = dict[str, frozenset[str]]
 

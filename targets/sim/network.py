@@ -13,11 +13,11 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from targets.sim.nodes import MS, Request
+from splitbrain.targets.sim.nodes import MS, Request
 
 if TYPE_CHECKING:
-    from targets.sim.cluster import Sim
-    from targets.sim.nodes import Node
+    from splitbrain.targets.sim.cluster import Sim
+    from splitbrain.targets.sim.nodes import Node
 
 PACKET_KINDS = ("loss", "delay", "duplicate", "reorder")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from targets.sim.cluster import Cluster
+    from splitbrain.targets.sim.cluster import Cluster
 
 MS = 1_000_000
 TICK = 10 * MS

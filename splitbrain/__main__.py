@@ -1,0 +1,5 @@
+import sys
+
+from splitbrain.harness.cli import main
+
+sys.exit(main())
