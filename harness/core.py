@@ -25,8 +25,6 @@ from splitbrain.harness.locks import take
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 
 log = logging.getLogger("splitbrain")
-ABANDON_GRACE_S = 15.0
-"""How long past a phase's deadline a worker stuck in a client call is waited for."""
 
 
 @dataclass
@@ -238,119 +236,187 @@ def _wait_until(at: int | None, clock: Callable[[], int], stop: threading.Event)
     return not stop.is_set()
 
 
+@dataclass
+class _Slot:
+    """A worker slot between phases: the process it runs as now, and that process's client."""
+
+    worker: int
+    process: int
+    client: Any = None
+
+
 class _ClientWorker(threading.Thread):
-    """Runs ops for one worker slot; after an ``info`` it continues as a new process."""
+    """Runs one slot's ops for a phase. After an ``info`` the slot goes on as a new process
+    with a new client. A call still running at its deadline is claimed by the watchdog
+    (``abandon``), which records it ``info``; this thread then records nothing more and is
+    left to finish, or hang, alone."""
 
     def __init__(
-        self, worker: int, concurrency: int, target: Any, recorder: _Recorder, stop: threading.Event
+        self,
+        slot: _Slot,
+        concurrency: int,
+        target: Any,
+        recorder: _Recorder,
+        stop: threading.Event,
+        shared: _SharedGenerator,
+        op_timeout: float,
     ) -> None:
-        super().__init__(name=f"worker-{worker}", daemon=True)
-        self.worker = worker
+        super().__init__(name=f"worker-{slot.worker}-p{slot.process}", daemon=True)
+        self.slot = slot
         self.concurrency = concurrency
-        self.process = worker
         self.target = target
         self.recorder = recorder
         self.stop = stop
-        self.client: Any = None
-        self.shared: _SharedGenerator | None = None
+        self.shared = shared
+        self.op_timeout = op_timeout
         self.error: BaseException | None = None
+        self._claim = threading.Lock()
+        self.call: Op | None = None
+        """The invocation whose completion is still to be recorded."""
+        self.deadline = 0.0
+        """``time.monotonic()`` by which ``call`` must complete."""
+        self.abandoned = False
 
-    def _fresh_client(self) -> None:
-        if self.client is not None:
+    def _close_client(self) -> None:
+        client, self.slot.client = self.slot.client, None
+        if client is not None:
             try:
-                self.client.close()
+                client.close()
             except Exception as e:
-                log.debug("closing client of process %s: %s", self.process, e)
-        self.client = None
-        self.client = self.target.client(self.process)
+                log.debug("closing client of process %s: %s", self.slot.process, e)
 
     def _perform(self, invoke: Op) -> Op:
-        if self.client is None:
+        if self.slot.client is None:
             try:
-                self._fresh_client()
+                self.slot.client = self.target.client(self.slot.process)
             except Exception as e:  # nothing was sent: the op certainly did not happen
-                self.client = None
                 self.stop.wait(0.1)
                 return invoke.completion(
                     "fail", invoke.value, error=f"client open failed: {type(e).__name__}: {e}"
                 )
-        return _invoke_safely(self.client.invoke, invoke)
+        return _invoke_safely(self.slot.client.invoke, invoke)
 
-    def run_phase(self, shared: _SharedGenerator) -> None:
-        clock = self.recorder.clock
+    def run_phase(self) -> None:
+        shared, clock, slot = self.shared, self.recorder.clock, self.slot
         record = self.recorder.writer.append
-        in_flight = False
+        claim = self._claim
+        holding = False
         try:
             while True:
-                finished, in_flight = in_flight, False
-                inv = shared.next(self.worker, clock, self.stop, finished)
+                inv = shared.next(slot.worker, clock, self.stop, holding)
+                holding = False
                 if inv is None:
                     return
-                in_flight = True
+                holding = True
                 if inv.time is not None and not _wait_until(inv.time, clock, self.stop):
                     return
-                invoke = record(
-                    Op(type="invoke", f=inv.f, process=self.process, value=inv.value, key=inv.key),
-                    clock,
+                invoke = Op(
+                    type="invoke", f=inv.f, process=slot.process, value=inv.value, key=inv.key
                 )
-                done = record(self._perform(invoke), clock)
+                with claim:
+                    self.deadline = time.monotonic() + self.op_timeout
+                    self.call = record(invoke, clock)
+                done = self._perform(invoke)
+                with claim:
+                    if self.abandoned:
+                        holding = False
+                        self._close_client()
+                        return
+                    self.call = None
+                    record(done, clock)
                 if done.type == "info":
-                    self.process += self.concurrency
-                    self._fresh_client()
+                    self._close_client()
+                    slot.process += self.concurrency
         finally:
-            if in_flight:
+            if holding:
                 shared.done()
+
+    def abandon(self, now: float) -> bool:
+        """Record the call in flight ``info`` if it is past its deadline; True if it was."""
+        with self._claim:
+            call = self.call
+            if call is None or self.abandoned or now < self.deadline:
+                return False
+            self.abandoned = True
+            self.call = None
+            self.recorder.record(
+                call.completion(
+                    "info", call.value, error=f"timeout: no answer within {self.op_timeout:g}s"
+                )
+            )
+            return True
+
+    def successor(self) -> _ClientWorker:
+        """A new thread for this slot, as the next process, with a client of its own."""
+        slot = _Slot(self.slot.worker, self.slot.process + self.concurrency)
+        return _ClientWorker(
+            slot,
+            self.concurrency,
+            self.target,
+            self.recorder,
+            self.stop,
+            self.shared,
+            self.op_timeout,
+        )
 
     def run(self) -> None:
         try:
-            assert self.shared is not None
-            self.run_phase(self.shared)
+            self.run_phase()
         except BaseException as e:  # surfaced by the run, which then tears down
             self.error = e
             self.stop.set()
-            log.error("worker %d failed: %s", self.worker, "".join(traceback.format_exception(e)))
+            log.error("%s failed: %s", self.name, "".join(traceback.format_exception(e)))
+
+
+WATCH_S = 0.05
+"""Longest the watchdog sleeps between looking for calls past their deadline."""
 
 
 def _run_clients(
-    workers: list[_ClientWorker],
+    slots: list[_Slot],
     generator: Generator | None,
+    spawn: Callable[[_Slot, _SharedGenerator], _ClientWorker],
     rng: random.Random,
+    stop: threading.Event,
     deadline_s: float | None,
 ) -> None:
+    """Run a phase on every slot; the calling thread is the watchdog that keeps op deadlines."""
     if generator is None:
         return
-    shared = _SharedGenerator(generator, len(workers), rng)
-    threads = []
-    for w in workers:
-        t = _ClientWorker(w.worker, w.concurrency, w.target, w.recorder, w.stop)
-        t.process, t.client, t.shared = w.process, w.client, shared
-        threads.append((w, t))
+    shared = _SharedGenerator(generator, len(slots), rng)
+    threads = [spawn(slot, shared) for slot in slots]
+    for t in threads:
         t.start()
     end = None if deadline_s is None else time.monotonic() + deadline_s
-    abandon_after = None if end is None else end + ABANDON_GRACE_S
     try:
-        for _, t in threads:
-            while t.is_alive():
-                t.join(0.1)
-                now = time.monotonic()
-                if end is not None and now > end:
-                    workers[0].stop.set()
-                if abandon_after is not None and now > abandon_after:
-                    log.error(
-                        "%s is stuck in a client call; abandoning it (its op stays indeterminate)",
-                        t.name,
+        while True:
+            alive = [t for t in threads if t.is_alive()]
+            if not alive:
+                break
+            now = time.monotonic()
+            if end is not None and now > end:
+                stop.set()
+            wait = WATCH_S
+            for i, t in enumerate(threads):
+                if t.abandon(now):
+                    log.warning(
+                        "process %s: no answer within %gs; recorded info, going on as a new process",
+                        t.slot.process,
+                        t.op_timeout,
                     )
-                    break
+                    shared.done()
+                    threads[i] = t.successor()
+                    threads[i].start()
+                elif t.call is not None:
+                    wait = min(wait, t.deadline - now)
+            alive[0].join(max(wait, 0.001))
     except BaseException:
-        workers[0].stop.set()
-        for _, t in threads:
+        stop.set()
+        for t in threads:
             t.join(5)
         raise
-    for w, t in threads:
-        if t.is_alive():
-            w.process, w.client = t.process + w.concurrency, None
-            continue
-        w.process, w.client = t.process, t.client
+    for slot, t in zip(slots, threads, strict=True):
+        slot.process, slot.client = t.slot.process, t.slot.client
         if t.error is not None:
             raise t.error
 
@@ -564,9 +630,13 @@ def _drive_threads(
             cycles.append((start, stop))
     stop = threading.Event()
     rng = ctx.rng
-    workers = [
-        _ClientWorker(w, spec.concurrency, target, recorder, stop) for w in range(spec.concurrency)
-    ]
+    slots = [_Slot(w, w) for w in range(spec.concurrency)]
+
+    def spawn(slot: _Slot, shared: _SharedGenerator) -> _ClientWorker:
+        return _ClientWorker(
+            slot, spec.concurrency, target, recorder, stop, shared, spec.op_timeout
+        )
+
     main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
     nemesis_worker = None
     if cycles:
@@ -576,7 +646,7 @@ def _drive_threads(
         nemesis_worker.start()
     log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
     try:
-        _run_clients(workers, main, rng, spec.time_limit + spec.op_timeout + 30)
+        _run_clients(slots, main, spawn, rng, stop, spec.time_limit + spec.op_timeout + 30)
         if nemesis_worker is not None:
             nemesis_worker.join()
             if nemesis_worker.error is not None:
@@ -592,13 +662,15 @@ def _drive_threads(
         if final_gen is not None and not stop.is_set():
             log.info("final phase")
             final = gen.time_limit(spec.final_time_limit, final_gen)
-            _run_clients(workers, final, rng, spec.final_time_limit + spec.op_timeout + 30)
+            _run_clients(
+                slots, final, spawn, rng, stop, spec.final_time_limit + spec.op_timeout + 30
+            )
     finally:
         stop.set()
-        for w in workers:
-            if w.client is not None:
+        for slot in slots:
+            if slot.client is not None:
                 try:
-                    w.client.close()
+                    slot.client.close()
                 except Exception as e:
                     log.debug("closing client: %s", e)
 
