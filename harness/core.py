@@ -271,10 +271,11 @@ class _ClientWorker(threading.Thread):
         self.op_timeout = op_timeout
         self.error: BaseException | None = None
         self._claim = threading.Lock()
+        self.timeout_ns = int(op_timeout * 1e9)
         self.call: Op | None = None
-        """The invocation whose completion is still to be recorded."""
-        self.deadline = 0.0
-        """``time.monotonic()`` by which ``call`` must complete."""
+        """The invocation whose completion is still to be recorded; its deadline is its
+        time plus the op timeout. Set without the lock: only this thread replaces it, and
+        ``abandon`` checks it again under the lock."""
         self.abandoned = False
 
     def _close_client(self) -> None:
@@ -313,9 +314,7 @@ class _ClientWorker(threading.Thread):
                 invoke = Op(
                     type="invoke", f=inv.f, process=slot.process, value=inv.value, key=inv.key
                 )
-                with claim:
-                    self.deadline = time.monotonic() + self.op_timeout
-                    self.call = record(invoke, clock)
+                self.call = record(invoke, clock)
                 done = self._perform(invoke)
                 with claim:
                     if self.abandoned:
@@ -331,11 +330,21 @@ class _ClientWorker(threading.Thread):
             if holding:
                 shared.done()
 
-    def abandon(self, now: float) -> bool:
+    def overdue(self, now: int) -> int | None:
+        """Nanoseconds (run time) until the call in flight is due, or None if there is none."""
+        call = self.call
+        if call is None or call.time is None:
+            return None
+        return call.time + self.timeout_ns - now
+
+    def abandon(self, now: int) -> bool:
         """Record the call in flight ``info`` if it is past its deadline; True if it was."""
+        call = self.call
+        left = self.overdue(now)
+        if call is None or left is None or left > 0:
+            return False
         with self._claim:
-            call = self.call
-            if call is None or self.abandoned or now < self.deadline:
+            if self.call is not call or self.abandoned:
                 return False
             self.abandoned = True
             self.call = None
@@ -377,6 +386,7 @@ def _run_clients(
     generator: Generator | None,
     spawn: Callable[[_Slot, _SharedGenerator], _ClientWorker],
     rng: random.Random,
+    clock: Callable[[], int],
     stop: threading.Event,
     deadline_s: float | None,
 ) -> None:
@@ -393,9 +403,9 @@ def _run_clients(
             alive = [t for t in threads if t.is_alive()]
             if not alive:
                 break
-            now = time.monotonic()
-            if end is not None and now > end:
+            if end is not None and time.monotonic() > end:
                 stop.set()
+            now = clock()
             wait = WATCH_S
             for i, t in enumerate(threads):
                 if t.abandon(now):
@@ -407,8 +417,8 @@ def _run_clients(
                     shared.done()
                     threads[i] = t.successor()
                     threads[i].start()
-                elif t.call is not None:
-                    wait = min(wait, t.deadline - now)
+                elif (left := t.overdue(now)) is not None:
+                    wait = min(wait, left / 1e9)
             alive[0].join(max(wait, 0.001))
     except BaseException:
         stop.set()
@@ -646,7 +656,9 @@ def _drive_threads(
         nemesis_worker.start()
     log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
     try:
-        _run_clients(slots, main, spawn, rng, stop, spec.time_limit + spec.op_timeout + 30)
+        _run_clients(
+            slots, main, spawn, rng, recorder.clock, stop, spec.time_limit + spec.op_timeout + 30
+        )
         if nemesis_worker is not None:
             nemesis_worker.join()
             if nemesis_worker.error is not None:
@@ -663,7 +675,13 @@ def _drive_threads(
             log.info("final phase")
             final = gen.time_limit(spec.final_time_limit, final_gen)
             _run_clients(
-                slots, final, spawn, rng, stop, spec.final_time_limit + spec.op_timeout + 30
+                slots,
+                final,
+                spawn,
+                rng,
+                recorder.clock,
+                stop,
+                spec.final_time_limit + spec.op_timeout + 30,
             )
     finally:
         stop.set()
