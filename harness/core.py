@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import shlex
-import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +18,11 @@ from splitbrain import targets, workloads
 from splitbrain.checkers import stats
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness import store
-from splitbrain.harness.generator import Context, Generator, Invocation, Pending
-from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
-from splitbrain.harness.locks import take
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness import report, store
+from splitbrain.harness.generator import Generator, Invocation
+from splitbrain.harness.history import HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.protocols import Cycle, HarnessInputError, OwnsTime, RunContext, Runtime
+from splitbrain.harness.workers import Clock, Recorder, ThreadRuntime
 
 log = logging.getLogger("splitbrain")
 
@@ -126,369 +126,77 @@ class RunResult:
     interrupted: bool = False
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self._t0 = time.monotonic_ns()
-
-    def __call__(self) -> int:
-        return time.monotonic_ns() - self._t0
+PHASE_SLACK_S = 30.0
+"""Run time a phase may take past its time limit and op timeout before the run is stopped."""
 
 
-class _SharedGenerator:
-    """One generator shared by all workers of a phase. Its lock is taken without queueing
-    in the kernel (``harness.locks.take``): a queue on it would convoy the workers on the GIL."""
-
-    def __init__(self, generator: Generator | None, workers: int, rng: random.Random) -> None:
-        self.gen = generator
-        self.workers = workers
-        self.rng = rng
-        self.in_flight = 0
-        self.waiting = 0
-        self.lock = threading.Lock()
-        self.cond = threading.Condition(self.lock)
-
-    def next(
-        self,
-        worker: int,
-        clock: Callable[[], int],
-        stop: threading.Event,
-        finished: bool = False,
-    ) -> Invocation | None:
-        """The next invocation for ``worker`` (counted in flight), or None when done or
-        stopping. ``finished``: the worker's previous invocation has completed."""
-        lock = self.lock
-        if not lock.acquire(False):
-            take(lock)
-        try:
-            if finished:
-                self._finish()
-            while not stop.is_set():
-                if self.gen is None:
-                    return None
-                now = clock()
-                inv, self.gen = self.gen.op(
-                    Context(now, worker, self.workers, self.in_flight, self.rng)
-                )
-                if inv is None:
-                    self.gen = None
-                    self.cond.notify_all()
-                    return None
-                if isinstance(inv, Pending):
-                    wait = 0.05 if inv.until is None else max(0.0, (inv.until - now) / 1e9)
-                    self.waiting += 1
-                    try:
-                        self.cond.wait(min(wait, 0.05))
-                    finally:
-                        self.waiting -= 1
-                    continue
-                self.in_flight += 1
-                return inv
-            return None
-        finally:
-            lock.release()
-
-    def done(self) -> None:
-        with self.cond:
-            self._finish()
-
-    def _finish(self) -> None:
-        self.in_flight -= 1
-        if self.waiting:
-            self.cond.notify_all()
-
-
-class _Recorder:
-    """Writes ops with run-relative times; the single place ops enter the history."""
-
-    def __init__(self, writer: HistoryWriter, clock: Callable[[], int]) -> None:
-        self.writer = writer
-        self.clock = clock
-
-    def record(self, op: Op) -> Op:
-        return self.writer.append(op, self.clock)
-
-
-def _complete_info(invoke: Op, error: str) -> Op:
-    return invoke.completion("info", invoke.value, error=error)
-
-
-def _invoke_safely(call: Callable[[Op], Op], invoke: Op) -> Op:
-    try:
-        done = call(invoke)
-    except Exception as e:  # a client that raised: the op may or may not have happened
-        return _complete_info(invoke, f"{type(e).__name__}: {e}")
-    if done.type not in ("ok", "fail", "info"):
-        return _complete_info(invoke, f"client returned type {done.type!r}")
-    done.process = invoke.process
-    done.f = invoke.f
-    if done.key is None:
-        done.key = invoke.key
-    return done
-
-
-def _wait_until(at: int | None, clock: Callable[[], int], stop: threading.Event) -> bool:
-    """Sleep until run time ``at``; False if stopped meanwhile."""
-    if at is None:
-        return not stop.is_set()
-    delay = (at - clock()) / 1e9
-    if delay > 0:
-        return not stop.wait(delay)
-    return not stop.is_set()
-
-
-@dataclass
-class _Slot:
-    """A worker slot between phases: the process it runs as now, and that process's client."""
-
-    worker: int
-    process: int
-    client: Any = None
-
-
-class _ClientWorker(threading.Thread):
-    """Runs one slot's ops for a phase. After an ``info`` the slot goes on as a new process
-    with a new client. A call still running at its deadline is claimed by the watchdog
-    (``abandon``), which records it ``info``; this thread then records nothing more and is
-    left to finish, or hang, alone."""
-
-    def __init__(
-        self,
-        slot: _Slot,
-        concurrency: int,
-        target: Any,
-        recorder: _Recorder,
-        stop: threading.Event,
-        shared: _SharedGenerator,
-        op_timeout: float,
-    ) -> None:
-        super().__init__(name=f"worker-{slot.worker}-p{slot.process}", daemon=True)
-        self.slot = slot
-        self.concurrency = concurrency
-        self.target = target
-        self.recorder = recorder
-        self.stop = stop
-        self.shared = shared
-        self.op_timeout = op_timeout
-        self.error: BaseException | None = None
-        self._claim = threading.Lock()
-        self.timeout_ns = int(op_timeout * 1e9)
-        self.call: Op | None = None
-        """The invocation whose completion is still to be recorded; its deadline is its
-        time plus the op timeout. Set without the lock: only this thread replaces it, and
-        ``abandon`` checks it again under the lock."""
-        self.abandoned = False
-
-    def _close_client(self) -> None:
-        client, self.slot.client = self.slot.client, None
-        if client is not None:
-            try:
-                client.close()
-            except Exception as e:
-                log.debug("closing client of process %s: %s", self.slot.process, e)
-
-    def _perform(self, invoke: Op) -> Op:
-        if self.slot.client is None:
-            try:
-                self.slot.client = self.target.client(self.slot.process)
-            except Exception as e:  # nothing was sent: the op certainly did not happen
-                self.stop.wait(0.1)
-                return invoke.completion(
-                    "fail", invoke.value, error=f"client open failed: {type(e).__name__}: {e}"
-                )
-        return _invoke_safely(self.slot.client.invoke, invoke)
-
-    def run_phase(self) -> None:
-        shared, clock, slot = self.shared, self.recorder.clock, self.slot
-        record = self.recorder.writer.append
-        claim = self._claim
-        holding = False
-        try:
-            while True:
-                inv = shared.next(slot.worker, clock, self.stop, holding)
-                holding = False
-                if inv is None:
-                    return
-                holding = True
-                if inv.time is not None and not _wait_until(inv.time, clock, self.stop):
-                    return
-                invoke = Op(
-                    type="invoke", f=inv.f, process=slot.process, value=inv.value, key=inv.key
-                )
-                self.call = record(invoke, clock)
-                done = self._perform(invoke)
-                with claim:
-                    if self.abandoned:
-                        holding = False
-                        self._close_client()
-                        return
-                    self.call = None
-                    record(done, clock)
-                if done.type == "info":
-                    self._close_client()
-                    slot.process += self.concurrency
-        finally:
-            if holding:
-                shared.done()
-
-    def overdue(self, now: int) -> int | None:
-        """Nanoseconds (run time) until the call in flight is due, or None if there is none."""
-        call = self.call
-        if call is None or call.time is None:
-            return None
-        return call.time + self.timeout_ns - now
-
-    def abandon(self, now: int) -> bool:
-        """Record the call in flight ``info`` if it is past its deadline; True if it was."""
-        call = self.call
-        left = self.overdue(now)
-        if call is None or left is None or left > 0:
-            return False
-        with self._claim:
-            if self.call is not call or self.abandoned:
-                return False
-            self.abandoned = True
-            self.call = None
-            self.recorder.record(
-                call.completion(
-                    "info", call.value, error=f"timeout: no answer within {self.op_timeout:g}s"
-                )
-            )
-            return True
-
-    def successor(self) -> _ClientWorker:
-        """A new thread for this slot, as the next process, with a client of its own."""
-        slot = _Slot(self.slot.worker, self.slot.process + self.concurrency)
-        return _ClientWorker(
-            slot,
-            self.concurrency,
-            self.target,
-            self.recorder,
-            self.stop,
-            self.shared,
-            self.op_timeout,
-        )
-
-    def run(self) -> None:
-        try:
-            self.run_phase()
-        except BaseException as e:  # surfaced by the run, which then tears down
-            self.error = e
-            self.stop.set()
-            log.error("%s failed: %s", self.name, "".join(traceback.format_exception(e)))
-
-
-WATCH_S = 0.05
-"""Longest the watchdog sleeps between looking for calls past their deadline."""
-
-
-def _run_clients(
-    slots: list[_Slot],
-    generator: Generator | None,
-    spawn: Callable[[_Slot, _SharedGenerator], _ClientWorker],
-    rng: random.Random,
-    clock: Callable[[], int],
-    stop: threading.Event,
-    deadline_s: float | None,
-) -> None:
-    """Run a phase on every slot; the calling thread is the watchdog that keeps op deadlines."""
-    if generator is None:
-        return
-    shared = _SharedGenerator(generator, len(slots), rng)
-    threads = [spawn(slot, shared) for slot in slots]
-    for t in threads:
-        t.start()
-    end = None if deadline_s is None else time.monotonic() + deadline_s
-    try:
-        while True:
-            alive = [t for t in threads if t.is_alive()]
-            if not alive:
-                break
-            if end is not None and time.monotonic() > end:
-                stop.set()
-            now = clock()
-            wait = WATCH_S
-            for i, t in enumerate(threads):
-                if t.abandon(now):
-                    log.warning(
-                        "process %s: no answer within %gs; recorded info, going on as a new process",
-                        t.slot.process,
-                        t.op_timeout,
-                    )
-                    shared.done()
-                    threads[i] = t.successor()
-                    threads[i].start()
-                elif (left := t.overdue(now)) is not None:
-                    wait = min(wait, left / 1e9)
-            alive[0].join(max(wait, 0.001))
-    except BaseException:
-        stop.set()
-        for t in threads:
-            t.join(5)
-        raise
-    for slot, t in zip(slots, threads, strict=True):
-        slot.process, slot.client = t.slot.process, t.slot.client
-        if t.error is not None:
-            raise t.error
-
-
-class _NemesisWorker(threading.Thread):
-    def __init__(
-        self,
-        nemesis_by_f: dict[str, Any],
-        generator: Generator,
-        recorder: _Recorder,
-        rng: random.Random,
-        stop: threading.Event,
-    ) -> None:
-        super().__init__(name="nemesis", daemon=True)
-        self.by_f = nemesis_by_f
-        self.shared = _SharedGenerator(generator, 1, rng)
-        self.recorder = recorder
-        self.stop = stop
-        self.error: BaseException | None = None
-
-    def invoke(self, inv: Invocation) -> Op:
-        invoke = self.recorder.record(Op(type="invoke", f=inv.f, process=NEMESIS, value=inv.value))
-        nemesis = self.by_f[inv.f]
-        return self.recorder.record(_invoke_safely(nemesis.invoke, invoke))
-
-    def run(self) -> None:
-        try:
-            while True:
-                inv = self.shared.next(0, self.recorder.clock, self.stop)
-                if inv is None:
-                    return
-                try:
-                    if _wait_until(inv.time, self.recorder.clock, self.stop):
-                        self.invoke(inv)
-                finally:
-                    self.shared.done()
-        except BaseException as e:
-            self.error = e
-            self.stop.set()
-            log.error("nemesis failed: %s", "".join(traceback.format_exception(e)))
-
-
-def fault_schedule(cycles: list[tuple[str, str]], interval: float, time_limit: float) -> Generator:
+def fault_schedule(cycles: list[Cycle], interval: float, time_limit: float) -> Generator:
     """Quiet for ``interval``, a fault for ``interval``, healed, and so on, within the time limit."""
     rounds = max(1, int(time_limit / (2 * interval)) + 1)
     steps: list[Generator] = []
     for r in range(rounds):
-        start, stop = cycles[r % len(cycles)]
-        steps += [gen.sleep(interval), gen.once(start), gen.sleep(interval), gen.once(stop)]
+        start, stop, variant = cycles[r % len(cycles)]
+        steps += [
+            gen.sleep(interval),
+            gen.once(start, variant),
+            gen.sleep(interval),
+            gen.once(stop),
+        ]
     return gen.time_limit(time_limit, gen.Phases(tuple(steps)))
 
 
-def _logger(run_dir: Path) -> logging.FileHandler:
+def final_phase(workload_final: Generator | None, nodes: list[str]) -> Generator | None:
+    """The workload's own final reads, then one ``read-node`` of each of ``nodes``."""
+    reads = gen.seq([Invocation("read-node", node) for node in nodes]) if nodes else None
+    parts = [g for g in (workload_final, reads) if g is not None]
+    if not parts:
+        return None
+    return gen.phases(*parts) if len(parts) > 1 else parts[0]
+
+
+def interpret(spec: TestSpec, workload: workloads.Workload, runtime: Runtime) -> None:
+    """The one phase sequence of every run, real or simulated: the main phase with the fault
+    schedule beside it, heal, settle, the final phase."""
+    cycles = runtime.faults(spec.faults)
+    main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
+    schedule = fault_schedule(cycles, spec.nemesis_interval, spec.time_limit) if cycles else None
+    log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
+    runtime.run_phase(main, schedule, spec.time_limit + spec.op_timeout + PHASE_SLACK_S)
+    for stop_f in nemeses.heals(cycles):
+        runtime.nemesis_op(Invocation(stop_f))
+    read_nodes = workload.read_every_node or runtime.reads_nodes
+    settle = spec.settle_seconds(read_nodes)
+    if settle:
+        log.info("settling for %gs", settle)
+        runtime.settle(settle)
+    final = final_phase(workload.final_generator, runtime.nodes() if read_nodes else [])
+    if final is not None and not runtime.stopped:
+        log.info("final phase")
+        final = gen.time_limit(spec.final_time_limit, final)
+        runtime.run_phase(final, None, spec.final_time_limit + spec.op_timeout + PHASE_SLACK_S)
+
+
+@contextlib.contextmanager
+def _run_log(run_dir: Path) -> Iterator[None]:
+    """The run's ``splitbrain.log``: records of the ``splitbrain`` logger (and its children)
+    at INFO and above, for the duration of the run. Other loggers are left alone."""
     handler = logging.FileHandler(run_dir / store.LOG, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
-    return handler
+    handler.setLevel(logging.INFO)
+    level = log.level
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        handler.close()
 
 
 def check_history(
-    history: list[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
+    history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
     """Run every checker; one that raises is reported as unknown with its error, not a crash."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
@@ -550,155 +258,95 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
-    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up."""
+    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up.
+
+    One ``ExitStack`` owns the run's lifecycle: the log handler and the history writer live
+    until the results are stored; inside, the target, its clients and the nemeses are torn
+    down in reverse order of set-up (faults first), also after errors and Ctrl-C."""
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
     target, workload = prepare(spec)
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
-    handler = _logger(run_dir)
-    started = datetime.now()
-    test_doc = asdict(spec) | {
-        "run_id": run_dir.name,
-        "command": spec.command(),
-        "started": started.isoformat(),
-    }
-    store.write_json(run_dir / store.TEST, test_doc)
-    store.point_latest(store_dir, run_dir)
-    if on_start is not None:
-        on_start(run_dir)
-    clock = _Clock()
-    ctx = RunContext(
-        run_id=f"{spec.seed}-{run_dir.name}",
-        run_dir=run_dir,
-        seed=spec.seed,
-        rng=random.Random(spec.seed),
-        log=log,
-        options=dict(spec.options),
-        workload=spec.workload,
-        op_timeout=spec.op_timeout,
-        concurrency=spec.concurrency,
-        clock=clock,
-        sleep=time.sleep,
-    )
-    writer = HistoryWriter(run_dir / store.HISTORY)
-    recorder = _Recorder(writer, clock)
-    interrupted = False
-    failure: BaseException | None = None
-    live_nemeses: list[Any] = []
-    try:
-        driver = getattr(target, "drive", None)
-        if callable(driver):
-            driver(spec, workload, recorder.writer, ctx)
-        else:
-            _drive_threads(spec, target, workload, recorder, ctx, live_nemeses)
-    except KeyboardInterrupt:
-        interrupted = True
-        log.warning("interrupted: tearing down, then checking the history recorded so far")
-    except HarnessInputError:
-        raise
-    except BaseException as e:
-        failure = e
-        log.error("run failed: %s", "".join(traceback.format_exception(e)))
-    finally:
-        _teardown(target, live_nemeses, run_dir)
+    with contextlib.ExitStack() as lifecycle:
+        lifecycle.enter_context(_run_log(run_dir))
+        started = datetime.now()
+        test_doc = asdict(spec) | {
+            "run_id": run_dir.name,
+            "command": spec.command(),
+            "started": started.isoformat(),
+        }
+        store.write_json(run_dir / store.TEST, test_doc)
+        store.point_latest(store_dir, run_dir)
+        if on_start is not None:
+            on_start(run_dir)
+        clock = Clock()
+        ctx = RunContext(
+            run_id=f"{spec.seed}-{run_dir.name}",
+            run_dir=run_dir,
+            seed=spec.seed,
+            rng=random.Random(spec.seed),
+            log=log,
+            options=dict(spec.options),
+            workload=spec.workload,
+            op_timeout=spec.op_timeout,
+            concurrency=spec.concurrency,
+            clock=clock,
+            sleep=time.sleep,
+        )
+        writer = lifecycle.enter_context(HistoryWriter(run_dir / store.HISTORY))
+        interrupted = False
+        try:
+            with contextlib.ExitStack() as live:
+                runtime = _set_up(target, ctx, writer, Recorder(writer, clock), run_dir, live)
+                interpret(spec, workload, runtime)
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted: tore down; checking the history recorded so far")
+        except HarnessInputError:
+            raise
+        except BaseException as e:
+            log.error("run failed: %s", "".join(traceback.format_exception(e)))
+            raise
         writer.close()
-    if failure is not None:
-        logging.getLogger().removeHandler(handler)
-        raise failure
-    history = writer.ops
-    results = check_history(history, workload.checkers)
-    if interrupted:
-        results["interrupted"] = True
-    test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
-    store.write_json(run_dir / store.TEST, test_doc)
-    store.write_json(run_dir / store.RESULTS, results)
-    _write_report(run_dir, history)
-    logging.getLogger().removeHandler(handler)
-    handler.close()
+        history = writer.snapshot()
+        results = check_history(history, workload.checkers)
+        if interrupted:
+            results["interrupted"] = True
+        test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
+        store.write_json(run_dir / store.TEST, test_doc)
+        store.write_json(run_dir / store.RESULTS, results)
+        _write_report(run_dir, history)
     return RunResult(results["valid"], run_dir, results, history, spec, interrupted)
 
 
-def _drive_threads(
-    spec: TestSpec,
+def _set_up(
     target: Any,
-    workload: workloads.Workload,
-    recorder: _Recorder,
     ctx: RunContext,
-    live_nemeses: list[Any],
-) -> None:
-    log.info("setting up target %s", spec.target)
+    writer: HistoryWriter,
+    recorder: Recorder,
+    run_dir: Path,
+    live: contextlib.ExitStack,
+) -> Runtime:
+    """Set the target up and pick its runtime, each undo step pushed on ``live`` first."""
+    live.callback(_quietly, "target teardown", target.teardown)
+    live.callback(
+        _quietly, "collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR)
+    )
+    log.info("setting up target %s", getattr(target, "name", target))
     target.setup(ctx)
-    by_f: dict[str, Any] = {}
-    cycles: list[tuple[str, str]] = []
-    for name in spec.faults:
-        nem = nemeses.build(name, target)
-        live_nemeses.append(nem)
-        nem.setup(target, ctx)
-        for start, stop in nemeses.kind(name).cycle:
-            by_f[start] = by_f[stop] = nem
-            cycles.append((start, stop))
-    stop = threading.Event()
-    rng = ctx.rng
-    slots = [_Slot(w, w) for w in range(spec.concurrency)]
-
-    def spawn(slot: _Slot, shared: _SharedGenerator) -> _ClientWorker:
-        return _ClientWorker(
-            slot, spec.concurrency, target, recorder, stop, shared, spec.op_timeout
-        )
-
-    main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
-    nemesis_worker = None
-    if cycles:
-        heal = gen.seq([Invocation(stop_f) for _start, stop_f in dict.fromkeys(cycles)])
-        schedule = gen.phases(fault_schedule(cycles, spec.nemesis_interval, spec.time_limit), heal)
-        nemesis_worker = _NemesisWorker(by_f, schedule, recorder, random.Random(rng.random()), stop)
-        nemesis_worker.start()
-    log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
-    try:
-        _run_clients(
-            slots, main, spawn, rng, recorder.clock, stop, spec.time_limit + spec.op_timeout + 30
-        )
-        if nemesis_worker is not None:
-            nemesis_worker.join()
-            if nemesis_worker.error is not None:
-                raise nemesis_worker.error
-        settle = spec.settle_seconds(workload.read_every_node)
-        if settle:
-            log.info("settling for %gs", settle)
-            ctx.sleep(settle)
-        final_gen = workload.final_generator
-        if workload.read_every_node:
-            reads = gen.seq([Invocation("read-node", node) for node in target.nodes()])
-            final_gen = reads if final_gen is None else gen.phases(final_gen, reads)
-        if final_gen is not None and not stop.is_set():
-            log.info("final phase")
-            final = gen.time_limit(spec.final_time_limit, final_gen)
-            _run_clients(
-                slots,
-                final,
-                spawn,
-                rng,
-                recorder.clock,
-                stop,
-                spec.final_time_limit + spec.op_timeout + 30,
-            )
-    finally:
-        stop.set()
-        for slot in slots:
-            if slot.client is not None:
-                try:
-                    slot.client.close()
-                except Exception as e:
-                    log.debug("closing client: %s", e)
+    if isinstance(target, OwnsTime):
+        return target.runtime(ctx, writer)
+    runtime = ThreadRuntime(target, ctx, recorder)
+    live.callback(_tear_down_nemeses, runtime.live)
+    live.callback(runtime.close)
+    return runtime
 
 
-def _teardown(target: Any, live_nemeses: list[Any], run_dir: Path) -> None:
-    """Undo faults first, then the target; every step runs even if an earlier one failed."""
-    for nem in reversed(live_nemeses):
+def _tear_down_nemeses(live: list[Any]) -> None:
+    """Undo faults in reverse order of set-up; every one runs even if an earlier one failed."""
+    for nem in reversed(live):
         _quietly(f"nemesis {getattr(nem, 'name', nem)} teardown", nem.teardown)
-    _quietly("collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR))
-    _quietly("target teardown", target.teardown)
 
 
 def _quietly(what: str, fn: Callable[[], None]) -> None:
@@ -710,10 +358,8 @@ def _quietly(what: str, fn: Callable[[], None]) -> None:
         log.error("%s failed: %s", what, "".join(traceback.format_exception(e)))
 
 
-def _write_report(run_dir: Path, history: list[Op]) -> None:
-    from splitbrain.harness import report
-
+def _write_report(run_dir: Path, history: Sequence[Op]) -> None:
     try:
-        report.write_report(run_dir, ops=history)
+        report.write_report(run_dir, ops=list(history))
     except Exception as e:
         log.error("writing report.html failed: %s", "".join(traceback.format_exception(e)))

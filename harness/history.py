@@ -19,7 +19,6 @@ from typing import Any, Literal, TextIO
 from splitbrain.harness import edn
 from splitbrain.harness.locks import take, write_all
 
-OpType = Literal["invoke", "ok", "fail", "info"]
 OP_TYPES: frozenset[str] = frozenset({"invoke", "ok", "fail", "info"})
 NEMESIS = "nemesis"
 FORMATS = ("auto", "jsonl", "edn", "jepsen-log")
@@ -131,6 +130,22 @@ class Op:
         )
 
 
+def call_safely(call: Callable[[Op], Op], invoke: Op) -> Op:
+    """The completion of ``invoke`` by ``call``; a call that raised or answered with no
+    completion type is ``info``: the op may or may not have happened."""
+    try:
+        done = call(invoke)
+    except Exception as e:
+        return invoke.completion("info", invoke.value, error=f"{type(e).__name__}: {e}")
+    if done.type not in ("ok", "fail", "info"):
+        return invoke.completion("info", invoke.value, error=f"returned type {done.type!r}")
+    done.process = invoke.process
+    done.f = invoke.f
+    if done.key is None:
+        done.key = invoke.key
+    return done
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
@@ -175,12 +190,17 @@ class LoadedHistory:
     warnings: list[str] = field(default_factory=list)
 
 
+class HistoryClosed(RuntimeError):
+    """An op was appended to a history after the run closed it (an abandoned worker's?)."""
+
+
 class HistoryWriter:
     """Appends ops to a JSONL file, one line each, in the kernel before ``append`` returns,
     so a killed run leaves a usable file.
 
     Thread-safe; assigns ``index`` in the order ops are appended, which is also the order
-    of the lines in the file and of ``ops``.
+    of the lines in the file and of ``ops``. After ``close`` it refuses appends, so what
+    the checkers read (``snapshot``) is what the file holds.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -189,7 +209,16 @@ class HistoryWriter:
         self._fd = self._file.fileno()
         self._lock = threading.Lock()
         self._next_index = 0
-        self.ops: list[Op] = []
+        self._ops: list[Op] = []
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        """The ops appended so far, as an immutable snapshot."""
+        with self._lock:
+            return tuple(self._ops)
+
+    def snapshot(self) -> tuple[Op, ...]:
+        return self.ops
 
     def append(self, op: Op, clock: Callable[[], int] | None = None) -> Op:
         """Write ``op``; with ``clock``, stamp its time under the same lock so times never go back."""
@@ -197,13 +226,14 @@ class HistoryWriter:
         if not lock.acquire(False):
             take(lock)
         try:
+            if self._file.closed:
+                raise HistoryClosed(f"{self.path}: closed; {op.f} by {op.process} not recorded")
             if clock is not None:
                 op.time = clock()
             op.index = self._next_index
             self._next_index += 1
-            self.ops.append(op)
-            if not self._file.closed:
-                write_all(self._fd, (op.to_json() + "\n").encode())
+            self._ops.append(op)
+            write_all(self._fd, (op.to_json() + "\n").encode())
         finally:
             lock.release()
         return op
@@ -220,12 +250,6 @@ class HistoryWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def write_history(path: str | os.PathLike[str], ops: Iterable[Op]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for op in ops:
-            f.write(op.to_json() + "\n")
 
 
 # ---------------------------------------------------------------- readers

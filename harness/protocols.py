@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.generator import Generator, Invocation
+from splitbrain.harness.history import HistoryWriter, Op
+
+Cycle = tuple[str, str, Any]
+"""A fault cycle: (start f, stop f, the start op's value: the variant it forces, or None)."""
 
 
 class HarnessInputError(ValueError):
@@ -122,3 +126,41 @@ class Model(Protocol):
 
     def step(self, state: Any, f: str, invoke_value: Any, ok_value: Any) -> tuple[bool, Any]:
         """Apply an op; return (legal, new state). ``ok_value`` is None when the outcome is unknown."""
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """How a run's phases execute: worker threads on the monotonic clock for real targets,
+    events in virtual time for the simulator. The engine's one phase sequence drives either."""
+
+    reads_nodes: bool
+    """Whether the final phase reads every node directly, whatever the workload asks."""
+
+    @property
+    def stopped(self) -> bool:
+        """Something went wrong and the remaining phases are skipped."""
+
+    def nodes(self) -> list[str]: ...
+
+    def faults(self, names: list[str]) -> list[Cycle]:
+        """Prepare the named nemeses; their fault cycles, in schedule order."""
+
+    def run_phase(
+        self, clients: Generator | None, faults: Generator | None, budget_s: float
+    ) -> None:
+        """Run the clients' generator (and the fault schedule beside it) until both are done,
+        or ``budget_s`` seconds of run time have passed."""
+
+    def nemesis_op(self, inv: Invocation) -> None:
+        """Perform and record one nemesis op now (the heal after the main phase)."""
+
+    def settle(self, seconds: float) -> None:
+        """Let ``seconds`` of run time pass with no ops."""
+
+
+@runtime_checkable
+class OwnsTime(Protocol):
+    """A target that runs in a time of its own (the simulator's virtual time): the engine's
+    phases run on the runtime it returns, instead of on threads against its clients."""
+
+    def runtime(self, ctx: RunContext, writer: HistoryWriter) -> Runtime: ...
