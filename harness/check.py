@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers import linearizable
+from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 from splitbrain.harness.history import HistoryError, Op, Valid, read_history
 from splitbrain.harness.protocols import HarnessInputError
 
@@ -17,8 +19,6 @@ CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
 def _linearizable(model: str) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        from splitbrain.checkers import linearizable
-
         return linearizable.check(history, model, init=init, timeout=timeout)
 
     return check
@@ -33,31 +33,15 @@ def _module_check(module: str, **fixed: Any) -> CheckFn:
 
 def models() -> dict[str, CheckFn]:
     """Every model name ``splitbrain check --model`` accepts."""
-    found: dict[str, CheckFn] = {}
-    try:
-        from splitbrain.checkers import linearizable
-
-        for name in linearizable.MODELS:
-            found[name] = _linearizable(name)
-    except ImportError:
-        pass
-    try:
-        from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
-
-        for name in FRIENDLY_MODEL_NAMES:
-            found[name] = _module_check("splitbrain.checkers.elle", consistency_models=[name])
-        found["list-append"] = _module_check("splitbrain.checkers.elle")
-    except ImportError:
-        pass
+    found: dict[str, CheckFn] = {name: _linearizable(name) for name in linearizable.MODELS}
+    for name in FRIENDLY_MODEL_NAMES:
+        found[name] = _module_check("splitbrain.checkers.elle", consistency_models=[name])
+    found["list-append"] = _module_check("splitbrain.checkers.elle")
     for name, module in (
         ("set-full", "splitbrain.checkers.set_full"),
         ("counter", "splitbrain.checkers.counter"),
         ("total-queue", "splitbrain.checkers.total_queue"),
     ):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
         found[name] = _module_check(module)
     return found
 

@@ -14,23 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.harness import check, core, gate, report
+from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
-from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.history import merge_valid
 from splitbrain.harness.protocols import HarnessInputError
-
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
-
-
-def exit_code(valid: Valid | None) -> int:
-    if valid is None:
-        return EXIT_BAD_INPUT
-    return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
-
-
-def verdict_word(valid: Valid | None) -> str:
-    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_VALID,
+    exit_code,
+    verdict_word,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,8 +121,6 @@ def _add_test(sub: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from splitbrain.harness import core
-
     spec = core.TestSpec(
         target=args.target,
         workload=args.workload,
@@ -239,8 +235,6 @@ def _add_check(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from splitbrain.harness import check
-
     checker = check.resolve_model(args.model)
     init: Any = None
     if args.init is not None:
@@ -295,8 +289,6 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     if args.index:
         store = Path(args.index)
         if not store.is_dir():
@@ -319,8 +311,6 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     store = Path(args.store)
     if not store.is_dir():
         raise HarnessInputError(f"{store}: no such store directory")
@@ -337,11 +327,6 @@ def _add_cleanup(sub: Any) -> None:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    try:
-        from splitbrain.harness.control import cleanup
-    except ImportError:
-        print("nothing to clean up: this installation sets up no external resources")
-        return EXIT_VALID
     runs, errors = cleanup.cleanup_store(Path(args.store))
     print(f"cleaned up {runs} leftover run(s)")
     if errors:
@@ -355,10 +340,6 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def _add_gate(sub: Any) -> None:
-    try:
-        from splitbrain.harness import gate
-    except ImportError:
-        return
     gate.add_parser(sub)
 
 
@@ -383,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("splitbrain: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_VALID
     except Exception as e:

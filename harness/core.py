@@ -19,6 +19,7 @@ from splitbrain.checkers import stats
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness import report, store
+from splitbrain.harness.control.sshopts import command_args
 from splitbrain.harness.generator import Generator, Invocation
 from splitbrain.harness.history import HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.protocols import Cycle, HarnessInputError, OwnsTime, RunContext, Runtime
@@ -108,8 +109,6 @@ class TestSpec:
         if self.faults:
             argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
         if self.ssh:
-            from splitbrain.harness.control.sshopts import command_args
-
             argv += command_args(self.ssh)
         for k, v in sorted(self.options.items()):
             argv += ["-o", f"{k}={v}"]
@@ -217,7 +216,7 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
     spec.validate()
     target = targets.load(spec.target)
     if spec.ssh:
-        from splitbrain.harness.control.ssh import attach
+        from splitbrain.harness.control.ssh import attach  # paramiko, only for SSH nodes
 
         target = attach(target, spec.ssh)
     unknown = sorted(set(spec.options) - set(target.options))
