@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.nodes import target_nodes
 from splitbrain.harness.protocols import RunContext
@@ -62,3 +63,6 @@ class ClockNemesis:
     def teardown(self) -> None:
         if self._remote is not None:
             self._remote.teardown()
+
+
+CLOCK = NemesisKind(ClockNemesis, (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock")))

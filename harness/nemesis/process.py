@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.protocols import RunContext
 
 
@@ -97,3 +98,7 @@ class PauseNemesis(_ProcessNemesis):
 
     def heal(self, node: str) -> None:
         self.target.resume(node)
+
+
+KILL = NemesisKind(KillNemesis, (("kill", "start"),))
+PAUSE = NemesisKind(PauseNemesis, (("pause", "resume"),))
