@@ -23,6 +23,7 @@ from splitbrain.harness.protocols import (
     Nemesis,
     NemesisKind,
     OwnsNemeses,
+    SelfDriving,
     Target,
     Workload,
     bare_f,
@@ -162,13 +163,22 @@ def _check_options(target: Target, options: dict[str, str], target_label: str) -
         target.configure(dict(options))
 
 
-def _check_nemeses(target: Target, nemeses: list[Any], target_label: str) -> None:
-    if not isinstance(target, LimitsNemeses):
-        return
-    for name in nemeses:
-        if isinstance(name, str) and name not in target.supported_nemeses:
+def _check_nemeses(
+    target: Target, kinds: tuple[tuple[Any, NemesisKind], ...], target_label: str
+) -> None:
+    """Refuse a nemesis the target does not take, or lacks the abilities for. A target that
+    drives the run itself implements the faults itself, so only its own list counts."""
+    for name, kind in kinds:
+        if isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
             raise HarnessInputError(
-                f"target {target_label!r} cannot take nemesis {name!r}; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
+                f"target {target_label!r} cannot take nemesis {label(name)!r}; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
+            )
+        if isinstance(target, SelfDriving):
+            continue
+        lacking = [p.__name__ for p in kind.requires if not isinstance(target, p)]
+        if lacking:
+            raise HarnessInputError(
+                f"target {target_label!r} cannot take nemesis {label(name)!r}: it is not {', '.join(lacking)}"
             )
 
 
@@ -184,7 +194,7 @@ def prepare(spec: Any) -> Parts:
     if spec.ssh:
         built = attach(built, spec.ssh)
     _check_options(built, spec.options, target_label)
-    _check_nemeses(built, [n for n, _ in kinds], target_label)
+    _check_nemeses(built, kinds, target_label)
     wspec = WorkloadSpec(
         keys=spec.keys,
         concurrency=spec.concurrency,

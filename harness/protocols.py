@@ -211,6 +211,8 @@ class NemesisKind(Protocol):
 
     cycle: tuple[tuple[str, str], ...]
     """(start f, stop f) pairs the schedule alternates; every stop f heals at the end."""
+    requires: tuple[type, ...]
+    """Capability protocols a target must satisfy to take it (``Killable``, ...)."""
 
     def build(self) -> Nemesis: ...
 

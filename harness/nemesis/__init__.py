@@ -22,6 +22,8 @@ class NemesisKind:
     """Builds the nemesis (no arguments)."""
     cycle: tuple[tuple[str, str], ...]
     """(start f, stop f) pairs the schedule alternates; every stop f heals at the end."""
+    requires: tuple[type, ...] = ()
+    """Capability protocols (``harness.protocols``) a target needs for it, checked before setup."""
 
     def build(self) -> Any:
         return self.factory()

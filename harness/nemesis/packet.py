@@ -16,6 +16,7 @@ from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.nodes import (
+    NETWORK,
     add_chain,
     chain_name,
     iptables,
@@ -172,8 +173,8 @@ PacketDuplicate = packet(VARIANTS["packet-duplicate"])
 PacketReorder = packet(VARIANTS["packet-reorder"])
 
 _PACKET_CYCLE = (("start-packet", "stop-packet"),)
-PACKET = NemesisKind(Packet, _PACKET_CYCLE)
-PACKET_LOSS = NemesisKind(PacketLoss, _PACKET_CYCLE)
-PACKET_DELAY = NemesisKind(PacketDelay, _PACKET_CYCLE)
-PACKET_DUPLICATE = NemesisKind(PacketDuplicate, _PACKET_CYCLE)
-PACKET_REORDER = NemesisKind(PacketReorder, _PACKET_CYCLE)
+PACKET = NemesisKind(Packet, _PACKET_CYCLE, NETWORK)
+PACKET_LOSS = NemesisKind(PacketLoss, _PACKET_CYCLE, NETWORK)
+PACKET_DELAY = NemesisKind(PacketDelay, _PACKET_CYCLE, NETWORK)
+PACKET_DUPLICATE = NemesisKind(PacketDuplicate, _PACKET_CYCLE, NETWORK)
+PACKET_REORDER = NemesisKind(PacketReorder, _PACKET_CYCLE, NETWORK)

@@ -13,7 +13,7 @@ from typing import Any
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis import NemesisKind
-from splitbrain.harness.protocols import RunContext
+from splitbrain.harness.protocols import Killable, Pausable, RunContext
 
 
 def _nodes_of(value: Any, nodes: list[str], rng: random.Random) -> list[str]:
@@ -100,5 +100,5 @@ class PauseNemesis(_ProcessNemesis):
         self.target.resume(node)
 
 
-KILL = NemesisKind(KillNemesis, (("kill", "start"),))
-PAUSE = NemesisKind(PauseNemesis, (("pause", "resume"),))
+KILL = NemesisKind(KillNemesis, (("kill", "start"),), (Killable,))
+PAUSE = NemesisKind(PauseNemesis, (("pause", "resume"),), (Pausable,))
