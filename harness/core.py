@@ -14,15 +14,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain import targets, workloads
 from splitbrain.checkers import stats
+from splitbrain.harness import assemble, report, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness import report, store
 from splitbrain.harness.control.sshopts import command_args
 from splitbrain.harness.generator import Generator, Invocation
 from splitbrain.harness.history import HistoryWriter, Op, Valid, merge_valid
-from splitbrain.harness.protocols import Cycle, HarnessInputError, OwnsTime, RunContext, Runtime
+from splitbrain.harness.protocols import (
+    Cycle,
+    HarnessInputError,
+    HasLogs,
+    Nemesis,
+    NemesisKind,
+    OwnsTime,
+    RunContext,
+    Runtime,
+    Target,
+    Workload,
+)
+from splitbrain.harness.verdict import Verdict
 from splitbrain.harness.workers import Clock, Recorder, ThreadRuntime
 
 log = logging.getLogger("splitbrain")
@@ -34,9 +45,12 @@ class TestSpec:
 
     __test__ = False  # a spec, not a pytest test class
 
-    target: str = "memory"
-    workload: str = "register"
-    nemesis: list[str] = field(default_factory=list)
+    target: Any = "memory"
+    """A registered name, a ``module:attr`` path, or a Target (class, factory or instance)."""
+    workload: Any = "register"
+    """A name, a path, a Workload, or a factory taking a WorkloadSpec."""
+    nemesis: list[Any] = field(default_factory=list)
+    """Names, paths or NemesisKind objects."""
     concurrency: int = 5
     time_limit: float = 10.0
     rate: float = 0.0
@@ -45,7 +59,8 @@ class TestSpec:
     store: str = "reports"
     name: str | None = None
     options: dict[str, str] = field(default_factory=dict)
-    model: str | None = None
+    model: Any = None
+    """A name, a path or a Model; None for the workload's default."""
     nemesis_interval: float = 3.0
     """Seconds between a fault's start and stop, and between faults."""
     settle: float | None = None
@@ -67,19 +82,10 @@ class TestSpec:
             raise HarnessInputError(f"--keys must be at least 1, got {self.keys}")
         if self.nemesis_interval <= 0:
             raise HarnessInputError("--nemesis-interval must be positive")
-        if self.target not in targets.TARGETS:
-            raise HarnessInputError(
-                f"unknown target {self.target!r}; known: {', '.join(sorted(targets.TARGETS))}"
-            )
-        if self.workload not in workloads.WORKLOADS:
-            raise HarnessInputError(
-                f"unknown workload {self.workload!r}; known: {', '.join(sorted(workloads.WORKLOADS))}"
-            )
+        assemble.check_name("target", self.target)
+        assemble.check_name("workload", self.workload)
         for name in self.nemesis:
-            if name != nemeses.NONE and name not in nemeses.NEMESES:
-                raise HarnessInputError(
-                    f"unknown nemesis {name!r}; known: {', '.join(sorted([nemeses.NONE, *nemeses.NEMESES]))}"
-                )
+            assemble.check_name("nemesis", name)
 
     def settle_seconds(self, reads_every_node: bool) -> float:
         """How long the system recovers before the final phase: after faults, or before
@@ -89,23 +95,24 @@ class TestSpec:
         return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
 
     @property
-    def faults(self) -> list[str]:
-        return [n for n in self.nemesis if n != nemeses.NONE]
+    def faults(self) -> list[Any]:
+        return assemble.faults(self.nemesis)
 
     @property
     def run_name(self) -> str:
-        return self.name or f"{self.target}-{self.workload}"
+        return self.name or f"{assemble.label(self.target)}-{assemble.label(self.workload)}"
 
     def command(self) -> str:
-        """The command line that replays this test."""
-        argv = ["splitbrain", "test", "--target", self.target, "--workload", self.workload]
-        argv += ["--nemesis", ",".join(self.nemesis) or nemeses.NONE]
+        """The command line that replays this test (objects by their name)."""
+        argv = ["splitbrain", "test", "--target", assemble.label(self.target)]
+        argv += ["--workload", assemble.label(self.workload)]
+        argv += ["--nemesis", ",".join(map(assemble.label, self.nemesis)) or nemeses.NONE]
         argv += ["--concurrency", str(self.concurrency), "--time-limit", f"{self.time_limit:g}"]
         argv += ["--rate", f"{self.rate:g}", "--keys", str(self.keys), "--seed", str(self.seed)]
         if self.name:
             argv += ["--name", self.name]
         if self.model:
-            argv += ["--model", self.model]
+            argv += ["--model", assemble.label(self.model)]
         if self.faults:
             argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
         if self.ssh:
@@ -117,12 +124,19 @@ class TestSpec:
 
 @dataclass
 class RunResult:
+    """What ``run`` returns: the verdict, where the run is stored, and what was checked."""
+
     valid: Valid
+    """The composed checkers' ``valid``: True, False or "unknown"."""
     run_dir: Path
     results: dict[str, Any]
     history: list[Op]
     spec: TestSpec
     interrupted: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.valid)
 
 
 PHASE_SLACK_S = 30.0
@@ -153,10 +167,18 @@ def final_phase(workload_final: Generator | None, nodes: list[str]) -> Generator
     return gen.phases(*parts) if len(parts) > 1 else parts[0]
 
 
-def interpret(spec: TestSpec, workload: workloads.Workload, runtime: Runtime) -> None:
+def interpret(
+    spec: TestSpec,
+    workload: Workload,
+    runtime: Runtime,
+    kinds: Sequence[tuple[Any, NemesisKind]] | None = None,
+) -> None:
     """The one phase sequence of every run, real or simulated: the main phase with the fault
-    schedule beside it, heal, settle, the final phase."""
-    cycles = runtime.faults(spec.faults)
+    schedule beside it, heal, settle, the final phase. ``kinds``: the spec's nemeses
+    (what it named, its kind), found in the registry when not given."""
+    if kinds is None:
+        kinds = [(name, assemble.nemesis_kind(name)) for name in spec.faults]
+    cycles = runtime.faults(kinds)
     main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
     schedule = fault_schedule(cycles, spec.nemesis_interval, spec.time_limit) if cycles else None
     log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
@@ -211,49 +233,10 @@ def check_history(
     }
 
 
-def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
-    """Validate the spec and build the target and workload, before anything is set up."""
+def prepare(spec: TestSpec) -> assemble.Parts:
+    """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
-    target = targets.load(spec.target)
-    if spec.ssh:
-        from splitbrain.harness.control.ssh import attach  # paramiko, only for SSH nodes
-
-        target = attach(target, spec.ssh)
-    unknown = sorted(set(spec.options) - set(target.options))
-    if unknown:
-        raise HarnessInputError(
-            f"unknown -o key {unknown[0]!r} for target {spec.target!r}; known: {', '.join(sorted(target.options)) or 'none'}"
-        )
-    runs = getattr(target, "supported_workloads", None)
-    if runs is not None and spec.workload not in runs:
-        raise HarnessInputError(
-            f"target {spec.target!r} cannot run workload {spec.workload!r}; it runs: {', '.join(sorted(runs))}"
-        )
-    supported = getattr(target, "supported_nemeses", None)
-    for name in spec.faults:
-        if supported is not None and name not in supported:
-            raise HarnessInputError(
-                f"target {spec.target!r} cannot take nemesis {name!r}; it supports: {', '.join(sorted(supported)) or 'none'}"
-            )
-    configure = getattr(target, "configure", None)
-    if callable(configure):
-        configure(dict(spec.options))
-    wspec = workloads.WorkloadSpec(
-        keys=spec.keys,
-        concurrency=spec.concurrency,
-        seed=spec.seed or 0,
-        model=spec.model,
-        check_timeout=spec.check_timeout,
-    )
-    try:
-        workload = workloads.load(spec.workload, wspec)
-    except ValueError as e:
-        raise HarnessInputError(str(e)) from None
-    if workload.read_every_node and not getattr(target, "reads_every_node", False):
-        raise HarnessInputError(
-            f"workload {spec.workload!r} reads every node directly, which target {spec.target!r} cannot do"
-        )
-    return target, workload
+    return assemble.prepare(spec)
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
@@ -264,13 +247,14 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     down in reverse order of set-up (faults first), also after errors and Ctrl-C."""
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
-    target, workload = prepare(spec)
+    parts = prepare(spec)
+    target, workload = parts.target, parts.workload
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     with contextlib.ExitStack() as lifecycle:
         lifecycle.enter_context(_run_log(run_dir))
         started = datetime.now()
-        test_doc = asdict(spec) | {
+        test_doc = asdict(assemble.described(spec)) | {
             "run_id": run_dir.name,
             "command": spec.command(),
             "started": started.isoformat(),
@@ -287,7 +271,8 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
             rng=random.Random(spec.seed),
             log=log,
             options=dict(spec.options),
-            workload=spec.workload,
+            workload=assemble.label(spec.workload),
+            operations=parts.operations,
             op_timeout=spec.op_timeout,
             concurrency=spec.concurrency,
             clock=clock,
@@ -298,7 +283,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         try:
             with contextlib.ExitStack() as live:
                 runtime = _set_up(target, ctx, writer, Recorder(writer, clock), run_dir, live)
-                interpret(spec, workload, runtime)
+                interpret(spec, workload, runtime, parts.nemeses)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: tore down; checking the history recorded so far")
@@ -320,7 +305,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
 
 
 def _set_up(
-    target: Any,
+    target: Target,
     ctx: RunContext,
     writer: HistoryWriter,
     recorder: Recorder,
@@ -329,10 +314,11 @@ def _set_up(
 ) -> Runtime:
     """Set the target up and pick its runtime, each undo step pushed on ``live`` first."""
     live.callback(_quietly, "target teardown", target.teardown)
-    live.callback(
-        _quietly, "collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR)
-    )
-    log.info("setting up target %s", getattr(target, "name", target))
+    if isinstance(target, HasLogs):
+        live.callback(
+            _quietly, "collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR)
+        )
+    log.info("setting up target %s", target.name)
     target.setup(ctx)
     if isinstance(target, OwnsTime):
         return target.runtime(ctx, writer)
@@ -342,10 +328,10 @@ def _set_up(
     return runtime
 
 
-def _tear_down_nemeses(live: list[Any]) -> None:
+def _tear_down_nemeses(live: list[Nemesis]) -> None:
     """Undo faults in reverse order of set-up; every one runs even if an earlier one failed."""
     for nem in reversed(live):
-        _quietly(f"nemesis {getattr(nem, 'name', nem)} teardown", nem.teardown)
+        _quietly(f"nemesis {nem.name} teardown", nem.teardown)
 
 
 def _quietly(what: str, fn: Callable[[], None]) -> None:

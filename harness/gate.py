@@ -23,9 +23,8 @@ from typing import Any
 
 import yaml
 
-from splitbrain import targets, workloads
-from splitbrain.harness import core
-from splitbrain.harness import nemesis as nemeses
+from splitbrain import workloads
+from splitbrain.harness import assemble, core
 from splitbrain.harness.history import Valid
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.verdict import (
@@ -79,14 +78,25 @@ def _integer(minimum: int | None) -> Callable[[Any], int]:
     return parse
 
 
-def _nemesis(value: Any) -> list[str]:
+DATA = (int, float, bool, list, dict, tuple, type(None))
+"""What a YAML value can be besides a string: never a target, workload, nemesis or model."""
+
+
+def _part(value: Any) -> Any:
+    """A name (or ``module:attr``) as text, or, from the fixture and marker, the object itself."""
+    if isinstance(value, DATA):
+        raise ValueError("expected a non-empty string (a name or module:attr) or an object")
+    return _text(value) if isinstance(value, str) else value
+
+
+def _nemesis(value: Any) -> list[Any]:
     if isinstance(value, str):
         names = [n.strip() for n in value.split(",")]
-    elif isinstance(value, list) and all(isinstance(n, str) for n in value):
-        names = [n.strip() for n in value]
+    elif isinstance(value, list):
+        names = [n.strip() if isinstance(n, str) else _part(n) for n in value]
     else:
         raise ValueError("expected a list of names or a comma-separated string")
-    if any(not n for n in names):
+    if any(n == "" for n in names):
         raise ValueError("empty nemesis name")
     return [n for n in names if n != "none"] or ["none"]
 
@@ -119,8 +129,8 @@ def _expect(value: Any) -> str:
 FIELDS: dict[str, Callable[[Any], Any]] = {
     "name": _text,
     "description": _text,
-    "target": _text,
-    "workload": _text,
+    "target": _part,
+    "workload": _part,
     "nemesis": _nemesis,
     "options": _options,
     "time_limit": _number(0),
@@ -128,7 +138,7 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "keys": _integer(1),
     "rate": _number(0),
     "seed": _integer(None),
-    "model": _text,
+    "model": _part,
     "expect": _expect,
     "allow_unknown": _bool,
     "nemesis_interval": _number(0, strict=True),
@@ -350,25 +360,18 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
     spec = claim.build_spec()
-    known = {
-        "target": (spec.target, targets.TARGETS),
-        "workload": (spec.workload, workloads.WORKLOADS),
-    }
-    for key, (value, registry) in known.items():
-        if value not in registry:
+    named = [("target", spec.target), ("workload", spec.workload)]
+    for key, value in [*named, *(("nemesis", n) for n in spec.nemesis)]:
+        try:
+            assemble.check_name(key, value)
+        except HarnessInputError as e:
             raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key {key!r}: unknown {key} {value!r}; known: {', '.join(sorted(registry))}"
-            )
-    for name in spec.nemesis:
-        if name != nemeses.NONE and name not in nemeses.NEMESES:
-            known_n = ", ".join(sorted([nemeses.NONE, *nemeses.NEMESES]))
-            raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key 'nemesis': unknown nemesis {name!r}; known: {known_n}"
-            )
+                f"{claim.where}: claim {claim.name!r}: key {key!r}: {e}"
+            ) from None
     if "model" in claim.spec:
         try:
-            workloads.load(spec.workload, workloads.WorkloadSpec(model=spec.model))
-        except ValueError as e:
+            assemble.workload(spec.workload, workloads.WorkloadSpec(model=spec.model))
+        except HarnessInputError as e:
             raise HarnessInputError(
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None

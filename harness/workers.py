@@ -12,15 +12,16 @@ import random
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from splitbrain.harness import assemble
 from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import HistoryWriter, Op, call_safely
 from splitbrain.harness.locks import take
-from splitbrain.harness.protocols import Cycle, RunContext
+from splitbrain.harness.protocols import Cycle, NemesisKind, RunContext
 
 log = logging.getLogger("splitbrain")
 
@@ -369,15 +370,15 @@ class ThreadRuntime:
     def nodes(self) -> list[str]:
         return list(self.target.nodes())
 
-    def faults(self, names: list[str]) -> list[Cycle]:
+    def faults(self, kinds: Sequence[tuple[Any, NemesisKind]]) -> list[Cycle]:
         cycles: list[Cycle] = []
-        for name in names:
-            nem = nemeses.build(name)
+        for name, kind in kinds:
+            nem = assemble.build_nemesis(kind, name)
             self.live.append(nem)
             nem.setup(self.target, self.ctx)
-            for cycle in nemeses.kind(name).cycles():
-                self.by_f[cycle[0]] = self.by_f[cycle[1]] = nem
-                cycles.append(cycle)
+            for start, stop in kind.cycle:
+                self.by_f[start] = self.by_f[stop] = nem
+                cycles.append((start, stop, kind.variant))
         return cycles
 
     def _spawn(self, slot: _Slot, shared: _SharedGenerator) -> _ClientWorker:

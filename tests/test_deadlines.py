@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 import splitbrain
-from splitbrain import targets
 from splitbrain.harness.history import Op, read_history
 from splitbrain.targets.memory import MemoryClient, MemoryTarget
 
@@ -40,12 +39,11 @@ class SleepyTarget(MemoryTarget):
     def client(self, process: int) -> MemoryClient:
         assert self.store is not None
         SleepyTarget.opened.append(process)
-        return SleepyClient(self.store, self._workload)
+        return SleepyClient(self.store, self._operations)
 
 
 @pytest.fixture
-def sleepy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(targets.TARGETS, "sleepy", f"{__name__}:SleepyTarget")
+def sleepy() -> None:
     SleepyClient.calls = 0
     SleepyTarget.opened = []
     RELEASE.clear()
@@ -53,7 +51,7 @@ def sleepy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_call_past_the_op_timeout_is_info_at_the_deadline(sleepy: None, tmp_path: Path) -> None:
     spec = splitbrain.TestSpec(
-        target="sleepy", time_limit=2.0, rate=200, op_timeout=0.2, store=str(tmp_path), seed=3
+        target=SleepyTarget(), time_limit=2.0, rate=200, op_timeout=0.2, store=str(tmp_path), seed=3
     )
     started = time.monotonic()
     try:
@@ -83,7 +81,7 @@ def test_a_call_past_the_op_timeout_is_info_at_the_deadline(sleepy: None, tmp_pa
 
 def test_calls_that_return_after_abandonment_record_nothing(sleepy: None, tmp_path: Path) -> None:
     spec = splitbrain.TestSpec(
-        target="sleepy", time_limit=1.0, rate=200, op_timeout=0.1, store=str(tmp_path), seed=4
+        target=SleepyTarget(), time_limit=1.0, rate=200, op_timeout=0.1, store=str(tmp_path), seed=4
     )
     result = splitbrain.run(spec)
     on_disk = (result.run_dir / "history.jsonl").read_bytes()

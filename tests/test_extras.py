@@ -45,6 +45,5 @@ def test_test_and_check_need_no_server_driver(tmp_path: Path) -> None:
 def test_a_driver_target_says_what_is_missing(tmp_path: Path) -> None:
     ran = run_without_drivers("test", "--target", "redis", "--store", str(tmp_path))
     assert ran.returncode == 254, ran.stderr
-    assert ran.stderr.strip() == (
-        "splitbrain: target 'redis' needs the redis package: pip install 'splitbrain[redis]'"
-    )
+    (line,) = ran.stderr.strip().splitlines()
+    assert "'redis'" in line and "needs the redis package: pip install 'splitbrain[redis]'" in line

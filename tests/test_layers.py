@@ -23,16 +23,18 @@ PACKAGES = {
 
 LAYERS: list[tuple[str, ...]] = [
     ("splitbrain", "splitbrain.__main__", "splitbrain.harness.cli", "splitbrain.harness.gate")
-    + ("splitbrain.harness.pytest_plugin",),
-    ("splitbrain.harness.core", "splitbrain.harness.workers", "splitbrain.harness.check"),
+    + ("splitbrain.harness.pytest_plugin", "splitbrain.harness.listing"),
+    ("splitbrain.harness.core", "splitbrain.harness.workers", "splitbrain.harness.check")
+    + ("splitbrain.harness.assemble",),
     ("splitbrain.harness.report",),
     ("splitbrain.workloads", "splitbrain.targets"),
     ("splitbrain.harness.nemesis",),
     ("splitbrain.harness.control", "splitbrain.checkers"),
     ("splitbrain.harness",),
 ]
-"""Top to bottom: front ends; the engine; the report; workloads and targets; nemeses;
-infrastructure and checkers; the types (history, generator, protocols, errors, store).
+"""Top to bottom: front ends; the engine (and its assembly of parts from the plugin
+registry); the report; workloads and targets; nemeses; infrastructure and checkers; the
+types (history, generator, protocols, errors, verdict, store, the plugin registry).
 A module may import its own layer's package and the layers below."""
 
 INDEPENDENT = [
@@ -47,7 +49,7 @@ ONLY = {
 """Packages that may import only these (the types are ``splitbrain.harness``'s own modules)."""
 
 LAZY_ON_PURPOSE = {
-    ("splitbrain.harness.core", "splitbrain.harness.control.ssh"),
+    ("splitbrain.harness.assemble", "splitbrain.harness.control.ssh"),
     ("splitbrain.harness.control.cleanup", "splitbrain.harness.control.ssh"),
     ("splitbrain.harness.pytest_plugin", "splitbrain.harness.core"),
     ("splitbrain.harness.pytest_plugin", "splitbrain.harness.gate"),

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from splitbrain import targets
 from splitbrain.harness import core
 from splitbrain.harness.history import NEMESIS, HistoryClosed, HistoryWriter, Op
 from splitbrain.harness.protocols import HarnessInputError, RunContext
@@ -45,14 +44,11 @@ def test_a_run_leaves_the_loggers_as_it_found_them(tmp_path: Path) -> None:
     assert "main phase" in log and "splitbrain" in log
 
 
-def test_input_refused_mid_run_tears_down_and_unhooks_the_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(targets.TARGETS, "refuses", f"{__name__}:RefusesMidRun")
+def test_input_refused_mid_run_tears_down_and_unhooks_the_log(tmp_path: Path) -> None:
     RefusesMidRun.torn_down = 0
     before = _handlers()
     with pytest.raises(HarnessInputError, match="colour=red"):
-        core.run(core.TestSpec(target="refuses", time_limit=0.3, seed=1, store=str(tmp_path)))
+        core.run(core.TestSpec(target=RefusesMidRun(), time_limit=0.3, seed=1, store=str(tmp_path)))
     assert _handlers() == before
     assert RefusesMidRun.torn_down == 1
     (log,) = tmp_path.glob("*/*/splitbrain.log")

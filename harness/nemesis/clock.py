@@ -20,8 +20,9 @@ from splitbrain.harness.control.clock import (
 )
 from splitbrain.harness.control.node import NodeError
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
-from splitbrain.harness.nemesis.nodes import target_nodes
+from splitbrain.harness.nemesis.nodes import NETWORK, target_nodes
 from splitbrain.harness.protocols import RunContext
 
 log = logging.getLogger("splitbrain.clock")
@@ -59,7 +60,7 @@ class ClockNemesis:
 
     def setup(self, target: Any, ctx: RunContext) -> None:
         nodes = target_nodes(target, self.name)
-        reason = unsupported_reason(getattr(target, "name", "?"), {n.kind for n in nodes})
+        reason = unsupported_reason(target.name, {n.kind for n in nodes})
         if reason is not None:
             raise NemesisUnsupported(reason)
         self._remote = RemoteClockNemesis()
@@ -177,3 +178,10 @@ class RemoteClockNemesis:
                 except NodeError as e:
                     log.error("clock teardown on %s: %s", clock.node.name, e)
         self.clocks = []
+
+
+CLOCK = NemesisKind(
+    ClockNemesis,
+    (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock")),
+    NETWORK,
+)

@@ -12,9 +12,11 @@ from typing import Any
 
 from splitbrain.harness.control.node import Node
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.grudge import GRUDGES, Grudge, describe
 from splitbrain.harness.nemesis.nodes import (
+    NETWORK,
     add_chain,
     chain_name,
     iptables,
@@ -87,3 +89,11 @@ class PartitionNemesis:
 
 def _done(op: Op, typ: str, value: Any, error: str | None = None) -> Op:
     return op.completion(typ, value, error=error)
+
+
+_CYCLE = (("start-partition", "stop-partition"),)
+PARTITION = NemesisKind(PartitionNemesis, _CYCLE, NETWORK)
+PARTITION_HALVES = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "halves")
+PARTITION_ONE = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "one")
+PARTITION_MAJORITIES_RING = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "majorities-ring")
+PARTITION_BRIDGE = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "bridge")

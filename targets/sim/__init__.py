@@ -14,15 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.harness.history import HistoryWriter
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.protocols import HarnessInputError, RunContext, data_type
 from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
 from splitbrain.targets.sim.driver import KINDS, SimRuntime
+from splitbrain.targets.sim.nemesis import NAMES
+
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "txn", "set.add", "set.read", "counter.add", "counter.read"}
+    | {"enqueue", "dequeue", "drain", "read-node"}
+)
+"""What the simulated nodes implement (``nodes.step``), one data type per run."""
 
 
 class SimTarget:
     """A target in virtual time: the engine's phases run on its ``runtime``, not on threads."""
 
     name = "sim"
+    operations = OPERATIONS
+    supported_nemeses = NAMES
     options = dict(DEFAULTS)
     reads_every_node = True
 
@@ -40,7 +49,7 @@ class SimTarget:
         runtime = SimRuntime(
             config,
             ctx.seed,
-            KINDS.get(ctx.workload, "register"),
+            KINDS.get(kind := data_type(ctx.operations), kind),
             writer,
             ctx.concurrency,
             ctx.op_timeout,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import HistoryWriter, Op
-from splitbrain.harness.protocols import Cycle
+from splitbrain.harness.protocols import Cycle, NemesisKind
 from splitbrain.targets.sim.cluster import Cluster, Config, Sim
 from splitbrain.targets.sim.nemesis import SimNemesis
 from splitbrain.targets.sim.nodes import Request
@@ -24,7 +25,8 @@ NANOS = 1_000_000_000
 POLL = 50_000_000
 WARM_UP = NANOS
 """Virtual time the cluster gets to form (elect a leader) before the history begins."""
-KINDS = {"set": "set", "counter": "counter", "queue": "queue", "list-append": "list"}
+KINDS = {"list-append": "list"}
+"""The cluster's name of a data type, where it differs from ``harness.protocols.data_type``'s."""
 
 
 @dataclass(slots=True)
@@ -232,12 +234,12 @@ class Nemeses:
             self.on_idle()
 
 
-def sim_cycles(names: list[str], config: Config) -> list[Cycle]:
-    """The registry's fault cycles for ``--nemesis`` names; ``-o clock=bump`` (or ``strobe``)
-    keeps only that clock fault."""
+def sim_cycles(kinds: Sequence[tuple[Any, NemesisKind]], config: Config) -> list[Cycle]:
+    """The fault cycles of the registry's kinds; ``-o clock=bump`` (or ``strobe``) keeps
+    only that clock fault."""
     out: list[Cycle] = []
-    for name in names:
-        cycles = nemeses.kind(name).cycles()
+    for name, kind in kinds:
+        cycles = [(start, stop, kind.variant) for start, stop in kind.cycle]
         if name == "clock" and config.clock != "random":
             cycles = [c for c in cycles if c[0] == f"{config.clock}-clock"]
         out.extend(cycles)
@@ -289,8 +291,8 @@ class SimRuntime:
     def nodes(self) -> list[str]:
         return list(self.cluster.names)
 
-    def faults(self, names: list[str]) -> list[Cycle]:
-        return sim_cycles(names, self.config)
+    def faults(self, kinds: Sequence[tuple[Any, NemesisKind]]) -> list[Cycle]:
+        return sim_cycles(kinds, self.config)
 
     def run_phase(
         self, clients: Generator | None, faults: Generator | None, budget_s: float

@@ -20,6 +20,13 @@ from splitbrain.targets.sim.nodes import MS, Strobe
 
 assert tuple(GRUDGES) == PARTITIONS
 
+NAMES = frozenset(
+    ["partition", "packet", "kill", "pause", "clock"]
+    + [f"partition-{kind}" for kind in PARTITIONS]
+    + [f"packet-{kind}" for kind in PACKET_KINDS]
+)
+"""Every ``--nemesis`` name the sim simulates."""
+
 
 class SimNemesis:
     """Every fault kind at once, on the simulated cluster."""
