@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from splitbrain import workloads
+from splitbrain.harness import assemble
 from splitbrain.harness.core import TestSpec, interpret
 from splitbrain.harness.history import HistoryWriter
 from splitbrain.targets.sim.cluster import parse_config
@@ -30,7 +31,7 @@ def one_run(time_limit: float, concurrency: int, seed: int, rate: float) -> tupl
         seed=seed,
         rate=rate,
     )
-    workload = workloads.load("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
+    workload = assemble.workload("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
     options = {"replication": "leader-sync", "nodes": "5"}
     with tempfile.TemporaryDirectory() as tmp:
         writer = HistoryWriter(Path(tmp) / "history.jsonl")
