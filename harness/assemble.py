@@ -164,10 +164,11 @@ def _check_options(target: Target, options: dict[str, str], target_label: str) -
 
 
 def nemesis_refusal(target: Target, name: Any, kind: NemesisKind) -> str | None:
-    """Why ``target`` cannot take a nemesis, or None: not in its list, or lacking an ability
-    the kind requires. A target that drives the run implements faults itself: only its
-    list counts."""
-    if isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
+    """Why ``target`` cannot take a nemesis, or None: a registered name not in its list, or
+    lacking an ability the kind requires. A target that drives the run implements faults
+    itself: only its list counts."""
+    registered = isinstance(name, str) and not plugins.is_path(name)
+    if registered and isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
         return f"; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
     if isinstance(target, SelfDriving):
         return None

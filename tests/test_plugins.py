@@ -298,6 +298,21 @@ def test_a_module_attr_target_on_the_cli(project: Path) -> None:
     assert "replay: splitbrain test --target targets.journal:JournalTarget" in done.stdout
     stored = json.loads(next((project / "runs").glob("*/*/test.json")).read_text())
     assert stored["target"] == "targets.journal:JournalTarget"
+    history = next((project / "runs").glob("*/*/history.jsonl"))
+    checked = _cli("check", "--model", "checkers.journal:Journal", str(history), cwd=project)
+    assert checked.returncode == 0 and " valid " in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_module_attr_nemesis_and_model_on_the_cli(tmp_path: Path) -> None:
+    done = _cli(
+        "test", "--nemesis", "splitbrain.harness.nemesis.process:KILL", "--nemesis-interval", "0.2",
+        "--model", "splitbrain.checkers.models:register", "--time-limit", "0.6", "--rate", "200",
+        "--store", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = [json.loads(line) for line in next(tmp_path.glob("*/*/history.jsonl")).open()]
+    assert any(op["f"] == "kill" and op["value"] == ["n1"] for op in history)
+    assert "linearizable: valid" in done.stdout
 
 
 def test_a_project_with_its_own_targets_harness_checkers_workloads_packages(project: Path) -> None:
