@@ -393,3 +393,20 @@ def test_bad_plugin_input_is_one_line_exit_254_and_nothing_set_up(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"splitbrain: {line}"), done.stderr
     assert not store.exists()
+
+
+def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_claim(
+    tmp_path: Path,
+) -> None:
+    _write_tree(tmp_path, BAD_PARTS)
+    (tmp_path / "claims.yaml").write_text(
+        "claims:\n  - name: half\n    target: bad_parts:NoClient\n    time_limit: 0.5\n"
+    )
+    store = tmp_path / "store"
+    done = _cli("gate", "claims.yaml", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 254, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "splitbrain: claims.yaml:2: claim 'half': target 'bad_parts:NoClient': "
+        "NoClient lacks client(), which a Target requires"
+    ]
+    assert not store.exists()
