@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import plugins
-from splitbrain.harness.control.ssh import attach
 from splitbrain.harness.errors import HarnessInputError, PluginError
 from splitbrain.harness.nemesis import NONE
 from splitbrain.harness.protocols import (
@@ -197,6 +196,8 @@ def prepare(spec: Any) -> Parts:
     built = target(spec.target)
     target_label = label(spec.target)
     if spec.ssh:
+        from splitbrain.harness.control.ssh import attach  # paramiko only for remote nodes
+
         built = attach(built, spec.ssh)
     _check_options(built, spec.options, target_label)
     _check_nemeses(built, kinds, target_label)
