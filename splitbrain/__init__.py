@@ -10,6 +10,18 @@ from __future__ import annotations
 from splitbrain.harness.core import RunResult, TestSpec, run
 from splitbrain.harness.history import Op
 from splitbrain.harness.protocols import Checker, Client, HarnessInputError, Model, Nemesis, Target
+from splitbrain.targets.server import (
+    ClientContext,
+    ConfigFile,
+    ConfigValueError,
+    ReadyCommand,
+    ReadyPort,
+    Server,
+    ServerNode,
+    ServerTarget,
+    bare,
+    double_quoted,
+)
 
 __version__ = "0.2.0"
 
@@ -25,4 +37,18 @@ __all__ = [
     "TestSpec",
     "__version__",
     "run",
+]
+
+# A server process per node: the public base of targets such as etcd, Redis and yours.
+__all__ += [
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
 ]
