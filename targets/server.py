@@ -211,7 +211,9 @@ class ServerTarget(ServiceTarget):
     def servers(self, node: ServerNode) -> list[Server]:
         """The servers ``node`` runs, in start order (by default just ``server``)."""
         if self.server is None:
-            raise TypeError(f"{type(self).__name__} sets no server and overrides no servers()")
+            raise HarnessInputError(
+                f"target {self.name!r} sets no server and overrides no servers()"
+            )
         return [self.server]
 
     def placeholders(
@@ -222,7 +224,7 @@ class ServerTarget(ServiceTarget):
 
     def new_client(self, ctx: ClientContext) -> Client:
         if self.client_class is None:
-            raise TypeError(f"{type(self).__name__} sets no client_class")
+            raise HarnessInputError(f"target {self.name!r} sets no client_class")
         return self.client_class(ctx)
 
     # The cluster as hooks and clients see it.
@@ -276,7 +278,9 @@ class ServerTarget(ServiceTarget):
         super().configure(options)
         shadowed = sorted(set(self.options) & set(BUILTIN_PLACEHOLDERS))
         if shadowed:
-            raise TypeError(f"{self.name}: option {shadowed[0]!r} shadows a built-in placeholder")
+            raise HarnessInputError(
+                f"target {self.name!r}: option {shadowed[0]!r} shadows a built-in placeholder"
+            )
         self.settings = self.options | options
 
     def check(self) -> None:
