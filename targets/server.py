@@ -286,6 +286,8 @@ class ServerTarget(ServiceTarget):
     def check(self) -> None:
         """Render every template: an unknown placeholder, or a value a config file refuses, is
         refused before anything starts (against stand-in nodes before the real ones exist)."""
+        if self.client_class is None and type(self).new_client is ServerTarget.new_client:
+            raise HarnessInputError(f"target {self.name!r} sets no client_class")
         cluster = self.cluster()
         if not cluster:
             cluster = self._views([(f"n{i + 1}", f"10.0.0.{i + 1}") for i in range(self.count)])

@@ -126,3 +126,11 @@ def test_a_constructed_target_serves_and_takes_kill_restart_and_pause(tmp_path: 
     finally:
         target.teardown()
     assert leftovers(ctx.run_id, str(ctx.run_dir)) == []
+
+
+def test_a_target_without_a_client_is_refused_before_any_node(tmp_path: Path) -> None:
+    target = ServerTarget(name="mute", server=Server("s", ("true",), 9))
+    ctx = new_ctx(tmp_path)
+    with pytest.raises(HarnessInputError, match=r"^target 'mute' sets no client_class$"):
+        target.setup(ctx)
+    assert leftovers(ctx.run_id) == []
