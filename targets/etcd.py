@@ -24,7 +24,7 @@ import requests
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, data_type
 from splitbrain.targets.server import ClientContext, Server, ServerNode, ServerTarget
 
 CLIENT_PORT = 2379
@@ -32,7 +32,10 @@ PEER_PORT = 2380
 CONNECT_TIMEOUT = 1.0
 REQUEST_TIMEOUT = 3.0
 READS = ("linearizable", "serializable")
-WORKLOADS = frozenset({"register", "set", "counter", "list-append"})
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+)
+"""What the client implements; etcd is no queue."""
 CONFLICT_ATTEMPTS = 8
 """Read-then-txn attempts before an op whose compare keeps failing gives up as ``fail``."""
 CONFLICT_BUDGET = 5.0
@@ -112,8 +115,7 @@ ETCD = Server(
 class EtcdTarget(ServerTarget):
     name = "etcd"
     options = {"nodes": "3", "reads": "linearizable", "etcd-binary": "/usr/bin/etcd"}
-    supported_workloads = WORKLOADS
-    """etcd is no queue."""
+    operations = OPERATIONS
     server = ETCD
 
     def configure(self, options: dict[str, str]) -> None:
@@ -144,7 +146,7 @@ class EtcdTarget(ServerTarget):
         raise RuntimeError(f"etcd: no write committed within 20s; logs in {self.log_dir}")
 
     def new_client(self, ctx: ClientContext) -> EtcdClient:
-        return EtcdClient(url(ctx.node), ctx.node.name, self.reads, ctx.workload)
+        return EtcdClient(url(ctx.node), ctx.node.name, self.reads, data_type(ctx.operations))
 
 
 def url(node: ServerNode) -> str:
@@ -154,7 +156,7 @@ def url(node: ServerNode) -> str:
 class EtcdClient:
     """One connection (session) to one member; every request has a connect and read timeout."""
 
-    def __init__(self, base_url: str, node: str, reads: str, workload: str = "register") -> None:
+    def __init__(self, base_url: str, node: str, reads: str, data: str = "register") -> None:
         self.base_url = base_url
         self.node = node
         self.serializable = reads == "serializable"
@@ -164,7 +166,7 @@ class EtcdClient:
             "set": self._set,
             "counter": self._counter,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         resp = self.session.post(

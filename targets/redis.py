@@ -26,6 +26,7 @@ from redis.retry import Retry
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice, option_int
+from splitbrain.harness.protocols import data_type
 from splitbrain.targets.server import (
     ClientContext,
     ConfigFile,
@@ -174,6 +175,10 @@ class RedisTarget(ServerTarget):
         "redis-binary": "/usr/bin/redis-server",
         "sentinel-binary": "/usr/bin/redis-sentinel",
     }
+    operations = frozenset(
+        {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+        | {"enqueue", "dequeue", "drain"}
+    )
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
@@ -243,7 +248,7 @@ class RedisTarget(ServerTarget):
             sentinel,
             self.retries,
             names,
-            ctx.workload,
+            data_type(ctx.operations),
         )
 
 
@@ -274,7 +279,7 @@ class RedisClient:
         sentinel: str | None,
         retries: int,
         names: dict[str, str],
-        workload: str = "register",
+        data: str = "register",
     ) -> None:
         self.names = names
         self.primary = primary
@@ -289,7 +294,7 @@ class RedisClient:
             "counter": self._counter,
             "queue": self._queue,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _conn(self, address: str) -> redis.Redis:
         """A client for ``address`` with a live connection ready; NotSent if none can be made."""

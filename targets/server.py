@@ -123,7 +123,8 @@ class ClientContext:
     node: ServerNode
     nodes: tuple[ServerNode, ...]
     options: Mapping[str, str]
-    workload: str
+    operations: frozenset[str]
+    """The operations the run's workload issues (``RunContext.operations``)."""
     op_timeout: float
 
 
@@ -184,6 +185,9 @@ class ServerTarget(ServiceTarget):
     options: dict[str, str] = {"nodes": "3"}
     server: Server | None = None
     client_class: ClientFactory | None = None
+    operations: frozenset[str] = frozenset()
+    """The operations the client implements; by default the ``client_class``'s own
+    ``operations``."""
 
     def __init__(
         self,
@@ -202,6 +206,8 @@ class ServerTarget(ServiceTarget):
             self.client_class = client_class
         if options is not None:
             self.options = {"nodes": "3", **options}
+        if not self.operations:
+            self.operations = frozenset(getattr(self.client_class, "operations", ()))
         super().__init__(provider)
         self.settings: dict[str, str] = dict(self.options)
         """This run's ``-o`` options, defaults filled in; each is a placeholder too."""
@@ -346,7 +352,7 @@ class ServerTarget(ServiceTarget):
             node=cluster[worker % len(cluster)],
             nodes=cluster,
             options=dict(self.settings),
-            workload=self.ctx.workload if self.ctx is not None else "register",
+            operations=self.ctx.operations if self.ctx is not None else frozenset(),
             op_timeout=self.ctx.op_timeout if self.ctx is not None else 5.0,
         )
         return self.new_client(ctx)

@@ -104,7 +104,6 @@ class KvTarget(ServerTarget):
         "python": "python3",
         "server-script": SERVER_SCRIPT,
     }
-    supported_workloads = frozenset({"register"})
     server = KV_SERVER
     client_class = KvClient
 
