@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 import textwrap
-import venv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import splitbrain
-from conftest import REPO
+from conftest import REPO, FreshVenv
 
 PLUGIN = REPO / "examples" / "kvexample"
 RUN = ["--workload", "register", "--concurrency", "4", "--keys", "3", "--rate", "50"]
@@ -53,33 +50,11 @@ def test_the_plugin_uses_only_public_names_and_the_server_only_the_stdlib() -> N
     assert server_imports and server_imports <= set(sys.stdlib_module_names)
 
 
-class PluginEnv:
-    """A fresh virtual environment holding splitbrain and the example plugin, nothing else."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.bin = root / "bin"
-
-    def run(self, argv: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
-        return subprocess.run(
-            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-        )
-
-
 @pytest.fixture(scope="module")
-def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginEnv]:
-    root = tmp_path_factory.mktemp("kvexample-venv")
-    venv.create(root, with_pip=True)
-    env = PluginEnv(root)
-    installed = env.run(
-        [str(env.bin / "pip"), "install", "-q", "--disable-pip-version-check",
-         "-e", str(REPO), "-e", str(PLUGIN), "pytest>=8"],
-        cwd=root, timeout=600,
-    )  # fmt: skip
-    assert installed.returncode == 0, installed.stderr[-2000:]
-    yield env
+def plugin_env(fresh_venv: FreshVenv) -> FreshVenv:
+    """The session's fresh virtual environment, with the example plugin and pytest in it."""
+    fresh_venv.install("-e", str(PLUGIN), "pytest>=8")
+    return fresh_venv
 
 
 def no_servers_left(store: Path) -> bool:
@@ -104,7 +79,7 @@ def nemesis_fs(run_dir: Path) -> set[str]:
 @pytest.mark.timeout(900)
 class TestInstalledPlugin:
     def test_cli_correct_mode_is_valid_under_partition_and_kill(
-        self, plugin_env: PluginEnv, tmp_path: Path
+        self, plugin_env: FreshVenv, tmp_path: Path
     ) -> None:
         store = tmp_path / "store"
         done = plugin_env.run(
@@ -119,7 +94,7 @@ class TestInstalledPlugin:
         assert (run_dir / "logs" / "n1" / "kv.log").read_text().count("primary on") >= 1
         assert no_servers_left(store)
 
-    def test_cli_buggy_mode_is_found_invalid(self, plugin_env: PluginEnv, tmp_path: Path) -> None:
+    def test_cli_buggy_mode_is_found_invalid(self, plugin_env: FreshVenv, tmp_path: Path) -> None:
         store = tmp_path / "store"
         done = plugin_env.run(
             ["splitbrain", "test", "--target", "kvexample", *RUN, "--nemesis", "partition",
@@ -133,7 +108,7 @@ class TestInstalledPlugin:
         assert no_servers_left(store)
 
     def test_gate_holds_the_correct_mode_and_catches_the_bug(
-        self, plugin_env: PluginEnv, tmp_path: Path
+        self, plugin_env: FreshVenv, tmp_path: Path
     ) -> None:
         claims = tmp_path / "kv.yaml"
         claims.write_text(
@@ -164,7 +139,7 @@ class TestInstalledPlugin:
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.count("pass") >= 2, done.stdout
 
-    def test_pytest_fixture_and_marker(self, plugin_env: PluginEnv, tmp_path: Path) -> None:
+    def test_pytest_fixture_and_marker(self, plugin_env: FreshVenv, tmp_path: Path) -> None:
         (tmp_path / "test_kv.py").write_text(
             textwrap.dedent("""\
             import pytest
