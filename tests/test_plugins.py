@@ -238,6 +238,9 @@ USER_PROJECT = {
     "test_journal.py": """
         import pytest
 
+        from targets.journal import JournalTarget
+        from workloads.journal import workload
+
 
         def test_fixture_runs_the_projects_target(splitbrain):
             result = splitbrain.run(
@@ -247,6 +250,19 @@ USER_PROJECT = {
                 rate=100,
             )
             assert result.valid is True
+
+
+        def test_fixture_runs_the_projects_objects(splitbrain):
+            result = splitbrain.run(target=JournalTarget(), workload=workload, time_limit=0.5, rate=100)
+            assert result.valid is True
+
+
+        @pytest.mark.consistency(
+            target=JournalTarget, workload=workload, nemesis=["kill"], options={"lossy": "true"},
+            time_limit=1, rate=100, nemesis_interval=0.3, expect="violated",
+        )
+        def test_marker_with_objects(splitbrain_result):
+            assert splitbrain_result.valid is False
 
 
         @pytest.mark.consistency(target="memory", time_limit=0.5, expect="holds")
@@ -288,7 +304,7 @@ def test_a_project_with_its_own_targets_harness_checkers_workloads_packages(proj
     fixture = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     f"--splitbrain-store={project / 'pytest-runs'}", "test_journal.py"], cwd=project)  # fmt: skip
     assert fixture.returncode == 0, fixture.stdout + fixture.stderr
-    assert "2 passed" in fixture.stdout
+    assert "4 passed" in fixture.stdout
 
 
 # ---------------------------------------------------------------- bad input
