@@ -78,6 +78,23 @@ def nemesis_fs(run_dir: Path) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 class TestInstalledPlugin:
+    def test_the_plugin_is_listed_and_a_workload_it_cannot_run_is_refused(
+        self, plugin_env: FreshVenv, tmp_path: Path
+    ) -> None:
+        listed = plugin_env.run(["splitbrain", "list"], cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        rows = [line.split() for line in listed.stdout.splitlines()]
+        assert ["kvexample", "splitbrain-kvexample", "0.1.0", "cas", "read", "write"] in [
+            r[:6] for r in rows
+        ]
+        refused = plugin_env.run(
+            ["splitbrain", "test", "--target", "kvexample", "--workload", "set"], cwd=tmp_path
+        )
+        assert refused.returncode == 254
+        assert refused.stderr.strip() == (
+            "splitbrain: target 'kvexample' does not implement 'set.add', which workload 'set' needs"
+        )
+
     def test_cli_correct_mode_is_valid_under_partition_and_kill(
         self, plugin_env: FreshVenv, tmp_path: Path
     ) -> None:
