@@ -33,7 +33,6 @@ BUILTIN_PLACEHOLDERS = ("name", "address", "port", "peers", "data_dir", "dir", "
 """Every command and config template may use these; ``-o`` option keys are placeholders too."""
 
 _BARE = re.compile(r"[A-Za-z0-9_./:@%+,=-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConfigValueError(HarnessInputError):
@@ -48,13 +47,18 @@ def bare(value: str) -> str:
 
 
 def double_quoted(value: str) -> str:
-    """A config value in double quotes with backslash escapes (Redis's syntax, and C's).
-
-    Control characters, newlines among them, are refused: no config syntax agrees on them.
-    """
-    if _CONTROL.search(value):
-        raise ConfigValueError(f"{value!r} holds a control character")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A config value as one double-quoted argument with backslash escapes (Redis's syntax,
+    and C's): a quote or backslash is escaped, and every byte outside printable ASCII (a
+    newline, say) becomes ``\\xHH``, so no value can end the line or start a directive."""
+    out = []
+    for c in value:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isascii() and c.isprintable():
+            out.append(c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode())
+    return '"' + "".join(out) + '"'
 
 
 @dataclass(frozen=True)
