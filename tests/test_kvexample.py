@@ -139,8 +139,9 @@ class TestInstalledPlugin:
               rate: 50
               nemesis_interval: 2
             claims:
-              - name: kv-linearizable-under-partition-and-kill
-                nemesis: [partition, kill]
+              - name: kv-linearizable-under-pause-and-packet-loss
+                nemesis: [pause, packet-loss]
+                time_limit: 10
                 seed: 4
                 expect: holds
               - name: kv-backup-reads-are-stale
@@ -155,6 +156,8 @@ class TestInstalledPlugin:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.count("pass") >= 2, done.stdout
+        held = next((tmp_path / "store" / "kv-linearizable-under-pause-and-packet-loss").glob("*/"))
+        assert {"pause", "resume", "start-packet", "stop-packet"} <= nemesis_fs(held)
 
     def test_pytest_fixture_and_marker(self, plugin_env: FreshVenv, tmp_path: Path) -> None:
         (tmp_path / "test_kv.py").write_text(
