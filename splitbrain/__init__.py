@@ -48,6 +48,18 @@ from splitbrain.harness.protocols import (
     Workload,
 )
 from splitbrain.harness.verdict import Verdict
+from splitbrain.targets.server import (
+    ClientContext,
+    ConfigFile,
+    ConfigValueError,
+    ReadyCommand,
+    ReadyPort,
+    Server,
+    ServerNode,
+    ServerTarget,
+    bare,
+    double_quoted,
+)
 from splitbrain.workloads import Workload as WorkloadDefinition
 from splitbrain.workloads import WorkloadSpec
 
@@ -89,4 +101,18 @@ __all__ = [
     "__version__",
     "check",
     "run",
+]
+
+# A server process per node: the public base of targets such as etcd, Redis and yours.
+__all__ += [
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
 ]

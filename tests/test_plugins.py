@@ -9,10 +9,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
+
+from conftest import FreshVenv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -152,18 +153,12 @@ def _run(argv: list[str], cwd: Path, timeout: float = 120) -> subprocess.Complet
 
 
 @pytest.fixture(scope="session")
-def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with splitbrain (editable) and the journal plugin installed."""
-    root = tmp_path_factory.mktemp("plugin-venv")
-    plugin = root / "plugin"
+def plugin_venv(fresh_venv: FreshVenv, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's fresh virtual environment, with the journal plugin installed."""
+    plugin = tmp_path_factory.mktemp("plugin") / "plugin"
     _write_tree(plugin, {"pyproject.toml": PLUGIN_PYPROJECT, **PLUGIN_FILES})
-    env_dir = root / "venv"
-    venv.create(env_dir, with_pip=True)
-    pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q"]
-    for args in (["-e", str(REPO)], [str(plugin)]):
-        done = _run([*pip, *args], cwd=root, timeout=600)
-        assert done.returncode == 0, done.stdout + done.stderr
-    return env_dir / "bin"
+    fresh_venv.install(str(plugin))
+    return fresh_venv.bin
 
 
 @pytest.mark.slow

@@ -68,6 +68,19 @@ PUBLIC = [
     "run",
 ]
 
+PUBLIC += [  # the server-per-node target base
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
+]
+
 SIGNATURES = {
     "run": "(spec: 'TestSpec', *, on_start: 'Callable[[Path], None] | None' = None) -> 'RunResult'",
     "check": "(history: 'list[Op] | str | Path', model: 'Any', *, init: 'Any' = None, "
