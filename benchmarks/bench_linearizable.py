@@ -37,8 +37,10 @@ def generate_register_history(
     info_ratio: float = 0.002,
     stale_read_at: float | None = None,
     cas_ratio: float = 0.0,
+    values: int | None = None,
 ) -> list[Op]:
-    """A linearizable run of a register store with unique written values per key.
+    """A linearizable run of a register store: unique written values per key, or, with
+    ``values``, values drawn from ``range(values)``.
 
     Each process invokes an op, the op takes effect at a random instant of its interval,
     and completes later. An ``info`` op took effect but its client never learned it; its
@@ -46,7 +48,11 @@ def generate_register_history(
     (a fraction), the first read completing after that point returns a value of its key
     that was overwritten long before: the history is then not linearizable. ``cas_ratio``
     of the updates are CASes from the last value written to the key when they were invoked,
-    failing (``fail``) when the register holds another value by then.
+    failing (``fail``) when the register holds another value by then. With ``values`` the
+    stale read returns a value no write of which was running, and which a completed write
+    of another value overwrote, before the read began; an indeterminate write may take
+    effect at any later time, so writes of 0 are never indeterminate there and 0 is the
+    value it prefers: the history cannot be linearized.
     """
     rng = random.Random(seed)
     regs: list[Any] = [None] * keys
@@ -54,25 +60,36 @@ def generate_register_history(
     events: list[tuple[float, int, int, str]] = []
     ops: dict[int, dict[str, Any]] = {}
     next_value = 1
+    last_done: list[dict[Any, float]] = [{} for _ in range(keys)]
+    running: list[dict[Any, int]] = [{} for _ in range(keys)]
+    overwrites: list[list[tuple[float, float, Any]]] = [[] for _ in range(keys)]
     next_proc = processes
     seq = 0
 
+    def new_value() -> Any:
+        nonlocal next_value
+        if values is not None:
+            return rng.randrange(values)
+        next_value += 1
+        return next_value - 1
+
     def start(proc: int, now: float) -> None:
-        nonlocal seq, next_value
+        nonlocal seq
         key = rng.randrange(keys)
         if rng.random() < read_ratio:
             f, value = "read", None
         elif rng.random() < cas_ratio:
-            f, value = "cas", [written[key][-1] if written[key] else None, next_value]
-            next_value += 1
+            f, value = "cas", [written[key][-1] if written[key] else None, new_value()]
         else:
-            f, value = "write", next_value
-            next_value += 1
+            f, value = "write", new_value()
         seq += 1
         inv = now + rng.random()
         lin = inv + rng.random() * 3
         done = lin + rng.random() * 3
-        ops[seq] = {"process": proc, "f": f, "key": key, "value": value}
+        ops[seq] = {"process": proc, "f": f, "key": key, "value": value, "inv": inv}
+        if f != "read":
+            new = value if f == "write" else value[1]
+            running[key][new] = running[key].get(new, 0) + 1
         heapq.heappush(events, (inv, seq, 0, "invoke"))
         heapq.heappush(events, (lin, seq, 1, "apply"))
         heapq.heappush(events, (done, seq, 2, "complete"))
@@ -100,15 +117,32 @@ def generate_register_history(
         else:
             typ = "info" if rng.random() < info_ratio else "fail" if op.get("failed") else "ok"
             value = op.get("result", op["value"])
+            if op["f"] != "read":
+                new = op["value"] if op["f"] == "write" else op["value"][1]
+                if typ == "info" and values is not None and stale_read_at is not None and new == 0:
+                    typ = "ok"
+                running[k][new] -= 1
+                if typ == "info" or last_done[k].get(new) == float("inf"):
+                    last_done[k][new] = float("inf")
+                else:
+                    last_done[k][new] = now
+                if typ == "ok" and not op.get("failed"):
+                    overwrites[k].append((ops[s]["inv"], now, new))
             if (
                 not stale_done
                 and op["f"] == "read"
                 and len(history) >= stale_read_at * 2 * n_ops
                 and len(written[k]) > 60
             ):
-                value = written[k][-50]
-                typ = "ok"
-                stale_done = True
+                stale = (
+                    written[k][-50]
+                    if values is None
+                    else _stale_value(values, op["inv"], running[k], last_done[k], overwrites[k])
+                )
+                if stale is not None:
+                    value = stale
+                    typ = "ok"
+                    stale_done = True
             history.append(Op(typ, op["f"], op["process"], None if typ == "info" else value, key=k))
             if started < n_ops:
                 proc = op["process"]
@@ -120,6 +154,25 @@ def generate_register_history(
     for i, op in enumerate(history):
         op.index = i
     return history
+
+
+def _stale_value(
+    values: int,
+    read_inv: float,
+    running: dict[Any, int],
+    last_done: dict[Any, float],
+    overwrites: list[tuple[float, float, Any]],
+) -> Any:
+    """A value of range(values) that a read invoked at ``read_inv`` cannot have seen, or None."""
+    for v in range(values):
+        if running.get(v) or v not in last_done:
+            continue
+        if any(
+            inv > last_done[v] and done < read_inv and new != v
+            for inv, done, new in reversed(overwrites[-200:])
+        ):
+            return v
+    return None
 
 
 def single_key(stale: bool, cas_ratio: float = 0.0) -> list[Op]:

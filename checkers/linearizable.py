@@ -79,7 +79,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers import register_fastpath, register_repeated, wgl
 from splitbrain.checkers.models import (
     DROP,
     MODELS,
@@ -234,17 +234,22 @@ def decide_keys(
 def _fast(
     calls: list[wgl.Call], model: Model, deadline: float | None, max_bytes: int
 ) -> _KeyOutcome | None:
-    """The unique-values verdict; an "invalid" gets its counterexample from searching the witness.
+    """The register verdict without the general search, when the zones or relabelling give one.
 
-    The zones prove an "invalid" on their own. If the witness search cannot finish, the
-    verdict stands with the op the zones could not place; if it finds the witness
-    linearizable after all, the fast path is not trusted and the general search decides.
+    An "invalid" gets its counterexample from searching the witness. The zones (or the
+    single-observation refutation) prove an "invalid" on their own: if the witness search
+    cannot finish, the verdict stands with the op that could not be placed; if it finds the
+    witness linearizable after all, the fast path is not trusted and the general search decides.
     """
     if not model.unique_register:
         return None
+    algorithm = "unique-values"
     fr = register_fastpath.decide(calls, model.init)
+    if fr.valid is None and fr.reason == register_fastpath.NOT_UNIQUE:
+        algorithm = "repeated-values"
+        fr = register_repeated.decide(calls, model.init)
     if fr.valid is True:
-        return _KeyOutcome(True, "unique-values")
+        return _KeyOutcome(True, algorithm)
     if fr.valid is None or fr.witness is None:
         return None
     ids = fr.witness
@@ -263,12 +268,12 @@ def _fast(
             res = None
     if res is None:
         culprit = fr.culprit if fr.culprit is not None and fr.culprit >= 0 else ids[-1]
-        return _KeyOutcome(False, "unique-values", fr.reason, [], culprit, None)
+        return _KeyOutcome(False, algorithm, fr.reason, [], culprit, None)
     if res.valid:
         return None
     failed = ids[res.failed_op] if res.failed_op is not None else None
     return _KeyOutcome(
-        False, "unique-values", fr.reason, [ids[i] for i in res.linearized], failed, res.state
+        False, algorithm, fr.reason, [ids[i] for i in res.linearized], failed, res.state
     )
 
 
