@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+import orjson
+
 from splitbrain.harness import edn
 from splitbrain.harness.locks import take, write_all
 
@@ -25,6 +27,7 @@ NEMESIS = "nemesis"
 FORMATS = ("auto", "jsonl", "edn", "jepsen-log")
 
 _CORE_FIELDS = ("index", "time", "process", "type", "f", "key", "value", "node", "error")
+_CORE_SET = frozenset(_CORE_FIELDS)
 
 
 @dataclass(slots=True)
@@ -103,7 +106,10 @@ class Op:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], position: int | None = None) -> Op:
-        """Build an op from a decoded JSON or EDN map; raises ValueError when it is not one."""
+        """Build an op from a decoded JSON or EDN map; raises ValueError when it is not one.
+
+        Histories have hundreds of thousands of these, so the common field types take the
+        shortest path (positional arguments, no copy of ``extra`` unless there is one)."""
         typ = d.get("type")
         if typ not in OP_TYPES:
             raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {typ!r}")
@@ -115,19 +121,25 @@ class Op:
         index = d.get("index")
         if index is None:
             index = position if position is not None else -1
+        elif type(index) is not int:
+            index = int(index)
         time = d.get("time")
-        extra = {k: v for k, v in d.items() if k not in _CORE_FIELDS}
+        if time is not None and type(time) is not int:
+            time = int(time) if isinstance(time, (int, float)) else None
+        extra = (
+            {} if _CORE_SET.issuperset(d) else {k: v for k, v in d.items() if k not in _CORE_SET}
+        )
         return cls(
-            type=typ,
-            f=str(f),
-            process=d["process"],
-            value=d.get("value"),
-            key=d.get("key"),
-            time=int(time) if isinstance(time, (int, float)) else None,
-            index=int(index),
-            node=d.get("node"),
-            error=d.get("error"),
-            extra=extra,
+            typ,
+            f if type(f) is str else str(f),
+            d["process"],
+            d.get("value"),
+            d.get("key"),
+            time,
+            index,
+            d.get("node"),
+            d.get("error"),
+            extra,
         )
 
 
@@ -276,30 +288,58 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
 
 
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
+    """One JSON object per line; blank lines are skipped, a truncated last line is a warning.
+
+    Lines are decoded by orjson; a line it refuses is decoded again by the standard library,
+    which accepts a little more (NaN) and words the errors, so what is accepted and every
+    message are the standard library's. orjson reads integers beyond 64 bits as floats, so
+    lines with such long digit runs go to the standard library directly."""
     ops: list[Op] = []
     warnings: list[str] = []
     lines = text.split("\n")
-    last_content = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    from_dict = Op.from_dict
+    long_ints = _LONG_DIGITS.search(text) is not None
     for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        lineno = i + 1
         try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            if i == last_content and not text.endswith("\n"):
-                warnings.append(
-                    f"{path}:{lineno}: last line is truncated (the run was killed?); ignored"
-                )
+            if long_ints and _LONG_DIGITS.search(line):
+                raise orjson.JSONDecodeError("long integer", line, 0)
+            d = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            if not line.strip():
+                continue
+            d = _decode_line(text, lines, i, path, warnings)
+            if d is _TRUNCATED:
                 break
-            raise HistoryError(path, lineno, f"not JSON: {e.msg}") from None
-        if not isinstance(d, dict):
-            raise HistoryError(path, lineno, "expected a JSON object for each op")
+        if type(d) is not dict:
+            raise HistoryError(path, i + 1, "expected a JSON object for each op")
         try:
-            ops.append(Op.from_dict(d, position=len(ops)))
+            ops.append(from_dict(d, len(ops)))
         except ValueError as e:
-            raise HistoryError(path, lineno, str(e)) from None
+            raise HistoryError(path, i + 1, str(e)) from None
     return LoadedHistory(ops, "jsonl", warnings)
+
+
+_TRUNCATED: Any = object()
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _decode_line(
+    text: str, lines: list[str], i: int, path: str | os.PathLike[str], warnings: list[str]
+) -> Any:
+    """The standard library's reading of line i, or _TRUNCATED for a cut-off last line."""
+    try:
+        return json.loads(lines[i])
+    except json.JSONDecodeError as e:
+        if _is_last_content(lines, i) and not text.endswith("\n"):
+            warnings.append(
+                f"{path}:{i + 1}: last line is truncated (the run was killed?); ignored"
+            )
+            return _TRUNCATED
+        raise HistoryError(path, i + 1, f"not JSON: {e.msg}") from None
+
+
+def _is_last_content(lines: list[str], i: int) -> bool:
+    return not any(line.strip() for line in lines[i + 1 :])
 
 
 def _edn_op(value: Any, path: str | os.PathLike[str], line: int, position: int) -> Op:
