@@ -89,7 +89,7 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.history import Op, merge_valid, pairs
+from splitbrain.harness.history import NOT_AN_INVOKE, Op, completion_positions, merge_valid
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 
@@ -103,8 +103,25 @@ MAX_WITNESS = 2000
 @dataclass(slots=True)
 class _KeyHistory:
     key: Any
+    history: list[Op]
     calls: list[wgl.Call] = field(default_factory=list)
-    descs: list[dict[str, Any]] = field(default_factory=list)
+    completions: list[int] = field(default_factory=list)
+    """Per call, the history position of its completion (negative: none)."""
+
+    def describe(self, i: int) -> dict[str, Any]:
+        """Call i as {process, f, value, result, type, invoke_index, complete_index}."""
+        inv = self.history[self.calls[i].inv]
+        c = self.completions[i]
+        comp = self.history[c] if c >= 0 else None
+        return {
+            "process": inv.process,
+            "f": inv.f,
+            "value": inv.value,
+            "result": comp.value if comp is not None else None,
+            "type": "ok" if self.calls[i].ret is not None else "info",
+            "invoke_index": inv.index,
+            "complete_index": comp.index if comp is not None else None,
+        }
 
 
 @dataclass(slots=True)
@@ -152,11 +169,13 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
     """Pair invokes with completions, prepare each op for the model, and group by key."""
     by_key: dict[Hashable, _KeyHistory] = {}
     prepare = model.prepare
-    for p in pairs(history):
-        inv, comp = p.invoke, p.complete
-        status = "info" if comp is None else comp.type
-        if status == "invoke":
-            status = "info"
+    Call = wgl.Call
+    for pos, c in enumerate(completion_positions(history)):
+        if c == NOT_AN_INVOKE:
+            continue
+        inv = history[pos]
+        comp = history[c] if c >= 0 else None
+        status = "info" if comp is None or comp.type == "invoke" else comp.type
         result = comp.value if comp is not None else None
         try:
             arg = prepare(inv.f, inv.value, result, status)
@@ -164,23 +183,14 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
             raise ModelInputError(f"history entry {inv.index}: {e}") from None
         if arg is DROP:
             continue
-        key = freeze(inv.key)
+        key = inv.key
+        if type(key) is not int and type(key) is not str:
+            key = freeze(key)
         kh = by_key.get(key)
         if kh is None:
-            kh = by_key[key] = _KeyHistory(inv.key)
-        ret = p.complete_pos if status == "ok" else None
-        kh.calls.append(wgl.Call(p.invoke_pos, ret, arg))
-        kh.descs.append(
-            {
-                "process": inv.process,
-                "f": inv.f,
-                "value": inv.value,
-                "result": result,
-                "type": "ok" if status == "ok" else "info",
-                "invoke_index": inv.index,
-                "complete_index": comp.index if comp is not None else None,
-            }
-        )
+            kh = by_key[key] = _KeyHistory(inv.key, history)
+        kh.calls.append(Call(pos, c if status == "ok" else None, arg))
+        kh.completions.append(c)
     return list(by_key.values())
 
 
@@ -377,7 +387,6 @@ def _result(
 
 
 def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, Any]:
-    descs = kh.descs
     calls = kh.calls
     failed = o.failed if o.failed is not None else (o.linearized[-1] if o.linearized else 0)
     fc = calls[failed]
@@ -391,11 +400,11 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
     concurrent = sorted(overlapping[:WINDOW], key=lambda i: calls[i].inv)
     window = o.linearized[-WINDOW:]
     state = model.describe(o.state)
-    op = descs[failed]
+    op = kh.describe(failed)
     lines = [
         f"{'key ' + repr(kh.key) + ': ' if kh.key is not None else ''}{_short(op)} cannot be linearized.",
         f"After the longest linearization found ({len(o.linearized)} ops"
-        + (f", ending with {_short(descs[window[-1]])}" if window else "")
+        + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
         + f") the state is {state!r}.",
         f"{len(concurrent)} op(s) were concurrent with it.",
     ]
@@ -405,9 +414,9 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         "key": thaw(freeze(kh.key)) if kh.key is not None else None,
         "op": op,
         "state": state,
-        "linearized": [descs[i] for i in window],
+        "linearized": [kh.describe(i) for i in window],
         "linearized_total": len(o.linearized),
-        "concurrent": [descs[i] for i in concurrent],
+        "concurrent": [kh.describe(i) for i in concurrent],
         "text": "\n".join(lines),
     }
 

@@ -25,8 +25,13 @@ class ModelInputError(ValueError):
     """An op the model does not understand (bad f or value shape)."""
 
 
+_SCALARS = frozenset({int, str, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Hashable:
     """Make JSON/EDN data hashable: lists become tuples, dicts sorted item tuples, sets frozensets."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):

@@ -228,9 +228,14 @@ class _Sweep:
         self.pending_writes: dict[Any, list[tuple[float, int]]] = {}
         self.pending_reads: dict[Any, list[int]] = {}
         self.readers: dict[Any, list[int]] = {}
+        self.reader_rets: dict[Any, list[int]] = {}
+        self.writer_invs: dict[Any, list[int]] = {}
         for c in sorted(calls, key=lambda c: c.inv):
             if c.arg[0] == R_READ:
                 self.readers.setdefault(c.arg[1], []).append(c.inv)
+                self.reader_rets.setdefault(c.arg[1], []).append(c.ret)  # type: ignore[arg-type]
+            else:
+                self.writer_invs.setdefault(c.arg[1], []).append(c.inv)
         later = sorted((c.inv, c.ret) for c in calls if c.arg[0] == R_WRITE and c.ret is not None)
         self.later_invs = [inv for inv, _ in later]
         self.earliest_ret_from: list[float] = [_INF] * (len(later) + 1)
@@ -280,20 +285,45 @@ class _Sweep:
         return self.done[i]
 
     def _flush(self, now: int, keep: int) -> None:
-        for writers in self.pending_writes.values():
-            for _, w in writers:
-                if w != keep and not self.done[w] and not self._wanted(now, w):
+        """Place, before ``keep``, the pending writes no read could still want, and those that
+        would otherwise be placed after ``keep`` but before the next read of its value, when
+        that read needs ``keep`` more than their own next read needs them."""
+        keep_next = self._next_reader(now, keep)
+        for v, writers in self.pending_writes.items():
+            for ret, w in writers:
+                if w == keep or self.done[w]:
+                    continue
+                w_next = self._next_reader(now, w)
+                if self.calls[w].ret is not None and w_next[0] == _INF:
+                    self._write(w)
+                elif self._forced_by(v, w, ret) < keep_next[0] and _more_urgent(keep_next, w_next):
                     self._write(w)
 
-    def _wanted(self, now: int, w: int) -> bool:
-        """Whether a read starting after ``now`` could still want write w's value (an
-        indeterminate write is never forced, so it is never placed early either)."""
+    def _next_reader(self, now: int, w: int) -> tuple[float, bool]:
+        """When the next read that could still want write w's value starts (inf: none), and
+        whether only w can give it that value (no writer of it starts before the read returns)."""
         c = self.calls[w]
-        if c.ret is None:
-            return True
-        starts = self.readers.get(c.arg[1], ())
+        v = c.arg[1]
+        starts = self.readers.get(v, ())
         k = bisect.bisect_right(starts, now)
-        return k < len(starts) and starts[k] < self._overwritten_by(c.ret)
+        if k == len(starts):
+            return (_INF, False)
+        horizon = _INF if c.ret is None else self._overwritten_by(c.ret)
+        if starts[k] >= horizon:
+            return (_INF, False)
+        invs = self.writer_invs.get(v, ())
+        j = bisect.bisect_right(invs, now)
+        alone = j == len(invs) or invs[j] > self.reader_rets[v][k]
+        return (starts[k], alone)
+
+    def _forced_by(self, v: Any, w: int, ret: float) -> float:
+        """When write w will have to be placed: at its return, or when a read of its value
+        that waits now returns, if w is the writer it would take."""
+        writers = self.pending_writes[v]
+        waiting = [self.calls[r].ret for r in self.pending_reads.get(v, ()) if not self.done[r]]
+        if waiting and writers and writers[0][1] == w:
+            return min(ret, *waiting)  # type: ignore[type-var]
+        return ret
 
     def _overwritten_by(self, ret: float) -> float:
         """The earliest return of a write invoked after ``ret``."""
@@ -310,3 +340,9 @@ class _Sweep:
     def _place(self, i: int) -> None:
         self.done[i] = True
         self.order.append(i)
+
+
+def _more_urgent(a: tuple[float, bool], b: tuple[float, bool]) -> bool:
+    """Whether next read ``a`` needs its writer more than ``b``: a read no other writer can
+    serve first, then the read that starts first."""
+    return (not a[1], a[0]) < (not b[1], b[0])
