@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import time
 from collections.abc import Hashable
 from concurrent.futures import ProcessPoolExecutor
@@ -197,34 +198,39 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
 # ---------------------------------------------------------------- per-key decision
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What the general search needs of a model; pickled to worker processes."""
+
+    init: Any
+    step: Any
+    readonly: Any
+
+    @classmethod
+    def of(cls, model: Model) -> _Search:
+        return cls(model.init, model.step, model.readonly)
+
+
 def decide_keys(
-    keys: list[list[wgl.Call]],
-    model: Model,
-    deadline: float | None,
-    max_bytes: int,
-    *,
-    fast: bool = True,
+    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
 ) -> list[_KeyOutcome | None]:
-    """Decide each key; the general searches take turns, and stop once some key is invalid.
+    """Search each key; the searches take turns, and stop once some key is invalid.
 
     As in porcupine, one invalid key settles the verdict, so keys still searching then are
     left undecided (None) rather than searched to the end.
     """
     out: list[_KeyOutcome | None] = [None] * len(keys)
-    pending: dict[int, Any] = {}
-    for k, calls in enumerate(keys):
-        decided = _fast(calls, model, deadline, max_bytes) if fast else None
-        if decided is not None:
-            out[k] = decided
-        else:
-            pending[k] = wgl.search_steps(
-                calls,
-                model.init,
-                model.step,
-                readonly=model.readonly,
-                deadline=deadline,
-                max_bytes=max_bytes,
-            )
+    pending: dict[int, Any] = {
+        k: wgl.search_steps(
+            calls,
+            search.init,
+            search.step,
+            readonly=search.readonly,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+        for k, calls in enumerate(keys)
+    }
     while pending:
         for k, it in list(pending.items()):
             try:
@@ -287,16 +293,6 @@ def _fast(
     )
 
 
-_POOL_MODEL: Model | None = None
-
-
-def _decide_batch(
-    batch: list[list[wgl.Call]], deadline: float | None, max_bytes: int
-) -> list[_KeyOutcome | None]:
-    assert _POOL_MODEL is not None
-    return decide_keys(batch, _POOL_MODEL, deadline, max_bytes, fast=False)
-
-
 def _run_all(
     keys: list[_KeyHistory],
     model: Model,
@@ -304,7 +300,7 @@ def _run_all(
     max_bytes: int,
     workers: int | None,
 ) -> list[_KeyOutcome | None]:
-    """The fast path runs here; keys left to the general search go to workers when that pays."""
+    """The fast paths run here; keys left to the general search go to workers when that pays."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     out: list[_KeyOutcome | None] = [None] * len(keys)
     rest = []
@@ -313,37 +309,44 @@ def _run_all(
         if out[k] is None:
             rest.append(k)
     total = sum(len(keys[k].calls) for k in rest)
-    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS:
-        decided = decide_keys([keys[k].calls for k in rest], model, deadline, max_bytes, fast=False)
+    search = _Search.of(model)
+    batch = [keys[k].calls for k in rest]
+    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not _picklable(search):
+        decided = decide_keys(batch, search, deadline, max_bytes)
     else:
-        decided = _run_parallel([keys[k] for k in rest], model, deadline, max_bytes, n_workers)
+        decided = _run_parallel(batch, search, deadline, max_bytes, n_workers)
     for k, o in zip(rest, decided, strict=True):
         out[k] = o
     return out
 
 
-def _run_parallel(
-    keys: list[_KeyHistory], model: Model, deadline: float | None, max_bytes: int, n: int
-) -> list[_KeyOutcome | None]:
-    """Fork workers that inherit the model; deal keys round-robin so big keys spread out."""
-    global _POOL_MODEL
-    n = min(n, len(keys))
-    _POOL_MODEL = model
-    order = sorted(range(len(keys)), key=lambda i: -len(keys[i].calls))
-    batches: list[list[int]] = [order[w::n] for w in range(n)]
-    ctx = multiprocessing.get_context("fork")
-    out: list[_KeyOutcome | None] = [None] * len(keys)
+def _picklable(search: _Search) -> bool:
+    """A model defined with lambdas or closures cannot go to a worker; it is searched here."""
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(_decide_batch, [keys[i].calls for i in b], deadline, max_bytes)
-                for b in batches
-            ]
-            for b, fut in zip(batches, futures, strict=True):
-                for i, res in zip(b, fut.result(), strict=True):
-                    out[i] = res
-    finally:
-        _POOL_MODEL = None
+        pickle.dumps(search)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _run_parallel(
+    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int, n: int
+) -> list[_KeyOutcome | None]:
+    """Spawned workers (never forked: the caller may hold threads and locks) each take a
+    round-robin share of the keys, biggest first, so big keys spread out."""
+    n = min(n, len(keys))
+    order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
+    batches: list[list[int]] = [order[w::n] for w in range(n)]
+    out: list[_KeyOutcome | None] = [None] * len(keys)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        futures = [
+            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes)
+            for b in batches
+        ]
+        for b, fut in zip(batches, futures, strict=True):
+            for i, res in zip(b, fut.result(), strict=True):
+                out[i] = res
     return out
 
 

@@ -576,13 +576,15 @@ def test_protocol_model_object() -> None:
 
 
 def test_parallel_workers_agree_with_serial() -> None:
-    """Repeated values keep the keys away from the fast path, so the workers do the search."""
+    """Repeated values and a CAS keep the keys away from the fast paths (each read alone could
+    follow some write), so spawned workers do the search."""
     h: list[Op] = []
     for k in range(4):
-        for p in range(3):
-            h.append(Op("invoke", "write", p, 1, key=k))
-        for p in range(3):
-            h.append(Op("ok", "write", p, 1, key=k))
+        h += [Op("invoke", "write", 0, 1, key=k), Op("invoke", "write", 1, 2, key=k)]
+        h += [Op("invoke", "cas", 2, [1, 1], key=k)]
+        h += [Op("ok", "write", 0, 1, key=k), Op("ok", "write", 1, 2, key=k)]
+        h += [Op("ok", "cas", 2, [1, 1], key=k)]
+        h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1, key=k)]
         h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1 + k % 2, key=k)]
     import splitbrain.checkers.linearizable as lin
 
