@@ -2,11 +2,16 @@
 
     python benchmarks/bench_linearizable.py [--runs 5] [--shared ../shared/histories]
 
-Cases: all porcupine etcd logs (one total), porcupine kv c50-ok and c50-bad, a generated
-register history (100,000 ops, 50 processes, 100 keys, unique values), and generated
-single-key histories of 20,000 ops with 20 processes, valid and with one late stale read:
-reads and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains).
-The generator below is deterministic (seeded), so anyone can reproduce the figures.
+Cases: all porcupine etcd logs (checked in-process, and the whole ``splitbrain check``
+command on them), porcupine kv c50-ok and c50-bad, a generated register history (100,000
+ops, 50 processes, 100 keys, unique values) checked in-process, and the whole command on
+such histories with unique values and with values 0-99; generated single-key histories of
+20,000 ops with 20 processes and unique values, valid and with one late stale read: reads
+and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains); and
+single-key histories of reads and writes with repeated values (12, 16 and 20 processes,
+values 0-99 and 0-4), valid and with one late stale read. The generator below is
+deterministic (seeded), so anyone can reproduce the figures. The last line is the peak
+memory of the benchmark process.
 """
 
 from __future__ import annotations
@@ -16,15 +21,18 @@ import heapq
 import json
 import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers.linearizable import check
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.history import Op, read_history, write_history
 
 
 def generate_register_history(
@@ -175,10 +183,18 @@ def _stale_value(
     return None
 
 
-def single_key(stale: bool, cas_ratio: float = 0.0) -> list[Op]:
-    """20,000 ops on one key from 20 processes; half reads, ``cas_ratio`` of the updates CAS."""
+def single_key(
+    stale: bool, cas_ratio: float = 0.0, processes: int = 20, values: int | None = None
+) -> list[Op]:
+    """20,000 ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
     return generate_register_history(
-        20_000, 20, 1, seed=7, stale_read_at=0.9 if stale else None, cas_ratio=cas_ratio
+        20_000,
+        processes,
+        1,
+        seed=7,
+        stale_read_at=0.9 if stale else None,
+        cas_ratio=cas_ratio,
+        values=values,
     )
 
 
@@ -188,6 +204,10 @@ SINGLE_KEY_CASES = [
     (1.0, ", 50% CAS"),
 ]
 
+REPEATED_CASES = [(12, 100, (False,)), (16, 100, (False, True)), (20, 100, (False, True))]
+REPEATED_CASES += [(16, 5, (False, True)), (20, 5, (False, True))]
+"""(processes, values drawn from range(values), which of valid / one stale read)."""
+
 
 def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     times = []
@@ -196,6 +216,22 @@ def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
         t = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
+    """Median wall time of the whole ``splitbrain check`` command (startup, reading, checking)."""
+    exe = Path(sys.executable).with_name("splitbrain")
+    argv = [str(exe), "check", "--model", model, *map(str, files)]
+    times = []
+    out = ""
+    for _ in range(runs):
+        t = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - t)
+        out = {0: "valid", 1: "invalid", 2: "unknown"}.get(
+            done.returncode, f"exit {done.returncode}"
+        )
     return statistics.median(times), out
 
 
@@ -226,6 +262,15 @@ def main() -> int:
         rows.append(
             (f"porcupine etcd, all {len(etcd)} logs", t, f"{out.count(False)} invalid", "< 2 s")
         )
+        files = [
+            base / c["file"]
+            for c in json.loads((base / "verdicts.json").read_text())["cases"]
+            if c["file"].startswith("porcupine/etcd/") and read_history(base / c["file"]).ops
+        ]
+        t, word = command_time("cas-register", files, args.runs)
+        rows.append(
+            (f"porcupine etcd, {len(files)} logs, whole command", t, word, "<= 0.63 s (porcupine)")
+        )
         for name in ("c50-ok", "c50-bad"):
             h = read_history(base / "porcupine" / "kv" / f"{name}.txt").ops
             t, out = median_time(lambda h=h: check(h, "kv", init=""), args.runs)
@@ -243,6 +288,19 @@ def main() -> int:
             "< 3 s",
         )
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        for values, what in ((None, "unique values"), (100, "values 0-99")):
+            path = Path(tmp) / "keyed.jsonl"
+            write_history(path, generate_register_history(100_000, 50, 100, seed=3, values=values))
+            t, word = command_time("cas-register", [path], args.runs)
+            rows.append(
+                (
+                    f"generated 100,000 ops, 50 procs, 100 keys, {what}, whole command",
+                    t,
+                    word,
+                    "<= 1 s (porcupine)",
+                )
+            )
     for cas_ratio, what in SINGLE_KEY_CASES:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
@@ -257,9 +315,25 @@ def main() -> int:
                 )
             )
 
-    print(f"{'case':70} {'median s':>9}  {'verdict':24} goal")
+    for processes, values, variants in REPEATED_CASES:
+        for stale in variants:
+            h = single_key(stale, processes=processes, values=values)
+            t, out = median_time(lambda h=h: check(h, "cas-register", timeout=60), args.runs)
+            label = "one late stale read" if stale else "valid"
+            rows.append(
+                (
+                    f"generated 1 key, 20,000 ops, {processes} procs, values 0-{values - 1}, {label}",
+                    t,
+                    f"{out['valid']} ({out['algorithm']})",
+                    "decided, < 10 s",
+                )
+            )
+
+    print(f"{'case':76} {'median s':>9}  {'verdict':30} goal")
     for name, t, verdict, goal in rows:
-        print(f"{name:70} {t:9.3f}  {str(verdict):24} {goal}")
+        print(f"{name:76} {t:9.3f}  {str(verdict):30} {goal}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB (goal for the single-key cases: < 2 GB)")
     return 0
 
 

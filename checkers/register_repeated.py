@@ -277,7 +277,7 @@ class _Sweep:
         while writers and self.done[writers[0][1]]:
             heapq.heappop(writers)
         if not writers:
-            return False
+            return self._move_last_writer(i)
         w = writers[0][1]
         self._flush(now, w)
         if not self.done[w]:
@@ -324,6 +324,37 @@ class _Sweep:
         if waiting and writers and writers[0][1] == w:
             return min(ret, *waiting)  # type: ignore[type-var]
         return ret
+
+    def _move_last_writer(self, r: int) -> bool:
+        """Read r returns with no writer of its value left: move the last placed writer of
+        that value (and the reads placed with it) to the end of the order, if it was still
+        running when r began and no op placed after it began after it returned."""
+        calls = self.calls
+        v = calls[r].arg[1]
+        order = self.order
+        p = len(order) - 1
+        while p >= 0 and not (calls[order[p]].arg == (R_WRITE, v, None)):
+            p -= 1
+        if p < 0:
+            return False
+        w = order[p]
+        w_ret = _INF if calls[w].ret is None else calls[w].ret
+        if w_ret < calls[r].inv or any(calls[x].inv > w_ret for x in order[p + 1 :]):
+            return False
+        moved = [w]
+        k = p + 1
+        while k < len(order) and calls[order[k]].arg[0] == R_READ:
+            moved.append(order[k])
+            k += 1
+        if any(calls[x].ret < calls[r].ret for x in moved[1:]):  # type: ignore[operator]
+            return False
+        del order[p:k]
+        order += moved
+        self.state = v
+        for x in self.pending_reads.pop(v, ()):
+            if not self.done[x]:
+                self._place(x)
+        return self.done[r]
 
     def _overwritten_by(self, ret: float) -> float:
         """The earliest return of a write invoked after ``ret``."""
