@@ -290,7 +290,7 @@ class _Sweep:
         that read needs ``keep`` more than their own next read needs them."""
         keep_next = self._next_reader(now, keep)
         for v, writers in self.pending_writes.items():
-            for ret, w in writers:
+            for ret, w in list(writers):
                 if w == keep or self.done[w]:
                     continue
                 w_next = self._next_reader(now, w)
@@ -301,7 +301,8 @@ class _Sweep:
 
     def _next_reader(self, now: int, w: int) -> tuple[float, bool]:
         """When the next read that could still want write w's value starts (inf: none), and
-        whether only w can give it that value (no writer of it starts before the read returns)."""
+        whether only w can give it that value (no other writer of it is pending, or starts
+        before the read returns)."""
         c = self.calls[w]
         v = c.arg[1]
         starts = self.readers.get(v, ())
@@ -313,13 +314,17 @@ class _Sweep:
             return (_INF, False)
         invs = self.writer_invs.get(v, ())
         j = bisect.bisect_right(invs, now)
-        alone = j == len(invs) or invs[j] > self.reader_rets[v][k]
+        alone = (j == len(invs) or invs[j] > self.reader_rets[v][k]) and not any(
+            x != w and not self.done[x] for _, x in self.pending_writes.get(v, ())
+        )
         return (starts[k], alone)
 
     def _forced_by(self, v: Any, w: int, ret: float) -> float:
         """When write w will have to be placed: at its return, or when a read of its value
         that waits now returns, if w is the writer it would take."""
         writers = self.pending_writes[v]
+        while writers and self.done[writers[0][1]]:
+            heapq.heappop(writers)
         waiting = [self.calls[r].ret for r in self.pending_reads.get(v, ()) if not self.done[r]]
         if waiting and writers and writers[0][1] == w:
             return min(ret, *waiting)  # type: ignore[type-var]
