@@ -235,6 +235,15 @@ def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
     return statistics.median(times), out
 
 
+def single_key_row(
+    h: list[Op], what: str, stale: bool, goal: str, runs: int
+) -> tuple[str, float, str, str]:
+    t, out = median_time(lambda: check(h, "cas-register", timeout=60), runs)
+    label = "one late stale read" if stale else "valid"
+    name = f"generated 1 key, 20,000 ops, {what}, {label}"
+    return (name, t, f"{out['valid']} ({out['algorithm']})", goal)
+
+
 def shared_dir(arg: str | None) -> Path:
     if arg:
         return Path(arg)
@@ -304,30 +313,12 @@ def main() -> int:
     for cas_ratio, what in SINGLE_KEY_CASES:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
-            t, out = median_time(lambda h=h: check(h, "cas-register", timeout=60), args.runs)
-            label = "one late stale read" if stale else "valid"
-            rows.append(
-                (
-                    f"generated 1 key, 20,000 ops, 20 procs{what}, {label}",
-                    t,
-                    f"{out['valid']} ({out['algorithm']})",
-                    "< 5 s",
-                )
-            )
-
+            rows.append(single_key_row(h, f"20 procs{what}", stale, "< 5 s", args.runs))
     for processes, values, variants in REPEATED_CASES:
         for stale in variants:
             h = single_key(stale, processes=processes, values=values)
-            t, out = median_time(lambda h=h: check(h, "cas-register", timeout=60), args.runs)
-            label = "one late stale read" if stale else "valid"
-            rows.append(
-                (
-                    f"generated 1 key, 20,000 ops, {processes} procs, values 0-{values - 1}, {label}",
-                    t,
-                    f"{out['valid']} ({out['algorithm']})",
-                    "decided, < 10 s",
-                )
-            )
+            name = f"{processes} procs, values 0-{values - 1}"
+            rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
 
     print(f"{'case':76} {'median s':>9}  {'verdict':30} goal")
     for name, t, verdict, goal in rows:

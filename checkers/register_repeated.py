@@ -287,8 +287,10 @@ class _Sweep:
     def _flush(self, now: int, keep: int) -> None:
         """Place, before ``keep``, the pending writes no read could still want, and those that
         would otherwise be placed after ``keep`` but before the next read of its value, when
-        that read needs ``keep`` more than their own next read needs them."""
+        that read needs ``keep`` more than their own next read needs them, or before a later
+        read that only ``keep`` can serve, when another writer could serve their next read."""
         keep_next = self._next_reader(now, keep)
+        keep_last = self._next_reader(now, keep, last=True)
         for v, writers in self.pending_writes.items():
             for ret, w in list(writers):
                 if w == keep or self.done[w]:
@@ -296,13 +298,17 @@ class _Sweep:
                 w_next = self._next_reader(now, w)
                 if self.calls[w].ret is not None and w_next[0] == _INF:
                     self._write(w)
-                elif self._forced_by(v, w, ret) < keep_next[0] and _more_urgent(keep_next, w_next):
+                    continue
+                forced = self._forced_by(v, w, ret)
+                if forced < keep_next[0] and _more_urgent(keep_next, w_next):
+                    self._write(w)
+                elif keep_last[1] and forced < keep_last[0] and not w_next[1]:
                     self._write(w)
 
-    def _next_reader(self, now: int, w: int) -> tuple[float, bool]:
-        """When the next read that could still want write w's value starts (inf: none), and
-        whether only w can give it that value (no other writer of it is pending, or starts
-        before the read returns)."""
+    def _next_reader(self, now: int, w: int, *, last: bool = False) -> tuple[float, bool]:
+        """When the next (with ``last``: the last) read that could still want write w's value
+        starts (inf: none), and whether only w can give it that value (no other writer of it
+        is pending, or starts before the read returns)."""
         c = self.calls[w]
         v = c.arg[1]
         starts = self.readers.get(v, ())
@@ -312,6 +318,8 @@ class _Sweep:
         horizon = _INF if c.ret is None else self._overwritten_by(c.ret)
         if starts[k] >= horizon:
             return (_INF, False)
+        if last:
+            k = bisect.bisect_left(starts, horizon) - 1
         invs = self.writer_invs.get(v, ())
         j = bisect.bisect_right(invs, now)
         alone = (j == len(invs) or invs[j] > self.reader_rets[v][k]) and not any(

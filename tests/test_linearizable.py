@@ -130,9 +130,34 @@ def cas_histories(
     n = draw(st.integers(1, max_ops))
     workers = draw(st.integers(1, max_workers))
     lie = draw(st.sampled_from([0, 10, 25, 50]))
+    null_free = init is not None
+
+    def start(draw: st.DrawFn, started: int, state: Any, written: list[Any]) -> tuple[str, Any]:
+        nonlocal null_free
+        f = draw(st.sampled_from(["read", "read", "write", "cas", "cas", "cas"]))
+        new: Any = started
+        if f != "read" and null_free and draw(st.integers(0, 3)) == 0:
+            new, null_free = None, False
+        value = None if f == "read" else new
+        if f == "cas":
+            value = [draw(st.sampled_from([state, state, *written[-3:]])), new]
+        return f, value
+
+    return _simulate(draw, n, workers, lie, init, start)
+
+
+def _simulate(
+    draw: st.DrawFn,
+    n: int,
+    workers: int,
+    lie: int,
+    init: Any,
+    start: Any,
+) -> list[Op]:
+    """Clients run ``n`` ops that ``start(draw, started, state, written)`` chooses against a
+    real register; each takes effect (or not) at a drawn point of its interval."""
     state: Any = init
     written: list[Any] = [init]
-    null_free = init is not None
     running: list[_Running | None] = [None] * workers
     proc = list(range(workers))
     next_proc = workers
@@ -143,13 +168,7 @@ def cas_histories(
         r = running[w]
         if r is None:
             started += 1
-            f = draw(st.sampled_from(["read", "read", "write", "cas", "cas", "cas"]))
-            new: Any = started
-            if f != "read" and null_free and draw(st.integers(0, 3)) == 0:
-                new, null_free = None, False
-            value = None if f == "read" else new
-            if f == "cas":
-                value = [draw(st.sampled_from([state, state, *written[-3:]])), new]
+            f, value = start(draw, started, state, written)
             running[w] = _Running(f, value)
             history.append(Op("invoke", f, proc[w], value))
         elif not r.applied and draw(st.integers(0, 9)) < 6:
@@ -788,41 +807,13 @@ def repeated_histories(
     values = draw(st.sampled_from([[1, 2], [1, 2, 3], [None, 1, 2]]))
     lie = draw(st.sampled_from([0, 15, 40]))
     fs = ["read", "read", "write", "write", "cas"] if cas else ["read", "read", "write"]
-    state: Any = None
-    written: list[Any] = [None]
-    running: list[_Running | None] = [None] * workers
-    proc = list(range(workers))
-    next_proc = workers
-    history: list[Op] = []
-    started = 0
-    while started < n or any(running):
-        w = draw(st.sampled_from([w for w in range(workers) if running[w] or started < n]))
-        r = running[w]
-        if r is None:
-            started += 1
-            f = draw(st.sampled_from(fs))
-            new = draw(st.sampled_from(values))
-            value = {"read": None, "write": new, "cas": [draw(st.sampled_from(values)), new]}[f]
-            running[w] = _Running(f, value)
-            history.append(Op("invoke", f, proc[w], value))
-        elif not r.applied and draw(st.integers(0, 9)) < 6:
-            r.applied = True
-            r.result = state
-            if r.f == "write" or (r.f == "cas" and state == r.value[0]):
-                state = r.value if r.f == "write" else r.value[1]
-                written.append(state)
-                r.swapped = True
-        else:
-            running[w] = None
-            done = _completion(draw, r, proc[w], lie, written)
-            if done is not None:
-                history.append(done)
-            if done is None or done.type == "info":
-                proc[w] = next_proc
-                next_proc += 1
-    for i, op in enumerate(history):
-        op.index = i
-    return history
+
+    def start(draw: st.DrawFn, started: int, state: Any, written: list[Any]) -> tuple[str, Any]:
+        f = draw(st.sampled_from(fs))
+        new = draw(st.sampled_from(values))
+        return f, {"read": None, "write": new, "cas": [draw(st.sampled_from(values)), new]}[f]
+
+    return _simulate(draw, n, workers, lie, None, start)
 
 
 def _repeated_verdict(history: list[Op]) -> bool | None:
