@@ -110,20 +110,21 @@ class Op:
 
         Histories have hundreds of thousands of these, so the common field types take the
         shortest path (positional arguments, no copy of ``extra`` unless there is one)."""
-        typ = d.get("type")
+        get = d.get
+        typ = get("type")
         if typ not in OP_TYPES:
             raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {typ!r}")
         if "process" not in d:
             raise ValueError("op has no 'process'")
-        f = d.get("f")
+        f = get("f")
         if f is None:
             raise ValueError("op has no 'f'")
-        index = d.get("index")
+        index = get("index")
         if index is None:
             index = position if position is not None else -1
         elif type(index) is not int:
             index = int(index)
-        time = d.get("time")
+        time = get("time")
         if time is not None and type(time) is not int:
             time = int(time) if isinstance(time, (int, float)) else None
         extra = (
@@ -133,12 +134,12 @@ class Op:
             typ,
             f if type(f) is str else str(f),
             d["process"],
-            d.get("value"),
-            d.get("key"),
+            get("value"),
+            get("key"),
             time,
             index,
-            d.get("node"),
-            d.get("error"),
+            get("node"),
+            get("error"),
             extra,
         )
 
