@@ -41,13 +41,6 @@ from splitbrain.checkers.wgl import Call
 _INF = float("inf")
 
 
-@dataclass(frozen=True, slots=True)
-class _Label:
-    """The unique value given to writer ``op`` (never equal to any user value)."""
-
-    op: int
-
-
 @dataclass(slots=True)
 class _Writers:
     """The writers of one value, by invoke position, with the running maximum of their returns."""
