@@ -220,6 +220,8 @@ class _Sweep:
         self.done = [False] * len(calls)
         self.pending_writes: dict[Any, list[tuple[float, int]]] = {}
         self.pending_reads: dict[Any, list[int]] = {}
+        self.open_writes: dict[int, None] = {}
+        """Writes invoked and not yet placed, in invoke order."""
         self.readers: dict[Any, list[int]] = {}
         self.reader_rets: dict[Any, list[int]] = {}
         self.writer_invs: dict[Any, list[int]] = {}
@@ -255,6 +257,7 @@ class _Sweep:
         if code == R_WRITE:
             ret = _INF if c.ret is None else c.ret
             heapq.heappush(self.pending_writes.setdefault(v, []), (ret, i))
+            self.open_writes[i] = None
         elif self.state == v:
             self._place(i)
         else:
@@ -282,21 +285,26 @@ class _Sweep:
         would otherwise be placed after ``keep`` but before the next read of its value, when
         that read needs ``keep`` more than their own next read needs them, or before a later
         read that only ``keep`` can serve, when another writer could serve their next read."""
+        others = [w for w in self.open_writes if w != keep]
+        if not others:
+            return
         keep_next = self._next_reader(now, keep)
         keep_last = self._next_reader(now, keep, last=True)
-        for v, writers in self.pending_writes.items():
-            for ret, w in list(writers):
-                if w == keep or self.done[w]:
-                    continue
-                w_next = self._next_reader(now, w)
-                if self.calls[w].ret is not None and w_next[0] == _INF:
-                    self._write(w)
-                    continue
-                forced = self._forced_by(v, w, ret)
-                if forced < keep_next[0] and _more_urgent(keep_next, w_next):
-                    self._write(w)
-                elif keep_last[1] and forced < keep_last[0] and not w_next[1]:
-                    self._write(w)
+        for w in others:
+            if self.done[w]:
+                continue
+            c = self.calls[w]
+            v = c.arg[1]
+            ret = _INF if c.ret is None else c.ret
+            w_next = self._next_reader(now, w)
+            if c.ret is not None and w_next[0] == _INF:
+                self._write(w)
+                continue
+            forced = self._forced_by(v, w, ret)
+            if forced < keep_next[0] and _more_urgent(keep_next, w_next):
+                self._write(w)
+            elif keep_last[1] and forced < keep_last[0] and not w_next[1]:
+                self._write(w)
 
     def _next_reader(self, now: int, w: int, *, last: bool = False) -> tuple[float, bool]:
         """When the next (with ``last``: the last) read that could still want write w's value
@@ -376,6 +384,7 @@ class _Sweep:
 
     def _place(self, i: int) -> None:
         self.done[i] = True
+        self.open_writes.pop(i, None)
         self.order.append(i)
 
 
