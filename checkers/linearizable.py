@@ -419,7 +419,8 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         f"{len(concurrent)} op(s) were concurrent with it.",
     ]
     if o.reason:
-        lines.append(f"Zone check: {o.reason}.")
+        check = "Zone check" if o.algorithm == "unique-values" else "Repeated-value check"
+        lines.append(f"{check}: {o.reason}.")
     return {
         "key": thaw(freeze(kh.key)) if kh.key is not None else None,
         "op": op,

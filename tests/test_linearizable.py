@@ -903,3 +903,4 @@ def test_stale_read_of_a_repeated_value_is_refuted_with_a_witness() -> None:
     cx = result["counterexample"]
     assert cx["op"]["f"] == "read" and cx["op"]["result"] == 1
     assert cx["state"] == 2
+    assert "Repeated-value check: 1 was observed after 2 overwrote" in cx["text"]
