@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import random
-import shlex
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,99 +22,11 @@ from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.locks import take
 from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.spec import TestSpec
 
 log = logging.getLogger("splitbrain")
 ABANDON_GRACE_S = 15.0
 """How long past a phase's deadline a worker stuck in a client call is waited for."""
-
-
-@dataclass
-class TestSpec:
-    """Everything needed to run, and rerun, a test."""
-
-    __test__ = False  # a spec, not a pytest test class
-
-    target: str = "memory"
-    workload: str = "register"
-    nemesis: list[str] = field(default_factory=list)
-    concurrency: int = 5
-    time_limit: float = 10.0
-    rate: float = 0.0
-    keys: int = 8
-    seed: int | None = None
-    store: str = "reports"
-    name: str | None = None
-    options: dict[str, str] = field(default_factory=dict)
-    model: str | None = None
-    nemesis_interval: float = 3.0
-    """Seconds between a fault's start and stop, and between faults."""
-    settle: float | None = None
-    """Seconds to let the system recover after healing, before the final phase."""
-    op_timeout: float = 5.0
-    final_time_limit: float = 30.0
-    check_timeout: float | None = 120.0
-    ssh: dict[str, Any] | None = None
-    """Remote nodes (``harness.control.sshopts.SshOptions`` as a dict); None means local nodes."""
-
-    def validate(self) -> None:
-        if self.time_limit < 0:
-            raise HarnessInputError(f"--time-limit must not be negative, got {self.time_limit:g}")
-        if self.concurrency < 1:
-            raise HarnessInputError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.rate < 0:
-            raise HarnessInputError(f"--rate must not be negative, got {self.rate:g}")
-        if self.keys < 1:
-            raise HarnessInputError(f"--keys must be at least 1, got {self.keys}")
-        if self.nemesis_interval <= 0:
-            raise HarnessInputError("--nemesis-interval must be positive")
-        if self.target not in targets.TARGETS:
-            raise HarnessInputError(
-                f"unknown target {self.target!r}; known: {', '.join(sorted(targets.TARGETS))}"
-            )
-        if self.workload not in workloads.WORKLOADS:
-            raise HarnessInputError(
-                f"unknown workload {self.workload!r}; known: {', '.join(sorted(workloads.WORKLOADS))}"
-            )
-        for name in self.nemesis:
-            if name != nemeses.NONE and name not in nemeses.NEMESES:
-                raise HarnessInputError(
-                    f"unknown nemesis {name!r}; known: {', '.join(sorted([nemeses.NONE, *nemeses.NEMESES]))}"
-                )
-
-    def settle_seconds(self, reads_every_node: bool) -> float:
-        """How long the system recovers before the final phase: after faults, or before
-        nodes are read one by one (replication may still be in flight without faults)."""
-        if not self.faults and not reads_every_node:
-            return 0.0
-        return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
-
-    @property
-    def faults(self) -> list[str]:
-        return [n for n in self.nemesis if n != nemeses.NONE]
-
-    @property
-    def run_name(self) -> str:
-        return self.name or f"{self.target}-{self.workload}"
-
-    def command(self) -> str:
-        """The command line that replays this test."""
-        argv = ["splitbrain", "test", "--target", self.target, "--workload", self.workload]
-        argv += ["--nemesis", ",".join(self.nemesis) or nemeses.NONE]
-        argv += ["--concurrency", str(self.concurrency), "--time-limit", f"{self.time_limit:g}"]
-        argv += ["--rate", f"{self.rate:g}", "--keys", str(self.keys), "--seed", str(self.seed)]
-        if self.name:
-            argv += ["--name", self.name]
-        if self.model:
-            argv += ["--model", self.model]
-        if self.faults:
-            argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
-        if self.ssh:
-            from splitbrain.harness.control.sshopts import command_args
-
-            argv += command_args(self.ssh)
-        for k, v in sorted(self.options.items()):
-            argv += ["-o", f"{k}={v}"]
-        return shlex.join(argv)
 
 
 @dataclass
@@ -461,6 +372,7 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         seed=spec.seed or 0,
         model=spec.model,
         check_timeout=spec.check_timeout,
+        options=dict(spec.workload_options),
     )
     try:
         workload = workloads.load(spec.workload, wspec)
@@ -478,6 +390,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
     target, workload = prepare(spec)
+    spec.check_outputs()
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     handler = _logger(run_dir)

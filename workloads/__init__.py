@@ -1,18 +1,22 @@
 """Workloads: what clients do, and the checkers that judge it.
 
 A workload module exposes ``workload(spec: WorkloadSpec) -> Workload``; adding one is a new
-file plus one line in ``WORKLOADS``.
+file plus one line in ``WORKLOADS``. A module may declare ``OPTIONS``, a mapping of option
+names to ``harness.values.Option`` (for its generator or its checker): ``load`` parses the
+``-w KEY=VALUE`` texts into ``WorkloadSpec.options`` (every declared key, defaults filled
+in) and refuses a key the workload does not declare.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from splitbrain.harness.generator import Generator
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Option, parse_options
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
 
@@ -36,6 +40,7 @@ class WorkloadSpec:
     model: str | None = None
     check_timeout: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    """Option texts when given to ``load``; the workload receives them parsed."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,20 @@ class Workload:
     """After the final phase, read each node directly (``read-node``, value = node name)."""
 
 
+def declared_options(name: str) -> dict[str, Option]:
+    """The ``-w`` options workload ``name`` declares; raises KeyError for an unknown one."""
+    return dict(getattr(importlib.import_module(WORKLOADS[name]), "OPTIONS", {}))
+
+
 def load(name: str, spec: WorkloadSpec) -> Workload:
-    """Build a workload by name; raises KeyError for an unknown one, ValueError for a bad spec."""
+    """Build a workload by name; raises KeyError for an unknown one, ValueError for a bad spec
+    (a model it does not take, an option it does not declare or a value that does not fit)."""
     module = importlib.import_module(WORKLOADS[name])
     if spec.model and not getattr(module, "TAKES_MODEL", False):
         raise ValueError(
             f"workload {name!r} has a fixed checker and takes no --model (got {spec.model!r})"
         )
-    return module.workload(spec)
+    options = parse_options(
+        getattr(module, "OPTIONS", {}), spec.options, "-w", f"workload {name!r}"
+    )
+    return module.workload(replace(spec, options=options))
