@@ -9,15 +9,17 @@ Two forms:
   the claim before the test body and fails the test if the outcome is not the expected one.
   The body may be empty, or take the ``splitbrain_result`` fixture to look at the result.
 
+Both take the keys of a claim (``harness.gate.FIELDS``: the TestSpec fields a claim may
+set, and the marker also ``expect``, ``allow_unknown``, ``description``), checked by the
+same schema as a claims file.
+
 Every run made by a test is listed in a "splitbrain" section of its report (verdict and
 report path), and linked from its row when pytest-html is installed.
-
-This module is imported by every pytest session of an environment that has splitbrain
-installed, so it imports the engine lazily, only when a test runs a claim.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -26,12 +28,26 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness import spec as test_spec
+from splitbrain.harness.gate import FIELDS
+
 MARKER = "consistency"
 _MARKER_HELP = (
-    "consistency(target=..., workload=..., nemesis=[...], options={...}, time_limit=..., "
-    "model=..., expect='holds'|'violated', allow_unknown=False): run this consistency claim "
+    f"{MARKER}({', '.join(f'{key}=...' for key in FIELDS)}): run this consistency claim "
     "with splitbrain; the test fails if the outcome is not the expected one"
 )
+_POSITIONAL = ("target", "workload", "nemesis")
+
+
+def _run_signature() -> inspect.Signature:
+    """``Splitbrain.run``'s parameters: every claim key of the TestSpec, None meaning its default."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    for key in test_spec.CLAIM_KEYS:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        if key not in _POSITIONAL:
+            kind = inspect.Parameter.KEYWORD_ONLY
+        params.append(inspect.Parameter(key, kind, default=None))
+    return inspect.Signature(params)
 
 
 @dataclass(frozen=True)
@@ -227,41 +243,20 @@ class Splitbrain:
     def settings(self) -> Settings:
         return self._item.config.stash[_SETTINGS]
 
-    def run(
-        self,
-        target: str = "memory",
-        workload: str = "register",
-        nemesis: list[str] | str | None = None,
-        *,
-        time_limit: float | None = None,
-        options: dict[str, Any] | None = None,
-        concurrency: int | None = None,
-        keys: int | None = None,
-        rate: float | None = None,
-        seed: int | None = None,
-        model: str | None = None,
-        name: str | None = None,
-        **more: Any,
-    ) -> SplitbrainResult:
-        """Run one test; more keys: nemesis_interval, op_timeout, check_timeout."""
-        given = {
-            "target": target,
-            "workload": workload,
-            "nemesis": nemesis,
-            "time_limit": time_limit,
-            "options": options,
-            "concurrency": concurrency,
-            "keys": keys,
-            "rate": rate,
-            "seed": seed,
-            "model": model,
-            "name": name,
-        } | more
-        raw = {k: v for k, v in given.items() if v is not None}
-        for key in ("expect", "allow_unknown", "description"):
-            if key in raw:
-                pytest.fail(f"splitbrain.run(): {key!r} belongs to the marker", pytrace=False)
+    def run(self, *args: Any, **fields: Any) -> SplitbrainResult:
+        """Run one test. Takes every TestSpec field a claim may set (``harness.spec.CLAIM_KEYS``;
+        ``target``, ``workload`` and ``nemesis`` also by position); None keeps the default."""
+        try:
+            bound = _RUN_SIGNATURE.bind(self, *args, **fields)
+        except TypeError as e:
+            known = ", ".join(test_spec.CLAIM_KEYS)
+            pytest.fail(f"splitbrain.run(): {e}; it takes: {known}", pytrace=False)
+        raw = {k: v for k, v in bound.arguments.items() if k != "self" and v is not None}
         return _run_claim(self._item, _claim(raw, "splitbrain.run()", self._item.name))
+
+
+_RUN_SIGNATURE = _run_signature()
+Splitbrain.run.__signature__ = _RUN_SIGNATURE  # type: ignore[attr-defined]
 
 
 def _marker_fields(item: pytest.Item) -> dict[str, Any] | None:

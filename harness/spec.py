@@ -331,8 +331,3 @@ def claim_value(key: str, value: Any) -> Any:
     if not p.claim:
         raise Problem(f"{key} is not settable here")
     return p.kind.from_value(value)
-
-
-def claim_help() -> str:
-    """``key=kind`` for every claim key, for the marker's help."""
-    return ", ".join(f"{k}=..." for k in CLAIM_KEYS)
