@@ -40,9 +40,9 @@ class _Refused(yaml.MarkedYAMLError):
         super().__init__(problem=problem, problem_mark=mark)
 
 
-_FAST = hasattr(yaml, "CParser")
-"""libyaml's event parser when PyYAML has it (about 10 times faster), else the pure-Python one."""
-_PARSER: tuple[type, ...] = (yaml.CParser,) if _FAST else (Reader, Scanner, Parser)
+_CPARSER: Any = getattr(yaml, "cyaml", None) and getattr(yaml.cyaml, "CParser", None)
+"""libyaml's event parser when PyYAML was built with it (several times faster), else None."""
+_PARSER: tuple[type, ...] = (_CPARSER,) if _CPARSER else (Reader, Scanner, Parser)
 
 
 class _Loader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ignore[misc]
@@ -50,8 +50,8 @@ class _Loader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ignore[mi
     fastest event parser there is."""
 
     def __init__(self, stream: str) -> None:
-        if _FAST:
-            yaml.CParser.__init__(self, stream)
+        if _CPARSER:
+            _CPARSER.__init__(self, stream)
         else:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
