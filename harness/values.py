@@ -271,6 +271,8 @@ class NameList:
             raise Problem(f"must be {self.describe}, got {short(value)}")
         if len(words) > self.max_items or any(not w for w in words):
             raise Problem(f"must be {self.describe}, with no empty name, got {short(value)}")
+        if any("," in w for w in words):
+            raise Problem(f"must be {self.describe}, a name without ',', got {short(value)}")
         names = [self.item.from_value(w) for w in words if w != NONE]
         for n in names:
             if names.count(n) > 1:
@@ -302,8 +304,17 @@ class TextMap:
     describe: str = "a mapping of option names to scalar values"
 
     def key(self, key: Any) -> str:
-        if not isinstance(key, str) or not key or "=" in key or len(key) > 100 or has_control(key):
-            raise Problem(f"option names must be non-empty texts without '=', got {short(key)}")
+        if (
+            not isinstance(key, str)
+            or not key
+            or "=" in key
+            or key.startswith("-")
+            or len(key) > 100
+            or has_control(key)
+        ):
+            raise Problem(
+                f"option names must be texts without '=' or a leading '-', got {short(key)}"
+            )
         if key != key.strip():
             raise Problem(f"option name {short(key)} has surrounding spaces")
         return key
