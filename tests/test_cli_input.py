@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -231,3 +232,14 @@ def test_cleanup_takes_no_store() -> None:
     r = run_cli("cleanup", "--store", "x")
     assert r.returncode == BAD_INPUT
     assert_one_clear_line(r.stderr, "unrecognized arguments: --store")
+
+
+def test_a_workload_option_reaches_the_workload_from_the_command_line(tmp_path: Path) -> None:
+    store = tmp_path / "runs"
+    args = ["--workload", "counter", "--time-limit", "0.5", "--rate", "200", "--seed", "3"]
+    r = run_cli("test", *args, "-w", "pn=true", "--store", str(store), "--name", "pn")
+    assert r.returncode == 0, r.stderr
+    assert "-w pn=true" in r.stdout
+    (history,) = store.glob("pn/*/history.jsonl")
+    adds = [json.loads(line)["value"] for line in history.read_text().splitlines()]
+    assert any(isinstance(v, int) and v < 0 for v in adds)
