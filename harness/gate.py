@@ -100,7 +100,8 @@ def retime(spec: Any, time_limit: float | None = None, time_scale: float | None 
     """Set or scale a spec's time limit; the fault schedule shrinks or grows with it.
 
     The fault interval never drops below a quarter of the new limit (unless it was shorter
-    already), so a drastic cut still leaves a couple of whole fault cycles, not a strobe.
+    already), so a drastic cut still leaves a couple of whole fault cycles, not a strobe,
+    nor below the smallest interval a spec may have.
     """
     old = spec.time_limit
     new = old
@@ -112,7 +113,8 @@ def retime(spec: Any, time_limit: float | None = None, time_scale: float | None 
         return
     if old > 0:
         interval = spec.nemesis_interval
-        spec.nemesis_interval = max(interval * new / old, min(interval, new / 4))
+        floor = test_spec.PARAMS["nemesis_interval"].kind.low  # type: ignore[attr-defined]
+        spec.nemesis_interval = max(interval * new / old, min(interval, new / 4), floor)
     spec.time_limit = new
 
 

@@ -20,6 +20,7 @@ report path), and linked from its row when pytest-html is installed.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import pytest
 
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.gate import FIELDS
+from splitbrain.harness.store import safe_name
 
 MARKER = "consistency"
 _MARKER_HELP = (
@@ -153,7 +155,7 @@ def parse_time_limit(text: str) -> tuple[float | None, float | None]:
         value = float(number)
     except ValueError:
         raise ValueError(f"expected seconds (5) or a factor (x0.5), got {text!r}") from None
-    if value < 0 or (scale and value == 0):
+    if not math.isfinite(value) or value < 0 or (scale and value == 0):
         raise ValueError(f"must be positive, got {text!r}")
     return (None, value) if scale else (value, None)
 
@@ -228,7 +230,7 @@ def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:
     from splitbrain.harness.protocols import HarnessInputError
 
     try:
-        return claim_from_fields({"name": default_name} | raw, where)
+        return claim_from_fields({"name": safe_name(default_name)} | raw, where)
     except HarnessInputError as e:
         pytest.fail(f"splitbrain: {e}", pytrace=False)
 

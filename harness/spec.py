@@ -108,14 +108,14 @@ class TestSpec:
 
     __test__ = False  # a spec, not a pytest test class
 
-    target: str = _param("memory", Text(), "system under test", always=True, metavar="NAME")
-    workload: str = _param("register", Text(), "what the clients do", always=True, metavar="NAME")
+    target: str = _param("memory", Text(), "system under test", always=True)
+    workload: str = _param("register", Text(), "what the clients do", always=True)
     nemesis: list[str] = _param(
         [], NameList(), "faults to inject, comma-separated", always=True, metavar="NAME[,NAME]"
     )
-    concurrency: int = _param(5, Integer(1, 1000), "client workers", always=True, metavar="N")
+    concurrency: int = _param(5, Integer(1, 1000), "client workers", always=True)
     time_limit: float = _param(
-        10.0, Number(0, 86400, unit=SECONDS), "seconds of the main phase", always=True, metavar="S"
+        10.0, Number(0, 86400, unit=SECONDS), "seconds of the main phase", always=True
     )
     rate: float = _param(
         0.0,
@@ -124,66 +124,56 @@ class TestSpec:
         always=True,
         metavar="OPS",
     )
-    keys: int = _param(8, Integer(1, 10_000), "independent keys", always=True, metavar="N")
+    keys: int = _param(8, Integer(1, 10_000), "independent keys", always=True)
     seed: int | None = _param(
         None,
         Optional(Integer(0, 2**63 - 1)),
         "the random seed (default: a fresh one, recorded)",
         always=True,
-        metavar="N",
     )
     store: str = _param("reports", FilePath(), "directory of runs", claim=False, metavar="DIR")
     name: str | None = _param(
-        None, Optional(RunName()), "the test's name (default: TARGET-WORKLOAD)", metavar="NAME"
+        None, Optional(RunName()), "the test's name (default: TARGET-WORKLOAD)"
     )
-    options: dict[str, str] = _param(
-        {}, TextMap(), "target option (repeatable)", flag="-o", metavar="KEY=VALUE"
-    )
+    options: dict[str, str] = _param({}, TextMap(), "target option (repeatable)", flag="-o")
     workload_options: dict[str, str] = _param(
         {},
         TextMap(),
         "workload or checker option (repeatable), e.g. set: linearizable=true",
         flag="-w",
-        metavar="KEY=VALUE",
     )
     model: str | None = _param(
         None,
         Optional(Text()),
         "consistency model checked (default: the workload's)",
-        metavar="NAME",
     )
     nemesis_interval: float = _param(
         3.0,
         Number(0.01, 3600, unit=SECONDS),
         "seconds per fault and per quiet spell",
-        metavar="S",
     )
     settle: float | None = _param(
         None,
         Optional(Number(0, 3600, unit=SECONDS)),
         "seconds the system recovers after healing, before the final phase "
         "(default: min(5, nemesis interval) after faults or before reading every node)",
-        metavar="S",
     )
     op_timeout: float = _param(
         5.0,
         Number(0, 3600, above=True, unit=SECONDS),
         "seconds before an op is recorded as info",
         always=True,
-        metavar="S",
     )
     final_time_limit: float = _param(
         30.0,
         Number(0, 86400, above=True, unit=SECONDS),
         "seconds the final phase (final reads, drains) may take",
-        metavar="S",
     )
     check_timeout: float = _param(
         120.0,
         Number(0, 86400, above=True, unit=SECONDS),
         "seconds before a checker says unknown",
         always=True,
-        metavar="S",
     )
     ssh: dict[str, Any] | None = _param(
         None,
@@ -259,11 +249,21 @@ def _known(what: str, name: str, registry: Any) -> None:
         raise HarnessInputError(f"unknown {what} {name!r}; known: {', '.join(sorted(registry))}")
 
 
+def _metavar(kind: Kind) -> str:
+    inner = kind.kind if isinstance(kind, Optional) else kind
+    if isinstance(inner, Number):
+        return "S" if inner.unit == SECONDS else "X"
+    if isinstance(inner, TextMap):
+        return "KEY=VALUE"
+    return "N" if isinstance(inner, Integer) else "NAME"
+
+
 def _params() -> dict[str, Param]:
     out = {}
     for f in dataclasses.fields(TestSpec):
         how = dict(f.metadata[_PARAM])
         how.setdefault("flag", "--" + f.name.replace("_", "-"))
+        how.setdefault("metavar", _metavar(how["kind"]))
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         out[f.name] = Param(f.name, default=default, **how)
     return out

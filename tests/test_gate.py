@@ -298,6 +298,7 @@ def test_readme_schema_example_documents_every_key(tmp_path: Path) -> None:
         (10, 2, 2, (4.0, 1.2)),
         (10, None, None, (10.0, 3.0)),
         (600, 2, None, (2.0, 0.5)),
+        (10, 0.02, None, (0.02, 0.01)),
     ],
 )
 def test_retime_scales_the_fault_schedule_with_a_floor(old, limit, scale, expected) -> None:

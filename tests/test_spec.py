@@ -4,12 +4,15 @@ fixture's keywords and the replay command, and a spec survives the trip through 
 from __future__ import annotations
 
 import inspect
+import re
 import shlex
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from splitbrain import workloads
 from splitbrain.harness import cli, gate
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.core import TestSpec as CoreTestSpec
@@ -154,3 +157,15 @@ def test_library_specs_are_validated_like_flags() -> None:
             assert message in str(e), str(e)
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+def test_the_readme_lists_every_workload_option_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| ([^|]+) \|", readme, re.MULTILINE)
+    listed = {(w, o): d.strip() for w, o, d in rows}
+    declared = {
+        (w, o): option.kind.to_text(option.default)
+        for w in workloads.WORKLOADS
+        for o, option in workloads.declared_options(w).items()
+    }
+    assert listed == declared
