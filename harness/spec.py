@@ -111,7 +111,11 @@ class TestSpec:
     target: str = _param("memory", Text(), "system under test", always=True)
     workload: str = _param("register", Text(), "what the clients do", always=True)
     nemesis: list[str] = _param(
-        [], NameList(), "faults to inject, comma-separated", always=True, metavar="NAME[,NAME]"
+        [],
+        NameList(empty=nemeses.NONE),
+        "faults to inject, comma-separated",
+        always=True,
+        metavar="NAME[,NAME]",
     )
     concurrency: int = _param(5, Integer(1, 1000), "client workers", always=True)
     time_limit: float = _param(
@@ -155,8 +159,8 @@ class TestSpec:
     settle: float | None = _param(
         None,
         Optional(Number(0, 3600, unit=SECONDS)),
-        "seconds the system recovers after healing, before the final phase "
-        "(default: min(5, nemesis interval) after faults or before reading every node)",
+        "seconds the system recovers after healing, before the final phase (default: "
+        "min(5, nemesis interval) after faults or before reading every node, else 0)",
     )
     op_timeout: float = _param(
         5.0,
@@ -210,11 +214,14 @@ class TestSpec:
         store.check_name(Path(self.store), self.run_name)
 
     def settle_seconds(self, reads_every_node: bool) -> float:
-        """How long the system recovers before the final phase: after faults, or before
-        nodes are read one by one (replication may still be in flight without faults)."""
+        """How long the system recovers before the final phase: ``settle`` when given; else
+        after faults, or before nodes are read one by one (replication may still be in
+        flight without faults), the shorter of 5 s and the nemesis interval."""
+        if self.settle is not None:
+            return self.settle
         if not self.faults and not reads_every_node:
             return 0.0
-        return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
+        return min(5.0, self.nemesis_interval)
 
     @property
     def faults(self) -> list[str]:

@@ -19,6 +19,8 @@ SHORT = 60
 """Characters of a bad value quoted back in a message."""
 MAX_NUMBER_TEXT = 40
 """Longer number texts are refused before conversion (no 5,000-digit integers)."""
+MAX_OPTION_TEXT = 4096
+"""Characters of one option value (a path fits)."""
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -245,13 +247,11 @@ class Optional:
         return self.kind.to_text(value)
 
 
-NONE = "none"
-
-
 @dataclass(frozen=True)
 class NameList:
-    """Names, as a list or comma-separated; ``none`` is the empty list."""
+    """Names, as a list or comma-separated; the word ``empty`` stands for no names."""
 
+    empty: str
     item: Text = Text(max_len=100)
     max_items: int = 16
 
@@ -273,14 +273,14 @@ class NameList:
             raise Problem(f"must be {self.describe}, with no empty name, got {short(value)}")
         if any("," in w for w in words):
             raise Problem(f"must be {self.describe}, a name without ',', got {short(value)}")
-        names = [self.item.from_value(w) for w in words if w != NONE]
+        names = [self.item.from_value(w) for w in words if w != self.empty]
         for n in names:
             if names.count(n) > 1:
                 raise Problem(f"names {short(n)} twice")
         return names
 
     def to_text(self, value: list[str]) -> str:
-        return ",".join(value) or NONE
+        return ",".join(value) or self.empty
 
 
 def scalar_text(value: Any) -> str:
@@ -291,6 +291,8 @@ def scalar_text(value: Any) -> str:
         if not math.isfinite(value):
             raise Problem(f"option values must be finite, got {short(value)}")
         return _number(value)
+    if isinstance(value, str) and len(value) > MAX_OPTION_TEXT:
+        raise Problem(f"option values must be at most {MAX_OPTION_TEXT} characters")
     if isinstance(value, int | str):
         return str(value)
     raise Problem(f"option values must be scalars, got {type(value).__name__}")
@@ -331,7 +333,7 @@ class TextMap:
         for key, value in pairs:
             if key in out:
                 raise Problem(f"{flag} {short(key)} given twice")
-            out[key] = value
+            out[key] = scalar_text(value)
         if len(out) > self.max_items:
             raise Problem(f"at most {self.max_items} options")
         return out
