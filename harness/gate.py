@@ -30,7 +30,7 @@ from splitbrain.harness import spec as test_spec
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import Choice, Number, Problem, has_control, short
+from splitbrain.harness.values import Choice, Flag, Number, Problem, has_control, short
 
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 254, 255, 130
 EXPECTATIONS = ("holds", "violated")
@@ -38,12 +38,6 @@ TOP_LEVEL_KEYS = ("claims", "defaults")
 _MAX_EXPLAIN_LINES = 20
 
 # ---------------------------------------------------------------- schema
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise Problem(f"must be true or false, got {short(value)}")
-    return value
 
 
 def _description(value: Any) -> str:
@@ -55,7 +49,7 @@ def _description(value: Any) -> str:
 CLAIM_ONLY: dict[str, Callable[[Any], Any]] = {
     "description": _description,
     "expect": Choice(EXPECTATIONS).from_value,
-    "allow_unknown": _bool,
+    "allow_unknown": Flag().from_value,
 }
 FIELDS: dict[str, Callable[[Any], Any]] = {
     key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS

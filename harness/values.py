@@ -197,8 +197,6 @@ class Flag:
         return word in TRUE
 
     def from_value(self, value: Any) -> bool:
-        if isinstance(value, str):
-            return self.from_text(value)
         if not isinstance(value, bool):
             raise Problem(f"must be {self.describe}, got {short(value)}")
         return value
