@@ -243,3 +243,16 @@ def test_a_workload_option_reaches_the_workload_from_the_command_line(tmp_path: 
     (history,) = store.glob("pn/*/history.jsonl")
     adds = [json.loads(line)["value"] for line in history.read_text().splitlines()]
     assert any(isinstance(v, int) and v < 0 for v in adds)
+
+
+def test_a_junit_file_on_a_read_only_file_system_is_refused_before_any_claim(
+    tmp_path: Path, read_only_dir: Path
+) -> None:
+    claims = tmp_path / "claims.yaml"
+    claims.write_text("claims:\n  - name: quick\n    time_limit: 0.2\n")
+    store = tmp_path / "runs"
+    junit = read_only_dir / "gate.xml"
+    r = run_cli("gate", str(claims), "--store", str(store), "--junit-xml", str(junit))
+    assert r.returncode == BAD_INPUT
+    assert_one_clear_line(r.stderr, f"--junit-xml {read_only_dir}: cannot write there: Read-only")
+    assert not list(store.glob("*/*/test.json"))
