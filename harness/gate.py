@@ -25,7 +25,9 @@ from typing import Any
 
 import yaml
 
-from splitbrain.harness import safeyaml
+from splitbrain import targets, workloads
+from splitbrain.harness import core, safeyaml
+from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
@@ -248,10 +250,6 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
-    from splitbrain import targets, workloads
-    from splitbrain.harness import core
-    from splitbrain.harness import nemesis as nemeses
-
     spec = claim.build_spec()
     known = {
         "target": (spec.target, targets.TARGETS),
@@ -372,8 +370,6 @@ def run_claim(
     claim: Claim, store: str | Path, time_scale: float | None, on_start: Callable[[Path], None]
 ) -> tuple[Outcome, bool]:
     """Run one claim; returns its outcome and whether the run was interrupted."""
-    from splitbrain.harness import core
-
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()
     try:

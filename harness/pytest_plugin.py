@@ -29,8 +29,18 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness import core
 from splitbrain.harness import spec as test_spec
-from splitbrain.harness.gate import FIELDS
+from splitbrain.harness.gate import (
+    FIELDS,
+    check_claim,
+    claim_from_fields,
+    expectation_met,
+    expectation_text,
+    explain,
+    report_path,
+)
+from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.store import safe_name
 
 MARKER = "consistency"
@@ -93,14 +103,10 @@ class SplitbrainResult:
     @property
     def report_path(self) -> Path:
         """The run's report.html, or the run directory if no report was written."""
-        from splitbrain.harness.gate import report_path
-
         return report_path(self.run_dir)
 
     def explain(self) -> str:
         """A short readable counterexample, the report path and the command that replays it."""
-        from splitbrain.harness.gate import explain
-
         return explain(self.results, self.run_dir, self.spec.command())
 
     def summary(self) -> str:
@@ -200,10 +206,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
-    from splitbrain.harness import core
-    from splitbrain.harness.gate import check_claim
-    from splitbrain.harness.protocols import HarnessInputError
-
     settings = item.config.stash[_SETTINGS]
     try:
         check_claim(claim)
@@ -226,9 +228,6 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
 
 
 def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:
-    from splitbrain.harness.gate import claim_from_fields
-    from splitbrain.harness.protocols import HarnessInputError
-
     try:
         return claim_from_fields({"name": safe_name(default_name)} | raw, where)
     except HarnessInputError as e:
@@ -311,8 +310,6 @@ def _splitbrain_consistency(request: pytest.FixtureRequest) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     outcome = yield
     if _CLAIM in item.stash:
-        from splitbrain.harness.gate import expectation_met, expectation_text
-
         claim, result = item.stash[_CLAIM]
         if not expectation_met(claim, result.verdict):
             from splitbrain.harness.cli import verdict_word
