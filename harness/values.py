@@ -274,7 +274,7 @@ class NameList:
         names = [self.item.from_value(w) for w in words if w != self.empty]
         for n in names:
             if names.count(n) > 1:
-                raise Problem(f"names {short(n)} twice")
+                raise Problem(f"must not name {short(n)} twice")
         return names
 
     def to_text(self, value: list[str]) -> str:

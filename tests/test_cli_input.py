@@ -32,6 +32,7 @@ def assert_one_clear_line(stderr: str, *fragments: str) -> None:
         (["test", "-o", "colour=blue"], ["unknown -o key 'colour'", "fault"]),
         (["test", "-o", "fault=banana", "--time-limit", "0"], ["-o fault=banana", "stale-reads"]),
         (["test", "-o", "novalue"], ["expected KEY=VALUE"]),
+        (["test", "--nemesis", "kill,kill"], ["--nemesis must not name 'kill' twice"]),
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     ],
 )
