@@ -3,6 +3,7 @@ fixture's keywords and the replay command, and a spec survives the trip through 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import shlex
@@ -165,7 +166,7 @@ def test_the_readme_lists_every_workload_option_with_its_default() -> None:
     listed = {(w, o): d.strip() for w, o, d in rows}
     declared = {
         (w, o): option.kind.to_text(option.default)
-        for w in workloads.WORKLOADS
-        for o, option in workloads.declared_options(w).items()
+        for w, m in workloads.WORKLOADS.items()
+        for o, option in workloads.declared_options(importlib.import_module(m)).items()
     }
     assert listed == declared

@@ -10,8 +10,10 @@ in) and refuses a key the workload does not declare.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from splitbrain.harness.generator import Generator
@@ -55,9 +57,18 @@ class Workload:
     """After the final phase, read each node directly (``read-node``, value = node name)."""
 
 
-def declared_options(name: str) -> dict[str, Option]:
-    """The ``-w`` options workload ``name`` declares; raises KeyError for an unknown one."""
-    return dict(getattr(importlib.import_module(WORKLOADS[name]), "OPTIONS", {}))
+def declared_options(factory: ModuleType | Callable[..., Any]) -> dict[str, Option]:
+    """The ``-w`` options a workload declares: ``OPTIONS`` in its module."""
+    module = factory if isinstance(factory, ModuleType) else inspect.getmodule(factory)
+    return dict(getattr(module, "OPTIONS", {}))
+
+
+def with_options(spec: WorkloadSpec, declared: dict[str, Option], workload: str) -> WorkloadSpec:
+    """``spec`` with its ``-w`` texts parsed: every declared option, defaults filled in; an
+    undeclared key or a value that does not fit raises ValueError naming it."""
+    return replace(
+        spec, options=parse_options(declared, spec.options, "-w", f"workload {workload!r}")
+    )
 
 
 def load(name: str, spec: WorkloadSpec) -> Workload:
@@ -68,7 +79,4 @@ def load(name: str, spec: WorkloadSpec) -> Workload:
         raise ValueError(
             f"workload {name!r} has a fixed checker and takes no --model (got {spec.model!r})"
         )
-    options = parse_options(
-        getattr(module, "OPTIONS", {}), spec.options, "-w", f"workload {name!r}"
-    )
-    return module.workload(replace(spec, options=options))
+    return module.workload(with_options(spec, declared_options(module), name))
