@@ -619,7 +619,6 @@ def check(
     anomalies: Iterable[str] = (),
     cycle_search_budget: int = DEFAULT_BUDGET,
     max_cases: int = DEFAULT_MAX_CASES,
-    **_: Any,
 ) -> dict[str, Any]:
     """Check a list-append history against ``consistency_models`` (Elle's names; default strict-serializable).
 

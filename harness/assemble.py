@@ -27,7 +27,7 @@ from splitbrain.harness.protocols import (
     bare_f,
     conformance_problem,
 )
-from splitbrain.workloads import WorkloadSpec
+from splitbrain.workloads import WorkloadSpec, declared_options, with_options
 
 READ_NODE = "read-node"
 
@@ -74,7 +74,12 @@ def target(part: Any) -> Target:
 def workload(part: Any, spec: WorkloadSpec) -> Workload:
     """The workload from a name, a path or object of a factory taking ``spec``, or a workload."""
     made = plugins.load("workload", part) if isinstance(part, str) else part
-    return _build(made, Workload, f"workload {label(part)!r}", spec)
+    what = f"workload {label(part)!r}"
+    try:
+        spec = with_options(spec, declared_options(made), label(part))
+    except ValueError as e:
+        raise HarnessInputError(f"{what}: {e}") from None
+    return _build(made, Workload, what, spec)
 
 
 def nemesis_kind(part: Any) -> NemesisKind:
@@ -199,6 +204,7 @@ def prepare(spec: Any) -> Parts:
         seed=spec.seed or 0,
         model=spec.model,
         check_timeout=spec.check_timeout,
+        options=dict(spec.workload_options),
     )
     made = workload(spec.workload, wspec)
     operations = check_operations(built, made, target_label)

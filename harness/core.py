@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import shlex
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from splitbrain.checkers import stats
 from splitbrain.harness import assemble, report, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness.control.sshopts import command_args
 from splitbrain.harness.generator import Generator, Invocation
 from splitbrain.harness.history import HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.protocols import (
@@ -33,93 +31,11 @@ from splitbrain.harness.protocols import (
     Target,
     Workload,
 )
+from splitbrain.harness.spec import TestSpec
 from splitbrain.harness.verdict import Verdict
 from splitbrain.harness.workers import Clock, Recorder, ThreadRuntime
 
 log = logging.getLogger("splitbrain")
-
-
-@dataclass
-class TestSpec:
-    """Everything needed to run, and rerun, a test."""
-
-    __test__ = False  # a spec, not a pytest test class
-
-    target: Any = "memory"
-    """A registered name, a ``module:attr`` path, or a Target (class, factory or instance)."""
-    workload: Any = "register"
-    """A name, a path, a Workload, or a factory taking a WorkloadSpec."""
-    nemesis: list[Any] = field(default_factory=list)
-    """Names, paths or NemesisKind objects."""
-    concurrency: int = 5
-    time_limit: float = 10.0
-    rate: float = 0.0
-    keys: int = 8
-    seed: int | None = None
-    store: str = "reports"
-    name: str | None = None
-    options: dict[str, str] = field(default_factory=dict)
-    model: Any = None
-    """A name, a path or a Model; None for the workload's default."""
-    nemesis_interval: float = 3.0
-    """Seconds between a fault's start and stop, and between faults."""
-    settle: float | None = None
-    """Seconds to let the system recover after healing, before the final phase."""
-    op_timeout: float = 5.0
-    final_time_limit: float = 30.0
-    check_timeout: float | None = 120.0
-    ssh: dict[str, Any] | None = None
-    """Remote nodes (``harness.control.sshopts.SshOptions`` as a dict); None means local nodes."""
-
-    def validate(self) -> None:
-        if self.time_limit < 0:
-            raise HarnessInputError(f"--time-limit must not be negative, got {self.time_limit:g}")
-        if self.concurrency < 1:
-            raise HarnessInputError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.rate < 0:
-            raise HarnessInputError(f"--rate must not be negative, got {self.rate:g}")
-        if self.keys < 1:
-            raise HarnessInputError(f"--keys must be at least 1, got {self.keys}")
-        if self.nemesis_interval <= 0:
-            raise HarnessInputError("--nemesis-interval must be positive")
-        assemble.check_name("target", self.target)
-        assemble.check_name("workload", self.workload)
-        for name in self.nemesis:
-            assemble.check_name("nemesis", name)
-
-    def settle_seconds(self, reads_every_node: bool) -> float:
-        """How long the system recovers before the final phase: after faults, or before
-        nodes are read one by one (replication may still be in flight without faults)."""
-        if not self.faults and not reads_every_node:
-            return 0.0
-        return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
-
-    @property
-    def faults(self) -> list[Any]:
-        return assemble.faults(self.nemesis)
-
-    @property
-    def run_name(self) -> str:
-        return self.name or f"{assemble.label(self.target)}-{assemble.label(self.workload)}"
-
-    def command(self) -> str:
-        """The command line that replays this test (objects by their name)."""
-        argv = ["splitbrain", "test", "--target", assemble.label(self.target)]
-        argv += ["--workload", assemble.label(self.workload)]
-        argv += ["--nemesis", ",".join(map(assemble.label, self.nemesis)) or nemeses.NONE]
-        argv += ["--concurrency", str(self.concurrency), "--time-limit", f"{self.time_limit:g}"]
-        argv += ["--rate", f"{self.rate:g}", "--keys", str(self.keys), "--seed", str(self.seed)]
-        if self.name:
-            argv += ["--name", self.name]
-        if self.model:
-            argv += ["--model", assemble.label(self.model)]
-        if self.faults:
-            argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
-        if self.ssh:
-            argv += command_args(self.ssh)
-        for k, v in sorted(self.options.items()):
-            argv += ["-o", f"{k}={v}"]
-        return shlex.join(argv)
 
 
 @dataclass
@@ -249,6 +165,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         spec.seed = random.SystemRandom().randrange(2**31)
     parts = prepare(spec)
     target, workload = parts.target, parts.workload
+    spec.check_outputs()
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     with contextlib.ExitStack() as lifecycle:

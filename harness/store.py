@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.verdict import json_default
 
 HISTORY = "history.jsonl"
@@ -17,6 +18,9 @@ TEST = "test.json"
 LOG = "splitbrain.log"
 LOGS_DIR = "logs"
 LATEST = "latest"
+INDEX = "index.html"
+RESERVED = (LATEST, INDEX)
+"""The store's own entries, which no test name may take."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -24,6 +28,17 @@ def safe_name(name: str) -> str:
     """A test name usable as one directory name."""
     cleaned = _SAFE_NAME.sub("-", name).strip(".-")
     return cleaned or "run"
+
+
+def check_name(store: Path, name: str) -> None:
+    """Refuse a test name whose directory would be one of the store's own entries, or is
+    taken by something that is not a directory of runs."""
+    entry = safe_name(name)
+    path = store / entry
+    if entry in RESERVED or entry.startswith("."):
+        raise HarnessInputError(f"--name {name!r}: {entry!r} is the store's own entry")
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise HarnessInputError(f"--name {name!r}: {path} exists and is not a directory of runs")
 
 
 def new_run_dir(store: Path, name: str, now: datetime | None = None) -> Path:

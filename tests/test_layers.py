@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("splitbrain", "splitbrain.__main__", "splitbrain.harness.cli", "splitbrain.harness.gate")
     + ("splitbrain.harness.pytest_plugin", "splitbrain.harness.listing"),
     ("splitbrain.harness.core", "splitbrain.harness.workers", "splitbrain.harness.check")
-    + ("splitbrain.harness.assemble",),
+    + ("splitbrain.harness.assemble", "splitbrain.harness.spec"),
     ("splitbrain.harness.report",),
     ("splitbrain.workloads", "splitbrain.targets"),
     ("splitbrain.harness.nemesis",),
@@ -51,12 +51,9 @@ ONLY = {
 LAZY_ON_PURPOSE = {
     ("splitbrain.harness.assemble", "splitbrain.harness.control.ssh"),
     ("splitbrain.harness.control.cleanup", "splitbrain.harness.control.ssh"),
-    ("splitbrain.harness.pytest_plugin", "splitbrain.harness.core"),
-    ("splitbrain.harness.pytest_plugin", "splitbrain.harness.gate"),
 }
 """Imports inside a function, none there to dodge a cycle: the SSH node provider needs
-paramiko (an optional dependency), and the pytest plugin is imported by every pytest session
-of an environment with splitbrain installed, so it loads the engine only when a test runs."""
+paramiko (an optional dependency)."""
 
 
 def _module_name(package: str, root: Path, path: Path) -> str:

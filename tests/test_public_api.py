@@ -99,6 +99,7 @@ SPEC_FIELDS = [
     "store",
     "name",
     "options",
+    "workload_options",
     "model",
     "nemesis_interval",
     "settle",

@@ -1,17 +1,24 @@
 """Workloads: what clients do, and the checkers that judge it.
 
 A workload module exposes ``workload(spec: WorkloadSpec) -> Workload`` and registers it in
-the ``splitbrain.workloads`` entry-point group (pyproject.toml), as a user's own does.
+the ``splitbrain.workloads`` entry-point group (pyproject.toml), as a user's own does. A module
+may declare ``OPTIONS``, a mapping of option names to ``harness.values.Option`` (for its
+generator or its checker): the engine parses the ``-w KEY=VALUE`` texts into
+``WorkloadSpec.options`` (every declared key, defaults filled in) and refuses a key the
+workload does not declare.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from splitbrain.harness.generator import Generator
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Option, parse_options
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
 
@@ -26,6 +33,7 @@ class WorkloadSpec:
     model: str | None = None
     check_timeout: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    """Option texts when given to ``load``; the workload receives them parsed."""
 
     def refuse_model(self, workload: str) -> None:
         """For workloads whose checker is fixed: a ``--model`` is bad input."""
@@ -47,3 +55,17 @@ class Workload:
     """The operations the generators issue (``harness.protocols``: operations)."""
     read_every_node: bool = False
     """After the final phase, read each node directly (``read-node``, value = node name)."""
+
+
+def declared_options(factory: ModuleType | Callable[..., Any]) -> dict[str, Option]:
+    """The ``-w`` options a workload declares: ``OPTIONS`` in its module."""
+    module = factory if isinstance(factory, ModuleType) else inspect.getmodule(factory)
+    return dict(getattr(module, "OPTIONS", {}))
+
+
+def with_options(spec: WorkloadSpec, declared: dict[str, Option], workload: str) -> WorkloadSpec:
+    """``spec`` with its ``-w`` texts parsed: every declared option, defaults filled in; an
+    undeclared key or a value that does not fit raises ValueError naming it."""
+    return replace(
+        spec, options=parse_options(declared, spec.options, "-w", f"workload {workload!r}")
+    )

@@ -13,6 +13,7 @@ from splitbrain.checkers import linearizable
 from splitbrain.harness import plugins
 from splitbrain.harness.generator import Context, Invocation, Result, Seq, keyed
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 REGISTER_MODELS = ("cas-register", "register")
@@ -41,8 +42,18 @@ def final_reads(keys: int) -> Seq:
     return Seq(tuple(Invocation("read", None, k) for k in range(keys)))
 
 
+OPTIONS = {
+    "memory-limit-mb": Option(
+        Integer(16, 1 << 20),
+        linearizable.DEFAULT_MEMORY_MB,
+        "checker: memory the linearizability search may use before the verdict is unknown",
+    ),
+}
+
+
 def workload(spec: WorkloadSpec) -> Workload:
     model = spec.model or "cas-register"
+    memory_mb = spec.options["memory-limit-mb"]
     if isinstance(model, str) and not plugins.is_path(model) and model not in REGISTER_MODELS:
         raise ValueError(
             f"unknown model {model!r} for workload register; known: {', '.join(REGISTER_MODELS)}"
@@ -50,7 +61,9 @@ def workload(spec: WorkloadSpec) -> Workload:
 
     def check(history: list[Op]) -> dict[str, Any]:
         ops = [o for o in history if o.f in REGISTER_FS or not o.is_client]
-        return linearizable.check(ops, model, init=None, timeout=spec.check_timeout)
+        return linearizable.check(
+            ops, model, init=None, timeout=spec.check_timeout, memory_limit_mb=memory_mb
+        )
 
     return Workload(
         name="register",

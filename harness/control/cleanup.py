@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 from splitbrain.harness.control.netns import cleanup_stale
 from splitbrain.harness.control.remote_undo import stale_remote_journals
@@ -19,9 +18,9 @@ from splitbrain.harness.control.remote_undo import stale_remote_journals
 log = logging.getLogger("splitbrain")
 
 
-def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
+def cleanup_store() -> tuple[int, list[str]]:
     """Clean up every killed run; returns (how many runs had a journal, errors).
-    ``store`` is unused: journals are not kept in the store."""
+    Journals are kept in the journal directory, not in a store, so no store is needed."""
     cleaned = cleanup_stale()
     for journal, removed in cleaned.items():
         log.info("cleaned up %s: %s", journal, ", ".join(removed) or "nothing left")
