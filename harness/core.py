@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import shlex
+import signal
 import threading
 import time
 import traceback
@@ -18,7 +19,8 @@ from splitbrain import targets, workloads
 from splitbrain.checkers import stats
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness import store
+from splitbrain.harness import signals, store
+from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.locks import take
@@ -126,6 +128,10 @@ class RunResult:
     history: list[Op]
     spec: TestSpec
     interrupted: bool = False
+    teardown_errors: list[str] = field(default_factory=list)
+    """One line per teardown step that failed, saying what it left behind."""
+    store_errors: list[str] = field(default_factory=list)
+    """One line per output that could not be saved (a full or unwritable store)."""
 
 
 class _Clock:
@@ -403,8 +409,15 @@ def fault_schedule(cycles: list[tuple[str, str]], interval: float, time_limit: f
     return gen.time_limit(time_limit, gen.Phases(tuple(steps)))
 
 
+class _RunLogHandler(logging.FileHandler):
+    """splitbrain.log; on a full disk it drops records instead of printing tracebacks."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
+        pass
+
+
 def _logger(run_dir: Path) -> logging.FileHandler:
-    handler = logging.FileHandler(run_dir / store.LOG, encoding="utf-8")
+    handler = _RunLogHandler(run_dir / store.LOG, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
@@ -474,16 +487,24 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
-    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up."""
+    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up.
+    SIGINT, SIGTERM and SIGHUP end it as interrupted (``harness.signals``)."""
+    with signals.interrupts():
+        return _run(spec, on_start)
+
+
+def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
     target, workload = prepare(spec)
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     handler = _logger(run_dir)
+    identity = claim_identity(f"{spec.seed}-{run_dir.name}")
     started = datetime.now()
     test_doc = asdict(spec) | {
         "run_id": run_dir.name,
+        "identity": identity.run_id,
         "command": spec.command(),
         "started": started.isoformat(),
     }
@@ -493,7 +514,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         on_start(run_dir)
     clock = _Clock()
     ctx = RunContext(
-        run_id=f"{spec.seed}-{run_dir.name}",
+        run_id=identity.run_id,
         run_dir=run_dir,
         seed=spec.seed,
         rng=random.Random(spec.seed),
@@ -507,40 +528,83 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     )
     writer = HistoryWriter(run_dir / store.HISTORY)
     recorder = _Recorder(writer, clock)
-    interrupted = False
+    interrupted: str | None = None
     failure: BaseException | None = None
     live_nemeses: list[Any] = []
+    teardown_errors: list[str] = []
     try:
         driver = getattr(target, "drive", None)
         if callable(driver):
             driver(spec, workload, recorder.writer, ctx)
         else:
             _drive_threads(spec, target, workload, recorder, ctx, live_nemeses)
-    except KeyboardInterrupt:
-        interrupted = True
-        log.warning("interrupted: tearing down, then checking the history recorded so far")
+    except KeyboardInterrupt as e:
+        interrupted = signals.signal_name(e)
+        log.warning("%s: tearing down, then checking the history recorded so far", interrupted)
     except HarnessInputError:
         raise
     except BaseException as e:
         failure = e
         log.error("run failed: %s", "".join(traceback.format_exception(e)))
     finally:
-        _teardown(target, live_nemeses, run_dir)
-        writer.close()
+        with signals.deferred() as late:
+            teardown_errors = _teardown(target, live_nemeses, run_dir)
+            writer.close()
+            identity.release()
+        if late and interrupted is None:
+            interrupted = signal.Signals(late[0]).name
     if failure is not None:
         logging.getLogger().removeHandler(handler)
         raise failure
     history = writer.ops
-    results = check_history(history, workload.checkers)
+    try:
+        results = check_history(history, workload.checkers)
+    except KeyboardInterrupt as e:
+        interrupted = interrupted or signals.signal_name(e)
+        results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
     if interrupted:
-        results["interrupted"] = True
-    test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
-    store.write_json(run_dir / store.TEST, test_doc)
-    store.write_json(run_dir / store.RESULTS, results)
-    _write_report(run_dir, history)
+        results["interrupted"] = interrupted
+    with signals.deferred():
+        test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
+        store_errors = _store_outputs(store_dir, run_dir, writer, test_doc, results, history)
     logging.getLogger().removeHandler(handler)
     handler.close()
-    return RunResult(results["valid"], run_dir, results, history, spec, interrupted)
+    return RunResult(
+        results["valid"],
+        run_dir,
+        results,
+        history,
+        spec,
+        interrupted is not None,
+        teardown_errors,
+        store_errors,
+    )
+
+
+def _store_outputs(
+    store_dir: Path,
+    run_dir: Path,
+    writer: HistoryWriter,
+    test_doc: dict[str, Any],
+    results: dict[str, Any],
+    history: list[Op],
+) -> list[str]:
+    """Save test.json, results.json and report.html; a full or unwritable disk is reported
+    in one line per problem (the history that fits is already in history.jsonl)."""
+    problems: list[str] = []
+    if writer.write_error is not None:
+        problems.append(
+            f"{store.disk_problem(store_dir, run_dir / store.HISTORY, writer.write_error)}: "
+            f"{store.HISTORY} holds {writer.written} of {len(history)} ops"
+        )
+    for name, data in ((store.TEST, test_doc), (store.RESULTS, results)):
+        try:
+            store.write_json(run_dir / name, data)
+        except OSError as e:
+            problems.append(f"{store.disk_problem(store_dir, run_dir / name, e)}: {name} not saved")
+    if not problems:
+        _write_report(run_dir, history)
+    return list(dict.fromkeys(problems))
 
 
 def _drive_threads(
@@ -603,21 +667,28 @@ def _drive_threads(
                     log.debug("closing client: %s", e)
 
 
-def _teardown(target: Any, live_nemeses: list[Any], run_dir: Path) -> None:
-    """Undo faults first, then the target; every step runs even if an earlier one failed."""
-    for nem in reversed(live_nemeses):
+def _teardown(target: Any, live_nemeses: list[Any], run_dir: Path) -> list[str]:
+    """Undo faults first, then the target; every step runs even if an earlier one failed.
+    Returns one line per step that failed, saying what it left."""
+    errors = [
         _quietly(f"nemesis {getattr(nem, 'name', nem)} teardown", nem.teardown)
+        for nem in reversed(live_nemeses)
+    ]
     _quietly("collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR))
-    _quietly("target teardown", target.teardown)
+    errors.append(_quietly("target teardown", target.teardown))
+    return [e for e in errors if e is not None]
 
 
-def _quietly(what: str, fn: Callable[[], None]) -> None:
+def _quietly(what: str, fn: Callable[[], None]) -> str | None:
     try:
         fn()
     except KeyboardInterrupt:
         log.error("%s interrupted; run `splitbrain cleanup` if anything is left", what)
+        return f"{what} interrupted; run `splitbrain cleanup` if anything is left"
     except Exception as e:
         log.error("%s failed: %s", what, "".join(traceback.format_exception(e)))
+        return f"{what} failed: {e}"
+    return None
 
 
 def _write_report(run_dir: Path, history: list[Op]) -> None:

@@ -190,6 +190,10 @@ class HistoryWriter:
         self._lock = threading.Lock()
         self._next_index = 0
         self.ops: list[Op] = []
+        self.write_error: OSError | None = None
+        """The first write that failed (a full disk); later ops are kept in ``ops`` only."""
+        self.written = 0
+        """How many ops reached the file whole."""
 
     def append(self, op: Op, clock: Callable[[], int] | None = None) -> Op:
         """Write ``op``; with ``clock``, stamp its time under the same lock so times never go back."""
@@ -202,17 +206,28 @@ class HistoryWriter:
             op.index = self._next_index
             self._next_index += 1
             self.ops.append(op)
-            if not self._file.closed:
-                write_all(self._fd, (op.to_json() + "\n").encode())
+            if self.write_error is None and not self._file.closed:
+                self._write(op)
         finally:
             lock.release()
         return op
 
+    def _write(self, op: Op) -> None:
+        try:
+            write_all(self._fd, (op.to_json() + "\n").encode())
+        except OSError as e:
+            self.write_error = e
+        else:
+            self.written += 1
+
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                try:
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                except OSError as e:
+                    self.write_error = self.write_error or e
                 self._file.close()
 
     def __enter__(self) -> HistoryWriter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -55,6 +56,13 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def disk_problem(store: Path, path: Path, error: OSError) -> str:
+    """One line for a write into the store that failed."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on {store}"
+    return f"cannot write {path}: {error.strerror or error}"
 
 
 def read_json(path: Path) -> Any:
