@@ -13,7 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
-from splitbrain.harness.control.netns import cleanup_stale
+from splitbrain.harness.control.journal import read_entries
+from splitbrain.harness.control.netns import cleanup_stale, leftovers
 from splitbrain.harness.control.remote_undo import stale_remote_journals, undo_remote
 
 log = logging.getLogger("splitbrain")
@@ -26,7 +27,13 @@ def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
     for journal, removed in cleaned.items():
         log.info("cleaned up %s: %s", journal, ", ".join(removed) or "nothing left")
         print(f"{journal}: removed {', '.join(removed) or 'nothing (already gone)'}")
-    errors: list[str] = []
+    errors = [
+        f"{journal}: could not remove {', '.join(left)}"
+        for journal in cleaned
+        if Path(journal).exists() and (left := leftovers(read_entries(Path(journal))))
+    ]
+    for line in errors:
+        print(line, file=sys.stderr)
     remote = stale_remote_journals()
     for journal in remote:
         undone, failed = undo_remote(journal)

@@ -110,6 +110,9 @@ class ServiceTarget:
             self.provider = LocalNetnsCluster(ctx.run_id, self.count)
             self._own_provider = True
         self._nodes = list(self.provider.setup())
+        own_tree = getattr(self.provider, "own_tree", None)
+        if callable(own_tree):
+            own_tree(self.base)
         for node in self._nodes:
             self._dir_undo[node.name] = undo_later(
                 node,
