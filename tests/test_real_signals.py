@@ -63,3 +63,27 @@ def test_signal_tears_down_a_partitioned_etcd_run(tmp_path: Path, sig: signal.Si
     assert list(journals.glob("*.journal")) == []
     assert not (run_dir / "nodes").exists()
     assert (run_dir / "logs" / "n1" / "etcd.log").stat().st_size > 0
+
+
+def test_ctrl_c_during_setup_is_no_valid_verdict(tmp_path: Path) -> None:
+    store, journals = tmp_path / "store", tmp_path / "journals"
+    env = os.environ | {"SPLITBRAIN_JOURNAL_DIR": str(journals)}
+    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd"]
+    argv += ["--time-limit", "30", "--store", str(store)]
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert eventually(lambda: list(journals.glob("*.journal")), timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stdout = out.decode()
+    assert proc.returncode == 130, stdout + err.decode()
+    assert "verdict: interrupted by SIGINT before any operation completed" in stdout
+    assert "verdict: valid" not in stdout
+    run_dir = (store / "latest").resolve()
+    test = json.loads((run_dir / "test.json").read_text())
+    assert leftovers(test["identity"], str(run_dir)) == []
+    assert list(journals.glob("*.journal")) == []
