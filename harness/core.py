@@ -589,22 +589,25 @@ def _store_outputs(
     results: dict[str, Any],
     history: list[Op],
 ) -> list[str]:
-    """Save test.json, results.json and report.html; a full or unwritable disk is reported
-    in one line per problem (the history that fits is already in history.jsonl)."""
-    problems: list[str] = []
-    if writer.write_error is not None:
-        problems.append(
-            f"{store.disk_problem(store_dir, run_dir / store.HISTORY, writer.write_error)}: "
-            f"{store.HISTORY} holds {writer.written} of {len(history)} ops"
-        )
+    """Save test.json, results.json and report.html; a full or unwritable store is reported
+    in one line saying what was kept (the history that fit is already in history.jsonl)."""
+    error = writer.write_error
+    lost = (
+        [] if error is None else [f"{store.HISTORY} holds {writer.written} of {len(history)} ops"]
+    )
+    unsaved = []
     for name, data in ((store.TEST, test_doc), (store.RESULTS, results)):
         try:
             store.write_json(run_dir / name, data)
         except OSError as e:
-            problems.append(f"{store.disk_problem(store_dir, run_dir / name, e)}: {name} not saved")
-    if not problems:
+            error = error or e
+            unsaved.append(name)
+    if error is None:
         _write_report(run_dir, history)
-    return list(dict.fromkeys(problems))
+        return []
+    if unsaved:
+        lost.append(f"{', '.join(unsaved)} not saved")
+    return [f"{store.disk_problem(store_dir, run_dir, error)}: {'; '.join(lost)}"]
 
 
 def _drive_threads(

@@ -1,0 +1,59 @@
+"""A store on a small, real tmpfs that fills up: one line "no space left on STORE", the run
+still tears down, checks the history it holds in memory and prints the verdict, saves what
+fits, and exits 255."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Iterator[Path]:
+    store = tmp_path / "store"
+    store.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(store)], check=True)
+    try:
+        yield store
+    finally:
+        subprocess.run(["umount", "-l", str(store)], check=True)
+
+
+def _problem_lines(stderr: str) -> list[str]:
+    return [x for x in stderr.splitlines() if x.strip() and not x.startswith("run directory:")]
+
+
+def test_store_filling_up_mid_run(small_store: Path) -> None:
+    r = run_cli("test", "--time-limit", "3", "--store", str(small_store), "--rate", "20000")
+    assert r.returncode == 255, r.stdout + r.stderr
+    (line,) = _problem_lines(r.stderr)
+    assert line.startswith(f"splitbrain: no space left on {small_store}: history.jsonl holds ")
+    assert "verdict: valid" in r.stdout
+    held, total = (int(w) for w in line.split("holds ")[1].split(" ops")[0].split(" of "))
+    assert 0 < held < total
+    saved = (small_store / "latest" / "history.jsonl").read_text().splitlines()
+    assert len(saved) >= held
+    assert all(json.loads(x)["type"] for x in saved[:held])
+
+
+def test_store_full_before_the_run(small_store: Path) -> None:
+    fd = os.open(small_store / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    r = run_cli("test", "--time-limit", "1", "--store", str(small_store))
+    assert r.returncode == 255, r.stdout + r.stderr
+    assert _problem_lines(r.stderr) == [f"splitbrain: no space left on {small_store}"]
