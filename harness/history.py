@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from splitbrain.harness import edn
+from splitbrain.harness import bounds, edn
 from splitbrain.harness.locks import take, write_all
 
 OpType = Literal["invoke", "ok", "fail", "info"]
@@ -104,6 +104,7 @@ class Op:
     @classmethod
     def from_dict(cls, d: dict[str, Any], position: int | None = None) -> Op:
         """Build an op from a decoded JSON or EDN map; raises ValueError when it is not one."""
+        bounds.check_op_fields(d)
         typ = d.get("type")
         if typ not in OP_TYPES:
             raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {typ!r}")
@@ -173,6 +174,8 @@ class LoadedHistory:
     ops: list[Op]
     format: str
     warnings: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The line each op was read from, where the reader knows it."""
 
 
 class HistoryWriter:
@@ -273,7 +276,11 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
     if fmt not in FORMATS:
         raise HistoryError(path, None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = bounds.read_text(path)
+    except ValueError as e:
+        if not isinstance(e, UnicodeDecodeError):
+            raise HistoryError(path, None, str(e)) from None
+        raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
     except FileNotFoundError:
         raise HistoryError(path, None, "no such file") from None
     except IsADirectoryError:
@@ -287,11 +294,42 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
             return LoadedHistory([], "empty")
         fmt = detect_format(path, text)
     reader = {"jsonl": parse_jsonl, "edn": parse_edn, "jepsen-log": parse_jepsen_log}[fmt]
-    return reader(text, path)
+    loaded = reader(text, path)
+    refuse_unmatched_completion(loaded, path)
+    return loaded
+
+
+def refuse_unmatched_completion(loaded: LoadedHistory, path: str | os.PathLike[str]) -> None:
+    """An ``ok`` or ``info`` with no invoke before it is bad input: dropping it could make a
+    valid history look invalid (a read of a value only that completion vouched for). A
+    ``fail`` with no invoke did not happen either way: it is dropped with a warning."""
+    for position in bounds.unmatched_completions(loaded.ops):
+        op = loaded.ops[position]
+        line = loaded.lines[position] if position < len(loaded.lines) else None
+        where = f"{path}:{line}" if line is not None else f"{path}: op {position}"
+        message = f"{op.type} of process {bounds.brief(op.process)} has no invoke before it"
+        if op.type != "fail":
+            raise HistoryError(path, line, message)
+        if len(loaded.warnings) < 10:
+            loaded.warnings.append(f"{where}: {message}; ignored")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a history may hold")
+
+
+def _json_line(line: str) -> Any:
+    """One JSON value; every way it can be refused is a ValueError (JSONDecodeError when the
+    text is not JSON, so that a torn last line can be told apart)."""
+    try:
+        return json.loads(line, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {bounds.MAX_DEPTH} levels") from None
 
 
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     ops: list[Op] = []
+    op_lines: list[int] = []
     warnings: list[str] = []
     lines = text.split("\n")
     last_content = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
@@ -300,7 +338,7 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
             continue
         lineno = i + 1
         try:
-            d = json.loads(line)
+            d = _json_line(line)
         except json.JSONDecodeError as e:
             if i == last_content and not text.endswith("\n"):
                 warnings.append(
@@ -308,13 +346,16 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
                 )
                 break
             raise HistoryError(path, lineno, f"not JSON: {e.msg}") from None
+        except ValueError as e:
+            raise HistoryError(path, lineno, str(e)) from None
         if not isinstance(d, dict):
             raise HistoryError(path, lineno, "expected a JSON object for each op")
         try:
             ops.append(Op.from_dict(d, position=len(ops)))
         except ValueError as e:
             raise HistoryError(path, lineno, str(e)) from None
-    return LoadedHistory(ops, "jsonl", warnings)
+        op_lines.append(lineno)
+    return LoadedHistory(ops, "jsonl", warnings, op_lines)
 
 
 def _edn_op(value: Any, path: str | os.PathLike[str], line: int, position: int) -> Op:
@@ -334,16 +375,15 @@ def _edn_op(value: Any, path: str | os.PathLike[str], line: int, position: int) 
 def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """Jepsen/Knossos/Elle EDN: either one vector of op maps, or one op map per form."""
     ops: list[Op] = []
+    op_lines: list[int] = []
     try:
         for line, value in edn.loads_all(text):
-            if isinstance(value, list):
-                for item in value:
-                    ops.append(_edn_op(item, path, line, len(ops)))
-            else:
-                ops.append(_edn_op(value, path, line, len(ops)))
+            for item in value if isinstance(value, list) else [value]:
+                ops.append(_edn_op(item, path, line, len(ops)))
+                op_lines.append(line)
     except edn.EdnError as e:
         raise HistoryError(path, e.line, f"not EDN: {e.message}") from None
-    return LoadedHistory(ops, "edn")
+    return LoadedHistory(ops, "edn", lines=op_lines)
 
 
 _JEPSEN_LINE = re.compile(
@@ -354,6 +394,7 @@ _JEPSEN_LINE = re.compile(
 def parse_jepsen_log(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """Jepsen's log lines: ``INFO jepsen.util - 3 :ok :read 4``; other log lines are skipped."""
     ops: list[Op] = []
+    op_lines: list[int] = []
     for lineno, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line:
@@ -366,17 +407,20 @@ def parse_jepsen_log(text: str, path: str | os.PathLike[str] = "<history>") -> L
                 raise HistoryError(path, lineno, "not a Jepsen op line (PROCESS :TYPE :F VALUE)")
             continue
         proc_text = m["process"]
-        process: int | str = (
-            int(proc_text) if proc_text.lstrip("-").isdigit() else proc_text.lstrip(":")
-        )
         value: Any = None
-        if m["value"]:
-            try:
+        try:
+            process: int | str = (
+                int(proc_text) if proc_text.lstrip("-").isdigit() else proc_text.lstrip(":")
+            )
+            if m["value"]:
                 value = edn.loads(m["value"])
-            except edn.EdnError as e:
-                raise HistoryError(path, lineno, f"value is not EDN: {e.message}") from None
+        except edn.EdnError as e:
+            raise HistoryError(path, lineno, f"value is not EDN: {e.message}") from None
+        except ValueError as e:
+            raise HistoryError(path, lineno, f"process: {e}") from None
         ops.append(Op(type=m["type"], f=m["f"], process=process, value=value, index=len(ops)))
-    return LoadedHistory(ops, "jepsen-log")
+        op_lines.append(lineno)
+    return LoadedHistory(ops, "jepsen-log", lines=op_lines)
 
 
 # ---------------------------------------------------------------- helpers for checkers
