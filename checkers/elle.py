@@ -19,7 +19,8 @@ from typing import Any
 
 from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn import models as cm
-from splitbrain.harness.history import Op
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op
 
 INIT = ("<init>",)
 """Stands for the empty list, the state no append produced."""
@@ -28,8 +29,8 @@ DEFAULT_BUDGET = 3_000_000
 DEFAULT_MAX_CASES = 100
 
 
-class BadHistory(ValueError):
-    """The history is not a list-append history; the verdict is unknown."""
+class BadHistory(BadOp):
+    """The history is not a list-append history: bad input, never an ``unknown`` verdict."""
 
 
 @dataclass(slots=True)
@@ -79,21 +80,21 @@ def _thaw(x: Any) -> Any:
 
 def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
     if not isinstance(value, list):
-        raise BadHistory(f"op at index {where}: value is not a list of micro-ops")
+        raise BadHistory(where, "value is not a list of micro-ops")
     out: list[tuple[str, Hashable, Any]] = []
     for m in value:
         if not isinstance(m, (list, tuple)) or len(m) != 3:
-            raise BadHistory(f"op at index {where}: micro-op {m!r} is not [f, key, value]")
+            raise BadHistory(where, f"micro-op {brief(m)} is not [f, key, value]")
         f, k, v = m
         f = getattr(f, "name", f)
         if f == "append":
             out.append(("append", _freeze(k), _freeze(v)))
         elif f == "r":
             if v is not None and not isinstance(v, list):
-                raise BadHistory(f"op at index {where}: read {m!r} returned neither a list nor nil")
+                raise BadHistory(where, f"read of {brief(k)} returned neither a list nor nil")
             out.append(("r", _freeze(k), None if v is None else _freeze_list(v)))
         else:
-            raise BadHistory(f"op at index {where}: micro-op {f!r} is neither append nor r")
+            raise BadHistory(where, f"micro-op {brief(f)} is neither append nor r")
     return out
 
 
@@ -251,8 +252,9 @@ def verify_unique_appends(txns: list[Txn]) -> None:
                 other = seen.setdefault((k, v), t.id)
                 if other != t.id:
                     raise BadHistory(
-                        f"value {_thaw(v)!r} appended to key {_thaw(k)!r} more than once "
-                        f"(ops at index {txns[other].index} and {t.index}); appends must be unique"
+                        t.index,
+                        f"value {brief(_thaw(v))} appended to key {brief(_thaw(k))} more than "
+                        f"once (also at index {txns[other].index}); appends must be unique",
                     )
 
 
@@ -647,7 +649,7 @@ def check(
 ) -> dict[str, Any]:
     """Check a list-append history against ``consistency_models`` (Elle's names; default strict-serializable).
 
-    Raises ValueError for an unknown model name; a malformed history gives ``unknown`` with an ``error``.
+    Raises ValueError for an unknown model name, and ``BadHistory`` for a malformed history.
 
     ``anomalies`` adds specific anomaly names to forbid. ``cycle_search_budget`` bounds the
     edge relaxations spent looking for one class of cycle in one component; when it runs
@@ -655,11 +657,8 @@ def check(
     """
     models = list(cm.DEFAULT_MODELS) if consistency_models is None else list(consistency_models)
     cm.validate_models(models)
-    try:
-        txns = transactions(history)
-        verify_unique_appends(txns)
-    except BadHistory as e:
-        return {"valid": "unknown", "error": str(e), "model": ", ".join(models)}
+    txns = transactions(history)
+    verify_unique_appends(txns)
     prohibited = cm.anomalies_prohibited_by(models) | cm.anomalies_implying(anomalies)
     reportable = prohibited | cm.UNKNOWN_ANOMALIES
     found = find_anomalies(txns, prohibited, cycle_search_budget)

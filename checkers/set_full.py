@@ -16,7 +16,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.bounds import brief, check_element
+from splitbrain.harness.history import BadOp, Op, pairs
 
 MAX_LISTED = 100
 
@@ -45,8 +46,13 @@ class _Read:
     elements: list[Any]
 
 
-def _hashable(x: Any) -> Any:
-    return tuple(_hashable(i) for i in x) if isinstance(x, list) else x
+def _element(x: Any, index: int) -> Any:
+    """A set element as a hashable value; a map is no element (bad input)."""
+    try:
+        check_element(x, "an element")
+    except ValueError as e:
+        raise BadOp(index, str(e)) from None
+    return tuple(x) if isinstance(x, list) else x
 
 
 def _collect(
@@ -58,7 +64,7 @@ def _collect(
     for p in pairs(history):
         f = p.invoke.f
         if f == "add":
-            e = _hashable(p.invoke.value)
+            e = _element(p.invoke.value, p.invoke.index)
             el = elements.setdefault(e, _Element())
             el.add_index = p.invoke.index
             el.add_outcome = p.outcome
@@ -72,9 +78,7 @@ def _collect(
         ):
             value = p.complete.value
             if not isinstance(value, (list, tuple, set, frozenset)):
-                raise ValueError(
-                    f"read at index {p.complete.index} returned {value!r}, not a collection"
-                )
+                raise BadOp(p.complete.index, f"read returned {brief(value)}, not a collection")
             reads.append(
                 _Read(
                     p.invoke_pos,
@@ -82,7 +86,7 @@ def _collect(
                     p.invoke.time,
                     p.complete.time,
                     p.complete.index,
-                    [_hashable(x) for x in value],
+                    [_element(x, p.complete.index) for x in value],
                 )
             )
     return elements, reads, acks
@@ -90,10 +94,7 @@ def _collect(
 
 def check(history: list[Op], linearizable: bool = False, **_: Any) -> dict[str, Any]:
     """``linearizable=True`` also fails the history on stale reads."""
-    try:
-        elements, reads, acks = _collect(history)
-    except ValueError as e:
-        return {"valid": "unknown", "error": str(e)}
+    elements, reads, acks = _collect(history)
     reads.sort(key=lambda r: r.invoke_pos)
     pending: list[tuple[int, int, Any, int | None]] = [(pos, 0, e, t) for pos, e, t in acks]
     heapq.heapify(pending)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness.history import HistoryError, Op, Valid, read_history
+from splitbrain.harness.history import BadOp, HistoryError, LoadedHistory, Op, Valid, read_history
 from splitbrain.harness.protocols import HarnessInputError
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
@@ -74,6 +74,14 @@ class FileVerdict:
     warnings: list[str] = field(default_factory=list)
 
 
+def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
+    """``FILE:LINE`` of the op whose ``index`` is given (``FILE`` alone if it is not found)."""
+    for position, op in enumerate(loaded.ops):
+        if op.index == index and position < len(loaded.lines):
+            return f"{path}:{loaded.lines[position]}"
+    return str(path)
+
+
 def resolve_model(name: str) -> CheckFn:
     known = models()
     if name not in known:
@@ -104,9 +112,16 @@ def check_file(
     started = time.perf_counter()
     try:
         result = check(loaded.ops, init, timeout)
-    except ValueError as e:
+    except BadOp as e:
+        error = f"{_where(path, loaded, e.index)}: {e.message}"
         return FileVerdict(
-            str(path), None, error=f"{path}: {e}", ops=len(loaded.ops), warnings=loaded.warnings
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
+        )
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
+        # Whatever the readers let through and a checker cannot take is still bad input.
+        error = f"{path}: cannot be checked as this model ({type(e).__name__}: {str(e)[:200]})"
+        return FileVerdict(
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
         )
     return FileVerdict(
         str(path),

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.harness.bounds import check_value
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
-from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.history import Valid, json_value, merge_valid
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.signals import EXIT_INTERRUPTED, signal_name
 
@@ -277,9 +278,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     init: Any = None
     if args.init is not None:
         try:
-            init = json.loads(args.init)
+            init = json_value(args.init)
+            check_value(init, "--init")
         except json.JSONDecodeError as e:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
+        except ValueError as e:
+            raise HarnessInputError(f"--init: {e}") from None
     verdicts = []
     for path in args.histories:
         v = check.check_file(path, checker, init=init, fmt=args.format, timeout=args.timeout)

@@ -158,6 +158,16 @@ def _json(v: Any) -> str:
     return _encode(v)
 
 
+class BadOp(ValueError):
+    """An op a checker cannot read: bad input, not an ``unknown`` verdict. ``index`` is the
+    op's ``index``, so that a front end can name the line it came from."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"op at index {index}: {message}")
+        self.index = index
+        self.message = message
+
+
 class HistoryError(ValueError):
     """A history that cannot be read; ``str()`` is ``FILE:LINE: message``."""
 
@@ -318,7 +328,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a history may hold")
 
 
-def _json_line(line: str) -> Any:
+def json_value(line: str) -> Any:
     """One JSON value; every way it can be refused is a ValueError (JSONDecodeError when the
     text is not JSON, so that a torn last line can be told apart)."""
     try:
@@ -338,7 +348,7 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
             continue
         lineno = i + 1
         try:
-            d = _json_line(line)
+            d = json_value(line)
         except json.JSONDecodeError as e:
             if i == last_content and not text.endswith("\n"):
                 warnings.append(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from splitbrain.checkers import counter
-from splitbrain.harness.history import Op
+from splitbrain.harness.history import BadOp, Op
 
 
 class H:
@@ -73,4 +75,5 @@ def test_initial_value_and_bad_input() -> None:
     assert counter.check(h.ops, initial=10)["valid"] is True
     assert counter.check(h.ops)["valid"] is False
     bad = H().op("invoke", "add", 0, "x").op("ok", "add", 0, "x")
-    assert counter.check(bad.ops)["valid"] == "unknown"
+    with pytest.raises(BadOp, match="add value 'x' is not a number"):
+        counter.check(bad.ops)  # bad input, never an unknown verdict
