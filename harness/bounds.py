@@ -85,7 +85,9 @@ def check_integer(value: Any, field: str) -> None:
 
 
 def check_op_fields(d: dict[str, Any]) -> None:
-    """The fields every op shares: process, key, time, index, node, and the values' bounds."""
+    """The fields every op shares: type, process, key, time, index, node, and the values' bounds."""
+    if not isinstance(d.get("type", ""), str):
+        raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {brief(d['type'])}")
     process = d.get("process")
     if process is not None and (isinstance(process, bool) or not isinstance(process, (int, str))):
         raise ValueError(f"'process' must be an integer or a string, got {brief(process)}")

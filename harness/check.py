@@ -103,12 +103,12 @@ def check_file(
     except HistoryError as e:
         return FileVerdict(str(path), None, error=str(e))
     if not loaded.ops:
-        return FileVerdict(
-            str(path),
-            None,
-            error=f"{path}: the history has no operations",
-            warnings=loaded.warnings,
-        )
+        error = f"{path}: the history has no operations"
+        if loaded.warnings:
+            error = (
+                f"{loaded.warnings[0].removesuffix('; ignored')}, and there are no other operations"
+            )
+        return FileVerdict(str(path), None, error=error)
     started = time.perf_counter()
     try:
         result = check(loaded.ops, init, timeout)

@@ -46,6 +46,7 @@ _INT = re.compile(r"[+-]?\d+N?")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\d*\.\d+|\d+)([eE][+-]?\d+)?M?")
 _RATIO = re.compile(r"[+-]?\d+/\d+")
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_SYMBOLIC_NUMBERS = frozenset({"##Inf", "##-Inf", "##NaN"})
 MAX_DEPTH = 64
 """Collections nest at most this deep (the same limit as ``harness.bounds.MAX_DEPTH``)."""
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
@@ -95,6 +96,8 @@ def _unescape(raw: str, line: int) -> str:
 
 
 def _atom(token: str, line: int) -> Any:
+    if token in _SYMBOLIC_NUMBERS:
+        raise EdnError(f"number out of range: {token}", line)
     try:
         value = _number_or_name(token)
     except (ValueError, ZeroDivisionError, OverflowError) as e:
