@@ -109,6 +109,20 @@ def connect(host: str, port: int, retries: int) -> redis.Redis:
     )
 
 
+def conf_quote(value: str) -> str:
+    """``value`` as one double-quoted redis.conf argument: a space, quote or newline in a
+    store path stays inside it instead of ending the line or starting a directive."""
+    out = []
+    for c in value:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isprintable() and c.isascii():
+            out.append(c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode())
+    return '"' + "".join(out) + '"'
+
+
 class RedisTarget(ServiceTarget):
     name = "redis"
     options = {
@@ -152,7 +166,7 @@ class RedisTarget(ServiceTarget):
     def _redis_conf(self, node: Node) -> str:
         lines = [
             f"bind {node.address}", f"port {PORT}", "protected-mode no", "daemonize no",
-            f"dir {self.data_dir(node)}", "appendonly yes", "appendfsync everysec", 'save ""',
+            f"dir {conf_quote(str(self.data_dir(node)))}", "appendonly yes", "appendfsync everysec", 'save ""',
             "replica-serve-stale-data yes", "repl-diskless-sync-delay 0", "loglevel notice",
         ]  # fmt: skip
         if node is not self.primary:
@@ -163,7 +177,7 @@ class RedisTarget(ServiceTarget):
         quorum = len(self._nodes) // 2 + 1
         lines = [
             f"bind {node.address}", f"port {SENTINEL_PORT}", "protected-mode no", "daemonize no",
-            f"dir {self.data_dir(node)}",
+            f"dir {conf_quote(str(self.data_dir(node)))}",
             f"sentinel monitor {PRIMARY_NAME} {self.primary.address} {PORT} {quorum}",
             f"sentinel down-after-milliseconds {PRIMARY_NAME} 1000",
             f"sentinel failover-timeout {PRIMARY_NAME} 4000",
