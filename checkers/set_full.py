@@ -16,8 +16,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.bounds import brief, check_element
-from splitbrain.harness.history import BadOp, Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, element, pairs
 
 MAX_LISTED = 100
 
@@ -46,15 +46,6 @@ class _Read:
     elements: list[Any]
 
 
-def _element(x: Any, index: int) -> Any:
-    """A set element as a hashable value; a map is no element (bad input)."""
-    try:
-        check_element(x, "an element")
-    except ValueError as e:
-        raise BadOp(index, str(e)) from None
-    return tuple(x) if isinstance(x, list) else x
-
-
 def _collect(
     history: list[Op],
 ) -> tuple[dict[Any, _Element], list[_Read], list[tuple[int, Any, int | None]]]:
@@ -64,7 +55,7 @@ def _collect(
     for p in pairs(history):
         f = p.invoke.f
         if f == "add":
-            e = _element(p.invoke.value, p.invoke.index)
+            e = element(p.invoke.value, p.invoke.index, "an element")
             el = elements.setdefault(e, _Element())
             el.add_index = p.invoke.index
             el.add_outcome = p.outcome
@@ -86,7 +77,7 @@ def _collect(
                     p.invoke.time,
                     p.complete.time,
                     p.complete.index,
-                    [_element(x, p.complete.index) for x in value],
+                    [element(x, p.complete.index, "an element") for x in value],
                 )
             )
     return elements, reads, acks

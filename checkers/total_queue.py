@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.bounds import brief, check_element
-from splitbrain.harness.history import BadOp, Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, element, pairs
 
 MAX_LISTED = 100
 Pos = tuple[int, int]
@@ -32,12 +32,7 @@ class _Msg:
 
 
 def _key(x: Any, index: int) -> Any:
-    """A message as a hashable value; a map is no message (bad input)."""
-    try:
-        check_element(x, "a message")
-    except ValueError as e:
-        raise BadOp(index, str(e)) from None
-    return tuple(x) if isinstance(x, list) else x
+    return element(x, index, "a message")
 
 
 def check(

@@ -168,6 +168,16 @@ class BadOp(ValueError):
         self.message = message
 
 
+def element(value: Any, index: int, what: str) -> Any:
+    """A set element or queue message of the op at ``index``, hashable (a list becomes a
+    tuple); a map or a nested list is no element: ``BadOp``."""
+    try:
+        bounds.check_element(value, what)
+    except ValueError as e:
+        raise BadOp(index, str(e)) from None
+    return tuple(value) if isinstance(value, list) else value
+
+
 class HistoryError(ValueError):
     """A history that cannot be read; ``str()`` is ``FILE:LINE: message``."""
 
