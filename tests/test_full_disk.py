@@ -57,3 +57,15 @@ def test_store_full_before_the_run(small_store: Path) -> None:
     r = run_cli("test", "--time-limit", "1", "--store", str(small_store))
     assert r.returncode == 255, r.stdout + r.stderr
     assert _problem_lines(r.stderr) == [f"splitbrain: no space left on {small_store}"]
+
+
+def test_gate_claim_on_a_store_filling_up_is_an_error(small_store: Path, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(
+        "defaults: {target: memory, workload: register, time_limit: 3, rate: 20000}\n"
+        "claims:\n  - name: fills-the-store\n    expect: holds\n"
+    )
+    r = run_cli("gate", str(claims), "--store", str(small_store))
+    assert r.returncode == 255, r.stdout + r.stderr
+    assert f"no space left on {small_store}: history.jsonl holds " in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
