@@ -85,26 +85,30 @@ def check_integer(value: Any, field: str) -> None:
 
 
 def check_op_fields(d: dict[str, Any]) -> None:
-    """The fields every op shares: type, process, key, time, index, node, and the values' bounds."""
-    if not isinstance(d.get("type", ""), str):
-        raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {brief(d['type'])}")
+    """The fields every op shares: type, process, key, time, index, f, node, and the values'
+    bounds. Common field types are let through first: this runs once per op read."""
+    typ = d.get("type")
+    if typ is not None and type(typ) is not str:
+        raise ValueError(f"'type' must be one of invoke, ok, fail, info; got {brief(typ)}")
     process = d.get("process")
-    if process is not None and (isinstance(process, bool) or not isinstance(process, (int, str))):
-        raise ValueError(f"'process' must be an integer or a string, got {brief(process)}")
+    if type(process) is not int and type(process) is not str and process is not None:
+        if isinstance(process, bool) or not isinstance(process, (int, str)):
+            raise ValueError(f"'process' must be an integer or a string, got {brief(process)}")
     key = d.get("key")
     if key is not None and not isinstance(key, (int, str, float)):
         raise ValueError(f"'key' must be a number or a string, got {brief(key)}")
     for field in ("time", "index"):
-        if d.get(field) is not None:
-            check_integer(d[field], field)
-    f = d.get("f")
-    if f is not None and not isinstance(f, (str, int)):
-        raise ValueError(f"'f' must be a name, got {brief(f)}")
-    node = d.get("node")
-    if node is not None and not isinstance(node, (str, int)):
-        raise ValueError(f"'node' must be a name, got {brief(node)}")
+        v = d.get(field)
+        if v is not None and type(v) is not int:
+            check_integer(v, field)
+    for field in ("f", "node"):
+        v = d.get(field)
+        if v is not None and not isinstance(v, (str, int)):
+            raise ValueError(f"'{field}' must be a name, got {brief(v)}")
     for field, v in d.items():
-        check_value(v, f"'{field}'")
+        t = type(v)
+        if t is not int and t is not str and v is not None:
+            check_value(v, f"'{field}'")
 
 
 def check_element(value: Any, what: str) -> None:

@@ -338,11 +338,14 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a history may hold")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def json_value(line: str) -> Any:
     """One JSON value; every way it can be refused is a ValueError (JSONDecodeError when the
     text is not JSON, so that a torn last line can be told apart)."""
     try:
-        return json.loads(line, parse_constant=_refuse_constant)
+        return _DECODER.decode(line)
     except RecursionError:
         raise ValueError(f"nested deeper than {bounds.MAX_DEPTH} levels") from None
 
