@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +70,17 @@ def test_gate_claim_on_a_store_filling_up_is_an_error(small_store: Path, tmp_pat
     assert r.returncode == 255, r.stdout + r.stderr
     assert f"no space left on {small_store}: history.jsonl holds " in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_pytest_fixture_on_a_store_filling_up_fails(small_store: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_fills.py").write_text(
+        "def test_fills(splitbrain):\n"
+        "    splitbrain.run(target='memory', workload='register', time_limit=3, rate=20000)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_fills.py"),
+         f"--splitbrain-store={small_store}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"splitbrain: no space left on {small_store}: history.jsonl holds " in r.stdout
