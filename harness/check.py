@@ -117,7 +117,9 @@ def check_file(
         return FileVerdict(
             str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
         )
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
+    except ValueError as e:
+        return FileVerdict(str(path), None, error=f"{path}: {e}", ops=len(loaded.ops))
+    except (TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
         # Whatever the readers let through and a checker cannot take is still bad input.
         error = f"{path}: cannot be checked as this model ({type(e).__name__}: {str(e)[:200]})"
         return FileVerdict(

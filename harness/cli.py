@@ -288,7 +288,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in args.histories:
         v = check.check_file(path, checker, init=init, fmt=args.format, timeout=args.timeout)
         verdicts.append(v)
-        for w in v.warnings:
+        for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
         if args.json:
             print(
