@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ BIG_INT = "9" * 5000
 class Case:
     name: str
     argv: list[str]
-    code: int = 254
+    code: int | None = 254
+    """None: any verdict (0, 1, 2) or 254, but nothing else."""
     where: str = ""
     """Text the single output line must contain (the file, and the line where known)."""
 
@@ -270,4 +272,44 @@ def cases(directory: Path) -> list[Case]:
         path = directory / f"claims-{name}.yaml"
         path.write_text(text)
         out.append(Case(f"claims-{name}", ["gate", str(path)], where=str(path)))
+    return out
+
+
+MODELS = ["register", "cas-register", "kv", "set", "queue", "mutex", "multi-register"]
+MODELS += ["list-append", "serializable", "set-full", "counter", "total-queue"]
+JUNK = ["[", "]", "{", "}", '"', "\\", ":", ",", "1e999", "NaN", "#_", "#{", "(", ")", "nil"]
+JUNK += [":ok", ":invoke", "\n", "9" * 30, "1/0", "\\u", "##Inf", "null", '{"a": 1}', "[1, [2]]"]
+JUNK += ['"process"', ":process", ":value", ":type", ":index", "-1", "0.5"]
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    for _ in range(rng.randint(1, 4)):
+        pos = rng.randrange(len(text) + 1)
+        roll = rng.random()
+        if roll < 0.4:
+            text = text[:pos] + rng.choice(JUNK) + text[pos:]
+        elif roll < 0.7:
+            text = text[:pos] + text[pos + rng.randint(1, 5) :]
+        else:
+            start = rng.randrange(len(text) + 1)
+            text = text[:pos] + text[start : start + 30] + text[pos:]
+    return text
+
+
+def mutants(directory: Path, sources: list[Path], count: int, seed: int) -> list[Case]:
+    """``count`` seeded random mutations of ``sources`` (real histories), each checked
+    against a random model: a verdict or 254 in one line, never a crash."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    texts = [
+        (p.suffix or ".txt", p.read_text(encoding="utf-8", errors="replace")[:20_000])
+        for p in sources
+    ]
+    out = []
+    for i in range(count):
+        suffix, text = rng.choice(texts)
+        path = directory / f"mutant-{i}{suffix}"
+        path.write_text(_mutate(text, rng))
+        argv = ["check", str(path), "--model", rng.choice(MODELS), "--timeout", "5"]
+        out.append(Case(path.name, argv, code=None, where=str(path)))
     return out
