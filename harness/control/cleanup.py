@@ -2,8 +2,9 @@
 
 Every run journals each step before it takes it, in the journal directory
 (``/run/splitbrain`` unless ``SPLITBRAIN_JOURNAL_DIR`` says otherwise), not in the store. A
-journal whose owning process is gone belongs to a killed run: local namespaces, links and
-their processes are removed; on remote (SSH) nodes the journaled undo commands still
+journal whose owning process is gone belongs to a killed run: local namespaces, links, their
+processes and the nodes' data directories are removed (a journal whose steps could not all be
+undone is kept, and reported); on remote (SSH) nodes the journaled undo commands still
 pending run over SSH (host keys checked as in the run).
 """
 
