@@ -22,7 +22,7 @@ from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness import signals, store
 from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
-from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.history import NEMESIS, BadOp, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.locks import take
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 
@@ -427,11 +427,15 @@ def _logger(run_dir: Path) -> logging.FileHandler:
 def check_history(
     history: list[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run every checker; one that raises is reported as unknown with its error, not a crash."""
+    """Run every checker; one that raises is reported as unknown with its error, not a crash.
+    A malformed op (``BadOp``: the workload's or its client's ops are not the model's) is
+    bad input, never ``unknown``: HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
         try:
             parts[name] = checker(history)
+        except BadOp as e:
+            raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
             parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
@@ -562,6 +566,9 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
     except KeyboardInterrupt as e:
         interrupted = interrupted or signals.signal_name(e)
         results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
+    except HarnessInputError:
+        logging.getLogger().removeHandler(handler)
+        raise
     if interrupted:
         results["interrupted"] = interrupted
     with signals.deferred():

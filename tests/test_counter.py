@@ -77,3 +77,9 @@ def test_initial_value_and_bad_input() -> None:
     bad = H().op("invoke", "add", 0, "x").op("ok", "add", 0, "x")
     with pytest.raises(BadOp, match="add value 'x' is not a number"):
         counter.check(bad.ops)  # bad input, never an unknown verdict
+
+
+def test_a_run_whose_ops_a_checker_cannot_read_is_bad_input_not_unknown() -> None:
+    bad = H().op("invoke", "add", 0, "x").op("ok", "add", 0, "x")
+    with pytest.raises(HarnessInputError, match="checker counter: history.jsonl: op at index 1"):
+        core.check_history(bad.ops, {"counter": counter.check})
