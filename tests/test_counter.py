@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from splitbrain.checkers import counter
+from splitbrain.harness import core
 from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.protocols import HarnessInputError
 
 
 class H:
