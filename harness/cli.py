@@ -18,6 +18,7 @@ from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
 from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.protocols import HarnessInputError
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
@@ -212,6 +213,7 @@ def render_summary(
             lines += ["  " + t for t in str(text).splitlines()]
         elif part.get("error"):
             lines.append(f"  {part['error']}")
+    lines += net_lines(results)
     if interrupted:
         lines.append("interrupted: the history recorded so far was checked")
     lines.append(f"verdict: {verdict_word(results.get('valid'))}")
@@ -362,10 +364,24 @@ def _add_gate(sub: Any) -> None:
     gate.add_parser(sub)
 
 
+def _add_maelstrom(sub: Any) -> None:
+    from splitbrain.harness import maelstrom_cli
+
+    maelstrom_cli.add_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup):
+    for add in (
+        _add_test,
+        _add_check,
+        _add_report,
+        _add_serve,
+        _add_gate,
+        _add_cleanup,
+        _add_maelstrom,
+    ):
         add(sub)
     return parser
 
@@ -373,7 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not hasattr(args, "node_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if extra:
+            args.node_args = extra
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT

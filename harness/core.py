@@ -461,6 +461,7 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         seed=spec.seed or 0,
         model=spec.model,
         check_timeout=spec.check_timeout,
+        options=dict(spec.options),
     )
     try:
         workload = workloads.load(spec.workload, wspec)
@@ -532,6 +533,9 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         raise failure
     history = writer.ops
     results = check_history(history, workload.checkers)
+    contribute = getattr(target, "extra_results", None)
+    if callable(contribute):
+        results.update(contribute())
     if interrupted:
         results["interrupted"] = True
     test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)

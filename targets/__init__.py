@@ -10,6 +10,7 @@ TARGETS: dict[str, str] = {
     "sim": "splitbrain.targets.sim:SimTarget",
     "etcd": "splitbrain.targets.etcd:EtcdTarget",
     "redis": "splitbrain.targets.redis:RedisTarget",
+    "maelstrom": "splitbrain.targets.maelstrom:MaelstromTarget",
 }
 
 

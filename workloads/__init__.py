@@ -23,7 +23,16 @@ WORKLOADS: dict[str, str] = {
     "counter": "splitbrain.workloads.counter",
     "queue": "splitbrain.workloads.queue",
     "eventual": "splitbrain.workloads.eventual",
+    "echo": "splitbrain.workloads.maelstrom:echo_workload",
+    "unique-ids": "splitbrain.workloads.maelstrom:unique_ids_workload",
+    "broadcast": "splitbrain.workloads.maelstrom:broadcast_workload",
+    "g-set": "splitbrain.workloads.maelstrom:g_set_workload",
+    "g-counter": "splitbrain.workloads.maelstrom:g_counter_workload",
+    "pn-counter": "splitbrain.workloads.maelstrom:pn_counter_workload",
+    "lin-kv": "splitbrain.workloads.maelstrom:lin_kv_workload",
+    "txn-list-append": "splitbrain.workloads.maelstrom:txn_list_append_workload",
 }
+"""``module`` (its ``workload`` function) or ``module:function``."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +61,10 @@ class Workload:
 
 def load(name: str, spec: WorkloadSpec) -> Workload:
     """Build a workload by name; raises KeyError for an unknown one, ValueError for a bad spec."""
-    module = importlib.import_module(WORKLOADS[name])
+    module_name, _, attr = WORKLOADS[name].partition(":")
+    module = importlib.import_module(module_name)
     if spec.model and not getattr(module, "TAKES_MODEL", False):
         raise ValueError(
             f"workload {name!r} has a fixed checker and takes no --model (got {spec.model!r})"
         )
-    return module.workload(spec)
+    return getattr(module, attr or "workload")(spec)

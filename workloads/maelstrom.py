@@ -1,0 +1,152 @@
+"""Maelstrom's workloads, by Maelstrom's names, on splitbrain's generators and checkers.
+
+The operations are protocol-free (``add``, ``read``, ``generate``, ...); the maelstrom
+target's client turns them into Maelstrom request bodies. Options (``-o``, strings):
+``availability`` (``total`` or a fraction), ``recovery-time`` (seconds between the heal and
+the final reads; Maelstrom waits 10), ``max-txn-length``, ``max-writes-per-key``,
+``consistency-models`` (comma-separated Elle model names).
+
+Eventually consistent workloads (g-counter, pn-counter) are judged on their final reads
+only, as Maelstrom judges them: those ops are ``final-read``, which the client sends as
+``read``. Broadcast and g-set are judged by set-full on every read, which counts stale
+reads without failing the test, and fails it for a lost or unexpected element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from splitbrain.checkers import availability, counter, echo, elle, set_full, unique_ids
+from splitbrain.checkers.txn.models import validate_models
+from splitbrain.harness import generator as gen
+from splitbrain.harness.generator import Context, Generator, Invocation
+from splitbrain.harness.history import Op
+from splitbrain.workloads import CheckerFn, Workload, WorkloadSpec
+from splitbrain.workloads import register as register_workload
+from splitbrain.workloads.counter import CounterOps
+from splitbrain.workloads.list_append import ListAppendOps
+from splitbrain.workloads.set import SetOps
+
+DEFAULT_RECOVERY_S = 10.0
+FINAL_READ = "final-read"
+
+
+def _number(spec: WorkloadSpec, name: str, default: float) -> float:
+    raw = spec.options.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"option {name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"option {name} must not be negative, got {raw!r}")
+    return value
+
+
+def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> dict[str, CheckerFn]:
+    try:
+        required = availability.parse(str(spec.options.get("availability", "")))
+    except ValueError as e:
+        raise ValueError(f"option availability: {e}") from None
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return availability.check(history, required)
+
+    return checkers | {"availability": check}
+
+
+def _final(spec: WorkloadSpec, reads: Generator) -> Generator:
+    return gen.phases(gen.sleep(_number(spec, "recovery-time", DEFAULT_RECOVERY_S)), reads)
+
+
+def _workload(
+    name: str,
+    spec: WorkloadSpec,
+    generator: Generator,
+    final: Generator | None,
+    checkers: dict[str, CheckerFn],
+) -> Workload:
+    return Workload(
+        name=name,
+        generator=generator,
+        final_generator=final,
+        checkers=_with_availability(spec, checkers),
+    )
+
+
+def _echo_op(ctx: Context) -> Invocation:
+    return Invocation("echo", f"Please echo {ctx.rng.randrange(128)}")
+
+
+def echo_workload(spec: WorkloadSpec) -> Workload:
+    return _workload("echo", spec, gen.Repeat(_echo_op), None, {"echo": echo.check})
+
+
+def unique_ids_workload(spec: WorkloadSpec) -> Workload:
+    ops = gen.Repeat(lambda ctx: Invocation("generate"))
+    return _workload("unique-ids", spec, ops, None, {"unique-ids": unique_ids.check})
+
+
+def _set_workload(name: str, spec: WorkloadSpec) -> Workload:
+    final = _final(spec, gen.each_worker(gen.once("read")))
+    return _workload(name, spec, SetOps(), final, {"set-full": set_full.check})
+
+
+def broadcast_workload(spec: WorkloadSpec) -> Workload:
+    return _set_workload("broadcast", spec)
+
+
+def g_set_workload(spec: WorkloadSpec) -> Workload:
+    return _set_workload("g-set", spec)
+
+
+def final_reads_only(history: list[Op]) -> list[Op]:
+    """Adds, and the final reads as plain ``read``s; the main phase's reads left out."""
+    out = []
+    for op in history:
+        if op.f == "read":
+            continue
+        out.append(replace(op, f="read") if op.f == FINAL_READ else op)
+    return out
+
+
+def _check_counter(history: list[Op]) -> dict[str, Any]:
+    return counter.check(final_reads_only(history))
+
+
+def _counter_workload(name: str, spec: WorkloadSpec, pn: bool) -> Workload:
+    final = _final(spec, gen.each_worker(gen.once(FINAL_READ)))
+    return _workload(name, spec, CounterOps(pn=pn), final, {"counter": _check_counter})
+
+
+def g_counter_workload(spec: WorkloadSpec) -> Workload:
+    return _counter_workload("g-counter", spec, pn=False)
+
+
+def pn_counter_workload(spec: WorkloadSpec) -> Workload:
+    return _counter_workload("pn-counter", spec, pn=True)
+
+
+def lin_kv_workload(spec: WorkloadSpec) -> Workload:
+    base = register_workload.workload(replace(spec, model=spec.model or "cas-register"))
+    return _workload("lin-kv", spec, base.generator, base.final_generator, dict(base.checkers))
+
+
+def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
+    raw = str(spec.options.get("consistency-models", "") or "strict-serializable")
+    models = [m.strip() for m in raw.split(",") if m.strip()]
+    validate_models(models)
+    keys = max(1, spec.keys)
+    ops = ListAppendOps(
+        tuple(range(keys)),
+        max_writes=int(_number(spec, "max-writes-per-key", 16)),
+        max_len=max(1, int(_number(spec, "max-txn-length", 4))),
+        next_key=keys,
+    )
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return elle.check(history, consistency_models=models)
+
+    return _workload("txn-list-append", spec, ops, None, {"elle": check})
