@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from splitbrain.harness import core
+from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.targets.maelstrom import MaelstromNodeError
 
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
@@ -30,7 +31,7 @@ def concurrency(text: str, node_count: int) -> int:
     try:
         value = float(t[:-1] or 1) * node_count if t.endswith("n") else float(t)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--concurrency: expected N or Kn, got {text!r}") from None
+        raise HarnessInputError(f"--concurrency: expected N or Kn, got {text!r}") from None
     if value < 1 or not float(value).is_integer():
         raise argparse.ArgumentTypeError(
             f"--concurrency: must be a whole number >= 1, got {text!r}"
@@ -70,6 +71,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--log-stderr", action="store_true", help="copy node stderr into the log")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh, recorded)")
     p.add_argument("--recovery-time", type=float, default=10.0, help="seconds before final reads")
+    p.add_argument("--init-timeout", type=float, default=10.0, help="seconds for init_ok")
     p.add_argument("--op-timeout", type=float, default=5.0, help="client timeout, s (default: 5)")
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -92,6 +94,7 @@ def spec_of(args: argparse.Namespace) -> core.TestSpec:
         "max-txn-length": str(args.max_txn_length),
         "max-writes-per-key": str(args.max_writes_per_key),
         "consistency-models": args.consistency_models,
+        "init-timeout": f"{args.init_timeout:g}",
     }
     keys = args.key_count or DEFAULT_KEYS.get(args.workload, 8)
     return core.TestSpec(

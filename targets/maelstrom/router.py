@@ -425,13 +425,17 @@ class Router(threading.Thread):
         msg_id = self.next_msg
         part = stats.part(src, dest)
         stats.sent(part)
-        self.journal.write(
-            b'{"time":%d,"type":"send","id":%d,"message":%s}\n' % (now - self.t0, msg_id, line)
-        )
         decision = self.network.decide(sender, dest)
         if decision.dropped:
+            fate = b'"dropped":"%s"' % decision.dropped.encode()
+        else:
+            fate = b'"delays_ms":[%s]' % b",".join(b"%.3f" % d for d in decision.delays_ms)
+        self.journal.write(
+            b'{"time":%d,"type":"send","id":%d,"from":"%s",%s,"message":%s}\n'
+            % (now - self.t0, msg_id, sender.encode(), fate, line)
+        )
+        if decision.dropped:
             stats.dropped[decision.dropped] = stats.dropped.get(decision.dropped, 0) + 1
-            self._journal_drop(now, msg_id, decision.dropped)
             return
         if len(decision.delays_ms) > 1:
             stats.duplicated += 1
