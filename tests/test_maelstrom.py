@@ -213,7 +213,11 @@ def test_the_same_seed_gives_the_same_network_schedule(tmp_path: Path) -> None:
     for link in shared:
         # the k-th message of a link gets the same fate, unless a partition (whose
         # moment depends on real time) dropped it in one run
-        both = [(x, y) for x, y in zip(a[link], b[link]) if x is not None and y is not None]
+        both = [
+            (x, y)
+            for x, y in zip(a[link], b[link], strict=False)
+            if x is not None and y is not None
+        ]
         assert both and all(x == y for x, y in both), link
     assert len({d for seq in a.values() for ds in seq if ds for d in ds}) > 20  # really sampled
 
