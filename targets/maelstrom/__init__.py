@@ -272,9 +272,6 @@ class MaelstromTarget:
     def nemesis(self, name: str) -> Any:
         return router_nemesis.build(name)
 
-    def faults(self) -> Faults:
-        return self._router().network.faults
-
     def change_faults(self, change: Callable[[Faults], Any]) -> None:
         router = self._router()
         router.call(lambda: change(router.network.faults))

@@ -10,7 +10,6 @@ from typing import Any
 from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis.partition import GRUDGES
 from splitbrain.harness.protocols import RunContext
-from splitbrain.targets.maelstrom.network import Faults
 
 PARTITIONS = {
     "partition": "random-halves",
@@ -41,9 +40,6 @@ class RouterPartition:
     def setup(self, target: Any, ctx: RunContext) -> None:
         self.target = target
         self.rng = random.Random(ctx.rng.random())
-
-    def _faults(self) -> Faults:
-        return self.target.faults()
 
     def invoke(self, op: Op) -> Op:
         if op.f == "start-partition":
