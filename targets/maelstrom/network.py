@@ -10,6 +10,7 @@ node-to-node and node-to-service messages have both. Partitions cut nodes only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -21,6 +22,7 @@ REORDER_SPREAD_MS = 20.0
 """A reordered message is held back up to this much more than its latency."""
 
 
+@functools.cache
 def is_client(node_id: str) -> bool:
     return node_id.startswith("c") and node_id[1:].isdigit()
 

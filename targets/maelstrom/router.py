@@ -42,8 +42,8 @@ T = TypeVar("T")
 READ_CHUNK = 1 << 16
 STDERR_TAIL = 20
 LATENESS_BUCKET_NS = 10_000
-LATENESS_BUCKETS = 1000
-"""Delivery lateness histogram: 10 µs buckets up to 10 ms, then one overflow bucket."""
+LATENESS_BUCKETS = 10_000
+"""Delivery lateness histogram: 10 µs buckets up to 100 ms, then one overflow bucket."""
 
 
 @dataclass
@@ -426,10 +426,13 @@ class Router(threading.Thread):
         part = stats.part(src, dest)
         stats.sent(part)
         decision = self.network.decide(sender, dest)
+        delays = decision.delays_ms
         if decision.dropped:
             fate = b'"dropped":"%s"' % decision.dropped.encode()
+        elif len(delays) == 1:
+            fate = b'"delays_ms":[%.3f]' % delays[0]
         else:
-            fate = b'"delays_ms":[%s]' % b",".join(b"%.3f" % d for d in decision.delays_ms)
+            fate = b'"delays_ms":[%s]' % b",".join(b"%.3f" % d for d in delays)
         self.journal.write(
             b'{"time":%d,"type":"send","id":%d,"from":"%s",%s,"message":%s}\n'
             % (now - self.t0, msg_id, sender.encode(), fate, line)
@@ -439,7 +442,7 @@ class Router(threading.Thread):
             return
         if len(decision.delays_ms) > 1:
             stats.duplicated += 1
-        for delay in decision.delays_ms:
+        for delay in delays:
             due = now + int(delay * 1_000_000)
             self.seq += 1
             heapq.heappush(self.heap, (due, self.seq, dest, line, part, msg_id))
