@@ -15,6 +15,7 @@ as a callable in its inbox, so the router's state has one owner and needs no loc
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import logging
 import os
@@ -41,9 +42,17 @@ log = logging.getLogger("splitbrain.maelstrom")
 T = TypeVar("T")
 READ_CHUNK = 1 << 16
 STDERR_TAIL = 20
+PR_SET_PDEATHSIG = 1
 LATENESS_BUCKET_NS = 10_000
 LATENESS_BUCKETS = 10_000
 """Delivery lateness histogram: 10 µs buckets up to 100 ms, then one overflow bucket."""
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the thread that started it goes away, so a
+    node outlives no harness, even a SIGKILLed one."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -209,6 +218,7 @@ class Router(threading.Thread):
             bufsize=0,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         assert proc.stdin and proc.stdout and proc.stderr
         for f in (proc.stdin, proc.stdout, proc.stderr):
