@@ -58,6 +58,7 @@ CASES = [
     ("g-counter", ["counter.py"], ["counter.js"], "", "counter"),
     ("pn-counter", ["counter.py"], ["counter.js"], "", "counter"),
     ("txn-list-append", ["txn.py"], ["txn.js"], "", "elle"),
+    ("kafka", ["kafka.py"], ["kafka.js"], "", "kafka"),
 ]
 
 

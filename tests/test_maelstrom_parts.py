@@ -8,6 +8,7 @@ import random
 import networkx as nx
 import pytest
 
+from splitbrain.checkers import kafka
 from splitbrain.harness.history import Op
 from splitbrain.harness.maelstrom_cli import concurrency, mistyped
 from splitbrain.targets.maelstrom.client import complete
@@ -133,3 +134,43 @@ def test_topologies() -> None:
 def test_concurrency_forms_and_mistyped_options() -> None:
     assert concurrency("2n", 5) == 10 and concurrency("n", 3) == 3 and concurrency("4", 5) == 4
     assert mistyped(["\u2013-nemesis", "--ok", "\u2014x", "plain"]) == ["\u2013-nemesis", "\u2014x"]
+
+
+def _kafka(*ops: tuple) -> list[Op]:
+    """(process, f, invoke value, ok value) -> an invoke and its ok, in order."""
+    out = []
+    for process, f, value, ok in ops:
+        out.append(Op(type="invoke", f=f, process=process, value=value, index=len(out)))
+        out.append(Op(type="ok", f=f, process=process, value=ok, index=len(out)))
+    return out
+
+
+def test_kafka_checker_finds_each_anomaly() -> None:
+    sends = [(0, "send", ["a", m], ["a", m, o]) for o, m in enumerate([10, 11, 12, 13])]
+    good = _kafka(
+        *sends,
+        (1, "poll", None, {"a": [[0, 10], [1, 11]]}),
+        (1, "poll", None, {"a": [[2, 12], [3, 13]]}),
+    )
+    assert kafka.check(good)["valid"] is True
+    lost = _kafka(*sends, (1, "poll", None, {"a": [[0, 10], [2, 12]]}))
+    r = kafka.check(lost)
+    assert r["anomaly_counts"] == {"lost-writes": 1, "internal-poll-skip": 1}
+    back = _kafka(
+        *sends, (1, "poll", None, {"a": [[1, 11], [2, 12]]}), (1, "poll", None, {"a": [[1, 11]]})
+    )
+    assert "external-nonmonotonic-poll" in kafka.check(back)["anomaly_counts"]
+    assigned = _kafka(
+        *sends,
+        (1, "poll", None, {"a": [[1, 11]]}),
+        (1, "assign", ["a"], {}),
+        (1, "poll", None, {"a": [[0, 10]]}),
+    )
+    assert "external-nonmonotonic-poll" not in kafka.check(assigned)["anomaly_counts"]
+    clash = _kafka(
+        *sends, (1, "poll", None, {"a": [[0, 99]]}), (2, "send", ["a", 10], ["a", 10, 7])
+    )
+    counts = kafka.check(clash)["anomaly_counts"]
+    assert counts["inconsistent-offsets"] == 1 and counts["duplicates"] == 1
+    backwards = _kafka((0, "send", ["b", 1], ["b", 1, 5]), (0, "send", ["b", 2], ["b", 2, 3]))
+    assert kafka.check(backwards)["anomaly_counts"] == {"nonmonotonic-send": 1}

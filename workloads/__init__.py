@@ -31,6 +31,7 @@ WORKLOADS: dict[str, str] = {
     "pn-counter": "splitbrain.workloads.maelstrom:pn_counter_workload",
     "lin-kv": "splitbrain.workloads.maelstrom:lin_kv_workload",
     "txn-list-append": "splitbrain.workloads.maelstrom:txn_list_append_workload",
+    "kafka": "splitbrain.workloads.maelstrom:kafka_workload",
 }
 """``module`` (its ``workload`` function) or ``module:function``."""
 

@@ -14,13 +14,13 @@ reads without failing the test, and fails it for a lost or unexpected element.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from splitbrain.checkers import availability, counter, echo, elle, set_full, unique_ids
+from splitbrain.checkers import availability, counter, echo, elle, kafka, set_full, unique_ids
 from splitbrain.checkers.txn.models import validate_models
 from splitbrain.harness import generator as gen
-from splitbrain.harness.generator import Context, Generator, Invocation
+from splitbrain.harness.generator import Context, Generator, Invocation, Result
 from splitbrain.harness.history import Op
 from splitbrain.workloads import CheckerFn, Workload, WorkloadSpec
 from splitbrain.workloads import register as register_workload
@@ -150,3 +150,30 @@ def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
         return elle.check(history, consistency_models=models)
 
     return _workload("txn-list-append", spec, ops, None, {"elle": check})
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaOps:
+    """Sends of unique messages to random keys, polls, and now and then a fresh assignment."""
+
+    keys: tuple[str, ...]
+    next_msg: int = 1
+
+    def op(self, ctx: Context) -> Result:
+        roll = ctx.rng.random()
+        if roll < 0.5:
+            send = Invocation("send", [ctx.rng.choice(self.keys), self.next_msg])
+            return send, replace(self, next_msg=self.next_msg + 1)
+        if roll < 0.9:
+            return Invocation("poll"), self
+        chosen = sorted(ctx.rng.sample(self.keys, ctx.rng.randint(1, len(self.keys))))
+        return Invocation("assign", chosen), self
+
+
+def kafka_workload(spec: WorkloadSpec) -> Workload:
+    keys = tuple(str(k) for k in range(max(1, spec.keys)))
+    assign_all = gen.once("assign", list(keys))
+    main = gen.phases(gen.each_worker(assign_all), KafkaOps(keys))
+    drain = gen.seq([Invocation("assign", list(keys))] + [Invocation("poll")] * 5)
+    final = _final(spec, gen.each_worker(drain))
+    return _workload("kafka", spec, main, final, {"kafka": kafka.check})

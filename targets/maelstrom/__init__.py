@@ -26,7 +26,8 @@ from typing import Any
 
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
-from splitbrain.targets.maelstrom.client import CODECS, ClientIds, MaelstromClient, rpc
+from splitbrain.targets.maelstrom.client import KAFKA, WORKLOADS, ClientIds, MaelstromClient, rpc
+from splitbrain.targets.maelstrom.kafka import KafkaSession
 from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults, Network
 from splitbrain.targets.maelstrom.router import Router
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
@@ -86,7 +87,7 @@ def resolve_bin(path: str) -> str:
 class MaelstromTarget:
     name = "maelstrom"
     options = dict(OPTIONS)
-    supported_workloads = frozenset(CODECS)
+    supported_workloads = frozenset(WORKLOADS)
     supported_nemeses = frozenset({*router_nemesis.NAMES, "kill", "pause"})
 
     def __init__(self) -> None:
@@ -243,6 +244,7 @@ class MaelstromTarget:
             self.ctx.workload,
             self.ctx.op_timeout,
             self._count_invocation,
+            KafkaSession() if self.ctx.workload == KAFKA else None,
         )
 
     def _count_invocation(self) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from queue import Empty
-from typing import Any
+from typing import Any, Protocol
 
 from splitbrain.harness.history import Op
 from splitbrain.targets.maelstrom.router import Client, Router
@@ -34,7 +34,7 @@ DEFINITE_ERRORS = {
     30: "txn-conflict",
 }
 INDEFINITE_ERRORS = {0: "timeout", 13: "crash"}
-IDEMPOTENT = frozenset({"read", "final-read"})
+IDEMPOTENT = frozenset({"read", "final-read", "poll", "assign"})
 KEY_DOES_NOT_EXIST = 20
 
 
@@ -42,13 +42,11 @@ class Malformed(ValueError):
     """A reply that does not match the workload's schema."""
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _field(
-    body: Body, name: str, check: Callable[[Any], bool] | None = None, what: str = ""
-) -> Any:
+def field(body: Body, name: str, check: Callable[[Any], bool] | None = None, what: str = "") -> Any:
     if name not in body:
         raise Malformed(f"reply has no {name!r}")
     value = body[name]
@@ -70,7 +68,7 @@ def _mop_ok(sent: list[Any], got: Any) -> bool:
 
 
 def _txn(op: Op, body: Body) -> Any:
-    got = _field(body, "txn", _list, "a list of micro-ops")
+    got = field(body, "txn", _list, "a list of micro-ops")
     sent = op.value
     if len(got) != len(sent) or not all(_mop_ok(s, g) for s, g in zip(sent, got, strict=True)):
         raise Malformed("reply txn does not match the request's micro-ops")
@@ -90,14 +88,14 @@ def _none(op: Op, body: Body) -> Any:
     return op.value
 
 
-def _read_list(field: str) -> Callable[[Op, Body], Any]:
-    return lambda op, body: _field(body, field, _list, "a list")
+def _read_list(name: str) -> Callable[[Op, Body], Any]:
+    return lambda op, body: field(body, name, _list, "a list")
 
 
 _READ_INT = Rpc(
     lambda op: {"type": "read"},
     "read_ok",
-    lambda op, body: _field(body, "value", _is_int, "an integer"),
+    lambda op, body: field(body, "value", is_int, "an integer"),
 )
 _COUNTER = {
     "add": Rpc(lambda op: {"type": "add", "delta": op.value}, "add_ok", _none),
@@ -110,12 +108,12 @@ CODECS: dict[str, dict[str, Rpc]] = {
         "echo": Rpc(
             lambda op: {"type": "echo", "echo": op.value},
             "echo_ok",
-            lambda op, body: _field(body, "echo"),
+            lambda op, body: field(body, "echo"),
         )
     },
     "unique-ids": {
         "generate": Rpc(
-            lambda op: {"type": "generate"}, "generate_ok", lambda op, body: _field(body, "id")
+            lambda op: {"type": "generate"}, "generate_ok", lambda op, body: field(body, "id")
         )
     },
     "broadcast": {
@@ -132,7 +130,7 @@ CODECS: dict[str, dict[str, Rpc]] = {
         "read": Rpc(
             lambda op: {"type": "read", "key": op.key},
             "read_ok",
-            lambda op, body: _field(body, "value"),
+            lambda op, body: field(body, "value"),
         ),
         "write": Rpc(
             lambda op: {"type": "write", "key": op.key, "value": op.value}, "write_ok", _none
@@ -147,7 +145,8 @@ CODECS: dict[str, dict[str, Rpc]] = {
         "txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn),
     },
 }
-WORKLOADS = tuple(CODECS)
+KAFKA = "kafka"
+WORKLOADS = (*CODECS, KAFKA)
 
 
 def _unknown_outcome(op: Op, error: Any) -> Op:
@@ -157,23 +156,29 @@ def _unknown_outcome(op: Op, error: Any) -> Op:
 def complete(workload: str, op: Op, body: Body, node: str) -> Op:
     """The completion of ``op`` from the reply ``body`` (already matched by ``in_reply_to``)."""
     rpc = CODECS[workload][op.f]
+    missing = body.get("type") == "error" and body.get("code") == KEY_DOES_NOT_EXIST
+    if workload == "lin-kv" and op.f == "read" and missing:
+        return op.completion("ok", None, node=node)
+    return judge(op, body, node, rpc.reply, lambda b: rpc.value(op, b))
+
+
+def judge(op: Op, body: Body, node: str, reply: str, value: Callable[[Body], Any]) -> Op:
+    """``op`` completed by ``body``: an error by its code, a ``reply`` by its schema."""
     try:
-        if "msg_id" in body and not _is_int(body["msg_id"]):
+        if "msg_id" in body and not is_int(body["msg_id"]):
             raise Malformed(f"reply msg_id must be an integer, got {body['msg_id']!r}")
         kind = body.get("type")
         if kind == "error":
-            code = _field(body, "code", _is_int, "an integer")
-            if workload == "lin-kv" and op.f == "read" and code == KEY_DOES_NOT_EXIST:
-                return op.completion("ok", None, node=node)
+            code = field(body, "code", is_int, "an integer")
             error = {"code": code, "name": DEFINITE_ERRORS.get(code) or INDEFINITE_ERRORS.get(code)}
             if "text" in body:
                 error["text"] = body["text"]
             if code in DEFINITE_ERRORS:
                 return op.completion("fail", op.value, node=node, error=error)
             return _unknown_outcome(op, error)
-        if kind != rpc.reply:
-            raise Malformed(f"expected a {rpc.reply} or error reply, got type {kind!r}")
-        return op.completion("ok", rpc.value(op, body), node=node)
+        if kind != reply:
+            raise Malformed(f"expected a {reply} or error reply, got type {kind!r}")
+        return op.completion("ok", value(body), node=node)
     except Malformed as e:
         return _unknown_outcome(op, {"malformed-reply": str(e), "body": body})
 
@@ -204,12 +209,18 @@ def rpc(router: Router, client: Client, dest: str, body: Body, timeout: float) -
         except Empty:
             return None
         irt = reply.get("in_reply_to")
-        if irt == msg_id and _is_int(irt):
+        if irt == msg_id and is_int(irt):
             return reply
-        if not _is_int(irt):
+        if not is_int(irt):
             reply = dict(reply)
             reply.setdefault("_malformed", "in_reply_to missing or not an integer")
             return reply
+
+
+class Session(Protocol):
+    """A workload whose ops take several requests and keep state per process (kafka)."""
+
+    def invoke(self, op: Op, call: Callable[[Body, str, Callable[[Body], Any]], Op]) -> Op: ...
 
 
 class MaelstromClient:
@@ -223,6 +234,7 @@ class MaelstromClient:
         workload: str,
         timeout: float,
         on_invoke: Callable[[], None],
+        session: Session | None = None,
     ) -> None:
         self.router = router
         self.client = router.new_client(client_id)
@@ -230,21 +242,31 @@ class MaelstromClient:
         self.workload = workload
         self.timeout = timeout
         self.on_invoke = on_invoke
+        self.session = session
         self.msg_ids = itertools.count(1)
 
     def invoke(self, op: Op) -> Op:
-        rpc_kind = CODECS[self.workload].get(op.f)
-        if rpc_kind is None:
-            return op.completion("fail", op.value, error=f"{self.workload} has no op {op.f!r}")
         self.on_invoke()
-        body = rpc_kind.request(op) | {"msg_id": next(self.msg_ids)}
+        if self.session is not None:
+            return self.session.invoke(
+                op, lambda body, reply, value: self._call(op, body, reply, value)
+            )
+        kind = CODECS[self.workload].get(op.f)
+        if kind is None:
+            return op.completion("fail", op.value, error=f"{self.workload} has no op {op.f!r}")
+        return self._call(op, kind.request(op), kind.reply, lambda b: kind.value(op, b))
+
+    def _call(self, op: Op, body: Body, reply_type: str, value: Callable[[Body], Any]) -> Op:
+        body = body | {"msg_id": next(self.msg_ids)}
         reply = rpc(self.router, self.client, self.node, body, self.timeout)
         if reply is None:
             return _unknown_outcome(op, {"code": 0, "name": "timeout"})
         if "_malformed" in reply:
             bad = {k: v for k, v in reply.items() if k != "_malformed"}
             return _unknown_outcome(op, {"malformed-reply": reply["_malformed"], "body": bad})
-        return complete(self.workload, op, reply, self.node)
+        if self.session is None:
+            return complete(self.workload, op, reply, self.node)
+        return judge(op, reply, self.node, reply_type, value)
 
     def close(self) -> None:
         self.router.drop_client(self.client)

@@ -44,7 +44,9 @@ def echo(n, msg):
         sys.exit(3)
     if "--forward" in flags and n.id != "n0" and not msg["body"].get("forwarded"):
         body = dict(msg["body"], forwarded=n.id)
-        sys.stdout.write(__import__("json").dumps({"src": msg["src"], "dest": "n0", "body": body}) + "\n")
+        sys.stdout.write(
+            __import__("json").dumps({"src": msg["src"], "dest": "n0", "body": body}) + "\n"
+        )
         sys.stdout.flush()
         return
     if "--unknown-dest" in flags:
