@@ -89,6 +89,7 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
+from splitbrain.harness import plugins
 from splitbrain.harness.history import Op, merge_valid, pairs
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
@@ -139,9 +140,11 @@ def resolve_model(model: str | Model | Any, init: Any) -> Model:
     if isinstance(model, Model):
         return model
     if isinstance(model, str):
-        factory = MODELS.get(model)
+        factory = plugins.load_path(model, "model") if plugins.is_path(model) else MODELS.get(model)
         if factory is None:
             raise ModelInputError(f"unknown model {model!r}; use one of {', '.join(MODELS)}")
+        if not callable(factory) or isinstance(factory, type):
+            return resolve_model(factory() if isinstance(factory, type) else factory, init)
         return factory() if init is None and model in ("kv", "mutex") else factory(init)
     if hasattr(model, "step") and hasattr(model, "init"):
         return from_protocol(model)

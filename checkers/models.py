@@ -13,9 +13,11 @@ An indeterminate op may also be linearized at the very end, which stands for "ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from splitbrain.harness import plugins
 
 ILLEGAL: Any = object()
 DROP: Any = object()
@@ -349,12 +351,5 @@ def from_protocol(obj: Any) -> Model:
     return Model(getattr(obj, "name", type(obj).__name__), obj.init(), prepare, step)
 
 
-MODELS: dict[str, Callable[..., Model]] = {
-    "register": plain_register,
-    "cas-register": register,
-    "kv": kv,
-    "set": set_model,
-    "queue": queue,
-    "mutex": mutex,
-    "multi-register": multi_register,
-}
+MODELS: Mapping[str, Callable[..., Model]] = plugins.View("model")
+"""Model factories by name: the registry's ``splitbrain.models`` group (pyproject.toml)."""

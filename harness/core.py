@@ -14,15 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain import targets, workloads
 from splitbrain.checkers import stats
+from splitbrain.harness import assemble, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness import store
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.locks import take
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.protocols import (
+    HarnessInputError,
+    HasLogs,
+    Nemesis,
+    RunContext,
+    SelfDriving,
+    Target,
+)
 
 log = logging.getLogger("splitbrain")
 ABANDON_GRACE_S = 15.0
@@ -35,9 +41,12 @@ class TestSpec:
 
     __test__ = False  # a spec, not a pytest test class
 
-    target: str = "memory"
-    workload: str = "register"
-    nemesis: list[str] = field(default_factory=list)
+    target: Any = "memory"
+    """A registered name, a ``module:attr`` path, or a Target (class, factory or instance)."""
+    workload: Any = "register"
+    """A name, a path, a Workload, or a factory taking a WorkloadSpec."""
+    nemesis: list[Any] = field(default_factory=list)
+    """Names, paths or NemesisKind objects."""
     concurrency: int = 5
     time_limit: float = 10.0
     rate: float = 0.0
@@ -46,7 +55,8 @@ class TestSpec:
     store: str = "reports"
     name: str | None = None
     options: dict[str, str] = field(default_factory=dict)
-    model: str | None = None
+    model: Any = None
+    """A name, a path or a Model; None for the workload's default."""
     nemesis_interval: float = 3.0
     """Seconds between a fault's start and stop, and between faults."""
     settle: float | None = None
@@ -68,19 +78,10 @@ class TestSpec:
             raise HarnessInputError(f"--keys must be at least 1, got {self.keys}")
         if self.nemesis_interval <= 0:
             raise HarnessInputError("--nemesis-interval must be positive")
-        if self.target not in targets.TARGETS:
-            raise HarnessInputError(
-                f"unknown target {self.target!r}; known: {', '.join(sorted(targets.TARGETS))}"
-            )
-        if self.workload not in workloads.WORKLOADS:
-            raise HarnessInputError(
-                f"unknown workload {self.workload!r}; known: {', '.join(sorted(workloads.WORKLOADS))}"
-            )
+        assemble.check_name("target", self.target)
+        assemble.check_name("workload", self.workload)
         for name in self.nemesis:
-            if name != nemeses.NONE and name not in nemeses.NEMESES:
-                raise HarnessInputError(
-                    f"unknown nemesis {name!r}; known: {', '.join(sorted([nemeses.NONE, *nemeses.NEMESES]))}"
-                )
+            assemble.check_name("nemesis", name)
 
     def settle_seconds(self, reads_every_node: bool) -> float:
         """How long the system recovers before the final phase: after faults, or before
@@ -90,23 +91,24 @@ class TestSpec:
         return self.settle if self.settle is not None else min(5.0, self.nemesis_interval)
 
     @property
-    def faults(self) -> list[str]:
-        return [n for n in self.nemesis if n != nemeses.NONE]
+    def faults(self) -> list[Any]:
+        return assemble.faults(self.nemesis)
 
     @property
     def run_name(self) -> str:
-        return self.name or f"{self.target}-{self.workload}"
+        return self.name or f"{assemble.label(self.target)}-{assemble.label(self.workload)}"
 
     def command(self) -> str:
-        """The command line that replays this test."""
-        argv = ["splitbrain", "test", "--target", self.target, "--workload", self.workload]
-        argv += ["--nemesis", ",".join(self.nemesis) or nemeses.NONE]
+        """The command line that replays this test (objects by their name)."""
+        argv = ["splitbrain", "test", "--target", assemble.label(self.target)]
+        argv += ["--workload", assemble.label(self.workload)]
+        argv += ["--nemesis", ",".join(map(assemble.label, self.nemesis)) or nemeses.NONE]
         argv += ["--concurrency", str(self.concurrency), "--time-limit", f"{self.time_limit:g}"]
         argv += ["--rate", f"{self.rate:g}", "--keys", str(self.keys), "--seed", str(self.seed)]
         if self.name:
             argv += ["--name", self.name]
         if self.model:
-            argv += ["--model", self.model]
+            argv += ["--model", assemble.label(self.model)]
         if self.faults:
             argv += ["--nemesis-interval", f"{self.nemesis_interval:g}"]
         if self.ssh:
@@ -428,62 +430,23 @@ def check_history(
     }
 
 
-def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
-    """Validate the spec and build the target and workload, before anything is set up."""
+def prepare(spec: TestSpec) -> assemble.Parts:
+    """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
-    target = targets.load(spec.target)
-    if spec.ssh:
-        from splitbrain.harness.control.ssh import attach
-
-        target = attach(target, spec.ssh)
-    unknown = sorted(set(spec.options) - set(target.options))
-    if unknown:
-        raise HarnessInputError(
-            f"unknown -o key {unknown[0]!r} for target {spec.target!r}; known: {', '.join(sorted(target.options)) or 'none'}"
-        )
-    runs = getattr(target, "supported_workloads", None)
-    if runs is not None and spec.workload not in runs:
-        raise HarnessInputError(
-            f"target {spec.target!r} cannot run workload {spec.workload!r}; it runs: {', '.join(sorted(runs))}"
-        )
-    supported = getattr(target, "supported_nemeses", None)
-    for name in spec.faults:
-        if supported is not None and name not in supported:
-            raise HarnessInputError(
-                f"target {spec.target!r} cannot take nemesis {name!r}; it supports: {', '.join(sorted(supported)) or 'none'}"
-            )
-    configure = getattr(target, "configure", None)
-    if callable(configure):
-        configure(dict(spec.options))
-    wspec = workloads.WorkloadSpec(
-        keys=spec.keys,
-        concurrency=spec.concurrency,
-        seed=spec.seed or 0,
-        model=spec.model,
-        check_timeout=spec.check_timeout,
-        options=dict(spec.options),
-    )
-    try:
-        workload = workloads.load(spec.workload, wspec)
-    except ValueError as e:
-        raise HarnessInputError(str(e)) from None
-    if workload.read_every_node and not getattr(target, "reads_every_node", False):
-        raise HarnessInputError(
-            f"workload {spec.workload!r} reads every node directly, which target {spec.target!r} cannot do"
-        )
-    return target, workload
+    return assemble.prepare(spec)
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
     """Run a test end to end. Raises HarnessInputError for bad input before anything is set up."""
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
-    target, workload = prepare(spec)
+    parts = prepare(spec)
+    target, workload = parts.target, parts.workload
     store_dir = Path(spec.store)
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     handler = _logger(run_dir)
     started = datetime.now()
-    test_doc = asdict(spec) | {
+    test_doc = asdict(assemble.described(spec)) | {
         "run_id": run_dir.name,
         "command": spec.command(),
         "started": started.isoformat(),
@@ -500,7 +463,8 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
         rng=random.Random(spec.seed),
         log=log,
         options=dict(spec.options),
-        workload=spec.workload,
+        workload=assemble.label(spec.workload),
+        operations=parts.operations,
         op_timeout=spec.op_timeout,
         concurrency=spec.concurrency,
         clock=clock,
@@ -510,13 +474,12 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     recorder = _Recorder(writer, clock)
     interrupted = False
     failure: BaseException | None = None
-    live_nemeses: list[Any] = []
+    live_nemeses: list[Nemesis] = []
     try:
-        driver = getattr(target, "drive", None)
-        if callable(driver):
-            driver(spec, workload, recorder.writer, ctx)
+        if isinstance(target, SelfDriving):
+            target.drive(spec, workload, recorder.writer, ctx)
         else:
-            _drive_threads(spec, target, workload, recorder, ctx, live_nemeses)
+            _drive_threads(spec, parts, recorder, ctx, live_nemeses)
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: tearing down, then checking the history recorded so far")
@@ -549,21 +512,21 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
 
 def _drive_threads(
     spec: TestSpec,
-    target: Any,
-    workload: workloads.Workload,
+    parts: assemble.Parts,
     recorder: _Recorder,
     ctx: RunContext,
-    live_nemeses: list[Any],
+    live_nemeses: list[Nemesis],
 ) -> None:
-    log.info("setting up target %s", spec.target)
+    target, workload = parts.target, parts.workload
+    log.info("setting up target %s", target.name)
     target.setup(ctx)
     by_f: dict[str, Any] = {}
     cycles: list[tuple[str, str]] = []
-    for name in spec.faults:
-        nem = nemeses.build(name, target)
+    for name, kind in parts.nemeses:
+        nem = assemble.build_nemesis(kind, name, target)
         live_nemeses.append(nem)
         nem.setup(target, ctx)
-        for start, stop in nemeses.kind(name).cycle:
+        for start, stop in kind.cycle:
             by_f[start] = by_f[stop] = nem
             cycles.append((start, stop))
     stop = threading.Event()
@@ -607,11 +570,12 @@ def _drive_threads(
                     log.debug("closing client: %s", e)
 
 
-def _teardown(target: Any, live_nemeses: list[Any], run_dir: Path) -> None:
+def _teardown(target: Target, live_nemeses: list[Nemesis], run_dir: Path) -> None:
     """Undo faults first, then the target; every step runs even if an earlier one failed."""
     for nem in reversed(live_nemeses):
-        _quietly(f"nemesis {getattr(nem, 'name', nem)} teardown", nem.teardown)
-    _quietly("collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR))
+        _quietly(f"nemesis {nem.name} teardown", nem.teardown)
+    if isinstance(target, HasLogs):
+        _quietly("collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR))
     _quietly("target teardown", target.teardown)
 
 

@@ -340,30 +340,22 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
-    from splitbrain import targets, workloads
-    from splitbrain.harness import core
-    from splitbrain.harness import nemesis as nemeses
+    from splitbrain import workloads
+    from splitbrain.harness import assemble, core
 
     spec = claim.build_spec()
-    known = {
-        "target": (spec.target, targets.TARGETS),
-        "workload": (spec.workload, workloads.WORKLOADS),
-    }
-    for key, (value, registry) in known.items():
-        if value not in registry:
+    named = [("target", spec.target), ("workload", spec.workload)]
+    for key, value in [*named, *(("nemesis", n) for n in spec.nemesis)]:
+        try:
+            assemble.check_name(key, value)
+        except HarnessInputError as e:
             raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key {key!r}: unknown {key} {value!r}; known: {', '.join(sorted(registry))}"
-            )
-    for name in spec.nemesis:
-        if name != nemeses.NONE and name not in nemeses.NEMESES:
-            known_n = ", ".join(sorted([nemeses.NONE, *nemeses.NEMESES]))
-            raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key 'nemesis': unknown nemesis {name!r}; known: {known_n}"
-            )
+                f"{claim.where}: claim {claim.name!r}: key {key!r}: {e}"
+            ) from None
     if "model" in claim.spec:
         try:
-            workloads.load(spec.workload, workloads.WorkloadSpec(model=spec.model))
-        except ValueError as e:
+            assemble.workload(spec.workload, workloads.WorkloadSpec(model=spec.model))
+        except HarnessInputError as e:
             raise HarnessInputError(
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None

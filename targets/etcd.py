@@ -26,14 +26,17 @@ from splitbrain.harness.control.node import Node
 from splitbrain.harness.control.service import ServiceTarget
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, data_type
 
 CLIENT_PORT = 2379
 PEER_PORT = 2380
 CONNECT_TIMEOUT = 1.0
 REQUEST_TIMEOUT = 3.0
 READS = ("linearizable", "serializable")
-WORKLOADS = frozenset({"register", "set", "counter", "list-append"})
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+)
+"""What the client implements; etcd is no queue."""
 CONFLICT_ATTEMPTS = 8
 """Read-then-txn attempts before an op whose compare keeps failing gives up as ``fail``."""
 CONFLICT_BUDGET = 5.0
@@ -91,8 +94,7 @@ def mod_revision(kv: dict[str, Any] | None) -> int:
 class EtcdTarget(ServiceTarget):
     name = "etcd"
     options = {"nodes": "3", "reads": "linearizable", "etcd-binary": "/usr/bin/etcd"}
-    supported_workloads = WORKLOADS
-    """etcd is no queue."""
+    operations = OPERATIONS
     packages = {"etcd": "etcd-server"}
 
     def configure(self, options: dict[str, str]) -> None:
@@ -148,14 +150,14 @@ class EtcdTarget(ServiceTarget):
 
     def client(self, process: int) -> EtcdClient:
         node = self._nodes[self.worker_of(process) % len(self._nodes)]
-        workload = self.ctx.workload if self.ctx is not None else "register"
-        return EtcdClient(self.url(node), node.name, self.reads, workload)
+        operations = self.ctx.operations if self.ctx is not None else frozenset()
+        return EtcdClient(self.url(node), node.name, self.reads, data_type(operations))
 
 
 class EtcdClient:
     """One connection (session) to one member; every request has a connect and read timeout."""
 
-    def __init__(self, base_url: str, node: str, reads: str, workload: str = "register") -> None:
+    def __init__(self, base_url: str, node: str, reads: str, data: str = "register") -> None:
         self.base_url = base_url
         self.node = node
         self.serializable = reads == "serializable"
@@ -165,7 +167,7 @@ class EtcdClient:
             "set": self._set,
             "counter": self._counter,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         resp = self.session.post(

@@ -27,6 +27,7 @@ from splitbrain.harness.control.node import Node
 from splitbrain.harness.control.service import ServiceTarget
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice, option_int
+from splitbrain.harness.protocols import data_type
 
 PORT = 6379
 SENTINEL_PORT = 26379
@@ -120,6 +121,10 @@ class RedisTarget(ServiceTarget):
         "sentinel-binary": "/usr/bin/redis-sentinel",
     }
     packages = {"redis": "redis-server", "sentinel": "redis-sentinel"}
+    operations = frozenset(
+        {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+        | {"enqueue", "dequeue", "drain"}
+    )
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
@@ -233,7 +238,7 @@ class RedisTarget(ServiceTarget):
             sentinel,
             self.retries,
             names,
-            self.ctx.workload if self.ctx is not None else "register",
+            data_type(self.ctx.operations if self.ctx is not None else frozenset()),
         )
 
 
@@ -264,7 +269,7 @@ class RedisClient:
         sentinel: str | None,
         retries: int,
         names: dict[str, str],
-        workload: str = "register",
+        data: str = "register",
     ) -> None:
         self.names = names
         self.primary = primary
@@ -279,7 +284,7 @@ class RedisClient:
             "counter": self._counter,
             "queue": self._queue,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _conn(self, address: str) -> redis.Redis:
         """A client for ``address`` with a live connection ready; NotSent if none can be made."""

@@ -11,7 +11,7 @@ import pytest
 from splitbrain.checkers import kafka
 from splitbrain.harness.history import Op
 from splitbrain.harness.maelstrom_cli import concurrency, mistyped
-from splitbrain.targets.maelstrom.client import complete
+from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
 from splitbrain.targets.maelstrom.services import LinKV, LinTSO, LwwKV, SeqKV
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
@@ -90,31 +90,32 @@ def _op(f: str, value=None, key=None) -> Op:
 
 
 @pytest.mark.parametrize(
-    "workload,op,body,outcome",
+    "operation,op,body,outcome",
     [
         ("echo", _op("echo", "hi"), {"type": "echo_ok", "echo": "hi", "in_reply_to": 1}, "ok"),
         ("echo", _op("echo", "hi"), {"type": "echo_ok", "in_reply_to": 1}, "info"),
         ("echo", _op("echo", "hi"), {"type": "echo_ok", "echo": 1, "msg_id": "x"}, "info"),
-        ("g-counter", _op("add", 1), {"type": "error", "code": 11}, "fail"),
-        ("g-counter", _op("add", 1), {"type": "error", "code": 13}, "info"),
-        ("g-counter", _op("add", 1), {"type": "error", "code": 1000}, "info"),
-        ("g-counter", _op("read"), {"type": "error", "code": 0}, "fail"),  # idempotent
-        ("g-counter", _op("read"), {"type": "read_ok", "value": "3"}, "fail"),
-        ("g-counter", _op("add", 1), {"type": "error"}, "info"),
-        ("lin-kv", _op("read", key=1), {"type": "error", "code": 20}, "ok"),
-        ("lin-kv", _op("cas", [1, 2], 1), {"type": "error", "code": 22}, "fail"),
-        ("broadcast", _op("read"), {"type": "read_ok", "messages": 3}, "fail"),
+        ("counter.add", _op("add", 1), {"type": "error", "code": 11}, "fail"),
+        ("counter.add", _op("add", 1), {"type": "error", "code": 13}, "info"),
+        ("counter.add", _op("add", 1), {"type": "error", "code": 1000}, "info"),
+        ("counter.read", _op("read"), {"type": "error", "code": 0}, "fail"),  # idempotent
+        ("counter.read", _op("read"), {"type": "read_ok", "value": "3"}, "fail"),
+        ("counter.add", _op("add", 1), {"type": "error"}, "info"),
+        ("read", _op("read", key=1), {"type": "error", "code": 20}, "ok"),
+        ("counter.read", _op("read"), {"type": "error", "code": 20}, "fail"),
+        ("cas", _op("cas", [1, 2], 1), {"type": "error", "code": 22}, "fail"),
+        ("broadcast.read", _op("read"), {"type": "read_ok", "messages": 3}, "fail"),
         (
-            "txn-list-append",
+            "txn",
             _op("txn", [["r", 1, None], ["append", 1, 2]]),
             {"type": "txn_ok", "txn": [["r", 1, [1]], ["append", 1, 3]]},
             "info",
         ),
-        ("txn-list-append", _op("txn", [["append", 1, 2]]), {"type": "error", "code": 30}, "fail"),
+        ("txn", _op("txn", [["append", 1, 2]]), {"type": "error", "code": 30}, "fail"),
     ],
 )
-def test_replies_are_classified_as_maelstrom_does(workload, op, body, outcome) -> None:
-    assert complete(workload, op, body, "n0").type == outcome
+def test_replies_are_classified_as_maelstrom_does(operation, op, body, outcome) -> None:
+    assert complete(OPERATIONS[operation], op, body, "n0").type == outcome
 
 
 def test_topologies() -> None:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+import splitbrain.checkers.linearizable  # noqa: F401  (see below)
 from splitbrain.harness.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
+# pytester's in-process runs drop the modules first imported inside them from sys.modules,
+# while the packages that survive keep them as attributes: a later run would then mix two
+# copies of the checker modules (and their sentinels). Importing the checker here keeps one.
 
 # Short, rate-limited runs on the in-process store. A lost-writes store with fault-rate 0.3
 # over 2 keys is found invalid at every seed tried (20 of 20, seeds 1..20).

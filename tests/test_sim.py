@@ -18,7 +18,7 @@ import pytest
 
 from splitbrain import workloads
 from splitbrain.checkers import linearizable
-from splitbrain.harness import core
+from splitbrain.harness import assemble, core
 from splitbrain.harness.core import TestSpec
 from splitbrain.harness.history import HistoryWriter, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
@@ -42,7 +42,7 @@ def sim_run(
         time_limit=time_limit,
         seed=seed,
     )
-    workload = workloads.load("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
+    workload = assemble.workload("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
     opts = {"replication": mode, "node-reads": "true"} | options
     writer = HistoryWriter(tmp_path / f"{mode}-{nemesis}-{seed}.jsonl")
     cluster = simulate(spec, workload, writer, opts, audit)

@@ -27,6 +27,7 @@ class CounterOps:
 
 
 def workload(spec: WorkloadSpec) -> Workload:
+    spec.refuse_model("counter")
     pn = str(spec.options.get("pn", "false")).lower() in ("1", "true", "yes")
 
     def check(history: list[Op]) -> dict[str, Any]:
@@ -37,4 +38,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=CounterOps(pn=pn),
         final_generator=Seq((Invocation("read"),)),
         checkers={"counter": check},
+        operations=frozenset({"counter.add", "counter.read"}),
     )

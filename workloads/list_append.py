@@ -16,8 +16,6 @@ from splitbrain.harness.generator import Context, Invocation, Result
 from splitbrain.harness.history import Op
 from splitbrain.workloads import Workload, WorkloadSpec
 
-TAKES_MODEL = True
-
 
 @dataclass(frozen=True, slots=True)
 class ListAppendOps:
@@ -66,4 +64,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=ListAppendOps(tuple(range(keys)), next_key=keys),
         final_generator=None,
         checkers={"elle": check},
+        operations=frozenset({"txn"}),
     )

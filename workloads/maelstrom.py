@@ -67,12 +67,15 @@ def _workload(
     generator: Generator,
     final: Generator | None,
     checkers: dict[str, CheckerFn],
+    operations: set[str],
 ) -> Workload:
+    spec.refuse_model(name)
     return Workload(
         name=name,
         generator=generator,
         final_generator=final,
         checkers=_with_availability(spec, checkers),
+        operations=frozenset(operations),
     )
 
 
@@ -81,25 +84,27 @@ def _echo_op(ctx: Context) -> Invocation:
 
 
 def echo_workload(spec: WorkloadSpec) -> Workload:
-    return _workload("echo", spec, gen.Repeat(_echo_op), None, {"echo": echo.check})
+    return _workload("echo", spec, gen.Repeat(_echo_op), None, {"echo": echo.check}, {"echo"})
 
 
 def unique_ids_workload(spec: WorkloadSpec) -> Workload:
     ops = gen.Repeat(lambda ctx: Invocation("generate"))
-    return _workload("unique-ids", spec, ops, None, {"unique-ids": unique_ids.check})
+    checkers = {"unique-ids": unique_ids.check}
+    return _workload("unique-ids", spec, ops, None, checkers, {"generate"})
 
 
-def _set_workload(name: str, spec: WorkloadSpec) -> Workload:
+def _set_workload(name: str, spec: WorkloadSpec, data_type: str) -> Workload:
     final = _final(spec, gen.each_worker(gen.once("read")))
-    return _workload(name, spec, SetOps(), final, {"set-full": set_full.check})
+    operations = {f"{data_type}.add", f"{data_type}.read"}
+    return _workload(name, spec, SetOps(), final, {"set-full": set_full.check}, operations)
 
 
 def broadcast_workload(spec: WorkloadSpec) -> Workload:
-    return _set_workload("broadcast", spec)
+    return _set_workload("broadcast", spec, "broadcast")
 
 
 def g_set_workload(spec: WorkloadSpec) -> Workload:
-    return _set_workload("g-set", spec)
+    return _set_workload("g-set", spec, "set")
 
 
 def final_reads_only(history: list[Op]) -> list[Op]:
@@ -118,7 +123,9 @@ def _check_counter(history: list[Op]) -> dict[str, Any]:
 
 def _counter_workload(name: str, spec: WorkloadSpec, pn: bool) -> Workload:
     final = _final(spec, gen.each_worker(gen.once(FINAL_READ)))
-    return _workload(name, spec, CounterOps(pn=pn), final, {"counter": _check_counter})
+    operations = {"counter.add", "counter.read", f"counter.{FINAL_READ}"}
+    checkers = {"counter": _check_counter}
+    return _workload(name, spec, CounterOps(pn=pn), final, checkers, operations)
 
 
 def g_counter_workload(spec: WorkloadSpec) -> Workload:
@@ -130,8 +137,11 @@ def pn_counter_workload(spec: WorkloadSpec) -> Workload:
 
 
 def lin_kv_workload(spec: WorkloadSpec) -> Workload:
-    base = register_workload.workload(replace(spec, model=spec.model or "cas-register"))
-    return _workload("lin-kv", spec, base.generator, base.final_generator, dict(base.checkers))
+    base = register_workload.workload(replace(spec, model=None))
+    checkers = dict(base.checkers)
+    return _workload(
+        "lin-kv", spec, base.generator, base.final_generator, checkers, {"read", "write", "cas"}
+    )
 
 
 def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
@@ -149,7 +159,7 @@ def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
     def check(history: list[Op]) -> dict[str, Any]:
         return elle.check(history, consistency_models=models)
 
-    return _workload("txn-list-append", spec, ops, None, {"elle": check})
+    return _workload("txn-list-append", spec, ops, None, {"elle": check}, {"txn"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,4 +186,5 @@ def kafka_workload(spec: WorkloadSpec) -> Workload:
     main = gen.phases(gen.each_worker(assign_all), KafkaOps(keys))
     drain = gen.seq([Invocation("assign", list(keys))] + [Invocation("poll")] * 5)
     final = _final(spec, gen.each_worker(drain))
-    return _workload("kafka", spec, main, final, {"kafka": kafka.check})
+    operations = {"send", "poll", "assign"}
+    return _workload("kafka", spec, main, final, {"kafka": kafka.check}, operations)

@@ -31,6 +31,7 @@ class QueueOps:
 
 
 def workload(spec: WorkloadSpec) -> Workload:
+    spec.refuse_model("queue")
     fifo = str(spec.options.get("fifo", "false")).lower() in ("1", "true", "yes")
 
     def check(history: list[Op]) -> dict[str, Any]:
@@ -41,4 +42,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=QueueOps(),
         final_generator=Seq((Invocation("drain"),)),
         checkers={"total-queue": check},
+        operations=frozenset({"enqueue", "dequeue", "drain"}),
     )

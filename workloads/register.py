@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import linearizable
+from splitbrain.harness import plugins
 from splitbrain.harness.generator import Context, Invocation, Result, Seq, keyed
 from splitbrain.harness.history import Op
 from splitbrain.workloads import Workload, WorkloadSpec
 
-TAKES_MODEL = True
 REGISTER_MODELS = ("cas-register", "register")
 REGISTER_FS = frozenset({"read", "write", "cas"})
 """Other client ops (a simulator's direct ``read-node``) are not part of the register."""
@@ -43,7 +43,7 @@ def final_reads(keys: int) -> Seq:
 
 def workload(spec: WorkloadSpec) -> Workload:
     model = spec.model or "cas-register"
-    if model not in REGISTER_MODELS:
+    if isinstance(model, str) and not plugins.is_path(model) and model not in REGISTER_MODELS:
         raise ValueError(
             f"unknown model {model!r} for workload register; known: {', '.join(REGISTER_MODELS)}"
         )
@@ -57,4 +57,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=keyed(range(max(1, spec.keys)), lambda _key: RegisterOps()),
         final_generator=final_reads(max(1, spec.keys)),
         checkers={"linearizable": check},
+        operations=frozenset({"read", "write", "cas"}),
     )

@@ -35,6 +35,7 @@ def _flag(options: dict[str, Any], name: str) -> bool:
 
 
 def workload(spec: WorkloadSpec) -> Workload:
+    spec.refuse_model("set")
     linearizable = _flag(spec.options, "linearizable")
 
     def check(history: list[Op]) -> dict[str, Any]:
@@ -45,4 +46,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=SetOps(),
         final_generator=Seq(tuple(Invocation("read") for _ in range(max(1, spec.concurrency)))),
         checkers={"set-full": check},
+        operations=frozenset({"set.add", "set.read"}),
     )

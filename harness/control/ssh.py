@@ -30,7 +30,7 @@ import paramiko
 from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
 from splitbrain.harness.control.remote_undo import UndoJournal
 from splitbrain.harness.control.sshopts import SshOptions, parse_host
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, RunsOnHosts
 
 log = logging.getLogger("splitbrain.ssh")
 
@@ -513,9 +513,9 @@ def attach(target: Any, ssh: dict[str, Any] | None) -> Any:
     """
     if not ssh:
         return target
-    if not hasattr(target, "provider"):
+    if not isinstance(target, RunsOnHosts):
         raise HarnessInputError(
-            f"target {getattr(target, 'name', target)!r} runs no servers on nodes; --nodes does not apply"
+            f"target {target.name!r} runs no servers on nodes; --nodes does not apply"
         )
     target.provider = SshCluster(SshOptions.from_dict(ssh))
     if hasattr(target, "_own_provider"):

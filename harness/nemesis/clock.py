@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
-from splitbrain.harness.nemesis.nodes import target_nodes
+from splitbrain.harness.nemesis.nodes import NETWORK, target_nodes
 from splitbrain.harness.protocols import RunContext
 
 LOCAL_REASONS: dict[str, str] = {
@@ -46,7 +47,7 @@ class ClockNemesis:
 
     def setup(self, target: Any, ctx: RunContext) -> None:
         nodes = target_nodes(target, self.name)
-        reason = unsupported_reason(getattr(target, "name", "?"), {n.kind for n in nodes})
+        reason = unsupported_reason(target.name, {n.kind for n in nodes})
         if reason is not None:
             raise NemesisUnsupported(reason)
         from splitbrain.harness.control.clock import RemoteClockNemesis
@@ -62,3 +63,10 @@ class ClockNemesis:
     def teardown(self) -> None:
         if self._remote is not None:
             self._remote.teardown()
+
+
+CLOCK = NemesisKind(
+    ClockNemesis,
+    (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock")),
+    NETWORK,
+)

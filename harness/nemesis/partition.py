@@ -13,8 +13,10 @@ from typing import Any
 
 from splitbrain.harness.control.node import Node
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.nodes import (
+    NETWORK,
     add_chain,
     chain_name,
     iptables,
@@ -169,3 +171,10 @@ PartitionRandomHalves = _variant("random-halves")
 PartitionOne = _variant("one")
 PartitionMajoritiesRing = _variant("majorities-ring")
 PartitionBridge = _variant("bridge")
+
+_PARTITION_CYCLE = (("start-partition", "stop-partition"),)
+PARTITION = NemesisKind(PartitionRandomHalves, _PARTITION_CYCLE, NETWORK)
+PARTITION_HALVES = NemesisKind(PartitionHalves, _PARTITION_CYCLE, NETWORK)
+PARTITION_ONE = NemesisKind(PartitionOne, _PARTITION_CYCLE, NETWORK)
+PARTITION_MAJORITIES_RING = NemesisKind(PartitionMajoritiesRing, _PARTITION_CYCLE, NETWORK)
+PARTITION_BRIDGE = NemesisKind(PartitionBridge, _PARTITION_CYCLE, NETWORK)

@@ -26,7 +26,14 @@ from typing import Any
 
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
-from splitbrain.targets.maelstrom.client import KAFKA, WORKLOADS, ClientIds, MaelstromClient, rpc
+from splitbrain.targets.maelstrom.client import (
+    ALL_OPERATIONS,
+    KAFKA_OPERATIONS,
+    ClientIds,
+    MaelstromClient,
+    codec,
+    rpc,
+)
 from splitbrain.targets.maelstrom.kafka import KafkaSession
 from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults, Network
 from splitbrain.targets.maelstrom.router import Router
@@ -87,7 +94,7 @@ def resolve_bin(path: str) -> str:
 class MaelstromTarget:
     name = "maelstrom"
     options = dict(OPTIONS)
-    supported_workloads = frozenset(WORKLOADS)
+    operations = ALL_OPERATIONS
     supported_nemeses = frozenset({*router_nemesis.NAMES, "kill", "pause"})
 
     def __init__(self) -> None:
@@ -147,7 +154,7 @@ class MaelstromTarget:
             self._spawn(node)
         router.start()
         self._init(self.node_ids)
-        if ctx.workload == "broadcast":
+        if "broadcast.add" in ctx.operations:
             self._send_topology()
 
     def _spawn(self, node: str) -> None:
@@ -241,10 +248,10 @@ class MaelstromTarget:
             self._router(),
             self.client_ids(),
             node,
-            self.ctx.workload,
+            codec(self.ctx.operations),
             self.ctx.op_timeout,
             self._count_invocation,
-            KafkaSession() if self.ctx.workload == KAFKA else None,
+            KafkaSession() if self.ctx.operations & KAFKA_OPERATIONS else None,
         )
 
     def _count_invocation(self) -> None:

@@ -19,6 +19,7 @@ from queue import Empty
 from typing import Any, Protocol
 
 from splitbrain.harness.history import Op
+from splitbrain.harness.protocols import bare_f
 from splitbrain.targets.maelstrom.router import Client, Router
 
 Body = dict[str, Any]
@@ -82,6 +83,8 @@ class Rpc:
     request: Callable[[Op], Body]
     reply: str
     value: Callable[[Op, Body], Any]
+    missing_is_nil: bool = False
+    """Error 20 (key does not exist) is a read of nothing: lin-kv's read."""
 
 
 def _none(op: Op, body: Body) -> Any:
@@ -97,67 +100,60 @@ _READ_INT = Rpc(
     "read_ok",
     lambda op, body: field(body, "value", is_int, "an integer"),
 )
-_COUNTER = {
-    "add": Rpc(lambda op: {"type": "add", "delta": op.value}, "add_ok", _none),
-    "read": _READ_INT,
-    "final-read": _READ_INT,
-}
 
-CODECS: dict[str, dict[str, Rpc]] = {
-    "echo": {
-        "echo": Rpc(
-            lambda op: {"type": "echo", "echo": op.value},
-            "echo_ok",
-            lambda op, body: field(body, "echo"),
-        )
-    },
-    "unique-ids": {
-        "generate": Rpc(
-            lambda op: {"type": "generate"}, "generate_ok", lambda op, body: field(body, "id")
-        )
-    },
-    "broadcast": {
-        "add": Rpc(lambda op: {"type": "broadcast", "message": op.value}, "broadcast_ok", _none),
-        "read": Rpc(lambda op: {"type": "read"}, "read_ok", _read_list("messages")),
-    },
-    "g-set": {
-        "add": Rpc(lambda op: {"type": "add", "element": op.value}, "add_ok", _none),
-        "read": Rpc(lambda op: {"type": "read"}, "read_ok", _read_list("value")),
-    },
-    "g-counter": _COUNTER,
-    "pn-counter": _COUNTER,
-    "lin-kv": {
-        "read": Rpc(
-            lambda op: {"type": "read", "key": op.key},
-            "read_ok",
-            lambda op, body: field(body, "value"),
-        ),
-        "write": Rpc(
-            lambda op: {"type": "write", "key": op.key, "value": op.value}, "write_ok", _none
-        ),
-        "cas": Rpc(
-            lambda op: {"type": "cas", "key": op.key, "from": op.value[0], "to": op.value[1]},
-            "cas_ok",
-            _none,
-        ),
-    },
-    "txn-list-append": {
-        "txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn),
-    },
+OPERATIONS: dict[str, Rpc] = {
+    "echo": Rpc(
+        lambda op: {"type": "echo", "echo": op.value},
+        "echo_ok",
+        lambda op, body: field(body, "echo"),
+    ),
+    "generate": Rpc(
+        lambda op: {"type": "generate"}, "generate_ok", lambda op, body: field(body, "id")
+    ),
+    "broadcast.add": Rpc(
+        lambda op: {"type": "broadcast", "message": op.value}, "broadcast_ok", _none
+    ),
+    "broadcast.read": Rpc(lambda op: {"type": "read"}, "read_ok", _read_list("messages")),
+    "set.add": Rpc(lambda op: {"type": "add", "element": op.value}, "add_ok", _none),
+    "set.read": Rpc(lambda op: {"type": "read"}, "read_ok", _read_list("value")),
+    "counter.add": Rpc(lambda op: {"type": "add", "delta": op.value}, "add_ok", _none),
+    "counter.read": _READ_INT,
+    "counter.final-read": _READ_INT,
+    "read": Rpc(
+        lambda op: {"type": "read", "key": op.key},
+        "read_ok",
+        lambda op, body: field(body, "value"),
+        missing_is_nil=True,
+    ),
+    "write": Rpc(lambda op: {"type": "write", "key": op.key, "value": op.value}, "write_ok", _none),
+    "cas": Rpc(
+        lambda op: {"type": "cas", "key": op.key, "from": op.value[0], "to": op.value[1]},
+        "cas_ok",
+        _none,
+    ),
+    "txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn),
 }
-KAFKA = "kafka"
-WORKLOADS = (*CODECS, KAFKA)
+"""Each declared operation and its Maelstrom RPC (Maelstrom's workload documentation):
+g-set and splitbrain's set workload share ``set.*``, both counters ``counter.*``, lin-kv and
+the register workload ``read``/``write``/``cas``, txn-list-append and list-append ``txn``."""
+KAFKA_OPERATIONS = frozenset({"send", "poll", "assign"})
+"""Kafka's operations take several requests each (``targets.maelstrom.kafka``)."""
+ALL_OPERATIONS = frozenset(OPERATIONS) | KAFKA_OPERATIONS
+
+
+def codec(operations: frozenset[str]) -> dict[str, Rpc]:
+    """The run's RPCs by the bare ``f`` its ops are invoked with."""
+    return {bare_f(op): OPERATIONS[op] for op in operations if op in OPERATIONS}
 
 
 def _unknown_outcome(op: Op, error: Any) -> Op:
     return op.completion("fail" if op.f in IDEMPOTENT else "info", op.value, error=error)
 
 
-def complete(workload: str, op: Op, body: Body, node: str) -> Op:
+def complete(rpc: Rpc, op: Op, body: Body, node: str) -> Op:
     """The completion of ``op`` from the reply ``body`` (already matched by ``in_reply_to``)."""
-    rpc = CODECS[workload][op.f]
     missing = body.get("type") == "error" and body.get("code") == KEY_DOES_NOT_EXIST
-    if workload == "lin-kv" and op.f == "read" and missing:
+    if rpc.missing_is_nil and missing:
         return op.completion("ok", None, node=node)
     return judge(op, body, node, rpc.reply, lambda b: rpc.value(op, b))
 
@@ -231,7 +227,7 @@ class MaelstromClient:
         router: Router,
         client_id: str,
         node: str,
-        workload: str,
+        rpcs: dict[str, Rpc],
         timeout: float,
         on_invoke: Callable[[], None],
         session: Session | None = None,
@@ -239,7 +235,7 @@ class MaelstromClient:
         self.router = router
         self.client = router.new_client(client_id)
         self.node = node
-        self.workload = workload
+        self.rpcs = rpcs
         self.timeout = timeout
         self.on_invoke = on_invoke
         self.session = session
@@ -249,14 +245,21 @@ class MaelstromClient:
         self.on_invoke()
         if self.session is not None:
             return self.session.invoke(
-                op, lambda body, reply, value: self._call(op, body, reply, value)
+                op, lambda body, reply, value: self._call(op, None, body, reply, value)
             )
-        kind = CODECS[self.workload].get(op.f)
+        kind = self.rpcs.get(op.f)
         if kind is None:
-            return op.completion("fail", op.value, error=f"{self.workload} has no op {op.f!r}")
-        return self._call(op, kind.request(op), kind.reply, lambda b: kind.value(op, b))
+            return op.completion("fail", op.value, error=f"this run declares no operation {op.f!r}")
+        return self._call(op, kind, kind.request(op), kind.reply, lambda b: kind.value(op, b))
 
-    def _call(self, op: Op, body: Body, reply_type: str, value: Callable[[Body], Any]) -> Op:
+    def _call(
+        self,
+        op: Op,
+        rpc_kind: Rpc | None,
+        body: Body,
+        reply_type: str,
+        value: Callable[[Body], Any],
+    ) -> Op:
         body = body | {"msg_id": next(self.msg_ids)}
         reply = rpc(self.router, self.client, self.node, body, self.timeout)
         if reply is None:
@@ -264,8 +267,8 @@ class MaelstromClient:
         if "_malformed" in reply:
             bad = {k: v for k, v in reply.items() if k != "_malformed"}
             return _unknown_outcome(op, {"malformed-reply": reply["_malformed"], "body": bad})
-        if self.session is None:
-            return complete(self.workload, op, reply, self.node)
+        if rpc_kind is not None:
+            return complete(rpc_kind, op, reply, self.node)
         return judge(op, reply, self.node, reply_type, value)
 
     def close(self) -> None:

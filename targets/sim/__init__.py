@@ -16,11 +16,18 @@ from splitbrain.harness.history import HistoryWriter
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
 
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "txn", "set.add", "set.read", "counter.add", "counter.read"}
+    | {"enqueue", "dequeue", "drain", "read-node"}
+)
+"""What the simulated nodes implement (``nodes.step``), one data type per run."""
+
 
 class SimTarget:
     """A target that runs the whole test itself (``drive``) instead of through threads."""
 
     name = "sim"
+    operations = OPERATIONS
     options = dict(DEFAULTS)
     reads_every_node = True
 

@@ -16,7 +16,7 @@ from splitbrain.harness import generator as gen
 from splitbrain.harness.core import TestSpec
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, data_type
 from splitbrain.targets.sim.cluster import Cluster, Config, Sim, parse_config
 from splitbrain.targets.sim.nemesis import CYCLES, VARIANTS, SimNemesis
 from splitbrain.targets.sim.nodes import Request
@@ -25,7 +25,8 @@ NANOS = 1_000_000_000
 POLL = 50_000_000
 WARM_UP = NANOS
 """Virtual time the cluster gets to form (elect a leader) before the history begins."""
-KINDS = {"set": "set", "counter": "counter", "queue": "queue", "list-append": "list"}
+KINDS = {"list-append": "list"}
+"""The cluster's name of a data type, where it differs from ``harness.protocols.data_type``'s."""
 
 
 @dataclass(slots=True)
@@ -291,9 +292,8 @@ def simulate(
     master = random.Random(spec.seed)
     client_rng = random.Random(master.random())
     nemesis_rng = random.Random(master.random())
-    cluster = Cluster(
-        config, random.Random(master.random()), KINDS.get(spec.workload, "register"), audit
-    )
+    kind = data_type(workload.operations)
+    cluster = Cluster(config, random.Random(master.random()), KINDS.get(kind, kind), audit)
     sim = cluster.sim
     sim.run(WARM_UP)
     clients = Clients(cluster, writer, spec.concurrency, spec.op_timeout, client_rng)
