@@ -28,12 +28,14 @@ PACKETS: dict[str, dict[str, float]] = {
 NAMES = (*PARTITIONS, *PACKETS)
 
 
-class RouterPartition:
-    """``start-partition`` (value: a grudge name, or None for this nemesis's) and ``stop-partition``."""
+class _RouterFault:
+    """A fault the router injects: ``START`` turns it on, ``STOP`` (and teardown) off."""
+
+    START = ""
+    STOP = ""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.grudge = PARTITIONS[name]
         self.target: Any = None
         self.rng = random.Random(0)
 
@@ -42,57 +44,57 @@ class RouterPartition:
         self.rng = random.Random(ctx.rng.random())
 
     def invoke(self, op: Op) -> Op:
-        if op.f == "start-partition":
-            name = op.value if isinstance(op.value, str) else self.grudge
-            if name not in GRUDGES:
-                return op.completion("fail", op.value, error=f"unknown grudge {name!r}")
-            grudge = GRUDGES[name](self.target.nodes(), self.rng)
-            drops = {n: frozenset(d) for n, d in grudge.items() if d}
-            self.target.change_faults(lambda f: setattr(f, "drops", drops))
-            return op.completion(
-                "info", {"grudge": name, "drops": {n: sorted(d) for n, d in sorted(drops.items())}}
-            )
-        if op.f == "stop-partition":
+        if op.f == self.START:
+            return self.start(op)
+        if op.f == self.STOP:
             self.heal()
             return op.completion("info", "healed")
         return op.completion("fail", op.value, error=f"{self.name} cannot do {op.f!r}")
 
+    def start(self, op: Op) -> Op:
+        raise NotImplementedError
+
     def heal(self) -> None:
-        if self.target is not None:
-            self.target.change_faults(lambda f: setattr(f, "drops", {}))
+        raise NotImplementedError
 
     def teardown(self) -> None:
-        self.heal()
+        if self.target is not None:
+            self.heal()
 
 
-class RouterPacket:
+class RouterPartition(_RouterFault):
+    """``start-partition`` (value: a grudge name, or None for this nemesis's) and ``stop-partition``."""
+
+    START, STOP = "start-partition", "stop-partition"
+
+    def start(self, op: Op) -> Op:
+        name = op.value if isinstance(op.value, str) else PARTITIONS[self.name]
+        if name not in GRUDGES:
+            return op.completion("fail", op.value, error=f"unknown grudge {name!r}")
+        grudge = GRUDGES[name](self.target.nodes(), self.rng)
+        drops = {n: frozenset(d) for n, d in grudge.items() if d}
+        self.target.change_faults(lambda f: setattr(f, "drops", drops))
+        shown = {n: sorted(d) for n, d in sorted(drops.items())}
+        return op.completion("info", {"grudge": name, "drops": shown})
+
+    def heal(self) -> None:
+        self.target.change_faults(lambda f: setattr(f, "drops", {}))
+
+
+class RouterPacket(_RouterFault):
     """``start-packet`` turns this nemesis's packet faults on for every node message; ``stop-packet`` off."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.settings = PACKETS[name]
-        self.target: Any = None
+    START, STOP = "start-packet", "stop-packet"
 
-    def setup(self, target: Any, ctx: RunContext) -> None:
-        self.target = target
+    def _set(self, settings: dict[str, float]) -> None:
+        self.target.change_faults(lambda f: [setattr(f, k, v) for k, v in settings.items()])
 
-    def invoke(self, op: Op) -> Op:
-        if op.f == "start-packet":
-            settings = self.settings
-            self.target.change_faults(lambda f: [setattr(f, k, v) for k, v in settings.items()])
-            return op.completion("info", dict(settings))
-        if op.f == "stop-packet":
-            self.heal()
-            return op.completion("info", "healed")
-        return op.completion("fail", op.value, error=f"{self.name} cannot do {op.f!r}")
+    def start(self, op: Op) -> Op:
+        self._set(PACKETS[self.name])
+        return op.completion("info", dict(PACKETS[self.name]))
 
     def heal(self) -> None:
-        if self.target is not None:
-            off = dict.fromkeys(self.settings, 0.0)
-            self.target.change_faults(lambda f: [setattr(f, k, v) for k, v in off.items()])
-
-    def teardown(self) -> None:
-        self.heal()
+        self._set(dict.fromkeys(PACKETS[self.name], 0.0))
 
 
 def build(name: str) -> Any:

@@ -48,6 +48,14 @@ LATENESS_BUCKETS = 10_000
 """Delivery lateness histogram: 10 µs buckets up to 100 ms, then one overflow bucket."""
 
 
+def _read_some(fd: int) -> bytes | None:
+    """What a pipe has (b"" at its end), or None when it has nothing yet."""
+    try:
+        return os.read(fd, READ_CHUNK)
+    except BlockingIOError:
+        return None
+
+
 def _die_with_parent() -> None:
     """In the child before exec: SIGKILL when the thread that started it goes away, so a
     node outlives no harness, even a SIGKILLed one."""
@@ -265,18 +273,12 @@ class Router(threading.Thread):
         proc = node.proc
         for f in (proc.stdout, proc.stderr):
             assert f is not None
-            try:
-                self.selector.unregister(f.fileno())
-            except (KeyError, ValueError):
-                pass
+            self._unregister(f.fileno())
             f.close()
         assert proc.stdin is not None
         if node.writing:
             node.writing = False
-            try:
-                self.selector.unregister(proc.stdin.fileno())
-            except (KeyError, ValueError):
-                pass
+            self._unregister(proc.stdin.fileno())
         try:
             proc.stdin.close()
         except OSError:
@@ -338,9 +340,8 @@ class Router(threading.Thread):
 
     def _read(self, node: NodeProcess) -> None:
         assert node.proc.stdout is not None
-        try:
-            chunk = os.read(node.proc.stdout.fileno(), READ_CHUNK)
-        except BlockingIOError:
+        chunk = _read_some(node.proc.stdout.fileno())
+        if chunk is None:
             return
         if not chunk:
             self._exited(node)
@@ -366,17 +367,17 @@ class Router(threading.Thread):
 
     def _read_stderr(self, node: NodeProcess) -> None:
         assert node.proc.stderr is not None
+        chunk = _read_some(node.proc.stderr.fileno())
+        if chunk == b"":
+            self._unregister(node.proc.stderr.fileno())
+        elif chunk:
+            self._stderr_bytes(node, chunk)
+
+    def _unregister(self, fd: int) -> None:
         try:
-            chunk = os.read(node.proc.stderr.fileno(), READ_CHUNK)
-        except BlockingIOError:
-            return
-        if not chunk:
-            try:
-                self.selector.unregister(node.proc.stderr.fileno())
-            except (KeyError, ValueError):
-                pass
-            return
-        self._stderr_bytes(node, chunk)
+            self.selector.unregister(fd)
+        except (KeyError, ValueError):
+            pass
 
     def _drain_stderr(self, node: NodeProcess) -> None:
         assert node.proc.stderr is not None
