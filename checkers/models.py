@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import plugins
+from splitbrain.harness.protocols import HashesStates
 
 ILLEGAL: Any = object()
 DROP: Any = object()
@@ -333,22 +334,61 @@ def multi_register(init: Any = None) -> Model:
 # ---------------------------------------------------------------- adapter for protocol models
 
 
+class _State:
+    """A user model's state as the search's cache needs it: hashable and comparable, by the
+    model's own ``hash``/``equal`` (porcupine's ``Equal``) or else by its frozen form."""
+
+    __slots__ = ("value", "_key", "_equal")
+
+    def __init__(self, value: Any, key: Hashable, equal: Callable[[Any, Any], bool] | None):
+        self.value = value
+        self._key = key
+        self._equal = equal
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _State):
+            return NotImplemented
+        if self._equal is not None:
+            return self._equal(self.value, other.value)
+        return self._key == other._key
+
+
 def from_protocol(obj: Any) -> Model:
-    """Wrap an object with ``init()`` and ``step(state, f, invoke_value, ok_value) -> (ok, state)``."""
+    """Wrap an object with ``init()`` and ``step(state, f, invoke_value, ok_value) -> (ok, state)``.
+
+    States need not be hashable: a model with ``hash(state)`` and ``equal(a, b)`` is asked,
+    otherwise states are frozen (lists to tuples, dicts to sorted items) for the cache.
+    The model's ``step`` always sees its own state values, never the frozen form.
+    """
+    own = isinstance(obj, HashesStates)
+
+    def wrap(value: Any) -> _State:
+        if own:
+            return _State(value, obj.hash(value), obj.equal)
+        return _State(value, freeze(value), None)
 
     def prepare(f: str, value: Any, result: Any, status: str) -> Any:
         if status == "fail":
             return DROP
         return (f, value, result if status == "ok" else None, status == "ok")
 
-    def step(state: Any, arg: tuple) -> Any:
+    def step(state: _State, arg: tuple) -> Any:
         f, value, result, known = arg
-        ok, new = obj.step(state, f, value, result)
+        ok, new = obj.step(state.value, f, value, result)
         if ok:
-            return new
+            return wrap(new)
         return ILLEGAL if known else state
 
-    return Model(getattr(obj, "name", type(obj).__name__), obj.init(), prepare, step)
+    return Model(
+        getattr(obj, "name", type(obj).__name__),
+        wrap(obj.init()),
+        prepare,
+        step,
+        describe=lambda state: state.value,
+    )
 
 
 MODELS: Mapping[str, Callable[..., Model]] = plugins.View("model")

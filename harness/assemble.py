@@ -173,22 +173,26 @@ def _owns(target: Target, name: Any) -> bool:
     )
 
 
+def nemesis_refusal(target: Target, name: Any, kind: NemesisKind) -> str | None:
+    """Why ``target`` cannot take a nemesis, or None: not in its list, or lacking an ability
+    the kind requires. A target that drives the run implements faults itself: only its
+    list counts."""
+    if isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
+        return f"; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
+    if isinstance(target, SelfDriving) or _owns(target, name):
+        return None
+    lacking = [p.__name__ for p in kind.requires if not isinstance(target, p)]
+    return f": it is not {', '.join(lacking)}" if lacking else None
+
+
 def _check_nemeses(
     target: Target, kinds: tuple[tuple[Any, NemesisKind], ...], target_label: str
 ) -> None:
-    """Refuse a nemesis the target does not take, or lacks the abilities for. A target that
-    drives the run itself implements the faults itself, so only its own list counts."""
     for name, kind in kinds:
-        if isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
+        why = nemesis_refusal(target, name, kind)
+        if why is not None:
             raise HarnessInputError(
-                f"target {target_label!r} cannot take nemesis {label(name)!r}; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
-            )
-        if isinstance(target, SelfDriving) or _owns(target, name):
-            continue
-        lacking = [p.__name__ for p in kind.requires if not isinstance(target, p)]
-        if lacking:
-            raise HarnessInputError(
-                f"target {target_label!r} cannot take nemesis {label(name)!r}: it is not {', '.join(lacking)}"
+                f"target {target_label!r} cannot take nemesis {label(name)!r}{why}"
             )
 
 

@@ -13,6 +13,7 @@ from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 from splitbrain.harness import assemble, plugins
 from splitbrain.harness.history import HistoryError, Op, Valid, read_history
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.verdict import Verdict
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
@@ -100,3 +101,40 @@ def check_file(
         seconds=time.perf_counter() - started,
         warnings=loaded.warnings,
     )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` returns: the verdict and the checker's whole result."""
+
+    valid: Valid
+    result: dict[str, Any]
+    ops: int
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.valid)
+
+
+def check(
+    history: list[Op] | str | Path,
+    model: Any,
+    *,
+    init: Any = None,
+    timeout: float | None = None,
+) -> CheckResult:
+    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
+    a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
+    not be hashable). Raises HarnessInputError for a bad model or file."""
+    checker = resolve_model(model)
+    if isinstance(history, str | Path):
+        verdict = check_file(history, checker, init=init, timeout=timeout)
+        if verdict.valid is None:
+            raise HarnessInputError(verdict.error or f"{history}: cannot be checked")
+        return CheckResult(verdict.valid, verdict.result, verdict.ops)
+    ops = list(history)
+    try:
+        result = checker(ops, init, timeout)
+    except ValueError as e:
+        raise HarnessInputError(str(e)) from None
+    return CheckResult(result.get("valid", "unknown"), result, len(ops))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import Any, NoReturn
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
+from splitbrain.harness.errors import SplitbrainError
 from splitbrain.harness.history import Valid, merge_valid
 from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.protocols import HarnessInputError
@@ -370,6 +372,23 @@ def _add_maelstrom(sub: Any) -> None:
     maelstrom_cli.add_parser(sub)
 
 
+def _add_list(sub: Any) -> None:
+    p = sub.add_parser(
+        "list", help="every target, workload, nemesis, model and checker, and who provides it"
+    )
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from splitbrain.harness import listing
+
+    found = listing.listing()
+    print(listing.render(found))
+    for line in found.broken:
+        print(f"splitbrain: {line}", file=sys.stderr)
+    return EXIT_VALID
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -380,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_serve,
         _add_gate,
         _add_cleanup,
+        _add_list,
         _add_maelstrom,
     ):
         add(sub)
@@ -387,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. The working directory is importable (last on ``sys.path``), so
+    ``--target mypkg.t:MyTarget`` finds a project's own package, as ``python -m`` would."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -401,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HarnessInputError, NodeStartError) as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SplitbrainError as e:
+        print(f"splitbrain: {e}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:
         print("splitbrain: interrupted", file=sys.stderr)
         return 130

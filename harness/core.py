@@ -29,6 +29,7 @@ from splitbrain.harness.protocols import (
     SelfDriving,
     Target,
 )
+from splitbrain.harness.verdict import Verdict
 
 log = logging.getLogger("splitbrain")
 ABANDON_GRACE_S = 15.0
@@ -122,12 +123,19 @@ class TestSpec:
 
 @dataclass
 class RunResult:
+    """What ``run`` returns: the verdict, where the run is stored, and what was checked."""
+
     valid: Valid
+    """The composed checkers' ``valid``: True, False or "unknown"."""
     run_dir: Path
     results: dict[str, Any]
     history: list[Op]
     spec: TestSpec
     interrupted: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.valid)
 
 
 class _Clock:

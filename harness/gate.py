@@ -68,14 +68,25 @@ def _integer(minimum: int | None) -> Callable[[Any], int]:
     return parse
 
 
-def _nemesis(value: Any) -> list[str]:
+DATA = (int, float, bool, list, dict, tuple, type(None))
+"""What a YAML value can be besides a string: never a target, workload, nemesis or model."""
+
+
+def _part(value: Any) -> Any:
+    """A name (or ``module:attr``) as text, or, from the fixture and marker, the object itself."""
+    if isinstance(value, DATA):
+        raise ValueError("expected a non-empty string (a name or module:attr) or an object")
+    return _text(value) if isinstance(value, str) else value
+
+
+def _nemesis(value: Any) -> list[Any]:
     if isinstance(value, str):
         names = [n.strip() for n in value.split(",")]
-    elif isinstance(value, list) and all(isinstance(n, str) for n in value):
-        names = [n.strip() for n in value]
+    elif isinstance(value, list):
+        names = [n.strip() if isinstance(n, str) else _part(n) for n in value]
     else:
         raise ValueError("expected a list of names or a comma-separated string")
-    if any(not n for n in names):
+    if any(n == "" for n in names):
         raise ValueError("empty nemesis name")
     return [n for n in names if n != "none"] or ["none"]
 
@@ -108,8 +119,8 @@ def _expect(value: Any) -> str:
 FIELDS: dict[str, Callable[[Any], Any]] = {
     "name": _text,
     "description": _text,
-    "target": _text,
-    "workload": _text,
+    "target": _part,
+    "workload": _part,
     "nemesis": _nemesis,
     "options": _options,
     "time_limit": _number(0),
@@ -117,7 +128,7 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "keys": _integer(1),
     "rate": _number(0),
     "seed": _integer(None),
-    "model": _text,
+    "model": _part,
     "expect": _expect,
     "allow_unknown": _bool,
     "nemesis_interval": _number(0, strict=True),

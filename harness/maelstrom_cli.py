@@ -16,13 +16,11 @@ from typing import Any
 
 from splitbrain.harness import core
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.targets.maelstrom import MaelstromNodeError
 
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
 DEFAULT_KEYS = {"txn-list-append": 3}
-EXIT_HARNESS = 255
 
 
 def concurrency(text: str, node_count: int) -> int:
@@ -125,13 +123,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     spec = spec_of(args)
-    try:
-        result = core.run(
-            spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
-        )
-    except MaelstromNodeError as e:
-        print(f"splitbrain: {e}", file=sys.stderr)
-        return EXIT_HARNESS
+    result = core.run(
+        spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
+    )
     if args.json:
         print(json.dumps(result.results, indent=2, default=str))
     else:

@@ -272,4 +272,5 @@ def conformance_problem(obj: Any, protocol: type) -> str | None:
     if "__call__" in missing:
         return f"{obj!r} is not callable, which a {protocol.__name__} must be"
     shown = ", ".join(f"{m}()" if callable(getattr(protocol, m, None)) else m for m in missing)
-    return f"{type(obj).__name__} lacks {shown}, which a {protocol.__name__} requires"
+    what = obj.__name__ if isinstance(obj, type) else type(obj).__name__
+    return f"{what} lacks {shown}, which a {protocol.__name__} requires"

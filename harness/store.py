@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness.verdict import json_default
+
 HISTORY = "history.jsonl"
 RESULTS = "results.json"
 TEST = "test.json"
@@ -53,7 +55,7 @@ def point_latest(store: Path, run_dir: Path) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2, default=json_default) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness.errors import HarnessFailure
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
 from splitbrain.targets.maelstrom.client import (
@@ -60,7 +61,7 @@ OPTIONS: dict[str, str] = {
 """``-o`` keys; the last five are read by the Maelstrom workloads."""
 
 
-class MaelstromNodeError(RuntimeError):
+class MaelstromNodeError(HarnessFailure):
     """A node that would not start or initialise: the environment failed (exit 255)."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from splitbrain.harness.history import HistoryWriter
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
+from splitbrain.targets.sim.nemesis import NAMES
 
 OPERATIONS = frozenset(
     {"read", "write", "cas", "txn", "set.add", "set.read", "counter.add", "counter.read"}
@@ -28,6 +29,7 @@ class SimTarget:
 
     name = "sim"
     operations = OPERATIONS
+    supported_nemeses = NAMES
     options = dict(DEFAULTS)
     reads_every_node = True
 

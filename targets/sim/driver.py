@@ -18,7 +18,7 @@ from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op
 from splitbrain.harness.protocols import HarnessInputError, data_type
 from splitbrain.targets.sim.cluster import Cluster, Config, Sim, parse_config
-from splitbrain.targets.sim.nemesis import CYCLES, VARIANTS, SimNemesis
+from splitbrain.targets.sim.nemesis import CYCLES, NAMES, VARIANTS, SimNemesis
 from splitbrain.targets.sim.nodes import Request
 
 NANOS = 1_000_000_000
@@ -243,9 +243,8 @@ def cycles_for(faults: list[str], config: Config) -> list[Cycle]:
     for name in faults:
         base, _, variant = name.partition("-")
         if base not in CYCLES or (variant and variant not in VARIANTS.get(base, ())):
-            known = sorted([*CYCLES, *(f"{b}-{v}" for b, vs in VARIANTS.items() for v in vs)])
             raise HarnessInputError(
-                f"--nemesis {name}: not simulated by target sim; it knows {', '.join(known)}"
+                f"--nemesis {name}: not simulated by target sim; it knows {', '.join(sorted(NAMES))}"
             )
         cycles = CYCLES[base]
         if base == "clock" and config.clock != "random":

@@ -28,6 +28,9 @@ CYCLES: dict[str, tuple[tuple[str, str], ...]] = {
 VARIANTS: dict[str, tuple[str, ...]] = {"partition": PARTITIONS, "packet": PACKET_KINDS}
 """``--nemesis partition-halves`` fixes the grudge, ``packet-loss`` the packet fault."""
 
+NAMES = frozenset([*CYCLES, *(f"{b}-{v}" for b, vs in VARIANTS.items() for v in vs)])
+"""Every ``--nemesis`` name the sim simulates."""
+
 
 def _cut(a: list[str], b: list[str]) -> Grudge:
     grudge: Grudge = {x: frozenset(b) for x in a}
