@@ -19,4 +19,17 @@ def net_lines(results: dict[str, Any]) -> list[str]:
         )
     if net.get("dropped"):
         lines.append(f"  dropped: {net['dropped']}")
+    checkers = results.get("checkers", {})
+    stable = checkers.get("set-full", {}).get("stable_latency_ms")
+    if stable:
+        lines.append(
+            f"stable latency ms: median {stable['median']}, p99 {stable['p99']}, max {stable['max']}"
+        )
+    avail = checkers.get("availability", {})
+    if avail.get("ok_fraction") is not None:
+        required = avail.get("required")
+        lines.append(
+            f"availability: {avail['ok_fraction']:.4f} of ops ok"
+            + (f" (required {required:g})" if required is not None else "")
+        )
     return lines
