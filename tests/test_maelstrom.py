@@ -13,6 +13,7 @@ import pytest
 
 from conftest import run_cli
 from splitbrain.harness import cli
+from splitbrain.targets.maelstrom import lamport
 
 NODES = Path(__file__).parent / "maelstrom_nodes"
 JS = NODES / "js"
@@ -112,6 +113,11 @@ def test_broadcast_survives_kill_pause_loss_duplication_and_reordering(tmp_path:
     ]
     assert len(inits) > 5  # restarted nodes were initialised again
     assert results["net"]["dropped"].get("loss", 0) > 0 and results["net"]["duplicated"] > 0
+    drawn = lamport.diagram_data(run_dir / "net-journal.jsonl")
+    assert {"packet", "down", "paused"} <= {w["kind"] for w in drawn["windows"]}
+    assert drawn["total"] == len(drawn["send"]) == results["net"]["all"]["send-count"]
+    assert drawn["lanes"][:2] == ["c0", "c1"] and "n4" in drawn["lanes"]
+    assert "const D={" in (run_dir / "lamport.html").read_text()
     # a killed node loses its state, so a final read on it may miss elements: the verdict
     # must come from the checker either way, never from the harness failing
     assert rc in (0, 1) and results["checkers"]["set-full"]["valid"] in (True, False)

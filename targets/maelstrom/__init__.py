@@ -26,6 +26,7 @@ from typing import Any
 
 from splitbrain.harness.errors import HarnessFailure
 from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.targets.maelstrom import lamport
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
 from splitbrain.targets.maelstrom.client import (
     ALL_OPERATIONS,
@@ -42,6 +43,7 @@ from splitbrain.targets.maelstrom.topology import TOPOLOGIES
 
 JOURNAL = "net-journal.jsonl"
 NET_STATS = "net-stats.json"
+LAMPORT = "lamport.html"
 
 OPTIONS: dict[str, str] = {
     "bin": "",
@@ -230,6 +232,12 @@ class MaelstromTarget:
         if router.is_alive():
             router.stop()
         router.close()
+        assert self.ctx is not None
+        journal = self.ctx.run_dir / JOURNAL
+        try:
+            lamport.write(journal, self.ctx.run_dir / LAMPORT, f"messages of {self.ctx.run_id}")
+        except (OSError, ValueError, KeyError) as e:
+            self.ctx.log.error("maelstrom: writing %s failed: %s", LAMPORT, e)
 
     def collect_logs(self, dest: Path) -> None:
         if self.router is None:
@@ -284,7 +292,12 @@ class MaelstromTarget:
 
     def change_faults(self, change: Callable[[Faults], Any]) -> None:
         router = self._router()
-        router.call(lambda: change(router.network.faults))
+
+        def apply() -> None:
+            change(router.network.faults)
+            router.faults_changed()
+
+        router.call(apply)
 
     def _router(self) -> Router:
         if self.router is None:
@@ -308,6 +321,7 @@ class MaelstromTarget:
             return {}
         stats = json.loads(path.read_text())
         stats["journal"] = JOURNAL
+        stats["diagram"] = LAMPORT
         stats["seed"] = self.ctx.seed
         stats["note"] = "every routing decision came from the seed"
         return {"net": stats}

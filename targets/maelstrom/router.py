@@ -236,6 +236,7 @@ class Router(threading.Thread):
         self.known_nodes.add(node_id)
         self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, ("out", node))
         self.selector.register(proc.stderr.fileno(), selectors.EVENT_READ, ("err", node))
+        self.journal_event({"type": "node", "node": node_id, "event": "start"})
 
     def kill(self, node_id: str) -> None:
         node = self.nodes.get(node_id)
@@ -252,6 +253,8 @@ class Router(threading.Thread):
     def signal(self, node_id: str, sig: int) -> None:
         node = self.nodes.get(node_id)
         if node is not None and node.alive:
+            event = {signal.SIGSTOP: "pause", signal.SIGCONT: "resume"}.get(sig, str(sig))
+            self.journal_event({"type": "node", "node": node_id, "event": event})
             try:
                 os.killpg(node.proc.pid, sig)
             except ProcessLookupError:
@@ -284,6 +287,8 @@ class Router(threading.Thread):
         except OSError:
             pass
         node.stderr_log.close()
+        if not self.journal.closed:
+            self.journal_event({"type": "node", "node": node.id, "event": "down", "why": why})
         log.info("node %s is down (%s)", node.id, why)
 
     # ------------------------------------------------------------ the loop
@@ -457,6 +462,23 @@ class Router(threading.Thread):
             due = now + int(delay * 1_000_000)
             self.seq += 1
             heapq.heappush(self.heap, (due, self.seq, dest, line, part, msg_id))
+
+    def journal_event(self, event: dict[str, Any]) -> None:
+        """A fault or node event (``{"type": "faults", ...}``, ``{"type": "node", ...}``),
+        in the journal's time line; router thread only."""
+        record = {"time": self.clock() - self.t0} | event
+        self.journal.write(orjson.dumps(record) + b"\n")
+
+    def faults_changed(self) -> None:
+        f = self.network.faults
+        drops = {n: sorted(d) for n, d in sorted(f.drops.items()) if d}
+        packet = {
+            "loss": f.loss,
+            "duplicate": f.duplicate,
+            "reorder": f.reorder,
+            "delay_ms": f.delay_ms,
+        }
+        self.journal_event({"type": "faults", "drops": drops, "packet": packet})
 
     def _journal_drop(self, now: int, msg_id: int, reason: str) -> None:
         self.journal.write(
