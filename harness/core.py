@@ -438,6 +438,14 @@ def check_history(
     }
 
 
+def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge what a target measured itself (the maelstrom router's network statistics) into
+    ``results``: its ``checkers`` join the others and count in the verdict."""
+    results["checkers"].update(extra.pop("checkers", {}))
+    results.update(extra)
+    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
+
+
 def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
@@ -506,7 +514,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     results = check_history(history, workload.checkers)
     contribute = getattr(target, "extra_results", None)
     if callable(contribute):
-        results.update(contribute())
+        add_results(results, contribute())
     if interrupted:
         results["interrupted"] = True
     test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)

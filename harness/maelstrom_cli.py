@@ -68,6 +68,8 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--log-stderr", action="store_true", help="copy node stderr into the log")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh, recorded)")
+    p.add_argument("--msgs-per-op", default="", help="limit on servers' messages per op")
+    p.add_argument("--stable-latency", default="", help="limits, e.g. median:400,max:600 (ms)")
     p.add_argument("--recovery-time", type=float, default=10.0, help="seconds before final reads")
     p.add_argument("--init-timeout", type=float, default=10.0, help="seconds for init_ok")
     p.add_argument("--op-timeout", type=float, default=5.0, help="client timeout, s (default: 5)")
@@ -93,6 +95,8 @@ def spec_of(args: argparse.Namespace) -> core.TestSpec:
         "max-writes-per-key": str(args.max_writes_per_key),
         "consistency-models": args.consistency_models,
         "init-timeout": f"{args.init_timeout:g}",
+        "msgs-per-op": args.msgs_per_op,
+        "stable-latency": args.stable_latency,
     }
     keys = args.key_count or DEFAULT_KEYS.get(args.workload, 8)
     return core.TestSpec(

@@ -247,9 +247,52 @@ def test_plain_test_command_reaches_the_target(tmp_path: Path) -> None:
         (["--bin", str(NODES / "echo.py"), "--topology", "star"], "-o topology: unknown 'star'"),
         (["--bin", str(NODES / "echo.py"), "--latency-dist", "normal"], "unknown 'normal'"),
         (["--bin", str(NODES / "echo.py"), "--concurrency", "2x"], "expected N or Kn"),
+        (
+            ["--bin", str(NODES / "echo.py"), "--msgs-per-op", "many"],
+            "-o msgs-per-op: not a number",
+        ),
+        (["--bin", str(NODES / "echo.py"), "--availability", "most"], "option availability"),
     ],
 )
 def test_bad_input_is_one_line_and_254(tmp_path: Path, args: list, message: str, capsys) -> None:
     rc = cli.main(["maelstrom", "test", "-w", "echo", *args, "--store", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 254 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_gossip_glomers_thresholds_as_gate_claims(tmp_path: Path) -> None:
+    """msgs-per-op, stable latency and availability limits are target and workload options,
+    so the gate's claims (and the pytest marker's kwargs) carry them unchanged."""
+    common = {
+        "bin": str(NODES / "broadcast.py"),
+        "latency": "20",
+        "recovery-time": "0.5",
+        "availability": "total",
+        "stable-latency": "median:400,max:600",
+    }
+    claims = {
+        "defaults": {
+            "target": "maelstrom",
+            "workload": "broadcast",
+            "time_limit": 1.5,
+            "rate": 50,
+            "seed": 3,
+        },
+        "claims": [
+            {"name": "efficient", "options": common | {"msgs-per-op": "30"}},
+            {"name": "too chatty", "options": common | {"msgs-per-op": "2"}, "expect": "violated"},
+        ],
+    }
+    path = tmp_path / "claims.yaml"
+    path.write_text(json.dumps(claims))  # JSON is YAML
+    done = run_cli("gate", str(path), "--store", str(tmp_path / "runs"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = [
+        json.loads(p.read_text()) for p in sorted((tmp_path / "runs").glob("*/2*/results.json"))
+    ]
+    per_op = {r["checkers"]["msgs-per-op"]["limit"]: r["checkers"]["msgs-per-op"] for r in results}
+    assert per_op[30.0]["valid"] is True and per_op[2.0]["valid"] is False
+    assert all(
+        r["checkers"]["set-full"]["stable_latency_limits"] == {"median": 400, "max": 600}
+        for r in results
+    )

@@ -15,6 +15,7 @@ from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
 from splitbrain.targets.maelstrom.services import LinKV, LinTSO, LwwKV, SeqKV
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
+from splitbrain.workloads.maelstrom import latency_limits, within_latency
 
 
 def test_lin_kv_read_write_cas_and_error_codes() -> None:
@@ -175,3 +176,15 @@ def test_kafka_checker_finds_each_anomaly() -> None:
     assert counts["inconsistent-offsets"] == 1 and counts["duplicates"] == 1
     backwards = _kafka((0, "send", ["b", 1], ["b", 1, 5]), (0, "send", ["b", 2], ["b", 2, 3]))
     assert kafka.check(backwards)["anomaly_counts"] == {"nonmonotonic-send": 1}
+
+
+def test_stable_latency_limits() -> None:
+    assert latency_limits("median:400, max=600") == {"median": 400.0, "max": 600.0}
+    with pytest.raises(ValueError, match="QUANTILE:MS"):
+        latency_limits("mean:3")
+    measured = {"valid": True, "stable_latency_ms": {"median": 10.0, "p99": 700.0, "max": 900.0}}
+    assert within_latency(measured, {"median": 400})["valid"] is True
+    over = within_latency(measured, {"median": 400, "max": 600})
+    assert over["valid"] is False and over["stable_latency_over"] == {
+        "max": {"ms": 900.0, "limit": 600}
+    }

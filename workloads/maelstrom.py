@@ -4,7 +4,9 @@ The operations are protocol-free (``add``, ``read``, ``generate``, ...); the mae
 target's client turns them into Maelstrom request bodies. Options (``-o``, strings):
 ``availability`` (``total`` or a fraction), ``recovery-time`` (seconds between the heal and
 the final reads; Maelstrom waits 10), ``max-txn-length``, ``max-writes-per-key``,
-``consistency-models`` (comma-separated Elle model names).
+``consistency-models`` (comma-separated Elle model names), ``stable-latency`` (limits on
+broadcast and g-set's stable latencies: ``median:400,max:600`` in ms, as Gossip Glomers
+sets them).
 
 Eventually consistent workloads (g-counter, pn-counter) are judged on their final reads
 only, as Maelstrom judges them: those ops are ``final-read``, which the client sends as
@@ -93,10 +95,50 @@ def unique_ids_workload(spec: WorkloadSpec) -> Workload:
     return _workload("unique-ids", spec, ops, None, checkers, {"generate"})
 
 
+LATENCY_QUANTILES = ("median", "p99", "max")
+
+
+def latency_limits(text: str) -> dict[str, float]:
+    """``median:400,max:600`` (ms; ``=`` works too) -> {"median": 400.0, "max": 600.0}."""
+    limits: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        q, sep, ms = part.replace("=", ":").partition(":")
+        if not sep or q.strip() not in LATENCY_QUANTILES:
+            raise ValueError(
+                f"option stable-latency: expected QUANTILE:MS with QUANTILE one of {', '.join(LATENCY_QUANTILES)}, got {part!r}"
+            )
+        try:
+            limits[q.strip()] = float(ms)
+        except ValueError:
+            raise ValueError(f"option stable-latency: not a number of ms: {ms!r}") from None
+    return limits
+
+
+def within_latency(result: dict[str, Any], limits: dict[str, float]) -> dict[str, Any]:
+    """set-full's result, invalid as well when a stable-latency quantile exceeds its limit."""
+    if not limits:
+        return result
+    measured = result.get("stable_latency_ms") or {}
+    over = {
+        q: {"ms": measured.get(q), "limit": limit}
+        for q, limit in limits.items()
+        if measured.get(q) is not None and measured[q] >= limit
+    }
+    valid = result.get("valid")
+    if over and valid is True:
+        valid = False
+    return result | {"valid": valid, "stable_latency_limits": limits, "stable_latency_over": over}
+
+
 def _set_workload(name: str, spec: WorkloadSpec, data_type: str) -> Workload:
     final = _final(spec, gen.each_worker(gen.once("read")))
     operations = {f"{data_type}.add", f"{data_type}.read"}
-    return _workload(name, spec, SetOps(), final, {"set-full": set_full.check}, operations)
+    limits = latency_limits(str(spec.options.get("stable-latency", "")))
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return within_latency(set_full.check(history), limits)
+
+    return _workload(name, spec, SetOps(), final, {"set-full": check}, operations)
 
 
 def broadcast_workload(spec: WorkloadSpec) -> Workload:

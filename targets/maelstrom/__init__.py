@@ -59,8 +59,11 @@ OPTIONS: dict[str, str] = {
     "max-txn-length": "4",
     "max-writes-per-key": "16",
     "consistency-models": "strict-serializable",
+    "stable-latency": "",
+    "msgs-per-op": "",
 }
-"""``-o`` keys; the last five are read by the Maelstrom workloads."""
+"""``-o`` keys. ``availability`` to ``stable-latency`` are read by the Maelstrom workloads;
+``msgs-per-op`` is a limit on the servers' messages per operation, judged by the target."""
 
 
 class MaelstromNodeError(HarnessFailure):
@@ -92,6 +95,13 @@ def resolve_bin(path: str) -> str:
     if not os.access(found, os.X_OK):
         raise HarnessInputError(f"-o bin: {path!r} is not executable (chmod +x?)")
     return os.path.abspath(found)
+
+
+def msgs_per_op(stats: dict[str, Any], limit: float) -> dict[str, Any]:
+    """The servers' messages per operation must stay below ``limit`` (Gossip Glomers' 30)."""
+    measured = stats.get("servers", {}).get("msgs-per-op")
+    valid: Any = "unknown" if measured is None else measured < limit
+    return {"valid": valid, "servers_msgs_per_op": measured, "limit": limit}
 
 
 class MaelstromTarget:
@@ -129,6 +139,8 @@ class MaelstromTarget:
             raise HarnessInputError(
                 f"-o topology: unknown {opts['topology']!r}; known: {', '.join(TOPOLOGIES)}"
             )
+        if opts["msgs-per-op"]:
+            _number(opts, "msgs-per-op")
         self.opts = opts
         self.node_ids = [f"n{i}" for i in range(int(count))]
 
@@ -324,4 +336,9 @@ class MaelstromTarget:
         stats["diagram"] = LAMPORT
         stats["seed"] = self.ctx.seed
         stats["note"] = "every routing decision came from the seed"
-        return {"net": stats}
+        extra: dict[str, Any] = {"net": stats}
+        if self.opts["msgs-per-op"]:
+            extra["checkers"] = {
+                "msgs-per-op": msgs_per_op(stats, _number(self.opts, "msgs-per-op"))
+            }
+        return extra
