@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 MAX_MESSAGES = 250_000
 
 
@@ -38,20 +40,21 @@ def diagram_data(journal: Path, max_messages: int = MAX_MESSAGES) -> dict[str, A
     dropped: dict[int, str] = {}
     events: list[dict[str, Any]] = []
     total = 0
-    names: list[tuple[str, str]] = []
+    names: list[str] = []
 
     def lane(name: str) -> int:
         return lanes.setdefault(name, len(lanes))
 
     with journal.open("rb") as f:
         for line in f:
-            e = json.loads(line)
+            if len(send) >= max_messages and b'"type":"send"' in line[:60]:
+                total += 1  # past the cap: counted, not parsed
+                continue
+            e = orjson.loads(line)
             t = e["time"] // 1000
             typ = e["type"]
             if typ == "send":
                 total += 1
-                if len(send) >= max_messages:
-                    continue
                 msg = e["message"]
                 body = msg.get("body", {})
                 index[e["id"]] = len(send)
@@ -60,7 +63,8 @@ def diagram_data(journal: Path, max_messages: int = MAX_MESSAGES) -> dict[str, A
                 src.append(lane(e.get("from", msg["src"])))
                 dst.append(lane(msg["dest"]))
                 kind.append(types.setdefault(str(body.get("type")), len(types)))
-                names.append((msg["src"], json.dumps(body)[:120]))
+                raw = line[line.find(b'"message":') + 10 :][:160]
+                names.append(raw.decode("utf-8", "replace"))
                 if "dropped" in e:
                     dropped[len(send) - 1] = e["dropped"]
             elif typ == "recv" and e["id"] in index:
@@ -82,7 +86,7 @@ def diagram_data(journal: Path, max_messages: int = MAX_MESSAGES) -> dict[str, A
         "dst": [remap[x] for x in dst],
         "kind": kind,
         "dropped": {str(i): why for i, why in dropped.items()},
-        "labels": [f"{s} {b}" for s, b in names],
+        "labels": names,
         "windows": _windows(events, order),
         "total": total,
     }
@@ -221,7 +225,7 @@ function draw(){
   if(Math.abs(x1-x0)>8&&count<3000){const a=Math.atan2(y1-y0,x1-x0);ctx.beginPath();ctx.moveTo(x1,y1);
    ctx.lineTo(x1-6*Math.cos(a-0.4),y1-6*Math.sin(a-0.4));ctx.lineTo(x1-6*Math.cos(a+0.4),y1-6*Math.sin(a+0.4));ctx.closePath();ctx.fillStyle=ctx.strokeStyle;ctx.fill();}
   shown.push([i,x0,y0,x1,y1]);}
- if(stride>1){ctx.fillStyle='#a00';ctx.textAlign='left';ctx.fillText(`showing every ${stride}th of ${count.toLocaleString()} messages here: zoom in`,LEFT+4,TOP+12);}}
+ if(stride>1){ctx.fillStyle='#a00';ctx.textAlign='left';ctx.fillText(`drawing 1 in ${stride} of the ${count.toLocaleString()} messages here: zoom in for all`,LEFT+4,TOP+12);}}
 function niceStep(x){const p=Math.pow(10,Math.floor(Math.log10(Math.max(x,1e-9))));for(const m of[1,2,5,10])if(m*p>=x)return m*p;return 10*p;}
 cv.addEventListener('wheel',e=>{e.preventDefault();const t=t0+(e.offsetY-TOP)/(H-TOP)*(t1-t0);const f=e.deltaY>0?1.25:0.8;
  t0=t-(t-t0)*f;t1=t+(t1-t)*f;draw();},{passive:false});
@@ -232,7 +236,7 @@ cv.addEventListener('mousemove',e=>{
  if(drag){const dt=(e.offsetY-drag[0])/(H-TOP)*(drag[2]-drag[1]);t0=drag[1]-dt;t1=drag[2]-dt;draw();return;}
  let best=null,bd=6;for(const [i,x0,y0,x1,y1] of shown){const d=segDist(e.offsetX,e.offsetY,x0,y0,x1,y1);if(d<bd){bd=d;best=i;}}
  let text='';if(best!==null){const r=D.recv[best];text=`${D.lanes[D.src[best]]} -> ${D.lanes[D.dst[best]]}  sent ${(D.send[best]/1000).toFixed(3)} ms`+
-  (D.dropped[best]?`  DROPPED (${D.dropped[best]})`:r>=0?`  received ${(r/1000).toFixed(3)} ms`:'  never received')+`\nsrc ${D.labels[best]}`;}
+  (D.dropped[best]?`  DROPPED (${D.dropped[best]})`:r>=0?`  received ${(r/1000).toFixed(3)} ms`:'  never received')+`\n${D.labels[best]}`;}
  else{const t=t0+(e.offsetY-TOP)/(H-TOP)*(t1-t0);for(const w of D.windows){if(t>=w.start&&(w.end===null||t<=w.end)&&(w.lane===undefined||Math.abs(e.offsetX-X(w.lane))<lw*0.3))text+=`${w.kind}: ${w.what}\n`;}}
  if(text){tip.textContent=text;tip.style.display='block';tip.style.left=(e.offsetX+12)+'px';tip.style.top=(e.offsetY+12)+'px';}else tip.style.display='none';});
 function segDist(px,py,x0,y0,x1,y1){const dx=x1-x0,dy=y1-y0,l=dx*dx+dy*dy;let t=l?((px-x0)*dx+(py-y0)*dy)/l:0;t=Math.max(0,Math.min(1,t));
