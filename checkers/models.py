@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import plugins
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.protocols import HashesStates
 
 ILLEGAL: Any = object()
 DROP: Any = object()
 
 
-class ModelInputError(ValueError):
+class ModelInputError(HarnessInputError):
     """An op the model does not understand (bad f or value shape)."""
 
 

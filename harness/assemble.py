@@ -174,10 +174,11 @@ def _owns(target: Target, name: Any) -> bool:
 
 
 def nemesis_refusal(target: Target, name: Any, kind: NemesisKind) -> str | None:
-    """Why ``target`` cannot take a nemesis, or None: not in its list, or lacking an ability
-    the kind requires. A target that drives the run implements faults itself: only its
-    list counts."""
-    if isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
+    """Why ``target`` cannot take a nemesis, or None: a registered name not in its list, or
+    lacking an ability the kind requires. A target that drives the run implements faults
+    itself: only its list counts."""
+    registered = isinstance(name, str) and not plugins.is_path(name)
+    if registered and isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
         return f"; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
     if isinstance(target, SelfDriving) or _owns(target, name):
         return None

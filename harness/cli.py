@@ -66,8 +66,16 @@ def _names(text: str) -> list[str]:
 
 def _add_test(sub: Any) -> None:
     p = sub.add_parser("test", help="run a test against a target and check it")
-    p.add_argument("--target", default="memory", help="system under test (default: memory)")
-    p.add_argument("--workload", default="register", help="what clients do (default: register)")
+    p.add_argument(
+        "--target",
+        default="memory",
+        help="system under test, a name or module:attr (default: memory)",
+    )
+    p.add_argument(
+        "--workload",
+        default="register",
+        help="what clients do, a name or module:attr (default: register)",
+    )
     p.add_argument(
         "--nemesis", type=_names, default=["none"], help="faults, comma-separated (default: none)"
     )
@@ -231,7 +239,9 @@ def _add_check(sub: Any) -> None:
     p = sub.add_parser("check", help="check stored histories against a consistency model")
     p.add_argument("histories", nargs="+", metavar="HISTORY")
     p.add_argument(
-        "--model", required=True, help="consistency model, e.g. register, cas-register, kv"
+        "--model",
+        required=True,
+        help="a model or checker by name (register, cas-register, kv, set-full, ...) or module:attr",
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument("--format", default="auto", choices=["auto", "jsonl", "edn", "jepsen-log"])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from splitbrain.harness import edn
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.locks import take, write_all
 
 OpType = Literal["invoke", "ok", "fail", "info"]
@@ -157,7 +158,7 @@ def _json(v: Any) -> str:
     return _encode(v)
 
 
-class HistoryError(ValueError):
+class HistoryError(HarnessInputError):
     """A history that cannot be read; ``str()`` is ``FILE:LINE: message``."""
 
     def __init__(self, path: str | os.PathLike[str], line: int | None, message: str) -> None:

@@ -11,10 +11,12 @@ What an entry point's value loads, by group:
 - ``splitbrain.targets``: a class or factory; called with no arguments it gives a ``Target``.
 - ``splitbrain.workloads``: a factory taking a ``WorkloadSpec``, giving a ``Workload``.
 - ``splitbrain.nemeses``: a ``NemesisKind``-like object: ``build()`` gives a ``Nemesis``,
-  ``cycle`` is its (start f, stop f) pairs.
+  ``cycle`` is its (start f, stop f) pairs, ``requires`` the capability protocols a
+  target needs for it (``splitbrain.NemesisKind`` is such a record).
 - ``splitbrain.models``: a ``Model`` (``init()`` and ``step()``), a class of one, or a
   factory taking the initial state (or nothing) and giving one.
-- ``splitbrain.checkers``: a callable taking a history and giving a result dict.
+- ``splitbrain.checkers``: a callable taking a history and giving a result dict
+  (``splitbrain check --model NAME`` runs it on a stored history).
 
 Wherever a name is accepted (CLI flags, claims files, the pytest fixture and marker) a
 ``module:attr`` path (``mypkg.models:counter``, ``mypkg.t:Outer.Inner``) loads that object

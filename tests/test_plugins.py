@@ -243,6 +243,9 @@ USER_PROJECT = {
     "test_journal.py": """
         import pytest
 
+        from targets.journal import JournalTarget
+        from workloads.journal import workload
+
 
         def test_fixture_runs_the_projects_target(splitbrain):
             result = splitbrain.run(
@@ -252,6 +255,19 @@ USER_PROJECT = {
                 rate=100,
             )
             assert result.valid is True
+
+
+        def test_fixture_runs_the_projects_objects(splitbrain):
+            result = splitbrain.run(target=JournalTarget(), workload=workload, time_limit=0.5, rate=100)
+            assert result.valid is True
+
+
+        @pytest.mark.consistency(
+            target=JournalTarget, workload=workload, nemesis=["kill"], options={"lossy": "true"},
+            time_limit=1, rate=100, nemesis_interval=0.3, expect="violated",
+        )
+        def test_marker_with_objects(splitbrain_result):
+            assert splitbrain_result.valid is False
 
 
         @pytest.mark.consistency(target="memory", time_limit=0.5, expect="holds")
@@ -282,6 +298,21 @@ def test_a_module_attr_target_on_the_cli(project: Path) -> None:
     assert "replay: splitbrain test --target targets.journal:JournalTarget" in done.stdout
     stored = json.loads(next((project / "runs").glob("*/*/test.json")).read_text())
     assert stored["target"] == "targets.journal:JournalTarget"
+    history = next((project / "runs").glob("*/*/history.jsonl"))
+    checked = _cli("check", "--model", "checkers.journal:Journal", str(history), cwd=project)
+    assert checked.returncode == 0 and " valid " in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_module_attr_nemesis_and_model_on_the_cli(tmp_path: Path) -> None:
+    done = _cli(
+        "test", "--nemesis", "splitbrain.harness.nemesis.process:KILL", "--nemesis-interval", "0.2",
+        "--model", "splitbrain.checkers.models:register", "--time-limit", "0.6", "--rate", "200",
+        "--store", str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = [json.loads(line) for line in next(tmp_path.glob("*/*/history.jsonl")).open()]
+    assert any(op["f"] == "kill" and op["value"] == ["n1"] for op in history)
+    assert "linearizable: valid" in done.stdout
 
 
 def test_a_project_with_its_own_targets_harness_checkers_workloads_packages(project: Path) -> None:
@@ -293,7 +324,7 @@ def test_a_project_with_its_own_targets_harness_checkers_workloads_packages(proj
     fixture = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     f"--splitbrain-store={project / 'pytest-runs'}", "test_journal.py"], cwd=project)  # fmt: skip
     assert fixture.returncode == 0, fixture.stdout + fixture.stderr
-    assert "2 passed" in fixture.stdout
+    assert "4 passed" in fixture.stdout
 
 
 # ---------------------------------------------------------------- bad input
@@ -361,4 +392,21 @@ def test_bad_plugin_input_is_one_line_exit_254_and_nothing_set_up(
     assert done.returncode == 254, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"splitbrain: {line}"), done.stderr
+    assert not store.exists()
+
+
+def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_claim(
+    tmp_path: Path,
+) -> None:
+    _write_tree(tmp_path, BAD_PARTS)
+    (tmp_path / "claims.yaml").write_text(
+        "claims:\n  - name: half\n    target: bad_parts:NoClient\n    time_limit: 0.5\n"
+    )
+    store = tmp_path / "store"
+    done = _cli("gate", "claims.yaml", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 254, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "splitbrain: claims.yaml:2: claim 'half': target 'bad_parts:NoClient': "
+        "NoClient lacks client(), which a Target requires"
+    ]
     assert not store.exists()
