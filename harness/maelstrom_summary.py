@@ -29,7 +29,7 @@ def net_lines(results: dict[str, Any]) -> list[str]:
     if avail.get("ok_fraction") is not None:
         required = avail.get("required")
         lines.append(
-            f"availability: {avail['ok_fraction']:.4f} of ops ok"
+            f"ops ok: {avail['ok_fraction']:.4f}"
             + (f" (required {required:g})" if required is not None else "")
         )
     return lines

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from splitbrain.harness.errors import HarnessFailure
@@ -216,7 +217,7 @@ class MaelstromTarget:
     def _reply(client: Any, timeout: float) -> dict[str, Any] | None:
         try:
             return client.replies.get(timeout=timeout)
-        except Exception:
+        except Empty:
             return None
 
     def _init_failed(self, node: str, why: str) -> None:

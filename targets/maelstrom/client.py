@@ -1,6 +1,7 @@
-"""Operations to Maelstrom request bodies and replies back to completions, per workload.
+"""Operations to Maelstrom request bodies and replies back to completions, per declared
+operation (``OPERATIONS``).
 
-Replies are checked strictly against the workload's reply schema (Maelstrom's, from its
+Replies are checked strictly against the operation's reply schema (Maelstrom's, from its
 workload documentation): the reply type, ``in_reply_to``, an integer ``msg_id`` if present,
 and each field with its type. A malformed reply makes the op ``info`` (it may have
 happened) with the offending body in ``error``. Error replies follow Maelstrom's table:
