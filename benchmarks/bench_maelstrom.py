@@ -10,13 +10,20 @@ Goals: overhead < 2 s; >= 30,000 delivered msgs/s; lateness p99 <= 1 ms.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import orjson
+
+from splitbrain.targets.maelstrom.network import Network
+from splitbrain.targets.maelstrom.router import NodeProcess, Router
 
 HERE = Path(__file__).resolve().parent
 ECHO = HERE.parent / "tests" / "maelstrom_nodes" / "echo.py"
@@ -34,11 +41,44 @@ def run(store: str, *args: str) -> tuple[float, dict]:
     return wall, json.loads((latest / "results.json").read_text())
 
 
+def router_alone(messages: int = 200_000) -> float:
+    """Messages per second through the router's own path (parse, route, decide, journal,
+    deliver to a node's buffer), with no processes or pipes: what the router thread costs."""
+    network = Network(1, 0.0, "constant")
+    with tempfile.TemporaryDirectory() as d:
+        router = Router(network, Path(d) / "journal.jsonl", 1)
+        nodes = [f"n{i}" for i in range(25)]
+        for n in nodes:
+            router.nodes[n] = NodeProcess(n, None, io.BytesIO())  # type: ignore[arg-type]
+            router.known_nodes.add(n)
+        rng = random.Random(1)
+        lines = [
+            orjson.dumps(
+                {"src": rng.choice(nodes), "dest": rng.choice(nodes), "body": {"type": "noise"}}
+            )
+            for _ in range(1000)
+        ]
+        sender = router.nodes["n0"]
+        t0 = time.perf_counter()
+        for i in range(messages):
+            router._from_node(sender, lines[i % 1000])
+            if i % 30 == 0:
+                router._deliver_due()
+                for n in nodes:
+                    router.nodes[n].out.clear()
+        router._deliver_due()
+        elapsed = time.perf_counter() - t0
+        router.journal.close()
+    return messages / elapsed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=5.0)
     args = ap.parse_args()
+    alone = statistics.median(router_alone() for _ in range(args.runs))
+    print(f"router alone (no processes, no pipes): median {alone:,.0f} msgs/s")
     with tempfile.TemporaryDirectory() as store:
         overheads = []
         for _ in range(args.runs):
