@@ -161,10 +161,17 @@ def test_unknown_destination_and_garbage_lines_are_logged_and_the_node_keeps_wor
 
 def test_a_crashing_node_is_logged_with_its_stderr_and_the_run_still_checks(tmp_path: Path) -> None:
     rc, results, run_dir = mael(
-        tmp_path, "echo", NODES / "edge.py", "--crash-after", "3", **{"op-timeout": "0.2"}
+        tmp_path,
+        "echo",
+        NODES / "edge.py",
+        "--crash-after",
+        "3",
+        "--log-stderr",
+        **{"op-timeout": "0.2"},
     )
     log = (run_dir / "splitbrain.log").read_text()
     assert "exited with code 3" in log and "crashing on purpose after 3 echoes" in log
+    assert "n0 stderr: crashing on purpose after 3 echoes" in log  # --log-stderr
     assert (run_dir / "logs" / "n0.log").read_text().startswith("crashing on purpose")
     outcomes = {o["type"] for o in history(run_dir)}
     assert {"ok", "info"} <= outcomes and rc == 0

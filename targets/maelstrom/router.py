@@ -43,6 +43,7 @@ T = TypeVar("T")
 READ_CHUNK = 1 << 16
 STDERR_TAIL = 20
 PR_SET_PDEATHSIG = 1
+EPOLL_RESOLUTION_S = 0.001
 LATENESS_BUCKET_NS = 10_000
 LATENESS_BUCKETS = 10_000
 """Delivery lateness histogram: 10 µs buckets up to 100 ms, then one overflow bucket."""
@@ -312,6 +313,9 @@ class Router(threading.Thread):
             timeout = 0.1
             if heap:
                 timeout = max(0.0, min(timeout, (heap[0][0] - clock()) / 1e9))
+                if timeout < EPOLL_RESOLUTION_S:
+                    time.sleep(timeout)  # epoll would round this up to a whole millisecond
+                    timeout = 0.0
             for key, mask in select(timeout):
                 kind, node = key.data
                 if kind == "out":
