@@ -172,7 +172,9 @@ def test_a_crashing_node_is_logged_with_its_stderr_and_the_run_still_checks(tmp_
     log = (run_dir / "splitbrain.log").read_text()
     assert "exited with code 3" in log and "crashing on purpose after 3 echoes" in log
     assert "n0 stderr: crashing on purpose after 3 echoes" in log  # --log-stderr
-    assert (run_dir / "logs" / "n0.log").read_text().startswith("crashing on purpose")
+    assert (run_dir / "logs" / "n0" / "stderr.log").read_text().startswith("crashing on purpose")
+    page = (run_dir / "report.html").read_text()
+    assert 'href="logs/n0/stderr.log"' in page and 'href="lamport.html"' in page
     outcomes = {o["type"] for o in history(run_dir)}
     assert {"ok", "info"} <= outcomes and rc == 0
 

@@ -7,7 +7,7 @@ Node ids are ``n0..n{N-1}``, client ids ``c0, c1, ...`` (the init and topology c
 first, then one per worker process: a process retired after an ``info`` gets a fresh id).
 Every node is started and registered before any ``init``; a node that does not answer
 ``init_ok`` within ``init-timeout`` seconds ends the run with an error naming it and its
-last stderr lines. Each node's stderr goes to ``logs/NODE.log``, every message to
+last stderr lines. Each node's stderr goes to ``logs/NODE/stderr.log``, every message to
 ``net-journal.jsonl``; the network statistics go into ``results.json`` under ``net``.
 """
 
@@ -175,7 +175,9 @@ class MaelstromTarget:
 
     def _spawn(self, node: str) -> None:
         assert self.router is not None and self.ctx is not None
-        log_path = self.logs_dir / f"{node}.log"
+        node_dir = self.logs_dir / node
+        node_dir.mkdir(exist_ok=True)
+        log_path = node_dir / "stderr.log"
         try:
             self.router.spawn(node, self.argv, log_path, self.ctx.run_dir)
         except OSError as e:
