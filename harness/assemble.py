@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import plugins
-from splitbrain.harness.control.ssh import attach
 from splitbrain.harness.errors import HarnessInputError, PluginError
 from splitbrain.harness.nemesis import NONE
 from splitbrain.harness.protocols import (
@@ -50,8 +49,6 @@ def _require(obj: Any, protocol: type, what: str) -> Any:
 
 
 def _call(factory: Any, what: str, *args: Any) -> Any:
-    if not callable(factory):
-        raise PluginError(f"{what}: {factory!r} is not callable")
     try:
         return factory(*args)
     except HarnessInputError:
@@ -62,24 +59,23 @@ def _call(factory: Any, what: str, *args: Any) -> Any:
         raise PluginError(f"{what}: building it failed: {type(e).__name__}: {e}") from None
 
 
+def _build(made: Any, protocol: type, what: str, *args: Any) -> Any:
+    """``made`` itself if it follows ``protocol``; else, a class or factory, what it builds."""
+    if isinstance(made, type) or (conformance_problem(made, protocol) and callable(made)):
+        made = _call(made, what, *args)
+    return _require(made, protocol, what)
+
+
 def target(part: Any) -> Target:
     """A new, not yet set up, target from a name, path, class, factory or instance."""
-    what = f"target {label(part)!r}"
     made = plugins.load("target", part) if isinstance(part, str) else part
-    if isinstance(made, type) or (
-        isinstance(part, str) and conformance_problem(made, Target) is not None
-    ):
-        made = _call(made, what)
-    return _require(made, Target, what)
+    return _build(made, Target, f"target {label(part)!r}")
 
 
 def workload(part: Any, spec: WorkloadSpec) -> Workload:
     """The workload from a name, a path or object of a factory taking ``spec``, or a workload."""
-    what = f"workload {label(part)!r}"
     made = plugins.load("workload", part) if isinstance(part, str) else part
-    if conformance_problem(made, Workload) is not None:
-        made = _call(made, what, spec)
-    return _require(made, Workload, what)
+    return _build(made, Workload, f"workload {label(part)!r}", spec)
 
 
 def nemesis_kind(part: Any) -> NemesisKind:
@@ -90,11 +86,11 @@ def nemesis_kind(part: Any) -> NemesisKind:
 
 def model(part: Any, init: Any = None) -> Model | Any:
     """A model from a name, path, class, factory (of ``init``, or of nothing) or instance."""
-    what = f"model {label(part)!r}"
     made = plugins.load("model", part) if isinstance(part, str) else part
-    if isinstance(made, type) or conformance_problem(made, Model) is not None:
-        made = _call(made, what) if init is None else _call(made, what, init)
-    return _require(made, Model, what)
+    what = f"model {label(part)!r}"
+    if isinstance(made, type) or init is None:
+        return _build(made, Model, what)
+    return _build(made, Model, what, init)
 
 
 def faults(nemeses: list[Any]) -> list[Any]:
@@ -207,6 +203,8 @@ def prepare(spec: Any) -> Parts:
     built = target(spec.target)
     target_label = label(spec.target)
     if spec.ssh:
+        from splitbrain.harness.control.ssh import attach  # paramiko only for remote nodes
+
         built = attach(built, spec.ssh)
     _check_options(built, spec.options, target_label)
     _check_nemeses(built, kinds, target_label)

@@ -15,25 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.harness import listing
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
 from splitbrain.harness.errors import SplitbrainError
-from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.history import merge_valid
 from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.protocols import HarnessInputError
-
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
-
-
-def exit_code(valid: Valid | None) -> int:
-    if valid is None:
-        return EXIT_BAD_INPUT
-    return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
-
-
-def verdict_word(valid: Valid | None) -> str:
-    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_VALID,
+    exit_code,
+    verdict_word,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -379,7 +376,7 @@ def _add_gate(sub: Any) -> None:
 def _add_maelstrom(sub: Any) -> None:
     from splitbrain.harness import maelstrom_cli
 
-    maelstrom_cli.add_parser(sub)
+    maelstrom_cli.add_parser(sub, render_summary)
 
 
 def _add_list(sub: Any) -> None:
@@ -390,8 +387,6 @@ def _add_list(sub: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from splitbrain.harness import listing
-
     found = listing.listing()
     print(listing.render(found))
     for line in found.broken:
@@ -440,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         print("splitbrain: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_VALID
     except Exception as e:

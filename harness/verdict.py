@@ -1,4 +1,8 @@
-"""A verdict as one value: valid, invalid or unknown, and what each means in JSON and exit codes."""
+"""Verdicts for every front end: the ``Verdict`` value, its words, JSON and exit codes.
+
+Exit codes, as Jepsen's: 0 valid, 1 invalid, 2 unknown, 130 interrupted, 254 bad arguments
+or input, 255 the harness itself (or its environment) failed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,24 @@ from typing import Any
 
 from splitbrain.harness.errors import ExitCode
 from splitbrain.harness.history import Valid
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN = ExitCode.VALID, ExitCode.INVALID, ExitCode.UNKNOWN
+EXIT_INTERRUPTED, EXIT_BAD_INPUT, EXIT_HARNESS = (
+    ExitCode.INTERRUPTED,
+    ExitCode.BAD_INPUT,
+    ExitCode.HARNESS,
+)
+
+
+def exit_code(valid: Valid | None) -> int:
+    """The exit code of a verdict; None (nothing could be checked) is bad input."""
+    if valid is None:
+        return EXIT_BAD_INPUT
+    return Verdict.of(valid).exit_code
+
+
+def verdict_word(valid: Valid | None) -> str:
+    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
 
 
 class Verdict(Enum):
