@@ -29,8 +29,13 @@ class ModelInputError(HarnessInputError):
     """An op the model does not understand (bad f or value shape)."""
 
 
+_SCALARS = frozenset({int, str, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Hashable:
     """Make JSON/EDN data hashable: lists become tuples, dicts sorted item tuples, sets frozensets."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
@@ -168,13 +173,17 @@ def _kv_step(state: str, arg: tuple[int, Any]) -> Any:
     return state + v
 
 
+def _kv_readonly(arg: tuple[int, Any]) -> bool:
+    return arg[0] == KV_GET
+
+
 def kv(init: Any = "") -> Model:
     return Model(
         "kv",
         "" if init is None else init,
         _kv_prepare,
         _kv_step,
-        readonly=lambda arg: arg[0] == KV_GET,
+        readonly=_kv_readonly,
     )
 
 
@@ -202,13 +211,17 @@ def _set_step(state: frozenset, arg: tuple[int, Any]) -> Any:
     return state if state == v else ILLEGAL
 
 
+def _set_readonly(arg: tuple[int, Any]) -> bool:
+    return arg[0] == 1
+
+
 def set_model(init: Any = None) -> Model:
     return Model(
         "set",
         frozenset(freeze(v) for v in (init or ())),
         _set_prepare,
         _set_step,
-        readonly=lambda arg: arg[0] == 1,
+        readonly=_set_readonly,
     )
 
 
@@ -320,6 +333,10 @@ def _multi_step(state: tuple, arg: tuple) -> Any:
     return tuple(sorted(regs.items(), key=repr))
 
 
+def _multi_readonly(arg: tuple) -> bool:
+    return all(m[0] == "read" for m in arg)
+
+
 def multi_register(init: Any = None) -> Model:
     regs = {freeze(k): freeze(v) for k, v in (init or {}).items()}
     return Model(
@@ -328,7 +345,7 @@ def multi_register(init: Any = None) -> Model:
         _multi_prepare,
         _multi_step,
         describe=lambda st: {str(k): thaw(v) for k, v in st},
-        readonly=lambda arg: all(m[0] == "read" for m in arg),
+        readonly=_multi_readonly,
     )
 
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import listing
+from splitbrain.harness import check, core, gate, listing, report
+from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
@@ -131,8 +132,6 @@ def _add_test(sub: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from splitbrain.harness import core
-
     spec = core.TestSpec(
         target=args.target,
         workload=args.workload,
@@ -250,8 +249,6 @@ def _add_check(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from splitbrain.harness import check
-
     checker = check.resolve_model(args.model)
     init: Any = None
     if args.init is not None:
@@ -306,8 +303,6 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     if args.index:
         store = Path(args.index)
         if not store.is_dir():
@@ -330,8 +325,6 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     store = Path(args.store)
     if not store.is_dir():
         raise HarnessInputError(f"{store}: no such store directory")
@@ -348,11 +341,6 @@ def _add_cleanup(sub: Any) -> None:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    try:
-        from splitbrain.harness.control import cleanup
-    except ImportError:
-        print("nothing to clean up: this installation sets up no external resources")
-        return EXIT_VALID
     runs, errors = cleanup.cleanup_store(Path(args.store))
     print(f"cleaned up {runs} leftover run(s)")
     if errors:
@@ -366,10 +354,6 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def _add_gate(sub: Any) -> None:
-    try:
-        from splitbrain.harness import gate
-    except ImportError:
-        return
     gate.add_parser(sub)
 
 

@@ -23,10 +23,20 @@ from typing import Any
 
 import yaml
 
+from splitbrain import workloads
+from splitbrain.harness import assemble, core
 from splitbrain.harness.history import Valid
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_VALID,
+    verdict_word,
+)
 
-EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 254, 255, 130
+EXIT_PASS, EXIT_FAIL = EXIT_VALID, EXIT_INVALID
 EXPECTATIONS = ("holds", "violated")
 TOP_LEVEL_KEYS = ("claims", "defaults")
 _MAX_EXPLAIN_LINES = 20
@@ -161,8 +171,6 @@ class Claim:
         seed: int | None = None,
     ) -> Any:
         """The TestSpec to run; ``time_limit`` overrides, ``time_scale`` multiplies it."""
-        from splitbrain.harness import core
-
         values = dict(self.spec)
         values.setdefault("name", self.name)
         if seed is not None and "seed" not in values:
@@ -351,9 +359,6 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
-    from splitbrain import workloads
-    from splitbrain.harness import assemble, core
-
     spec = claim.build_spec()
     named = [("target", spec.target), ("workload", spec.workload)]
     for key, value in [*named, *(("nemesis", n) for n in spec.nemesis)]:
@@ -394,8 +399,6 @@ def report_path(run_dir: Path) -> Path:
 
 
 def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
-    from splitbrain.harness.cli import verdict_word
-
     valid = part.get("valid")
     lines = [f"{name}: {verdict_word(valid)}"]
     if valid is True:
@@ -421,8 +424,6 @@ def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
 
 def explain(results: dict[str, Any], run_dir: Path, command: str | None = None) -> str:
     """A short readable account of a run: each checker's verdict and counterexample, the report."""
-    from splitbrain.harness.cli import verdict_word
-
     lines = [f"verdict: {verdict_word(results.get('valid'))}"]
     for name, part in (results.get("checkers") or {}).items():
         if name != "stats" and isinstance(part, dict):
@@ -454,8 +455,6 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        from splitbrain.harness.cli import verdict_word
-
         return verdict_word(self.valid)
 
     @property
@@ -467,8 +466,6 @@ def run_claim(
     claim: Claim, store: str | Path, time_scale: float | None, on_start: Callable[[Path], None]
 ) -> tuple[Outcome, bool]:
     """Run one claim; returns its outcome and whether the run was interrupted."""
-    from splitbrain.harness import core
-
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()
     try:

@@ -50,6 +50,9 @@ GROUPS: dict[str, str] = {
 }
 """Kind of plugin -> its entry-point group."""
 
+EXTRAS = {"redis": "redis", "requests": "etcd", "paramiko": "ssh"}
+"""Server drivers, and the extra of ``pip install 'splitbrain[EXTRA]'`` that installs each."""
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -113,6 +116,11 @@ def load_path(path: str, what: str) -> Any:
     except ModuleNotFoundError as e:
         if e.name is not None and (module_name + ".").startswith(e.name + "."):
             raise PluginError(f"{what} {path!r}: no module named {e.name!r}") from None
+        driver = (e.name or "").split(".")[0]
+        if driver in EXTRAS:
+            raise PluginError(
+                f"{what} {path!r} needs the {driver} package: pip install 'splitbrain[{EXTRAS[driver]}]'"
+            ) from None
         raise PluginError(
             f"{what} {path!r}: importing {module_name} failed: {_one_line(e)}"
         ) from None

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from splitbrain.harness.errors import HarnessInputError as HarnessInputError
-from splitbrain.harness.history import Op
+from splitbrain.harness.generator import Generator, Invocation
+from splitbrain.harness.history import HistoryWriter, Op
+
+Cycle = tuple[str, str, Any]
+"""A fault cycle: (start f, stop f, the start op's value: the variant it forces, or None)."""
 
 
 @dataclass
@@ -164,21 +168,6 @@ class LimitsNemeses(Protocol):
 
 
 @runtime_checkable
-class OwnsNemeses(Protocol):
-    """A target with its own implementation of some nemesis names (the simulator's)."""
-
-    def nemesis(self, name: str) -> Nemesis | None: ...
-
-
-@runtime_checkable
-class SelfDriving(Protocol):
-    """A target that runs the whole test itself, instead of through client threads (the
-    simulator, in virtual time). It records every op through ``writer``."""
-
-    def drive(self, spec: Any, workload: Workload, writer: Any, ctx: RunContext) -> None: ...
-
-
-@runtime_checkable
 class Workload(Protocol):
     """What clients do, and the checkers that judge it."""
 
@@ -213,6 +202,8 @@ class NemesisKind(Protocol):
     """(start f, stop f) pairs the schedule alternates; every stop f heals at the end."""
     requires: tuple[type, ...]
     """Capability protocols a target must satisfy to take it (``Killable``, ...)."""
+    variant: str | None
+    """The value of each start op (a grudge or packet fault kind), or None."""
 
     def build(self) -> Nemesis: ...
 
@@ -274,3 +265,50 @@ def conformance_problem(obj: Any, protocol: type) -> str | None:
     shown = ", ".join(f"{m}()" if callable(getattr(protocol, m, None)) else m for m in missing)
     what = obj.__name__ if isinstance(obj, type) else type(obj).__name__
     return f"{what} lacks {shown}, which a {protocol.__name__} requires"
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """How a run's phases execute: worker threads on the monotonic clock for real targets,
+    events in virtual time for the simulator. The engine's one phase sequence drives either."""
+
+    reads_nodes: bool
+    """Whether the final phase reads every node directly, whatever the workload asks."""
+
+    @property
+    def stopped(self) -> bool:
+        """Something went wrong and the remaining phases are skipped."""
+
+    def nodes(self) -> list[str]: ...
+
+    def faults(self, kinds: Sequence[tuple[Any, NemesisKind]]) -> list[Cycle]:
+        """Prepare the nemeses (what the spec named, its kind); their fault cycles, in
+        schedule order."""
+
+    def run_phase(
+        self, clients: Generator | None, faults: Generator | None, budget_s: float
+    ) -> None:
+        """Run the clients' generator (and the fault schedule beside it) until both are done,
+        or ``budget_s`` seconds of run time have passed."""
+
+    def nemesis_op(self, inv: Invocation) -> None:
+        """Perform and record one nemesis op now (the heal after the main phase)."""
+
+    def settle(self, seconds: float) -> None:
+        """Let ``seconds`` of run time pass with no ops."""
+
+
+@runtime_checkable
+class OwnsNemeses(Protocol):
+    """A target with its own implementation of some nemesis names (the maelstrom router
+    partitions and drops messages itself): asked before the registry's kind is built."""
+
+    def nemesis(self, name: str) -> Nemesis | None: ...
+
+
+@runtime_checkable
+class OwnsTime(Protocol):
+    """A target that runs in a time of its own (the simulator's virtual time): the engine's
+    phases run on the runtime it returns, instead of on threads against its clients."""
+
+    def runtime(self, ctx: RunContext, writer: HistoryWriter) -> Runtime: ...

@@ -26,6 +26,9 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.verdict import verdict_word
+
 MARKER = "consistency"
 _MARKER_HELP = (
     "consistency(target=..., workload=..., nemesis=[...], options={...}, time_limit=..., "
@@ -86,8 +89,6 @@ class SplitbrainResult:
         return explain(self.results, self.run_dir, self.spec.command())
 
     def summary(self) -> str:
-        from splitbrain.harness.cli import verdict_word
-
         return f"{self.spec.run_name}: {verdict_word(self.verdict)}  report: {self.report_path}"
 
     def __repr__(self) -> str:
@@ -184,7 +185,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
     from splitbrain.harness import core
     from splitbrain.harness.gate import check_claim
-    from splitbrain.harness.protocols import HarnessInputError
 
     settings = item.config.stash[_SETTINGS]
     try:
@@ -209,7 +209,6 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
 
 def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:
     from splitbrain.harness.gate import claim_from_fields
-    from splitbrain.harness.protocols import HarnessInputError
 
     try:
         return claim_from_fields({"name": default_name} | raw, where)
@@ -318,8 +317,6 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 
         claim, result = item.stash[_CLAIM]
         if not expectation_met(claim, result.verdict):
-            from splitbrain.harness.cli import verdict_word
-
             pytest.fail(
                 f"consistency claim {claim.name!r} not met: expected {expectation_text(claim)}, "
                 f"verdict {verdict_word(result.verdict)}\n{result.explain()}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ HISTORY = "history.jsonl"
 RESULTS = "results.json"
 TEST = "test.json"
 LOG = "splitbrain.log"
-REPORT = "report.html"
 LOGS_DIR = "logs"
 LATEST = "latest"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -61,33 +59,3 @@ def write_json(path: Path, data: Any) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    path: Path
-    test: dict[str, Any]
-    results: dict[str, Any] | None
-
-
-def list_runs(store: Path) -> list[StoredRun]:
-    """Every run directory in the store (those with a test.json), newest first."""
-    runs: list[StoredRun] = []
-    if not store.is_dir():
-        return runs
-    for test_file in store.glob(f"*/*/{TEST}"):
-        run_dir = test_file.parent
-        if run_dir.parent.is_symlink() or run_dir.is_symlink():
-            continue
-        try:
-            test = read_json(test_file)
-        except (OSError, ValueError):
-            continue
-        results_file = run_dir / RESULTS
-        try:
-            results = read_json(results_file) if results_file.exists() else None
-        except (OSError, ValueError):
-            results = None
-        runs.append(StoredRun(run_dir, test, results))
-    runs.sort(key=lambda r: r.path.name, reverse=True)
-    return runs

@@ -20,14 +20,17 @@ EXIT_INTERRUPTED, EXIT_BAD_INPUT, EXIT_HARNESS = (
 )
 
 
-def exit_code(valid: Valid | None) -> int:
+def exit_code(valid: Valid | Verdict | None) -> int:
     """The exit code of a verdict; None (nothing could be checked) is bad input."""
     if valid is None:
         return EXIT_BAD_INPUT
     return Verdict.of(valid).exit_code
 
 
-def verdict_word(valid: Valid | None) -> str:
+def verdict_word(valid: Valid | Verdict | None) -> str:
+    """The word front ends print: valid, INVALID, unknown, or error (nothing checked)."""
+    if isinstance(valid, Verdict):
+        valid = valid.value
     return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
 
 

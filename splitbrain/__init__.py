@@ -39,15 +39,27 @@ from splitbrain.harness.protocols import (
     LimitsNemeses,
     Model,
     Nemesis,
-    OwnsNemeses,
+    OwnsTime,
     Pausable,
     RunContext,
     RunsOnHosts,
-    SelfDriving,
+    Runtime,
     Target,
     Workload,
 )
 from splitbrain.harness.verdict import Verdict
+from splitbrain.targets.server import (
+    ClientContext,
+    ConfigFile,
+    ConfigValueError,
+    ReadyCommand,
+    ReadyPort,
+    Server,
+    ServerNode,
+    ServerTarget,
+    bare,
+    double_quoted,
+)
 from splitbrain.workloads import Workload as WorkloadDefinition
 from splitbrain.workloads import WorkloadSpec
 
@@ -72,13 +84,13 @@ __all__ = [
     "Nemesis",
     "NemesisKind",
     "Op",
-    "OwnsNemeses",
+    "OwnsTime",
     "Pausable",
     "PluginError",
     "RunContext",
     "RunResult",
     "RunsOnHosts",
-    "SelfDriving",
+    "Runtime",
     "SplitbrainError",
     "Target",
     "TestSpec",
@@ -89,4 +101,18 @@ __all__ = [
     "__version__",
     "check",
     "run",
+]
+
+# A server process per node: the public base of targets such as etcd, Redis and yours.
+__all__ += [
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
 ]

@@ -49,13 +49,13 @@ PUBLIC = [
     "Nemesis",
     "NemesisKind",
     "Op",
-    "OwnsNemeses",
+    "OwnsTime",
     "Pausable",
     "PluginError",
     "RunContext",
     "RunResult",
     "RunsOnHosts",
-    "SelfDriving",
+    "Runtime",
     "SplitbrainError",
     "Target",
     "TestSpec",
@@ -66,6 +66,19 @@ PUBLIC = [
     "__version__",
     "check",
     "run",
+]
+
+PUBLIC += [  # the server-per-node target base
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
 ]
 
 SIGNATURES = {
@@ -116,8 +129,8 @@ PROTOCOL_MEMBERS = {
     "RunsOnHosts": ["provider"],
     "Configurable": ["options", "configure"],
     "LimitsNemeses": ["supported_nemeses"],
-    "OwnsNemeses": ["nemesis"],
-    "SelfDriving": ["drive"],
+    "OwnsTime": ["runtime"],
+    "Runtime": ["reads_nodes", "stopped", "nodes", "faults", "run_phase", "nemesis_op", "settle"],
     "HashesStates": ["hash", "equal"],
 }
 

@@ -24,7 +24,7 @@ from splitbrain.harness.history import HistoryWriter, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.targets.sim import SimTarget, analysis
 from splitbrain.targets.sim.cluster import Cluster, parse_config
-from splitbrain.targets.sim.driver import simulate
+from splitbrain.targets.sim.driver import SimRuntime
 
 
 def sim_run(
@@ -45,9 +45,12 @@ def sim_run(
     workload = assemble.workload("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
     opts = {"replication": mode, "node-reads": "true"} | options
     writer = HistoryWriter(tmp_path / f"{mode}-{nemesis}-{seed}.jsonl")
-    cluster = simulate(spec, workload, writer, opts, audit)
+    runtime = SimRuntime(
+        parse_config(opts), seed, "register", writer, spec.concurrency, spec.op_timeout, audit
+    )
+    core.interpret(spec, workload, runtime)
     writer.close()
-    return writer.ops, cluster
+    return list(writer.ops), runtime.cluster
 
 
 def linearizable_verdict(history: list[Op]) -> Any:

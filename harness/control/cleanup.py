@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from splitbrain.harness.control.netns import cleanup_stale
-from splitbrain.harness.control.remote_undo import stale_remote_journals, undo_remote
+from splitbrain.harness.control.remote_undo import stale_remote_journals
 
 log = logging.getLogger("splitbrain")
 
@@ -28,6 +28,8 @@ def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
         print(f"{journal}: removed {', '.join(removed) or 'nothing (already gone)'}")
     errors: list[str] = []
     remote = stale_remote_journals()
+    if remote:
+        from splitbrain.harness.control.ssh import undo_remote  # paramiko, only when needed
     for journal in remote:
         undone, failed = undo_remote(journal)
         for line in undone:

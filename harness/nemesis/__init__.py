@@ -1,10 +1,9 @@
 """Fault injectors. Each is undoable; a kind pairs an implementation with its fault cycle.
 
 Kinds are found through the plugin registry (group ``splitbrain.nemeses``; each module
-here defines the kinds it implements). A target may bring its own implementation of a
-nemesis name (the simulator does, so the same ``--nemesis partition`` means simulated
-partitions there and iptables rules on real nodes): a target that ``OwnsNemeses`` is
-asked first, the registry second.
+here defines the kinds it implements). The same names mean the same faults everywhere: on
+real nodes the kind's implementation runs (iptables rules, signals, tc netem); the
+simulator's runtime performs the same cycles on its simulated network, in virtual time.
 """
 
 from __future__ import annotations
@@ -13,17 +12,37 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from splitbrain.harness.generator import Invocation
+from splitbrain.harness.history import NEMESIS, Op, call_safely
+from splitbrain.harness.protocols import Cycle
+
 NONE = "none"
 
 
 @dataclass(frozen=True)
 class NemesisKind:
     factory: Callable[[], Any]
-    """Builds the nemesis (no arguments)."""
+    """Builds the nemesis for real nodes (no arguments)."""
     cycle: tuple[tuple[str, str], ...]
     """(start f, stop f) pairs the schedule alternates; every stop f heals at the end."""
     requires: tuple[type, ...] = ()
     """Capability protocols (``harness.protocols``) a target needs for it, checked before setup."""
+    variant: str | None = None
+    """The value of each start op: which grudge or packet fault; None lets the nemesis pick."""
 
     def build(self) -> Any:
         return self.factory()
+
+    def cycles(self) -> list[Cycle]:
+        return [(start, stop, self.variant) for start, stop in self.cycle]
+
+
+def heals(cycles: list[Cycle]) -> list[str]:
+    """The stop fs that undo every fault of ``cycles``, each once, in order."""
+    return list(dict.fromkeys(stop for _, stop, _ in cycles))
+
+
+def perform(nemesis: Any, inv: Invocation, record: Callable[[Op], Op]) -> Op:
+    """One nemesis op: its invocation and its completion, both recorded."""
+    invoke = record(Op(type="invoke", f=inv.f, process=NEMESIS, value=inv.value))
+    return record(call_safely(nemesis.invoke, invoke))
