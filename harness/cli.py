@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import check, core, gate, listing, report
+from splitbrain.harness import check, core, gate, listing, maelstrom_cli, report
 from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
@@ -358,8 +358,6 @@ def _add_gate(sub: Any) -> None:
 
 
 def _add_maelstrom(sub: Any) -> None:
-    from splitbrain.harness import maelstrom_cli
-
     maelstrom_cli.add_parser(sub, render_summary)
 
 
