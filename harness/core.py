@@ -22,6 +22,7 @@ from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.generator import Generator, Invocation
 from splitbrain.harness.history import BadOp, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.protocols import (
+    ContributesResults,
     Cycle,
     HarnessInputError,
     HasLogs,
@@ -166,6 +167,14 @@ def check_history(
     }
 
 
+def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge what a target measured itself (the maelstrom router's network statistics) into
+    ``results``: its ``checkers`` join the others and count in the verdict."""
+    results["checkers"].update(extra.pop("checkers", {}))
+    results.update(extra)
+    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
+
+
 def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
@@ -254,6 +263,8 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         except KeyboardInterrupt as e:
             interrupted = interrupted or signals.signal_name(e)
             results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
+        if isinstance(target, ContributesResults):
+            add_results(results, target.extra_results())
         if interrupted:
             results["interrupted"] = interrupted
         with signals.deferred():
