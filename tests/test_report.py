@@ -136,8 +136,11 @@ def test_invalid_report_draws_counterexample_and_cycle(store: Path) -> None:
     assert 'class="cx-bad"' in page and page.count('class="cx-lin"') == 2
     assert 'class="cx-state">2<' in page
     assert page.count('<svg class="cycle"') == 2
-    assert page.count('class="edge edge-') == 5
-    assert "G2-item" in page and "rw x" in page
+    # real Elle output: its edges name history indices (2, 3 and 31, 41), drawn as T1 <-> T2
+    assert page.count('class="edge edge-rw" data-from="T1" data-to="T2"') == 2
+    assert page.count('class="edge edge-rw" data-from="T2" data-to="T1"') == 2
+    assert "G2-item" in page and "rw 6" in page and "rw 9" in page
+    assert ">T0<" not in page and "T1 = process 7 txn [r 6 null, r 8 null, append 9 5]" in page
     assert re.search(r"<details open><summary>details</summary>", page)
 
 
@@ -321,3 +324,20 @@ def test_report_from_ops_in_memory_matches_report_from_file(store: Path) -> None
     from_file = write_report(run_dir).read_text()
     ops = read_history(run_dir / "history.jsonl").ops
     assert write_report(run_dir, ops=ops).read_text() == from_file
+
+
+def test_internal_anomaly_is_explained_not_an_empty_box() -> None:
+    from splitbrain.checkers import elle
+    from splitbrain.harness.report.results import checker_html
+
+    ops = [
+        Op("invoke", "txn", 0, [["append", "x", 1], ["r", "x", None]], index=0),
+        Op("ok", "txn", 0, [["append", "x", 1], ["r", "x", []]], index=1),
+    ]
+    result = elle.check(ops)
+    assert "internal" in result["anomalies"]
+    html = checker_html("elle", result)
+    box = html.split("<h5>internal (1)</h5>", 1)[1].split("</pre>", 1)[0]
+    assert "process 0 txn [append &quot;x&quot; 1, r &quot;x&quot; []] (history 1)" in box
+    assert "its read r &quot;x&quot; [] contradicts its own earlier micro-ops" in box
+    assert "should end with 1" in box

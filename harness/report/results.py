@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from splitbrain.harness.explain import anomaly_case_text
+from splitbrain.harness.notation import op_text, value_text
 from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6
@@ -220,7 +222,7 @@ def anomalies_html(anomalies: dict[str, Any], where: str = "") -> str:
         cases = cases if isinstance(cases, list) else [cases]
         parts.append(f"<h5>{esc(name)} ({len(cases)})</h5>")
         for case in cases[:CYCLES_SHOWN]:
-            parts.append(_anomaly_case(case))
+            parts.append(_anomaly_case(str(name), case))
         if len(cases) > CYCLES_SHOWN:
             parts.append(
                 f'<p class="more">… {len(cases) - CYCLES_SHOWN} more in the details below</p>'
@@ -229,25 +231,35 @@ def anomalies_html(anomalies: dict[str, Any], where: str = "") -> str:
     return "".join(parts)
 
 
-def _anomaly_case(case: Any) -> str:
+def _anomaly_case(name: str, case: Any) -> str:
+    """One anomaly: its cycle drawn (T1, T2, ... as in the text) beside the prose, or the prose alone."""
     if not isinstance(case, dict):
         return f"<p><code>{esc(short(case, 400))}</code></p>"
-    text = case.get("text")
-    cycle = case.get("cycle") if isinstance(case.get("cycle"), list) else []
+    text = "\n".join(anomaly_case_text(name, case))
+    cycle = [t for t in case.get("cycle") or [] if isinstance(t, dict)]
     edges = [e for e in case.get("edges") or [] if isinstance(e, dict)]
     graph = cycle_svg(cycle, edges) if cycle else ""
-    txns = "".join(f"<li>T{i}: <code>{esc(short(t, 300))}</code></li>" for i, t in enumerate(cycle))
+    txns = "".join(
+        f"<li>T{i + 1}: <code>{esc(op_text(t))}</code></li>" for i, t in enumerate(cycle)
+    )
+    listing = f'<ol class="txns">{txns}</ol>' if txns else ""
     return (
-        f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(to_text(text or ""))}</pre>'
-        f'<ol class="txns" start="0">{txns}</ol></div></div>'
+        f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(text)}</pre>'
+        f"{listing}</div></div>"
     )
 
 
-def cycle_svg(cycle: list[Any], edges: list[dict[str, Any]]) -> str:
+def cycle_positions(cycle: list[dict[str, Any]]) -> dict[Any, int]:
+    """Each transaction's place in the cycle, by its history index (what the edges name)."""
+    return {t.get("index"): i for i, t in enumerate(cycle)}
+
+
+def cycle_svg(cycle: list[dict[str, Any]], edges: list[dict[str, Any]]) -> str:
     """Transactions on a circle, each dependency a curved arrow labelled with type and key."""
     n = len(cycle)
-    size = 300 if n <= 4 else 380
-    c, r = size / 2, size / 2 - 60
+    r = max(90.0, n * 56 / (2 * math.pi))
+    size = round(2 * r + 120)
+    c = size / 2
     pos = [
         (
             c + r * math.cos(2 * math.pi * i / n - math.pi / 2),
@@ -255,25 +267,28 @@ def cycle_svg(cycle: list[Any], edges: list[dict[str, Any]]) -> str:
         )
         for i in range(n)
     ]
+    at = cycle_positions(cycle)
     out = [
         f'<svg class="cycle" viewBox="0 0 {size} {size}" width="{size}" height="{size}"'
         ' xmlns="http://www.w3.org/2000/svg">'
     ]
     for e in edges:
-        out.append(_edge_svg(e, pos, c))
+        out.append(_edge_svg(e, at, pos, c))
     for i, (x, y) in enumerate(pos):
         out.append(
             f'<g class="txn"><circle cx="{x:.1f}" cy="{y:.1f}" r="18"/>'
-            f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle">T{i}</text>'
-            f"<title>{esc(short(cycle[i], 500))}</title></g>"
+            f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle">T{i + 1}</text>'
+            f"<title>T{i + 1}: {esc(op_text(cycle[i]))}</title></g>"
         )
     out.append("</svg>")
     return "".join(out)
 
 
-def _edge_svg(e: dict[str, Any], pos: list[tuple[float, float]], c: float) -> str:
-    i, j = e.get("from"), e.get("to")
-    if not (isinstance(i, int) and isinstance(j, int) and 0 <= i < len(pos) and 0 <= j < len(pos)):
+def _edge_svg(
+    e: dict[str, Any], at: dict[Any, int], pos: list[tuple[float, float]], c: float
+) -> str:
+    i, j = at.get(e.get("from")), at.get(e.get("to"))
+    if i is None or j is None:
         return ""
     (x1, y1), (x2, y2) = pos[i], pos[j]
     dx, dy = x2 - x1, y2 - y1
@@ -282,10 +297,13 @@ def _edge_svg(e: dict[str, Any], pos: list[tuple[float, float]], c: float) -> st
     sx, sy, ex, ey = x1 + ux * 20, y1 + uy * 20, x2 - ux * 20, y2 - uy * 20
     qx, qy = _bend_point(x1, y1, x2, y2, c)
     etype = str(e.get("type", ""))
-    label = etype + (f" {short(e.get('key'), 16)}" if e.get("key") is not None else "")
-    tip = label + (f" = {short(e.get('value'), 60)}" if e.get("value") is not None else "")
+    label = etype + (f" {value_text(e.get('key'), 16)}" if e.get("key") is not None else "")
+    tip = f"T{i + 1} → T{j + 1}: {label}"
+    if e.get("value") is not None:
+        tip += f", element {value_text(e.get('value'), 60)}"
     return (
-        f'<g class="edge edge-{esc(etype)}"><path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
+        f'<g class="edge edge-{esc(etype)}" data-from="T{i + 1}" data-to="T{j + 1}">'
+        f'<path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
         ' fill="none" marker-end="url(#arrow)"/>'
         f'<text x="{qx:.1f}" y="{qy:.1f}" text-anchor="middle">{esc(label)}</text>'
         f"<title>{esc(tip)}</title></g>"
