@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.harness import present
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
+from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
 from splitbrain.harness.history import Valid, merge_valid
 from splitbrain.harness.protocols import HarnessInputError
 
@@ -27,10 +29,6 @@ def exit_code(valid: Valid | None) -> int:
     if valid is None:
         return EXIT_BAD_INPUT
     return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
-
-
-def verdict_word(valid: Valid | None) -> str:
-    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -117,7 +115,7 @@ def _add_test(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="target option (repeatable)",
     )
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_format(p)
     add_ssh_arguments(p)
     p.set_defaults(func=cmd_test)
 
@@ -146,78 +144,38 @@ def cmd_test(args: argparse.Namespace) -> int:
     result = core.run(
         spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
     )
-    if args.json:
-        print(json.dumps(result.results, indent=2, default=str))
-    else:
-        print(render_summary(result.results, result.run_dir, spec.command(), result.interrupted))
+    print(
+        present.run_text(
+            result.results, result.run_dir, spec.command(), result.interrupted, args.format
+        )
+    )
+    _step_summary(
+        present.run_text(
+            result.results, result.run_dir, spec.command(), result.interrupted, "markdown"
+        )
+    )
     return exit_code(result.valid)
 
 
-def _fmt_ms(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}"
-
-
-def render_summary(
-    results: dict[str, Any], run_dir: Path, command: str, interrupted: bool = False
-) -> str:
-    """The table printed after a run: ops by function and outcome, latency, verdicts."""
-    checkers = results.get("checkers", {})
-    stats = checkers.get("stats", {})
-    rows = [("f", "ok", "fail", "info", "median ms", "p99 ms")]
-    lat_by_f = stats.get("latency_by_f", {})
-    for f, c in stats.get("by_f", {}).items():
-        lat = lat_by_f.get(f, {})
-        rows.append(
-            (
-                f,
-                str(c["ok"]),
-                str(c["fail"]),
-                str(c["info"]),
-                _fmt_ms(lat.get("median_ms")),
-                _fmt_ms(lat.get("p99_ms")),
-            )
-        )
-    total = stats.get("by_outcome", {"ok": 0, "fail": 0, "info": 0})
-    lat = stats.get("latency", {})
-    rows.append(
-        (
-            "all",
-            str(total["ok"]),
-            str(total["fail"]),
-            str(total["info"]),
-            _fmt_ms(lat.get("median_ms")),
-            _fmt_ms(lat.get("p99_ms")),
-        )
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        dest="format",
+        choices=present.FORMATS,
+        default="text",
+        help="output: text (default), markdown or json",
     )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("")
-    for name, part in checkers.items():
-        if name == "stats":
-            continue
-        lines.append(f"{name}: {verdict_word(part.get('valid'))}")
-        text = (
-            (part.get("counterexample") or {}).get("text")
-            if isinstance(part.get("counterexample"), dict)
-            else None
-        )
-        if text and part.get("valid") is False:
-            lines += ["  " + t for t in str(text).splitlines()]
-        elif part.get("error"):
-            lines.append(f"  {part['error']}")
-    if interrupted:
-        lines.append("interrupted: the history recorded so far was checked")
-    lines.append(f"verdict: {verdict_word(results.get('valid'))}")
-    lines.append(f"run: {run_dir}")
-    lines.append(f"replay: {command}")
-    return "\n".join(lines)
+    p.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+
+
+def _step_summary(markdown: str) -> None:
+    """GitHub Actions shows ``$GITHUB_STEP_SUMMARY`` on the job's page; append when it is set."""
+    try:
+        present.append_step_summary(markdown)
+    except OSError as e:
+        print(f"splitbrain: cannot append to $GITHUB_STEP_SUMMARY: {e}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- check
@@ -230,11 +188,16 @@ def _add_check(sub: Any) -> None:
         "--model", required=True, help="consistency model, e.g. register, cas-register, kv"
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
-    p.add_argument("--format", default="auto", choices=["auto", "jsonl", "edn", "jepsen-log"])
+    p.add_argument(
+        "--input-format",
+        default="auto",
+        choices=HISTORY_FORMATS,
+        help="the histories' format (default: auto, from the name and content)",
+    )
     p.add_argument(
         "--timeout", type=_positive_float, default=None, help="seconds per history before unknown"
     )
-    p.add_argument("--json", action="store_true", help="one JSON result per history")
+    _add_format(p)
     p.set_defaults(func=cmd_check)
 
 
@@ -250,31 +213,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
     verdicts = []
     for path in args.histories:
-        v = check.check_file(path, checker, init=init, fmt=args.format, timeout=args.timeout)
+        v = check.check_file(path, checker, init=init, fmt=args.input_format, timeout=args.timeout)
         verdicts.append(v)
         for w in v.warnings:
             print(f"warning: {w}", file=sys.stderr)
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "file": v.path,
-                        "valid": v.valid,
-                        "error": v.error,
-                        "ops": v.ops,
-                        "seconds": round(v.seconds, 4),
-                        "result": v.result,
-                    },
-                    default=str,
-                )
-            )
-        elif v.error is not None:
-            print(f"{v.path}  error  {v.error}")
-        else:
-            print(f"{v.path}  {verdict_word(v.valid)}  {v.ops} ops  {v.seconds:.3f}s")
-            text = (v.result.get("counterexample") or {}).get("text") if v.valid is False else None
-            if text and len(args.histories) == 1:
-                print("\n".join("  " + t for t in str(text).splitlines()))
+    print(present.check_text(verdicts, args.format))
+    _step_summary(present.check_text(verdicts, "markdown"))
     if any(v.valid is None for v in verdicts):
         if len(verdicts) == 1:
             return EXIT_BAD_INPUT

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness import present
+
 MARKER = "consistency"
 _MARKER_HELP = (
     "consistency(target=..., workload=..., nemesis=[...], options={...}, time_limit=..., "
@@ -86,9 +88,7 @@ class SplitbrainResult:
         return explain(self.results, self.run_dir, self.spec.command())
 
     def summary(self) -> str:
-        from splitbrain.harness.cli import verdict_word
-
-        return f"{self.spec.run_name}: {verdict_word(self.verdict)}  report: {self.report_path}"
+        return f"{self.spec.run_name}: {present.verdict_word(self.verdict)}  report: {self.report_path}"
 
     def __repr__(self) -> str:
         return f"<SplitbrainResult {self.summary()}>"
@@ -318,11 +318,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 
         claim, result = item.stash[_CLAIM]
         if not expectation_met(claim, result.verdict):
-            from splitbrain.harness.cli import verdict_word
-
             pytest.fail(
                 f"consistency claim {claim.name!r} not met: expected {expectation_text(claim)}, "
-                f"verdict {verdict_word(result.verdict)}\n{result.explain()}",
+                f"verdict {present.verdict_word(result.verdict)}\n{result.explain()}",
                 pytrace=False,
             )
     return outcome
