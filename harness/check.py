@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.harness.history import HistoryError, Op, Valid, read_history
+from splitbrain.harness.independent import apply as apply_independent
 from splitbrain.harness.protocols import HarnessInputError
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
@@ -88,6 +89,7 @@ def check_file(
     init: Any = None,
     fmt: str = "auto",
     timeout: float | None = None,
+    independent: str = "auto",
 ) -> FileVerdict:
     """Read and check one history; bad input comes back as a verdict with ``error``, not an exception."""
     try:
@@ -101,9 +103,15 @@ def check_file(
             error=f"{path}: the history has no operations",
             warnings=loaded.warnings,
         )
+    ops, keyed = apply_independent(loaded.ops, independent)
+    if keyed and independent == "auto":
+        loaded.warnings.append(
+            f"{path}: values are Jepsen independent [key value] tuples; checked key by key "
+            "(--independent no reads them as plain values)"
+        )
     started = time.perf_counter()
     try:
-        result = check(loaded.ops, init, timeout)
+        result = check(ops, init, timeout)
     except ValueError as e:
         return FileVerdict(
             str(path), None, error=f"{path}: {e}", ops=len(loaded.ops), warnings=loaded.warnings

@@ -20,6 +20,7 @@ from splitbrain.harness.control.sshopts import add_arguments as add_ssh_argument
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
 from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
 from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
 from splitbrain.harness.protocols import HarnessInputError
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
@@ -197,6 +198,13 @@ def _add_check(sub: Any) -> None:
     p.add_argument(
         "--timeout", type=_positive_float, default=None, help="seconds per history before unknown"
     )
+    p.add_argument(
+        "--independent",
+        choices=INDEPENDENT_MODES,
+        default="auto",
+        help="read Jepsen independent [key value] values as keyed ops: auto (when unambiguous, "
+        "the default), yes or no",
+    )
     _add_format(p)
     p.set_defaults(func=cmd_check)
 
@@ -213,7 +221,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
     verdicts = []
     for path in args.histories:
-        v = check.check_file(path, checker, init=init, fmt=args.input_format, timeout=args.timeout)
+        v = check.check_file(
+            path,
+            checker,
+            init=init,
+            fmt=args.input_format,
+            timeout=args.timeout,
+            independent=args.independent,
+        )
         verdicts.append(v)
         for w in v.warnings:
             print(f"warning: {w}", file=sys.stderr)
