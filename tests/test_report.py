@@ -341,3 +341,25 @@ def test_internal_anomaly_is_explained_not_an_empty_box() -> None:
     assert "process 0 txn [append &quot;x&quot; 1, r &quot;x&quot; []] (history 1)" in box
     assert "its read r &quot;x&quot; [] contradicts its own earlier micro-ops" in box
     assert "should end with 1" in box
+
+
+def test_a_fault_that_changed_nothing_has_no_window(tmp_path: Path) -> None:
+    # A real sim run: the teardown's final `start` (and `resume`) act on no node, as the
+    # last kill and pause were already healed; they must not show as faults to the end.
+    r = subprocess.run(
+        [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
+        + ["--time-limit", "10", "--nemesis", "kill,pause", "--nemesis-interval", "2"]
+        + ["--seed", "4", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode in (0, 1), r.stderr
+    ops = read_history(tmp_path / "latest" / "history.jsonl").ops
+    nemesis = [op for op in ops if not op.is_client]
+    assert [op.f for op in nemesis[-4:]] == ["start", "start", "resume", "resume"]
+    assert nemesis[-1].value == [] and nemesis[-3].value == []
+    end = max(op.time for op in ops)
+    windows = fault_windows(nemesis, end_time=end)
+    assert windows and not any(w.open_ended for w in windows)
+    assert all(w.start < nemesis[-4].time for w in windows)

@@ -163,7 +163,8 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
     """Pair nemesis start/stop ops into windows; a start never stopped lasts to the end.
 
     "start" closes an open "kill"; otherwise it opens a generic window that "stop" closes
-    (Jepsen's classic nemeses use bare :start and :stop).
+    (Jepsen's classic nemeses use bare :start and :stop). An op that changed nothing (its
+    completion is an empty list or map) opens no window.
     """
     windows: list[FaultWindow] = []
     open_by_closer: dict[str, list[FaultWindow]] = {}
@@ -183,7 +184,7 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
                 w.open_ended = False
             continue
         closer = _closer_of(f) or ("stop" if f == "start" else None)
-        if closer is None:
+        if closer is None or _changed_nothing(op.value):
             continue
         value = invoke.value if invoke is not None else None
         w = FaultWindow(_family(f), t, end_time, {"value": value, "result": op.value}, True)
@@ -199,6 +200,12 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
                 FaultWindow(_family(op.f), op.time or 0, end_time, {"value": op.value}, True)
             )
     return windows
+
+
+def _changed_nothing(result: Any) -> bool:
+    """A fault op whose completion names no node or rule (``[]``, ``{}``): it did nothing, as
+    the teardown's final restart after a kill that was already healed."""
+    return isinstance(result, (list, dict)) and not result
 
 
 def _short(value: Any, limit: int = 40) -> str:
