@@ -466,6 +466,9 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         workload = workloads.load(spec.workload, wspec)
     except ValueError as e:
         raise HarnessInputError(str(e)) from None
+    refuse = getattr(target, "refuse_workload", None)
+    if callable(refuse):
+        refuse(spec.workload, spec.model, dict(spec.options))
     if workload.read_every_node and not getattr(target, "reads_every_node", False):
         raise HarnessInputError(
             f"workload {spec.workload!r} reads every node directly, which target {spec.target!r} cannot do"
