@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import present
+from splitbrain.harness import present, progress
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
@@ -142,9 +142,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         check_timeout=args.check_timeout,
         ssh=ssh_options_from_args(args),
     )
-    result = core.run(
-        spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
-    )
+    watch = progress.Progress(spec.time_limit)
+
+    def started(run_dir: Path) -> None:
+        print(f"run directory: {run_dir}", file=sys.stderr, flush=True)
+        watch.start(run_dir)
+
+    try:
+        result = core.run(spec, on_start=started)
+    finally:
+        watch.stop()
     print(
         present.run_text(
             result.results, result.run_dir, spec.command(), result.interrupted, args.format

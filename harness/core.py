@@ -22,6 +22,7 @@ from splitbrain.harness import store
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
 from splitbrain.harness.history import NEMESIS, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.locks import take
+from splitbrain.harness.notation import value_text
 from splitbrain.harness.protocols import HarnessInputError, RunContext
 
 log = logging.getLogger("splitbrain")
@@ -373,8 +374,9 @@ class _NemesisWorker(threading.Thread):
 
     def invoke(self, inv: Invocation) -> Op:
         invoke = self.recorder.record(Op(type="invoke", f=inv.f, process=NEMESIS, value=inv.value))
-        nemesis = self.by_f[inv.f]
-        return self.recorder.record(_invoke_safely(nemesis.invoke, invoke))
+        done = self.recorder.record(_invoke_safely(self.by_f[inv.f].invoke, invoke))
+        log.info("fault %s: %s %s", done.f, done.type, value_text(done.value, 200))
+        return done
 
     def run(self) -> None:
         try:
@@ -417,15 +419,16 @@ def check_history(
     """Run every checker; one that raises is reported as unknown with its error, not a crash."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
+        log.info("checking: %s (%d ops)", name, len(history))
         try:
             parts[name] = checker(history)
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
             parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
-    return {
-        "valid": merge_valid(p.get("valid", "unknown") for p in parts.values()),
-        "checkers": parts,
-    }
+        log.info("%s: %s", name, parts[name].get("valid"))
+    valid = merge_valid(p.get("valid", "unknown") for p in parts.values())
+    log.info("verdict: %s", valid)
+    return {"valid": valid, "checkers": parts}
 
 
 def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:

@@ -149,7 +149,7 @@ def _spans(ops: list[Op]) -> list[OpSpan]:
     return out
 
 
-def _closer_of(f: str) -> str | None:
+def closer_of(f: str) -> str | None:
     if f.startswith("start-"):
         return "stop-" + f[len("start-") :]
     return _OPENERS.get(f)
@@ -183,7 +183,7 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
                 w.end = t
                 w.open_ended = False
             continue
-        closer = _closer_of(f) or ("stop" if f == "start" else None)
+        closer = closer_of(f) or ("stop" if f == "start" else None)
         if closer is None or _changed_nothing(op.value):
             continue
         value = invoke.value if invoke is not None else None
@@ -194,7 +194,7 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
         windows.append(w)
         open_by_closer.setdefault(closer, []).append(w)
     for op in pending.values():
-        closer = _closer_of(op.f)
+        closer = closer_of(op.f)
         if closer is not None:
             windows.append(
                 FaultWindow(_family(op.f), op.time or 0, end_time, {"value": op.value}, True)
