@@ -239,11 +239,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdicts.append(v)
         for w in v.warnings:
             print(f"warning: {w}", file=sys.stderr)
+    if len(verdicts) == 1 and verdicts[0].error is not None:
+        raise HarnessInputError(verdicts[0].error)
     print(present.check_text(verdicts, args.format))
     _step_summary(present.check_text(verdicts, "markdown"))
     if any(v.valid is None for v in verdicts):
-        if len(verdicts) == 1:
-            return EXIT_BAD_INPUT
         print("error: some histories could not be checked", file=sys.stderr)
         return EXIT_BAD_INPUT
     return exit_code(merge_valid(v.valid for v in verdicts if v.valid is not None))

@@ -543,6 +543,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
     store.write_json(run_dir / store.TEST, test_doc)
     store.write_json(run_dir / store.RESULTS, results)
+    store.compress_history(run_dir)
     _write_report(run_dir, history)
     logging.getLogger().removeHandler(handler)
     handler.close()

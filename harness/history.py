@@ -7,10 +7,12 @@ Real-time order is the order of the history: checkers use list positions, not ``
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,8 +233,26 @@ def write_history(path: str | os.PathLike[str], ops: Iterable[Op]) -> None:
 # ---------------------------------------------------------------- readers
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a gzip file (by its first bytes, whatever its name) is decompressed."""
+    with path.open("rb") as f:
+        packed = f.read(2) == GZIP_MAGIC
+    if packed:
+        with gzip.open(path, "rb") as f:
+            return f.read().decode("utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+def _strip_gz(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix.lower() == ".gz" else p
+
+
 def detect_format(path: str | os.PathLike[str], text: str) -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = _strip_gz(path).suffix.lower()
     if suffix in (".jsonl", ".json"):
         return "jsonl"
     if suffix == ".edn":
@@ -258,13 +278,15 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
     if fmt not in FORMATS:
         raise HistoryError(path, None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_text(Path(path))
     except FileNotFoundError:
         raise HistoryError(path, None, "no such file") from None
     except IsADirectoryError:
         raise HistoryError(path, None, "is a directory, not a history file") from None
     except UnicodeDecodeError as e:
         raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise HistoryError(path, None, f"a damaged gzip file ({e})") from None
     except OSError as e:
         raise HistoryError(path, None, e.strerror or str(e)) from None
     if fmt == "auto":

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness import store
 from splitbrain.harness.history import Op
 from splitbrain.harness.report import assets
 from splitbrain.harness.report.charts import latency_svg, throughput_svg
@@ -134,7 +135,7 @@ def _header(run: RunData, valid: Any) -> str:
 def _links(run: RunData) -> str:
     files = [
         n
-        for n in ("history.jsonl", "results.json", "test.json", "splitbrain.log")
+        for n in (*store.HISTORIES, store.RESULTS, store.TEST, store.LOG)
         if (run.run_dir / n).is_file()
     ]
     links = [f'<a href="{href(n)}">{esc(n)}</a>' for n in files]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness import store
 from splitbrain.harness.history import HistoryError, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
 
-RUN_FILES = ("history.jsonl", "results.json", "test.json")
+RUN_FILES = (*store.HISTORIES, store.RESULTS, store.TEST)
 
 # Faults whose opening and closing op names do not follow "start-X"/"stop-X".
 _OPENERS = {
@@ -73,7 +74,7 @@ def load_run(run_dir: Path, ops: list[Op] | None = None) -> RunData:
     test = _read_json(run_dir / "test.json", problems)
     results = _read_json(run_dir / "results.json", problems)
     if ops is None:
-        ops = _read_ops(run_dir / "history.jsonl", problems)
+        ops = _read_ops(store.history_path(run_dir), problems)
     else:
         _fill_times(ops)
     spans = _spans(ops)
