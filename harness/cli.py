@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import present, progress
+from splitbrain import targets
+from splitbrain.harness import core, present, progress
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
@@ -77,8 +78,9 @@ def _add_test(sub: Any) -> None:
     p.add_argument(
         "--rate",
         type=_positive_float,
-        default=0.0,
-        help="ops/s across workers; 0 = as fast as possible",
+        default=None,
+        help="ops/s across workers; 0 = as fast as possible (default: the target's own, "
+        f"memory {targets.load('memory').default_rate:g}, the others 0)",
     )
     p.add_argument("--keys", type=int, default=8, help="independent keys (default: 8)")
     p.add_argument(
@@ -122,8 +124,6 @@ def _add_test(sub: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from splitbrain.harness import core
-
     spec = core.TestSpec(
         target=args.target,
         workload=args.workload,

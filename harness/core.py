@@ -41,7 +41,9 @@ class TestSpec:
     nemesis: list[str] = field(default_factory=list)
     concurrency: int = 5
     time_limit: float = 10.0
-    rate: float = 0.0
+    rate: float | None = None
+    """Ops/s across workers; 0 is as fast as possible; None takes the target's
+    ``default_rate`` (memory: 100, enough to find its faults, and a run of a few MB)."""
     keys: int = 8
     seed: int | None = None
     store: str = "reports"
@@ -63,7 +65,7 @@ class TestSpec:
             raise HarnessInputError(f"--time-limit must not be negative, got {self.time_limit:g}")
         if self.concurrency < 1:
             raise HarnessInputError(f"--concurrency must be at least 1, got {self.concurrency}")
-        if self.rate < 0:
+        if self.rate is not None and self.rate < 0:
             raise HarnessInputError(f"--rate must not be negative, got {self.rate:g}")
         if self.keys < 1:
             raise HarnessInputError(f"--keys must be at least 1, got {self.keys}")
@@ -439,6 +441,8 @@ def prepare(spec: TestSpec) -> tuple[Any, workloads.Workload]:
         from splitbrain.harness.control.ssh import attach
 
         target = attach(target, spec.ssh)
+    if spec.rate is None:
+        spec.rate = float(getattr(target, "default_rate", 0.0))
     unknown = sorted(set(spec.options) - set(target.options))
     if unknown:
         raise HarnessInputError(
