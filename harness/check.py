@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness.history import HistoryError, Op, Valid, read_history
+from splitbrain.harness import store
+from splitbrain.harness.history import (
+    HistoryError,
+    LoadedHistory,
+    Op,
+    Valid,
+    parse_history,
+    read_history,
+)
 from splitbrain.harness.independent import apply as apply_independent
 from splitbrain.harness.protocols import HarnessInputError
 
@@ -82,6 +91,22 @@ def resolve_model(name: str) -> CheckFn:
     return known[name]
 
 
+STDIN = "-"
+
+
+def _load(path: str | Path, fmt: str) -> LoadedHistory:
+    """A history file, a run directory (its history), or ``-`` for standard input."""
+    if str(path) == STDIN:
+        return parse_history(sys.stdin.buffer.read(), "<stdin>", fmt)
+    p = Path(path)
+    if p.is_dir():
+        history = store.history_path(p)
+        if not history.is_file():
+            raise HistoryError(p, None, "a directory without history.jsonl: not a run directory")
+        return read_history(history, fmt)
+    return read_history(p, fmt)
+
+
 def check_file(
     path: str | Path,
     check: CheckFn,
@@ -93,7 +118,7 @@ def check_file(
 ) -> FileVerdict:
     """Read and check one history; bad input comes back as a verdict with ``error``, not an exception."""
     try:
-        loaded = read_history(path, fmt)
+        loaded = _load(path, fmt)
     except HistoryError as e:
         return FileVerdict(str(path), None, error=str(e))
     if not loaded.ops:

@@ -20,7 +20,7 @@ from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
 from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
-from splitbrain.harness.history import Valid, merge_valid
+from splitbrain.harness.history import HistoryError, Valid, merge_valid, read_history
 from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
 from splitbrain.harness.protocols import HarnessInputError
 
@@ -253,10 +253,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _add_report(sub: Any) -> None:
-    p = sub.add_parser("report", help="(re)write report.html of a run, or the index of a store")
-    p.add_argument("run_dir", nargs="?", help="run directory (default: STORE/latest)")
+    p = sub.add_parser(
+        "report", help="(re)write report.html of a run or of any history file, or a store's index"
+    )
+    p.add_argument(
+        "run_dir",
+        nargs="?",
+        metavar="RUN_DIR|HISTORY",
+        help="a run directory (default: STORE/latest), or a history file from elsewhere "
+        "(JSONL, EDN, Jepsen log; its report goes beside it as HISTORY.html)",
+    )
     p.add_argument("--index", metavar="STORE", help="write STORE/index.html instead")
-    p.add_argument("--store", default="reports")
+    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.add_argument(
+        "--model", default=None, help="for a history file: check it too, against this model"
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -264,16 +275,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     from splitbrain.harness import report
 
     if args.index:
-        store = Path(args.index)
-        if not store.is_dir():
-            raise HarnessInputError(f"{store}: no such store directory")
-        print(report.write_index(store))
+        store_dir = Path(args.index)
+        if not store_dir.is_dir():
+            raise HarnessInputError(f"{store_dir}: no such store directory")
+        print(report.write_index(store_dir))
         return EXIT_VALID
-    run_dir = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
-    if not (run_dir / "test.json").is_file():
-        raise HarnessInputError(f"{run_dir}: not a run directory (no test.json)")
-    print(report.write_report(run_dir.resolve()))
+    target = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
+    if target.is_file():
+        return _report_history(target, args.model)
+    if args.model:
+        raise HarnessInputError("--model is for a history file; a run directory has its results")
+    if not target.is_dir():
+        raise HarnessInputError(f"{target}: no such run directory or history file")
+    print(report.write_report(target.resolve()))
     return EXIT_VALID
+
+
+def _report_history(path: Path, model: str | None) -> int:
+    from splitbrain.harness import check, report
+
+    try:
+        loaded = read_history(path)
+    except HistoryError as e:
+        raise HarnessInputError(str(e)) from None
+    results = None
+    if model is not None:
+        v = check.check_file(path, check.resolve_model(model))
+        if v.error:
+            raise HarnessInputError(v.error)
+        results = {"valid": v.valid, "checkers": {model: v.result}}
+    out = path.with_name(path.name + ".html")
+    print(report.write_history_report(path.resolve(), loaded.ops, out, results))
+    return EXIT_VALID if results is None else exit_code(results["valid"])
 
 
 def _add_serve(sub: Any) -> None:

@@ -236,16 +236,6 @@ def write_history(path: str | os.PathLike[str], ops: Iterable[Op]) -> None:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_text(path: Path) -> str:
-    """The file's text; a gzip file (by its first bytes, whatever its name) is decompressed."""
-    with path.open("rb") as f:
-        packed = f.read(2) == GZIP_MAGIC
-    if packed:
-        with gzip.open(path, "rb") as f:
-            return f.read().decode("utf-8")
-    return path.read_text(encoding="utf-8")
-
-
 def _strip_gz(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     return p.with_suffix("") if p.suffix.lower() == ".gz" else p
@@ -278,17 +268,26 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
     if fmt not in FORMATS:
         raise HistoryError(path, None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        text = _read_text(Path(path))
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise HistoryError(path, None, "no such file") from None
     except IsADirectoryError:
         raise HistoryError(path, None, "is a directory, not a history file") from None
+    except OSError as e:
+        raise HistoryError(path, None, e.strerror or str(e)) from None
+    return parse_history(data, path, fmt)
+
+
+def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHistory:
+    """Parse a history's bytes (gzip taken by its first bytes); ``path`` names it in errors."""
+    try:
+        if data[:2] == GZIP_MAGIC:
+            data = gzip.decompress(data)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
         raise HistoryError(path, None, f"a damaged gzip file ({e})") from None
-    except OSError as e:
-        raise HistoryError(path, None, e.strerror or str(e)) from None
     if fmt == "auto":
         if not text.strip():
             return LoadedHistory([], "empty")

@@ -21,7 +21,7 @@ from splitbrain.harness.report.markup import (
     verdict_text,
 )
 from splitbrain.harness.report.results import checkers_html
-from splitbrain.harness.report.run import OpSpan, RunData, load_run
+from splitbrain.harness.report.run import OpSpan, RunData, load_run, run_data
 from splitbrain.harness.report.timeline import timeline_data
 
 OUTCOMES = ("ok", "fail", "info")
@@ -37,6 +37,17 @@ def write_report(run_dir: Path, ops: list[Op] | None = None) -> Path:
     run = load_run(Path(run_dir), ops)
     out = Path(run_dir) / "report.html"
     tmp = out.with_name(".report.html.tmp")
+    tmp.write_text(render_report(run), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def write_history_report(
+    history: Path, ops: list[Op], out: Path, results: dict[str, Any] | None = None
+) -> Path:
+    """A report of a history brought from elsewhere: no test.json, results only if checked."""
+    run = run_data(history.parent, ops, test={"name": history.name}, results=results)
+    tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(render_report(run), encoding="utf-8")
     tmp.replace(out)
     return out

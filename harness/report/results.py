@@ -239,14 +239,7 @@ def _anomaly_case(name: str, case: Any) -> str:
     cycle = [t for t in case.get("cycle") or [] if isinstance(t, dict)]
     edges = [e for e in case.get("edges") or [] if isinstance(e, dict)]
     graph = cycle_svg(cycle, edges) if cycle else ""
-    txns = "".join(
-        f"<li>T{i + 1}: <code>{esc(op_text(t))}</code></li>" for i, t in enumerate(cycle)
-    )
-    listing = f'<ol class="txns">{txns}</ol>' if txns else ""
-    return (
-        f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(text)}</pre>'
-        f"{listing}</div></div>"
-    )
+    return f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(text)}</pre></div></div>'
 
 
 def cycle_positions(cycle: list[dict[str, Any]]) -> dict[Any, int]:

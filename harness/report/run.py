@@ -77,20 +77,39 @@ def load_run(run_dir: Path, ops: list[Op] | None = None) -> RunData:
         ops = _read_ops(store.history_path(run_dir), problems)
     else:
         _fill_times(ops)
-    spans = _spans(ops)
-    end_time = _end_time(ops)
-    nemesis_ops = [op for op in ops if not op.is_client]
-    return RunData(
-        run_dir=run_dir,
+    return run_data(
+        run_dir,
+        ops,
         test=test if isinstance(test, dict) else {},
         results=results if isinstance(results, dict) else None,
-        spans=spans,
+        problems=problems,
+    )
+
+
+def run_data(
+    where: Path,
+    ops: list[Op],
+    *,
+    test: dict[str, Any] | None = None,
+    results: dict[str, Any] | None = None,
+    problems: list[str] | None = None,
+) -> RunData:
+    """The records a report draws, from ops in memory (a run's, or a history from elsewhere)."""
+    _fill_times(ops)
+    end_time = _end_time(ops)
+    nemesis_ops = [op for op in ops if not op.is_client]
+    logs = where / "logs"
+    return RunData(
+        run_dir=where,
+        test=test or {},
+        results=results,
+        spans=_spans(ops),
         nemesis_ops=nemesis_ops,
         faults=fault_windows(nemesis_ops, end_time),
         end_time=end_time,
         op_count=len(ops),
-        problems=problems,
-        node_logs=sorted((run_dir / "logs").glob("*/*.log")) if (run_dir / "logs").is_dir() else [],
+        problems=problems or [],
+        node_logs=sorted(logs.glob("*/*.log")) if logs.is_dir() else [],
     )
 
 
