@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain import targets
+from splitbrain import targets, workloads
 from splitbrain.harness import core, present, progress
+from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
@@ -33,8 +36,66 @@ def exit_code(valid: Valid | None) -> int:
     return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Every option's default shown, unless its help already says it; epilogs kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+            or isinstance(action, argparse._StoreConstAction)
+        ):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        return f"{text} (default: {shown})".replace("%", "%%")
+
+
+def _wrap(title: str, names: Sequence[str], width: int = 92) -> list[str]:
+    return textwrap.wrap(
+        ", ".join(names),
+        width,
+        initial_indent=f"  {title}: ",
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+    )
+
+
+def known_names() -> str:
+    """The epilog of ``test`` and ``check``: every name they accept, and each target's -o keys."""
+    from splitbrain.harness import check
+
+    lines = ["known names:"]
+    lines += _wrap("targets", list(targets.TARGETS))
+    lines += _wrap("workloads", list(workloads.WORKLOADS))
+    lines += _wrap("nemeses", list(nemeses.NEMESES))
+    lines += _wrap("models", sorted(check.models()))
+    lines.append("target options (-o KEY=VALUE, default):")
+    for name in targets.TARGETS:
+        try:
+            options = dict(targets.load(name).options)
+        except Exception as e:  # a target whose module cannot load here is named, not fatal
+            lines.append(f"  {name}: (not available: {type(e).__name__})")
+            continue
+        lines += _wrap(name, [f"{k}={v}" for k, v in options.items()] or ["none"])
+    return "\n".join(lines)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 254 (bad arguments) with one line, instead of 2."""
+    """argparse that exits 254 (bad arguments) with one line, instead of 2.
+
+    ``epilog_from``: a function giving the epilog, called only when help is shown (it
+    loads every target to list its options).
+    """
+
+    epilog_from: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            self.epilog = self.epilog_from()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         raise HarnessInputError(f"{message} (see: {self.prog} --help)")
@@ -62,7 +123,12 @@ def _names(text: str) -> list[str]:
 
 
 def _add_test(sub: Any) -> None:
-    p = sub.add_parser("test", help="run a test against a target and check it")
+    p = sub.add_parser(
+        "test",
+        help="run a test against a target and check it",
+        formatter_class=_Help,
+    )
+    p.epilog_from = known_names
     p.add_argument("--target", default="memory", help="system under test (default: memory)")
     p.add_argument("--workload", default="register", help="what clients do (default: register)")
     p.add_argument(
@@ -190,8 +256,19 @@ def _step_summary(markdown: str) -> None:
 
 
 def _add_check(sub: Any) -> None:
-    p = sub.add_parser("check", help="check stored histories against a consistency model")
-    p.add_argument("histories", nargs="+", metavar="HISTORY")
+    p = sub.add_parser(
+        "check",
+        help="check stored histories against a consistency model",
+        formatter_class=_Help,
+    )
+    p.epilog_from = known_names
+    p.add_argument(
+        "histories",
+        nargs="+",
+        metavar="HISTORY",
+        help="a history file (JSONL, EDN, Jepsen log, gzipped or not), a run directory, or - for "
+        "standard input",
+    )
     p.add_argument(
         "--model", required=True, help="consistency model, e.g. register, cas-register, kv"
     )
@@ -363,6 +440,9 @@ def _add_gate(sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
+    parser.add_argument(
+        "--version", action="version", version=f"splitbrain {metadata.version('splitbrain')}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup):
         add(sub)

@@ -46,3 +46,19 @@ def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path)
     page = (tmp_path / "si.edn.html").read_text()
     assert 'id="verdict">INVALID<' in page
     assert page.count('class="edge edge-rw"') == 2
+
+
+def test_help_lists_known_names_and_option_defaults_and_version() -> None:
+    r = run_cli("test", "--help")
+    assert r.returncode == 0
+    out = " ".join(r.stdout.split())
+    assert "targets: memory, sim, etcd, redis" in out
+    assert "workloads: register, list-append, set, counter, queue, eventual" in out
+    assert "partition-majorities-ring" in out and "cas-register" in out
+    assert "memory: fault=none, fault-rate=0.05" in out and "replication=leader-sync" in out
+    assert (
+        "--nemesis-interval NEMESIS_INTERVAL seconds per fault and per quiet spell (default: 3.0)"
+        in out
+    )
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("splitbrain ")
