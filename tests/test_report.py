@@ -363,3 +363,35 @@ def test_a_fault_that_changed_nothing_has_no_window(tmp_path: Path) -> None:
     windows = fault_windows(nemesis, end_time=end)
     assert windows and not any(w.open_ended for w in windows)
     assert all(w.start < nemesis[-4].time for w in windows)
+
+
+def test_counterexample_drawing_keeps_labels_in_their_column_over_a_history_axis(
+    tmp_path: Path,
+) -> None:
+    from splitbrain.checkers import linearizable
+    from splitbrain.harness.report.results import counterexample_svg
+
+    # a real counterexample: a read of 1 after a write of 2 completed
+    ops = [
+        Op("invoke", "write", 0, 1, index=0),
+        Op("ok", "write", 0, 1, index=1),
+        Op("invoke", "write", 1, 2, index=2),
+        Op("ok", "write", 1, 2, index=3),
+        Op("invoke", "read", 2, None, index=4),
+        Op("ok", "read", 2, 1, index=5),
+    ]
+    cx = linearizable.check(ops, "register")["counterexample"]
+    svg = counterexample_svg(cx["op"], cx["linearized"], cx["concurrent"])
+    assert ">✗: p2 read -&gt; 1<" in svg and "read null" not in svg
+    label_end = int(re.search(r'<text x="(\d+)" y="\d+" text-anchor="end">', svg).group(1))
+    bars = [int(x) for x in re.findall(r'<rect x="(\d+)"', svg)]
+    assert bars and min(bars) > label_end
+    assert [t for t in re.findall(r'text-anchor="middle">(\d+)<', svg)] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+    assert "history index (invoke to completion)" in svg
