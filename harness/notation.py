@@ -80,3 +80,26 @@ def op_text(op: dict[str, Any]) -> str:
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def fault_text(detail: Any) -> str:
+    """What a fault op did, in words: ``n1, n5``; ``majorities-ring: n1 cannot reach n4, n5; ...``."""
+    if isinstance(detail, dict) and set(detail) <= {"value", "result"}:
+        asked, did = detail.get("value"), detail.get("result")
+        words = fault_text(did) if did is not None else ""
+        if asked is not None:
+            words = f"{fault_text(asked)}: {words}" if words else fault_text(asked)
+        return words
+    if isinstance(detail, list) and all(isinstance(n, str) for n in detail):
+        return ", ".join(detail) or "nothing"
+    if isinstance(detail, dict) and isinstance(detail.get("grudge"), dict):
+        kind = detail.get("kind")
+        cut = "; ".join(
+            f"{node} cannot reach {', '.join(map(str, peers))}"
+            for node, peers in detail["grudge"].items()
+            if peers
+        )
+        return f"{kind}: {cut}" if kind else cut
+    if isinstance(detail, str):
+        return detail
+    return value_text(detail, 300)

@@ -363,6 +363,12 @@ def test_a_fault_that_changed_nothing_has_no_window(tmp_path: Path) -> None:
     windows = fault_windows(nemesis, end_time=end)
     assert windows and not any(w.open_ended for w in windows)
     assert all(w.start < nemesis[-4].time for w in windows)
+    page = write_report(tmp_path / "latest").read_text()
+    faults = page.split('<table class="grid faults">', 1)[1].split("</table>", 1)[0]
+    assert "(to the end)" not in faults and "[&quot;" not in faults
+    assert re.search(r"<td>kill</td><td>[\d.]+</td><td>[\d.]+</td><td>n\d(, n\d)*</td>", faults)
+    test_section = page.split("<h2>Test</h2>", 1)[-1]
+    assert ">null<" not in test_section
 
 
 def test_counterexample_drawing_keeps_labels_in_their_column_over_a_history_axis(

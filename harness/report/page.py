@@ -9,6 +9,7 @@ from typing import Any
 
 from splitbrain.harness import store
 from splitbrain.harness.history import Op
+from splitbrain.harness.notation import fault_text
 from splitbrain.harness.report import assets
 from splitbrain.harness.report.charts import latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
@@ -71,7 +72,10 @@ def render_report(run: RunData) -> str:
         ),
         _section("Faults", _faults_table(run)),
         _section(
-            "Test", value_html(run.test) if run.test else '<p class="empty">No test.json.</p>'
+            "Test",
+            value_html({k: v for k, v in run.test.items() if v is not None})
+            if run.test
+            else '<p class="empty">No test.json.</p>',
         ),
         "</main>",
     ]
@@ -230,7 +234,7 @@ def _faults_table(run: RunData) -> str:
     rows = "".join(
         f"<tr><td>{esc(w.name)}</td><td>{w.start / 1e9:.3f}</td>"
         f"<td>{w.end / 1e9:.3f}{' (to the end)' if w.open_ended else ''}</td>"
-        f"<td><code>{esc(short(w.detail, 300))}</code></td></tr>"
+        f"<td>{esc(short(fault_text(w.detail), 400))}</td></tr>"
         for w in run.faults
     )
     return f'<table class="grid faults"><tr><th>fault</th><th>from (s)</th><th>to (s)</th><th>detail</th></tr>{rows}</table>'
