@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from splitbrain.harness import present
+from splitbrain.harness import present, progress
 from splitbrain.harness.history import Valid
 from splitbrain.harness.protocols import HarnessInputError
 
@@ -428,8 +428,14 @@ def run_claim(
 
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()
+    watch = progress.Progress(spec.time_limit)
+
+    def begun(run_dir: Path) -> None:
+        on_start(run_dir)
+        watch.start(run_dir)
+
     try:
-        result = core.run(spec, on_start=on_start)
+        result = core.run(spec, on_start=begun)
     except HarnessInputError as e:
         message = f"{claim.where}: claim {claim.name!r}: {e}"
         print(f"splitbrain: {message}", file=sys.stderr)
@@ -443,6 +449,8 @@ def run_claim(
             seconds=time.monotonic() - started,
             error=f"the harness failed: {type(e).__name__}: {e}",
         ), False
+    finally:
+        watch.stop()
     outcome = Outcome(
         claim,
         valid=result.valid,
