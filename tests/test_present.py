@@ -147,3 +147,24 @@ def test_gate_explains_a_set_claim_in_prose_not_json(tmp_path: Path) -> None:
     assert '{"' not in r.stdout
     md = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"), "--format", "markdown")
     assert re.search(r"^\| claim +\|", md.stdout, re.M), md.stdout
+
+
+def test_a_lost_message_says_whether_a_timed_out_dequeue_may_have_taken_it(
+    tmp_path: Path,
+) -> None:
+    # pauses longer than --op-timeout: dequeues time out (info), then run when resumed
+    r = run_cli(
+        "test", "--workload", "queue", "-o", "fault=lost-writes", "--nemesis", "pause",
+        "--nemesis-interval", "2", "--op-timeout", "0.5", "--time-limit", "5",
+        "--seed", "3", "--store", str(tmp_path),
+    )  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    result = json.loads((tmp_path / "latest" / "results.json").read_text())
+    queue = result["checkers"]["total-queue"]
+    k = queue["indeterminate_dequeue_count"]
+    assert k > 0 and queue["lost_count"] > 0
+    assert re.search(
+        rf"{k} dequeues? timed out \(history \d+.*\) and may have taken "
+        r"(each lost message|at most \d+ of the \d+ lost messages) unseen",
+        r.stdout,
+    ), r.stdout
