@@ -23,6 +23,8 @@ from splitbrain.harness.report.run import closer_of
 
 TTY_INTERVAL = 0.5
 LOG_INTERVAL = 5.0
+HEAD = 120
+"""The writer puts index, time, process and type first: a line's head says all we count."""
 _TYPE = re.compile(rb'"type": "(ok|fail|info)"')
 _TIME = re.compile(rb'"time": (\d+)')
 
@@ -51,10 +53,11 @@ class HistoryTail:
         lines = data.split(b"\n")
         self.partial = lines.pop()
         for line in lines:
-            if b'"process": "nemesis"' in line:
+            head = line[:HEAD]
+            if b'"process": "nemesis"' in head:
                 self._nemesis(line)
                 continue
-            m = _TYPE.search(line)
+            m = _TYPE.search(head)
             if m:
                 self.counts[m.group(1).decode()] += 1
         if lines:
