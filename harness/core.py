@@ -105,7 +105,9 @@ class TestSpec:
         argv = ["splitbrain", "test", "--target", self.target, "--workload", self.workload]
         argv += ["--nemesis", ",".join(self.nemesis) or nemeses.NONE]
         argv += ["--concurrency", str(self.concurrency), "--time-limit", f"{self.time_limit:g}"]
-        argv += ["--rate", f"{self.rate:g}", "--keys", str(self.keys), "--seed", str(self.seed)]
+        if self.rate is not None:
+            argv += ["--rate", f"{self.rate:g}"]
+        argv += ["--keys", str(self.keys), "--seed", str(self.seed)]
         if self.name:
             argv += ["--name", self.name]
         if self.model:

@@ -299,7 +299,8 @@ def simulate(
     clients = Clients(cluster, writer, spec.concurrency, spec.op_timeout, client_rng)
     nemeses = Nemeses(SimNemesis(cluster, nemesis_rng), writer, sim, nemesis_rng)
     cycles = cycles_for(spec.faults, config)
-    main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
+    rate = spec.rate if spec.rate is not None else 0.0  # the sim's own default: unthrottled
+    main = gen.time_limit(spec.time_limit, gen.rate(rate, workload.generator))
     faults = schedule(cycles, spec.nemesis_interval, spec.time_limit) if cycles else None
     clients.start(main)
     nemeses.start(faults)
