@@ -147,6 +147,10 @@ def test_gate_explains_a_set_claim_in_prose_not_json(tmp_path: Path) -> None:
     assert '{"' not in r.stdout
     md = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"), "--format", "markdown")
     assert re.search(r"^\| claim +\|", md.stdout, re.M), md.stdout
+    js = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"), "--format", "json")
+    (record,) = json.loads(js.stdout)
+    assert record["claim"] == "lossy-set" and record["result"] == "FAIL"
+    assert "lost: " in record["explanation"]
 
 
 def test_a_lost_message_says_whether_a_timed_out_dequeue_may_have_taken_it(
