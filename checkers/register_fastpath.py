@@ -43,6 +43,7 @@ from splitbrain.checkers.wgl import Call
 from splitbrain.harness.notation import value_text
 
 INIT = -1
+NOT_UNIQUE = "written values are not unique"
 _INF = float("inf")
 _NEG_INF = float("-inf")
 
@@ -89,7 +90,7 @@ def decide(calls: list[Call], init: Any) -> FastResult:
             v = a if code == R_WRITE else b
             try:
                 if v in producer or v == init:
-                    return FastResult(None, reason="written values are not unique")
+                    return FastResult(None, reason=NOT_UNIQUE)
             except TypeError:
                 return FastResult(None, reason="unhashable value")
             producer[v] = i

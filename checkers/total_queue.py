@@ -36,9 +36,7 @@ def _key(x: Any) -> Any:
     return tuple(_key(i) for i in x) if isinstance(x, list) else x
 
 
-def check(
-    history: list[Op], fifo: bool = False, allow_duplicates: bool = False, **_: Any
-) -> dict[str, Any]:
+def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False) -> dict[str, Any]:
     msgs: dict[Any, _Msg] = {}
     dequeued: list[tuple[Any, Pos, Pos, int]] = []
     indeterminate: list[int] = []

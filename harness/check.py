@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -10,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness import store
+from splitbrain.checkers import elle, linearizable
+from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
+from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
     HistoryError,
     LoadedHistory,
@@ -21,55 +22,29 @@ from splitbrain.harness.history import (
 )
 from splitbrain.harness.independent import apply as apply_independent
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.verdict import Verdict
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
 
-def _linearizable(model: str) -> CheckFn:
+def _linearizable(model: Any) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        from splitbrain.checkers import linearizable
-
-        return linearizable.check(history, model, init=init, timeout=timeout)
+        return linearizable.check(history, assemble.model(model, init), timeout=timeout)
 
     return check
 
 
-def _module_check(module: str, **fixed: Any) -> CheckFn:
+def _checker(checker: Any, **fixed: Any) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        return importlib.import_module(module).check(history, **fixed)
+        return checker(history, **fixed)
 
     return check
 
 
-def models() -> dict[str, CheckFn]:
-    """Every model name ``splitbrain check --model`` accepts."""
-    found: dict[str, CheckFn] = {}
-    try:
-        from splitbrain.checkers import linearizable
-
-        for name in linearizable.MODELS:
-            found[name] = _linearizable(name)
-    except ImportError:
-        pass
-    try:
-        from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
-
-        for name in FRIENDLY_MODEL_NAMES:
-            found[name] = _module_check("splitbrain.checkers.elle", consistency_models=[name])
-        found["list-append"] = _module_check("splitbrain.checkers.elle")
-    except ImportError:
-        pass
-    for name, module in (
-        ("set-full", "splitbrain.checkers.set_full"),
-        ("counter", "splitbrain.checkers.counter"),
-        ("total-queue", "splitbrain.checkers.total_queue"),
-    ):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
-        found[name] = _module_check(module)
-    return found
+def models() -> list[str]:
+    """Every name ``splitbrain check --model`` accepts besides ``module:attr`` paths: the
+    registered models and checkers, and Elle's consistency models (list-append histories)."""
+    return sorted({*plugins.names("model"), *plugins.names("checker"), *FRIENDLY_MODEL_NAMES})
 
 
 @dataclass
@@ -84,11 +59,20 @@ class FileVerdict:
     warnings: list[str] = field(default_factory=list)
 
 
-def resolve_model(name: str) -> CheckFn:
-    known = models()
-    if name not in known:
-        raise HarnessInputError(f"unknown model {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]
+def resolve_model(model: Any) -> CheckFn:
+    """What checks a history for ``--model``: a model (name, path or object) is checked for
+    linearizability; a registered checker's name runs that checker; an Elle consistency
+    model's name runs Elle's list-append checker for it."""
+    if not isinstance(model, str) or plugins.is_path(model):
+        assemble.model(model)
+        return _linearizable(model)
+    if model in plugins.entries("model"):
+        return _linearizable(model)
+    if model in plugins.entries("checker"):
+        return _checker(plugins.load("checker", model))
+    if model in FRIENDLY_MODEL_NAMES:
+        return _checker(elle.check, consistency_models=[model])
+    raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
 STDIN = "-"
@@ -149,3 +133,40 @@ def check_file(
         seconds=time.perf_counter() - started,
         warnings=loaded.warnings,
     )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` returns: the verdict and the checker's whole result."""
+
+    valid: Valid
+    result: dict[str, Any]
+    ops: int
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.valid)
+
+
+def check(
+    history: list[Op] | str | Path,
+    model: Any,
+    *,
+    init: Any = None,
+    timeout: float | None = None,
+) -> CheckResult:
+    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
+    a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
+    not be hashable). Raises HarnessInputError for a bad model or file."""
+    checker = resolve_model(model)
+    if isinstance(history, str | Path):
+        verdict = check_file(history, checker, init=init, timeout=timeout)
+        if verdict.valid is None:
+            raise HarnessInputError(verdict.error or f"{history}: cannot be checked")
+        return CheckResult(verdict.valid, verdict.result, verdict.ops)
+    ops = list(history)
+    try:
+        result = checker(ops, init, timeout)
+    except ValueError as e:
+        raise HarnessInputError(str(e)) from None
+    return CheckResult(result.get("valid", "unknown"), result, len(ops))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import traceback
@@ -16,24 +17,36 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain import targets, workloads
-from splitbrain.harness import core, present, progress
-from splitbrain.harness import nemesis as nemeses
+from splitbrain.harness import (
+    assemble,
+    check,
+    core,
+    gate,
+    listing,
+    plugins,
+    present,
+    progress,
+    report,
+)
+from splitbrain.harness import spec as test_spec
+from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
-from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
-from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
+from splitbrain.harness.errors import SplitbrainError
 from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
-from splitbrain.harness.history import HistoryError, Valid, merge_valid, read_history
+from splitbrain.harness.history import HistoryError, merge_valid, read_history
 from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
+from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.values import Problem
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_VALID,
+    exit_code,
+)
 
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
-
-
-def exit_code(valid: Valid | None) -> int:
-    if valid is None:
-        return EXIT_BAD_INPUT
-    return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
+CHECK_SECONDS = test_spec.PARAMS["check_timeout"].kind
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -45,6 +58,8 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         if (
             "default" in text
             or default in (None, False, argparse.SUPPRESS)
+            or default == []
+            or default == {}
             or not action.option_strings
             or isinstance(action, argparse._StoreConstAction)
         ):
@@ -64,18 +79,16 @@ def _wrap(title: str, names: Sequence[str], width: int = 92) -> list[str]:
 
 
 def known_names() -> str:
-    """The epilog of ``test`` and ``check``: every name they accept, and each target's -o keys."""
-    from splitbrain.harness import check
-
-    lines = ["known names:"]
-    lines += _wrap("targets", list(targets.TARGETS))
-    lines += _wrap("workloads", list(workloads.WORKLOADS))
-    lines += _wrap("nemeses", list(nemeses.NEMESES))
+    """The epilog of ``test`` and ``check``: every name they accept, and each target's -o keys
+    (``splitbrain list`` says more: who provides each, and their operations)."""
+    lines = ["known names (splitbrain list shows more):"]
+    for kind, title in (("target", "targets"), ("workload", "workloads"), ("nemesis", "nemeses")):
+        lines += _wrap(title, plugins.names(kind))
     lines += _wrap("models", sorted(check.models()))
     lines.append("target options (-o KEY=VALUE, default):")
-    for name in targets.TARGETS:
+    for name in plugins.names("target"):
         try:
-            options = dict(targets.load(name).options)
+            options = dict(getattr(assemble.target(name), "options", {}))
         except Exception as e:  # a target whose module cannot load here is named, not fatal
             lines.append(f"  {name}: (not available: {type(e).__name__})")
             continue
@@ -101,22 +114,12 @@ class _Parser(argparse.ArgumentParser):
         raise HarnessInputError(f"{message} (see: {self.prog} --help)")
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str) -> float:
+    """A positive finite number of seconds, for flags outside the test spec."""
     try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def _option(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key.strip(), value.strip()
-
-
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",") if n.strip()]
+        return CHECK_SECONDS.from_text(text)
+    except Problem as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 # ---------------------------------------------------------------- test
@@ -124,90 +127,16 @@ def _names(text: str) -> list[str]:
 
 def _add_test(sub: Any) -> None:
     p = sub.add_parser(
-        "test",
-        help="run a test against a target and check it",
-        formatter_class=_Help,
+        "test", help="run a test against a target and check it", formatter_class=_Help
     )
     p.epilog_from = known_names
-    p.add_argument("--target", default="memory", help="system under test (default: memory)")
-    p.add_argument("--workload", default="register", help="what clients do (default: register)")
-    p.add_argument(
-        "--nemesis", type=_names, default=["none"], help="faults, comma-separated (default: none)"
-    )
-    p.add_argument("--concurrency", type=int, default=5, help="client workers (default: 5)")
-    p.add_argument(
-        "--time-limit",
-        type=_positive_float,
-        default=10.0,
-        help="seconds of main phase (default: 10)",
-    )
-    p.add_argument(
-        "--rate",
-        type=_positive_float,
-        default=None,
-        help="ops/s across workers; 0 = as fast as possible (default: the target's own, "
-        f"memory {targets.load('memory').default_rate:g}, the others 0)",
-    )
-    p.add_argument("--keys", type=int, default=8, help="independent keys (default: 8)")
-    p.add_argument(
-        "--seed", type=int, default=None, help="random seed (default: a fresh one, recorded)"
-    )
-    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
-    p.add_argument("--name", default=None, help="test name (default: TARGET-WORKLOAD)")
-    p.add_argument(
-        "--model", default=None, help="consistency model the workload checks (workload default)"
-    )
-    p.add_argument(
-        "--nemesis-interval",
-        type=_positive_float,
-        default=3.0,
-        help="seconds per fault and per quiet spell",
-    )
-    p.add_argument(
-        "--op-timeout",
-        type=_positive_float,
-        default=5.0,
-        help="seconds before an op is recorded as info",
-    )
-    p.add_argument(
-        "--check-timeout",
-        type=_positive_float,
-        default=120.0,
-        help="seconds before a checker says unknown",
-    )
-    p.add_argument(
-        "-o",
-        dest="options",
-        type=_option,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="target option (repeatable)",
-    )
+    test_spec.add_arguments(p)
     _add_format(p)
-    add_ssh_arguments(p)
     p.set_defaults(func=cmd_test)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    spec = core.TestSpec(
-        target=args.target,
-        workload=args.workload,
-        nemesis=args.nemesis,
-        concurrency=args.concurrency,
-        time_limit=args.time_limit,
-        rate=args.rate,
-        keys=args.keys,
-        seed=args.seed,
-        store=args.store,
-        name=args.name,
-        options=dict(args.options),
-        model=args.model,
-        nemesis_interval=args.nemesis_interval,
-        op_timeout=args.op_timeout,
-        check_timeout=args.check_timeout,
-        ssh=ssh_options_from_args(args),
-    )
+    spec = test_spec.from_args(args)
     watch = progress.Progress(spec.time_limit)
 
     def started(run_dir: Path) -> None:
@@ -218,15 +147,12 @@ def cmd_test(args: argparse.Namespace) -> int:
         result = core.run(spec, on_start=started)
     finally:
         watch.stop()
+    command = spec.command()
     print(
-        present.run_text(
-            result.results, result.run_dir, spec.command(), result.interrupted, args.format
-        )
+        present.run_text(result.results, result.run_dir, command, result.interrupted, args.format)
     )
     _step_summary(
-        present.run_text(
-            result.results, result.run_dir, spec.command(), result.interrupted, "markdown"
-        )
+        present.run_text(result.results, result.run_dir, command, result.interrupted, "markdown")
     )
     return exit_code(result.valid)
 
@@ -257,9 +183,7 @@ def _step_summary(markdown: str) -> None:
 
 def _add_check(sub: Any) -> None:
     p = sub.add_parser(
-        "check",
-        help="check stored histories against a consistency model",
-        formatter_class=_Help,
+        "check", help="check stored histories against a consistency model", formatter_class=_Help
     )
     p.epilog_from = known_names
     p.add_argument(
@@ -270,7 +194,9 @@ def _add_check(sub: Any) -> None:
         "standard input",
     )
     p.add_argument(
-        "--model", required=True, help="consistency model, e.g. register, cas-register, kv"
+        "--model",
+        required=True,
+        help="a model or checker by name (register, cas-register, kv, set-full, ...) or module:attr",
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument(
@@ -280,7 +206,7 @@ def _add_check(sub: Any) -> None:
         help="the histories' format (default: auto, from the name and content)",
     )
     p.add_argument(
-        "--timeout", type=_positive_float, default=None, help="seconds per history before unknown"
+        "--timeout", type=_seconds, default=None, help="seconds per history before unknown"
     )
     p.add_argument(
         "--independent",
@@ -294,8 +220,6 @@ def _add_check(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from splitbrain.harness import check
-
     checker = check.resolve_model(args.model)
     init: Any = None
     if args.init is not None:
@@ -349,13 +273,12 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     if args.index:
-        store_dir = Path(args.index)
-        if not store_dir.is_dir():
-            raise HarnessInputError(f"{store_dir}: no such store directory")
-        print(report.write_index(store_dir))
+        store = Path(args.index)
+        if not store.is_dir():
+            raise HarnessInputError(f"{store}: no such store directory")
+        writable_dir(store, "--index", create=False)
+        print(report.write_index(store))
         return EXIT_VALID
     target = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
     if target.is_file():
@@ -364,13 +287,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise HarnessInputError("--model is for a history file; a run directory has its results")
     if not target.is_dir():
         raise HarnessInputError(f"{target}: no such run directory or history file")
+    writable_dir(target, "report", create=False)
     print(report.write_report(target.resolve()))
     return EXIT_VALID
 
 
 def _report_history(path: Path, model: str | None) -> int:
-    from splitbrain.harness import check, report
-
     try:
         loaded = read_history(path)
     except HistoryError as e:
@@ -381,6 +303,7 @@ def _report_history(path: Path, model: str | None) -> int:
         if v.error:
             raise HarnessInputError(v.error)
         results = {"valid": v.valid, "checkers": {model: v.result}}
+    writable_dir(path.parent, "report", create=False)
     out = path.with_name(path.name + ".html")
     print(report.write_history_report(path.resolve(), loaded.ops, out, results))
     return EXIT_VALID if results is None else exit_code(results["valid"])
@@ -395,8 +318,6 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     store = Path(args.store)
     if not store.is_dir():
         raise HarnessInputError(f"{store}: no such store directory")
@@ -408,17 +329,11 @@ def _add_cleanup(sub: Any) -> None:
     p = sub.add_parser(
         "cleanup", help="remove what killed runs left behind (namespaces, rules, processes)"
     )
-    p.add_argument("--store", default="reports")
     p.set_defaults(func=cmd_cleanup)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    try:
-        from splitbrain.harness.control import cleanup
-    except ImportError:
-        print("nothing to clean up: this installation sets up no external resources")
-        return EXIT_VALID
-    runs, errors = cleanup.cleanup_store(Path(args.store))
+    runs, errors = cleanup.cleanup_store()
     print(f"cleaned up {runs} leftover run(s)")
     if errors:
         print(
@@ -431,11 +346,22 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def _add_gate(sub: Any) -> None:
-    try:
-        from splitbrain.harness import gate
-    except ImportError:
-        return
     gate.add_parser(sub)
+
+
+def _add_list(sub: Any) -> None:
+    p = sub.add_parser(
+        "list", help="every target, workload, nemesis, model and checker, and who provides it"
+    )
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    found = listing.listing()
+    print(listing.render(found))
+    for line in found.broken:
+        print(f"splitbrain: {line}", file=sys.stderr)
+    return EXIT_VALID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -444,12 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"splitbrain {metadata.version('splitbrain')}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup):
+    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup, _add_list):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. The working directory is importable (last on ``sys.path``), so
+    ``--target mypkg.t:MyTarget`` finds a project's own package, as ``python -m`` would."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -460,9 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HarnessInputError, NodeStartError) as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SplitbrainError as e:
+        print(f"splitbrain: {e}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:
         print("splitbrain: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_VALID
     except Exception as e:

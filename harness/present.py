@@ -15,14 +15,11 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.harness.explain import explain
+from splitbrain.harness.verdict import verdict_word
 
 FORMATS = ("text", "markdown", "json")
 MAX_EXPLAIN_LINES = 40
 _TABLE_FORMATS = {"text": "simple", "markdown": "github"}
-
-
-def verdict_word(valid: Any) -> str:
-    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[call-overload]
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], fmt: str = "text") -> str:

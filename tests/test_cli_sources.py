@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -52,12 +53,16 @@ def test_help_lists_known_names_and_option_defaults_and_version() -> None:
     r = run_cli("test", "--help")
     assert r.returncode == 0
     out = " ".join(r.stdout.split())
-    assert "targets: memory, sim, etcd, redis" in out
-    assert "workloads: register, list-append, set, counter, queue, eventual" in out
+    assert "targets: etcd, memory, redis, sim" in out
+    assert "workloads: counter, eventual, list-append, queue, register, set" in out
+    assert "nemeses: clock, kill, packet," in out
     assert "partition-majorities-ring" in out and "cas-register" in out
     assert "memory: fault=none, fault-rate=0.05" in out and "replication=leader-sync" in out
+    assert re.search(
+        r"--nemesis-interval S seconds per fault and per quiet spell \(.*default: 3\)", out
+    )
     assert (
-        "--nemesis-interval NEMESIS_INTERVAL seconds per fault and per quiet spell (default: 3.0)"
+        "--rate OPS ops/s across all workers; 0 is as fast as possible (default: the target's own"
         in out
     )
     version = run_cli("--version")

@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from conftest import run_cli, sim_test
+from splitbrain.harness import store
 from splitbrain.harness.history import read_history
 
 
 def completions(run_dir: Path, f: str) -> list[Any]:
-    ops = read_history(run_dir / "history.jsonl").ops
+    ops = read_history(store.history_path(run_dir)).ops
     return [op for op in ops if op.f == f and op.type != "invoke"]
 
 
 def faults_ran(run_dir: Path) -> set[str]:
-    ops = read_history(run_dir / "history.jsonl").ops
+    ops = read_history(store.history_path(run_dir)).ops
     return {op.f for op in ops if op.process == "nemesis" and op.type == "info"}
 
 
