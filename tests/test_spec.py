@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splitbrain import workloads
-from splitbrain.harness import cli, gate, plugins
+from splitbrain.harness import assemble, cli, core, gate, plugins
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.core import TestSpec as CoreTestSpec
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.pytest_plugin import Splitbrain
 from splitbrain.harness.spec import PARAMS, Part, Parts, RunName, TestSpec
 from splitbrain.harness.values import (
@@ -173,3 +174,14 @@ def test_the_readme_lists_every_workload_option_with_its_default() -> None:
         for o, option in workloads.declared_options(plugins.load("workload", w)).items()
     }
     assert listed == declared
+
+
+def test_a_workload_given_built_refuses_workload_options() -> None:
+    built = assemble.workload("set", workloads.WorkloadSpec())
+    assert core.prepare(TestSpec(workload=built)).workload is built
+    try:
+        core.prepare(TestSpec(workload=built, workload_options={"linearizable": "true"}))
+    except HarnessInputError as e:
+        assert str(e) == "workload 'set' is given built, so it takes no -w options"
+    else:
+        raise AssertionError("a built workload took -w options")
