@@ -11,7 +11,7 @@ from typing import Any
 from splitbrain.checkers import elle, linearizable
 from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 from splitbrain.harness import assemble, plugins
-from splitbrain.harness.history import HistoryError, Op, Valid, read_history
+from splitbrain.harness.history import BadOp, HistoryError, LoadedHistory, Op, Valid, read_history
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.verdict import Verdict
 
@@ -50,6 +50,14 @@ class FileVerdict:
     warnings: list[str] = field(default_factory=list)
 
 
+def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
+    """``FILE:LINE`` of the op whose ``index`` is given (``FILE`` alone if it is not found)."""
+    for position, op in enumerate(loaded.ops):
+        if op.index == index and position < len(loaded.lines):
+            return f"{path}:{loaded.lines[position]}"
+    return str(path)
+
+
 def resolve_model(model: Any) -> CheckFn:
     """What checks a history for ``--model``: a model (name, path or object) is checked for
     linearizability; a registered checker's name runs that checker; an Elle consistency
@@ -80,18 +88,27 @@ def check_file(
     except HistoryError as e:
         return FileVerdict(str(path), None, error=str(e))
     if not loaded.ops:
-        return FileVerdict(
-            str(path),
-            None,
-            error=f"{path}: the history has no operations",
-            warnings=loaded.warnings,
-        )
+        error = f"{path}: the history has no operations"
+        if loaded.warnings:
+            error = (
+                f"{loaded.warnings[0].removesuffix('; ignored')}, and there are no other operations"
+            )
+        return FileVerdict(str(path), None, error=error)
     started = time.perf_counter()
     try:
         result = check(loaded.ops, init, timeout)
-    except ValueError as e:
+    except BadOp as e:
+        error = f"{_where(path, loaded, e.index)}: {e.message}"
         return FileVerdict(
-            str(path), None, error=f"{path}: {e}", ops=len(loaded.ops), warnings=loaded.warnings
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
+        )
+    except ValueError as e:
+        return FileVerdict(str(path), None, error=f"{path}: {e}", ops=len(loaded.ops))
+    except (TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
+        # Whatever the readers let through and a checker cannot take is still bad input.
+        error = f"{path}: cannot be checked as this model ({type(e).__name__}: {str(e)[:200]})"
+        return FileVerdict(
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
         )
     return FileVerdict(
         str(path),

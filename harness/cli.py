@@ -7,6 +7,7 @@ Exit codes, as Jepsen's: 0 valid, 1 invalid, 2 unknown, 254 bad arguments or inp
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -15,14 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import check, core, gate, listing, report
+from splitbrain.harness import check, core, gate, listing, maelstrom_cli, report
 from splitbrain.harness import spec as test_spec
+from splitbrain.harness.bounds import check_value
 from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.errors import SplitbrainError
-from splitbrain.harness.history import merge_valid
+from splitbrain.harness.history import json_value, merge_valid
+from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.signals import signal_name
 from splitbrain.harness.values import Problem
 from splitbrain.harness.verdict import (
     EXIT_BAD_INPUT,
@@ -63,13 +67,33 @@ def _add_test(sub: Any) -> None:
 
 def cmd_test(args: argparse.Namespace) -> int:
     spec = test_spec.from_args(args)
-    result = core.run(
-        spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
-    )
+    try:
+        result = core.run(
+            spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
+        )
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(f"splitbrain: no space left on {spec.store}", file=sys.stderr)
+        return EXIT_HARNESS
     if args.json:
         print(json.dumps(result.results, indent=2, default=str))
     else:
         print(render_summary(result.results, result.run_dir, spec.command(), result.interrupted))
+    return run_exit_code(result)
+
+
+def run_exit_code(result: Any) -> int:
+    """255 when teardown left something or the store could not take the results (each
+    said in one line), else 130 when interrupted, else the verdict's code."""
+    for problem in result.store_errors:
+        print(f"splitbrain: {problem}", file=sys.stderr)
+    for problem in result.teardown_errors:
+        print(f"splitbrain: teardown: {problem}", file=sys.stderr)
+    if result.store_errors or result.teardown_errors:
+        return EXIT_HARNESS
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return exit_code(result.valid)
 
 
@@ -132,12 +156,23 @@ def render_summary(
             lines += ["  " + t for t in str(text).splitlines()]
         elif part.get("error"):
             lines.append(f"  {part['error']}")
-    if interrupted:
-        lines.append("interrupted: the history recorded so far was checked")
-    lines.append(f"verdict: {verdict_word(results.get('valid'))}")
+    lines += net_lines(results)
+    lines.append(f"verdict: {_verdict_line(results, total, interrupted)}")
     lines.append(f"run: {run_dir}")
     lines.append(f"replay: {command}")
     return "\n".join(lines)
+
+
+def _verdict_line(results: dict[str, Any], total: dict[str, int], interrupted: bool) -> str:
+    word = verdict_word(results.get("valid"))
+    if not interrupted:
+        return word
+    by = results.get("interrupted")
+    by = f" by {by}" if isinstance(by, str) else ""
+    ops = sum(total.values())
+    if ops == 0:
+        return f"interrupted{by} before any operation completed"
+    return f"interrupted{by}; {word} over the {ops} operations recorded so far"
 
 
 # ---------------------------------------------------------------- check
@@ -165,14 +200,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     init: Any = None
     if args.init is not None:
         try:
-            init = json.loads(args.init)
+            init = json_value(args.init)
+            check_value(init, "--init")
         except json.JSONDecodeError as e:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
+        except ValueError as e:
+            raise HarnessInputError(f"--init: {e}") from None
     verdicts = []
     for path in args.histories:
         v = check.check_file(path, checker, init=init, fmt=args.format, timeout=args.timeout)
         verdicts.append(v)
-        for w in v.warnings:
+        for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
         if args.json:
             print(
@@ -270,6 +308,10 @@ def _add_gate(sub: Any) -> None:
     gate.add_parser(sub)
 
 
+def _add_maelstrom(sub: Any) -> None:
+    maelstrom_cli.add_parser(sub, render_summary)
+
+
 def _add_list(sub: Any) -> None:
     p = sub.add_parser(
         "list", help="every target, workload, nemesis, model and checker, and who provides it"
@@ -288,7 +330,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup, _add_list):
+    for add in (
+        _add_test,
+        _add_check,
+        _add_report,
+        _add_serve,
+        _add_gate,
+        _add_cleanup,
+        _add_list,
+        _add_maelstrom,
+    ):
         add(sub)
     return parser
 
@@ -300,7 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.append(os.getcwd())
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not hasattr(args, "node_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if extra:
+            args.node_args = extra
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
@@ -311,11 +366,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SplitbrainError as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("splitbrain: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"splitbrain: interrupted ({signal_name(e)})", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_VALID
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        print(f"splitbrain: the harness failed:{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_HARNESS
     except Exception as e:
         traceback.print_exc()
         print(f"splitbrain: the harness failed: {type(e).__name__}: {e}", file=sys.stderr)
