@@ -73,9 +73,15 @@ def target(part: Any) -> Target:
 
 
 def workload(part: Any, spec: WorkloadSpec) -> Workload:
-    """The workload from a name, a path or object of a factory taking ``spec``, or a workload."""
+    """The workload from a name, a path or object of a factory taking ``spec``, or a workload.
+    A factory gets the ``-w`` options its module declares, parsed; a workload given already
+    built takes none (they would be silently ignored)."""
     made = plugins.load("workload", part) if isinstance(part, str) else part
     what = f"workload {label(part)!r}"
+    if not isinstance(made, type) and conformance_problem(made, Workload) is None:
+        if spec.options:
+            raise HarnessInputError(f"{what} is given built, so it takes no -w options")
+        return made
     try:
         spec = with_options(spec, declared_options(made), label(part))
     except ValueError as e:

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splitbrain import workloads
-from splitbrain.harness import cli, gate, plugins
+from splitbrain.harness import assemble, cli, core, gate, plugins
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.core import TestSpec as CoreTestSpec
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.pytest_plugin import Splitbrain
 from splitbrain.harness.spec import PARAMS, Part, Parts, RunName, TestSpec
 from splitbrain.harness.values import (
@@ -164,12 +165,27 @@ def test_library_specs_are_validated_like_flags() -> None:
 
 
 def test_the_readme_lists_every_workload_option_with_its_default() -> None:
+    """The README's table of workload options says what the workloads declare. Maelstrom's
+    workloads share their options, documented as `splitbrain maelstrom test` flags."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    rows = re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| ([^|]+) \|", readme, re.MULTILINE)
+    table = readme.split("| workload | option | default | meaning |\n", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| ([^|]+) \|", table, re.MULTILINE)
     listed = {(w, o): d.strip() for w, o, d in rows}
     declared = {
         (w, o): option.kind.to_text(option.default)
-        for w in plugins.names("workload")
+        for w in sorted({w for w, _ in listed})
         for o, option in workloads.declared_options(plugins.load("workload", w)).items()
     }
     assert listed == declared
+    assert {w for w, _ in listed} == {"register", "set", "counter", "queue", "list-append"}
+
+
+def test_a_workload_given_built_refuses_workload_options() -> None:
+    built = assemble.workload("set", workloads.WorkloadSpec())
+    assert core.prepare(TestSpec(workload=built)).workload is built
+    try:
+        core.prepare(TestSpec(workload=built, workload_options={"linearizable": "true"}))
+    except HarnessInputError as e:
+        assert str(e) == "workload 'set' is given built, so it takes no -w options"
+    else:
+        raise AssertionError("a built workload took -w options")
