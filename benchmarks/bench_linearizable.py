@@ -2,11 +2,16 @@
 
     python benchmarks/bench_linearizable.py [--runs 5] [--shared ../shared/histories]
 
-Cases: all porcupine etcd logs (one total), porcupine kv c50-ok and c50-bad, a generated
-register history (100,000 ops, 50 processes, 100 keys, unique values), and generated
-single-key histories of 20,000 ops with 20 processes, valid and with one late stale read:
-reads and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains).
-The generator below is deterministic (seeded), so anyone can reproduce the figures.
+Cases: all porcupine etcd logs (checked in-process, and the whole ``splitbrain check``
+command on them), porcupine kv c50-ok and c50-bad, a generated register history (100,000
+ops, 50 processes, 100 keys, unique values) checked in-process, and the whole command on
+such histories with unique values and with values 0-99; generated single-key histories of
+20,000 ops with 20 processes and unique values, valid and with one late stale read: reads
+and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains); and
+single-key histories of reads and writes with repeated values (12, 16 and 20 processes,
+values 0-99 and 0-4), valid and with one late stale read. The generator below is
+deterministic (seeded), so anyone can reproduce the figures. The last line is the peak
+memory of the benchmark process.
 """
 
 from __future__ import annotations
@@ -16,15 +21,18 @@ import heapq
 import json
 import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers.linearizable import check
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.history import Op, read_history, write_history
 
 
 def generate_register_history(
@@ -37,8 +45,10 @@ def generate_register_history(
     info_ratio: float = 0.002,
     stale_read_at: float | None = None,
     cas_ratio: float = 0.0,
+    values: int | None = None,
 ) -> list[Op]:
-    """A linearizable run of a register store with unique written values per key.
+    """A linearizable run of a register store: unique written values per key, or, with
+    ``values``, values drawn from ``range(values)``.
 
     Each process invokes an op, the op takes effect at a random instant of its interval,
     and completes later. An ``info`` op took effect but its client never learned it; its
@@ -46,7 +56,11 @@ def generate_register_history(
     (a fraction), the first read completing after that point returns a value of its key
     that was overwritten long before: the history is then not linearizable. ``cas_ratio``
     of the updates are CASes from the last value written to the key when they were invoked,
-    failing (``fail``) when the register holds another value by then.
+    failing (``fail``) when the register holds another value by then. With ``values`` the
+    stale read returns a value no write of which was running, and which a completed write
+    of another value overwrote, before the read began; an indeterminate write may take
+    effect at any later time, so writes of 0 are never indeterminate there and 0 is the
+    value it prefers: the history cannot be linearized.
     """
     rng = random.Random(seed)
     regs: list[Any] = [None] * keys
@@ -54,25 +68,36 @@ def generate_register_history(
     events: list[tuple[float, int, int, str]] = []
     ops: dict[int, dict[str, Any]] = {}
     next_value = 1
+    last_done: list[dict[Any, float]] = [{} for _ in range(keys)]
+    running: list[dict[Any, int]] = [{} for _ in range(keys)]
+    overwrites: list[list[tuple[float, float, Any]]] = [[] for _ in range(keys)]
     next_proc = processes
     seq = 0
 
+    def new_value() -> Any:
+        nonlocal next_value
+        if values is not None:
+            return rng.randrange(values)
+        next_value += 1
+        return next_value - 1
+
     def start(proc: int, now: float) -> None:
-        nonlocal seq, next_value
+        nonlocal seq
         key = rng.randrange(keys)
         if rng.random() < read_ratio:
             f, value = "read", None
         elif rng.random() < cas_ratio:
-            f, value = "cas", [written[key][-1] if written[key] else None, next_value]
-            next_value += 1
+            f, value = "cas", [written[key][-1] if written[key] else None, new_value()]
         else:
-            f, value = "write", next_value
-            next_value += 1
+            f, value = "write", new_value()
         seq += 1
         inv = now + rng.random()
         lin = inv + rng.random() * 3
         done = lin + rng.random() * 3
-        ops[seq] = {"process": proc, "f": f, "key": key, "value": value}
+        ops[seq] = {"process": proc, "f": f, "key": key, "value": value, "inv": inv}
+        if f != "read":
+            new = value if f == "write" else value[1]
+            running[key][new] = running[key].get(new, 0) + 1
         heapq.heappush(events, (inv, seq, 0, "invoke"))
         heapq.heappush(events, (lin, seq, 1, "apply"))
         heapq.heappush(events, (done, seq, 2, "complete"))
@@ -100,15 +125,32 @@ def generate_register_history(
         else:
             typ = "info" if rng.random() < info_ratio else "fail" if op.get("failed") else "ok"
             value = op.get("result", op["value"])
+            if op["f"] != "read":
+                new = op["value"] if op["f"] == "write" else op["value"][1]
+                if typ == "info" and values is not None and stale_read_at is not None and new == 0:
+                    typ = "ok"
+                running[k][new] -= 1
+                if typ == "info" or last_done[k].get(new) == float("inf"):
+                    last_done[k][new] = float("inf")
+                else:
+                    last_done[k][new] = now
+                if typ == "ok" and not op.get("failed"):
+                    overwrites[k].append((ops[s]["inv"], now, new))
             if (
                 not stale_done
                 and op["f"] == "read"
                 and len(history) >= stale_read_at * 2 * n_ops
                 and len(written[k]) > 60
             ):
-                value = written[k][-50]
-                typ = "ok"
-                stale_done = True
+                stale = (
+                    written[k][-50]
+                    if values is None
+                    else _stale_value(values, op["inv"], running[k], last_done[k], overwrites[k])
+                )
+                if stale is not None:
+                    value = stale
+                    typ = "ok"
+                    stale_done = True
             history.append(Op(typ, op["f"], op["process"], None if typ == "info" else value, key=k))
             if started < n_ops:
                 proc = op["process"]
@@ -122,10 +164,37 @@ def generate_register_history(
     return history
 
 
-def single_key(stale: bool, cas_ratio: float = 0.0) -> list[Op]:
-    """20,000 ops on one key from 20 processes; half reads, ``cas_ratio`` of the updates CAS."""
+def _stale_value(
+    values: int,
+    read_inv: float,
+    running: dict[Any, int],
+    last_done: dict[Any, float],
+    overwrites: list[tuple[float, float, Any]],
+) -> Any:
+    """A value of range(values) that a read invoked at ``read_inv`` cannot have seen, or None."""
+    for v in range(values):
+        if running.get(v) or v not in last_done:
+            continue
+        if any(
+            inv > last_done[v] and done < read_inv and new != v
+            for inv, done, new in reversed(overwrites[-200:])
+        ):
+            return v
+    return None
+
+
+def single_key(
+    stale: bool, cas_ratio: float = 0.0, processes: int = 20, values: int | None = None
+) -> list[Op]:
+    """20,000 ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
     return generate_register_history(
-        20_000, 20, 1, seed=7, stale_read_at=0.9 if stale else None, cas_ratio=cas_ratio
+        20_000,
+        processes,
+        1,
+        seed=7,
+        stale_read_at=0.9 if stale else None,
+        cas_ratio=cas_ratio,
+        values=values,
     )
 
 
@@ -134,6 +203,10 @@ SINGLE_KEY_CASES = [
     (0.6, ", 30% CAS"),
     (1.0, ", 50% CAS"),
 ]
+
+REPEATED_CASES = [(12, 100, (False,)), (16, 100, (False, True)), (20, 100, (False, True))]
+REPEATED_CASES += [(16, 5, (False, True)), (20, 5, (False, True))]
+"""(processes, values drawn from range(values), which of valid / one stale read)."""
 
 
 def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -144,6 +217,31 @@ def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
+
+
+def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
+    """Median wall time of the whole ``splitbrain check`` command (startup, reading, checking)."""
+    exe = Path(sys.executable).with_name("splitbrain")
+    argv = [str(exe), "check", "--model", model, *map(str, files)]
+    times = []
+    out = ""
+    for _ in range(runs):
+        t = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - t)
+        out = {0: "valid", 1: "invalid", 2: "unknown"}.get(
+            done.returncode, f"exit {done.returncode}"
+        )
+    return statistics.median(times), out
+
+
+def single_key_row(
+    h: list[Op], what: str, stale: bool, goal: str, runs: int
+) -> tuple[str, float, str, str]:
+    t, out = median_time(lambda: check(h, "cas-register", timeout=60), runs)
+    label = "one late stale read" if stale else "valid"
+    name = f"generated 1 key, 20,000 ops, {what}, {label}"
+    return (name, t, f"{out['valid']} ({out['algorithm']})", goal)
 
 
 def shared_dir(arg: str | None) -> Path:
@@ -173,6 +271,15 @@ def main() -> int:
         rows.append(
             (f"porcupine etcd, all {len(etcd)} logs", t, f"{out.count(False)} invalid", "< 2 s")
         )
+        files = [
+            base / c["file"]
+            for c in json.loads((base / "verdicts.json").read_text())["cases"]
+            if c["file"].startswith("porcupine/etcd/") and read_history(base / c["file"]).ops
+        ]
+        t, word = command_time("cas-register", files, args.runs)
+        rows.append(
+            (f"porcupine etcd, {len(files)} logs, whole command", t, word, "<= 0.63 s (porcupine)")
+        )
         for name in ("c50-ok", "c50-bad"):
             h = read_history(base / "porcupine" / "kv" / f"{name}.txt").ops
             t, out = median_time(lambda h=h: check(h, "kv", init=""), args.runs)
@@ -190,23 +297,34 @@ def main() -> int:
             "< 3 s",
         )
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        for values, what in ((None, "unique values"), (100, "values 0-99")):
+            path = Path(tmp) / "keyed.jsonl"
+            write_history(path, generate_register_history(100_000, 50, 100, seed=3, values=values))
+            t, word = command_time("cas-register", [path], args.runs)
+            rows.append(
+                (
+                    f"generated 100,000 ops, 50 procs, 100 keys, {what}, whole command",
+                    t,
+                    word,
+                    "<= 1 s (porcupine)",
+                )
+            )
     for cas_ratio, what in SINGLE_KEY_CASES:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
-            t, out = median_time(lambda h=h: check(h, "cas-register", timeout=60), args.runs)
-            label = "one late stale read" if stale else "valid"
-            rows.append(
-                (
-                    f"generated 1 key, 20,000 ops, 20 procs{what}, {label}",
-                    t,
-                    f"{out['valid']} ({out['algorithm']})",
-                    "< 5 s",
-                )
-            )
+            rows.append(single_key_row(h, f"20 procs{what}", stale, "< 5 s", args.runs))
+    for processes, values, variants in REPEATED_CASES:
+        for stale in variants:
+            h = single_key(stale, processes=processes, values=values)
+            name = f"{processes} procs, values 0-{values - 1}"
+            rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
 
-    print(f"{'case':70} {'median s':>9}  {'verdict':24} goal")
+    print(f"{'case':76} {'median s':>9}  {'verdict':30} goal")
     for name, t, verdict, goal in rows:
-        print(f"{name:70} {t:9.3f}  {str(verdict):24} {goal}")
+        print(f"{name:76} {t:9.3f}  {str(verdict):30} {goal}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB (goal for the single-key cases: < 2 GB)")
     return 0
 
 

@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 
 from splitbrain import workloads
-from splitbrain.harness.core import TestSpec
+from splitbrain.harness import assemble
+from splitbrain.harness.core import TestSpec, interpret
 from splitbrain.harness.history import HistoryWriter
-from splitbrain.targets.sim.driver import simulate
+from splitbrain.targets.sim.cluster import parse_config
+from splitbrain.targets.sim.driver import SimRuntime
 
 
 def one_run(time_limit: float, concurrency: int, seed: int, rate: float) -> tuple[int, float, int]:
@@ -29,14 +31,18 @@ def one_run(time_limit: float, concurrency: int, seed: int, rate: float) -> tupl
         seed=seed,
         rate=rate,
     )
-    workload = workloads.load("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
+    workload = assemble.workload("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
     options = {"replication": "leader-sync", "nodes": "5"}
     with tempfile.TemporaryDirectory() as tmp:
         writer = HistoryWriter(Path(tmp) / "history.jsonl")
         started = time.perf_counter()
-        cluster = simulate(spec, workload, writer, options, audit=False)
+        runtime = SimRuntime(
+            parse_config(options), seed, "register", writer, concurrency, spec.op_timeout
+        )
+        interpret(spec, workload, runtime)
         wall = time.perf_counter() - started
         writer.close()
+        cluster = runtime.cluster
     ops = sum(1 for op in writer.ops if op.is_client and op.type != "invoke")
     return ops, wall, cluster.sim.events
 

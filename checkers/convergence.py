@@ -44,7 +44,6 @@ def check(
     final_f: str = "final-read",
     as_set: bool = True,
     by_key: bool = False,
-    **_: Any,
 ) -> dict[str, Any]:
     finals: dict[Any, tuple[Any, int]] = {}
     failed: dict[Any, str] = {}

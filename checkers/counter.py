@@ -31,7 +31,7 @@ def _delta(v: Any, index: int) -> int | float:
     return v
 
 
-def check(history: list[Op], initial: int | float = 0, **_: Any) -> dict[str, Any]:
+def check(history: list[Op], initial: int | float = 0) -> dict[str, Any]:
     n = len(history)
     adds: list[_Add] = []
     reads: list[tuple[int, int, Any, Op]] = []

@@ -17,10 +17,11 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from splitbrain.checkers.models import freeze, thaw
 from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.history import BadOp, Op, pairs
 
 INIT = ("<init>",)
 """Stands for the empty list, the state no append produced."""
@@ -50,32 +51,13 @@ class Txn:
 # ---------------------------------------------------------------- reading the history
 
 
-def _freeze(x: Any) -> Hashable:
-    try:
-        hash(x)
-        return x
-    except TypeError:
-        pass
-    if isinstance(x, list):
-        return tuple(_freeze(i) for i in x)
-    if isinstance(x, dict):
-        return tuple(sorted((_freeze(k), _freeze(v)) for k, v in x.items()))
-    return x
-
-
 def _freeze_list(v: list[Any]) -> tuple[Any, ...]:
     t = tuple(v)
     try:
         hash(t)
         return t
     except TypeError:
-        return tuple(_freeze(e) for e in v)
-
-
-def _thaw(x: Any) -> Any:
-    if isinstance(x, tuple):
-        return [_thaw(i) for i in x]
-    return x
+        return tuple(freeze(e) for e in v)
 
 
 def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
@@ -88,11 +70,11 @@ def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
         f, k, v = m
         f = getattr(f, "name", f)
         if f == "append":
-            out.append(("append", _freeze(k), _freeze(v)))
+            out.append(("append", freeze(k), freeze(v)))
         elif f == "r":
             if v is not None and not isinstance(v, list):
                 raise BadHistory(where, f"read of {brief(k)} returned neither a list nor nil")
-            out.append(("r", _freeze(k), None if v is None else _freeze_list(v)))
+            out.append(("r", freeze(k), None if v is None else _freeze_list(v)))
         else:
             raise BadHistory(where, f"micro-op {brief(f)} is neither append nor r")
     return out
@@ -103,23 +85,17 @@ def transactions(history: list[Op]) -> list[Txn]:
 
     A completion without an invocation stands alone; an invocation never completed is ``info``.
     """
-    open_: dict[Any, tuple[int, Op]] = {}
     raw: list[tuple[int, Op | None, int | None, Op | None]] = []
-    for pos, op in enumerate(history):
-        if not op.is_client:
-            continue
-        if op.type == "invoke":
-            if op.process in open_:
-                ipos, inv = open_.pop(op.process)
-                raw.append((ipos, inv, None, None))
-            open_[op.process] = (pos, op)
-            continue
-        opened = open_.pop(op.process, None)
-        if opened is None:
-            raw.append((pos, None, pos, op))
-        else:
-            raw.append((opened[0], opened[1], pos, op))
-    raw.extend((ipos, inv, None, None) for ipos, inv in open_.values())
+    matched: set[int] = set()
+    for p in pairs(history):
+        raw.append((p.invoke_pos, p.invoke, p.complete_pos, p.complete))
+        if p.complete_pos is not None:
+            matched.add(p.complete_pos)
+    raw.extend(
+        (pos, None, pos, op)
+        for pos, op in enumerate(history)
+        if op.type != "invoke" and op.is_client and pos not in matched
+    )
     raw.sort(key=lambda r: r[0])
     txns: list[Txn] = []
     for ipos, inv, cpos, comp in raw:
@@ -235,13 +211,13 @@ def _describe(t: Txn) -> dict[str, Any]:
         "index": t.index,
         "process": t.process,
         "type": t.type,
-        "value": [[f, _thaw(k), _thaw(v) if v is not None else None] for f, k, v in t.mops],
+        "value": [[f, thaw(k), thaw(v) if v is not None else None] for f, k, v in t.mops],
     }
 
 
 def _mop(m: tuple[str, Hashable, Any]) -> list[Any]:
     f, k, v = m
-    return [f, _thaw(k), _thaw(v) if v is not None else None]
+    return [f, thaw(k), thaw(v) if v is not None else None]
 
 
 def verify_unique_appends(txns: list[Txn]) -> None:
@@ -253,7 +229,7 @@ def verify_unique_appends(txns: list[Txn]) -> None:
                 if other != t.id:
                     raise BadHistory(
                         t.index,
-                        f"value {brief(_thaw(v))} appended to key {brief(_thaw(k))} more than "
+                        f"value {brief(thaw(v))} appended to key {brief(thaw(k))} more than "
                         f"once (also at index {txns[other].index}); appends must be unique",
                     )
 
@@ -275,7 +251,7 @@ def g1a_cases(oks: list[Txn], failed: list[Txn]) -> list[dict[str, Any]]:
                                 "op": _describe(t),
                                 "mop": _mop(m),
                                 "writer": _describe(w),
-                                "element": _thaw(e),
+                                "element": thaw(e),
                             }
                         )
     return cases
@@ -304,7 +280,7 @@ def g1b_cases(oks: list[Txn], writers: list[Txn]) -> list[dict[str, Any]]:
                             "op": _describe(t),
                             "mop": _mop(m),
                             "writer": _describe(w),
-                            "element": _thaw(v[-1]),
+                            "element": thaw(v[-1]),
                         }
                     )
     return cases
@@ -332,9 +308,9 @@ def internal_case(t: Txn) -> dict[str, Any] | None:
                 bad = s != seen
             if bad:
                 expected = (
-                    ["...", *map(_thaw, s[1:])]
+                    ["...", *map(thaw, s[1:])]
                     if s and s[0] is _UNKNOWN_PREFIX
-                    else [_thaw(e) for e in s]
+                    else [thaw(e) for e in s]
                 )
                 return {"op": _describe(t), "mop": _mop(m), "expected": expected}
         state[k] = seen
@@ -349,7 +325,7 @@ def future_read_case(t: Txn) -> dict[str, Any] | None:
         if f == "append":
             r = read.get((k, v))
             if r is not None:
-                return {"op": _describe(t), "mop": _mop(r), "element": _thaw(v)}
+                return {"op": _describe(t), "mop": _mop(r), "element": thaw(v)}
         elif v:
             for e in v:
                 read.setdefault((k, e), m)
@@ -365,7 +341,7 @@ def duplicate_cases(possible: list[Txn]) -> list[dict[str, Any]]:
                 counts: dict[Any, int] = {}
                 for e in v:
                     counts[e] = counts.get(e, 0) + 1
-                dups = {str(_thaw(e)): c for e, c in counts.items() if c > 1}
+                dups = {str(thaw(e)): c for e, c in counts.items() if c > 1}
                 cases.append({"op": _describe(t), "mop": _mop(m), "duplicates": dups})
     return cases
 
@@ -378,7 +354,7 @@ def garbage_cases(oks: list[Txn], all_txns: list[Txn]) -> list[dict[str, Any]]:
         for m in t.mops:
             f, k, v = m
             if f == "r" and v:
-                garbage = [_thaw(e) for e in v if (k, e) not in appended]
+                garbage = [thaw(e) for e in v if (k, e) not in appended]
                 if garbage:
                     cases.append({"op": _describe(t), "mop": _mop(m), "elements": garbage})
     return cases
@@ -391,7 +367,7 @@ def incompatible_order_cases(
     for k, vs in sorted_values.items():
         for a, b in zip(vs, vs[1:], strict=False):
             if b[: len(a)] != a:
-                cases.append({"key": _thaw(k), "values": [_thaw(a), _thaw(b)]})
+                cases.append({"key": thaw(k), "values": [thaw(a), thaw(b)]})
                 break
     return cases
 
@@ -412,8 +388,8 @@ def dirty_update_cases(txns: list[Txn]) -> list[dict[str, Any]]:
             if prev_type == "fail" and t2_type == "ok":
                 cases.append(
                     {
-                        "key": _thaw(k),
-                        "values": [_thaw(e) for e in vs],
+                        "key": thaw(k),
+                        "values": [thaw(e) for e in vs],
                         "txns": [_describe(prev_txn), "...", _describe(t2)]
                         if prev_txn
                         else [_describe(t2)],
@@ -438,7 +414,7 @@ def lost_update_cases(oks: list[Txn]) -> list[dict[str, Any]]:
                 if k in reads:
                     groups.setdefault((k, reads[k]), []).append(t)
     return [
-        {"key": _thaw(k), "value": _thaw(v), "txns": [_describe(t) for t in ts]}
+        {"key": thaw(k), "value": thaw(v), "txns": [_describe(t) for t in ts]}
         for (k, v), ts in groups.items()
         if len(ts) > 1
     ]
@@ -447,32 +423,32 @@ def lost_update_cases(oks: list[Txn]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the dependency graph
 
 
-def data_edges(g: tg.Graph, possible: list[Txn], idx: Indexes, local: dict[int, int]) -> None:
+def data_edges(g: tg.Graph, possible: list[Txn], idx: Indexes) -> None:
     """ww, wr and rw edges from the version orders."""
     link = g.link
     writers = idx.writers
     readers = idx.readers
     previous = idx.previous
     for t in possible:
-        me = local[t.id]
+        me = t.id
         for f, k, v in t.mops:
             if f == "append":
                 prev = previous(k, v)
                 if prev is not INIT:
                     w = writers[k].get(prev)
                     if w is not None:
-                        link(local[w], me, tg.WW)
+                        link(w, me, tg.WW)
                 rs = readers.get(k)
                 if rs:
                     for r in rs.get(prev, ()):
-                        link(local[r], me, tg.RW)
+                        link(r, me, tg.RW)
             elif v:
                 w = writers.get(k, {}).get(v[-1])
                 if w is not None:
-                    link(local[w], me, tg.WR)
+                    link(w, me, tg.WR)
 
 
-def process_edges(g: tg.Graph, possible: list[Txn], local: dict[int, int]) -> None:
+def process_edges(g: tg.Graph, possible: list[Txn]) -> None:
     """Each process's ok transactions in the order it ran them."""
     last: dict[Any, int] = {}
     for t in sorted((t for t in possible if t.type == "ok"), key=lambda t: t.complete_pos or 0):
@@ -480,17 +456,17 @@ def process_edges(g: tg.Graph, possible: list[Txn], local: dict[int, int]) -> No
             continue
         prev = last.get(t.process)
         if prev is not None:
-            g.link(prev, local[t.id], tg.PROCESS)
-        last[t.process] = local[t.id]
+            g.link(prev, t.id, tg.PROCESS)
+        last[t.process] = t.id
 
 
-def realtime_edges(g: tg.Graph, possible: list[Txn], local: dict[int, int]) -> None:
+def realtime_edges(g: tg.Graph, possible: list[Txn]) -> None:
     """T1 -> T2 when T1 completed ok before T2 was invoked; a transitive reduction, as Elle builds it."""
     events: list[tuple[int, int, int]] = []
     for t in possible:
-        events.append((t.invoke_pos, 0, local[t.id]))
+        events.append((t.invoke_pos, 0, t.id))
         if t.type == "ok" and t.complete_pos is not None:
-            events.append((t.complete_pos, 1, local[t.id]))
+            events.append((t.complete_pos, 1, t.id))
     events.sort()
     buffer: set[int] = set()
     preds: dict[int, list[int]] = {}
@@ -519,11 +495,11 @@ def _edge_explanation(a: Txn, b: Txn, rel: int, idx: Indexes) -> dict[str, Any]:
             if f == "append":
                 prev = idx.previous(k, v)
                 if prev is not INIT and idx.writers.get(k, {}).get(prev) == a.id:
-                    return {**base, "key": _thaw(k), "value": _thaw(prev), "value_after": _thaw(v)}
+                    return {**base, "key": thaw(k), "value": thaw(prev), "value_after": thaw(v)}
     elif rel == tg.WR:
         for f, k, v in b.mops:
             if f == "r" and v and idx.writers.get(k, {}).get(v[-1]) == a.id:
-                return {**base, "key": _thaw(k), "value": _thaw(v[-1])}
+                return {**base, "key": thaw(k), "value": thaw(v[-1])}
     elif rel == tg.RW:
         for f, k, v in b.mops:
             if f == "append":
@@ -531,9 +507,9 @@ def _edge_explanation(a: Txn, b: Txn, rel: int, idx: Indexes) -> dict[str, Any]:
                 if a.id in idx.readers.get(k, {}).get(prev, ()):
                     return {
                         **base,
-                        "key": _thaw(k),
-                        "value": None if prev is INIT else _thaw(prev),
-                        "value_after": _thaw(v),
+                        "key": thaw(k),
+                        "value": None if prev is INIT else thaw(prev),
+                        "value_after": thaw(v),
                     }
     elif rel == tg.PROCESS:
         return {**base, "process": a.process}
@@ -645,7 +621,6 @@ def check(
     anomalies: Iterable[str] = (),
     cycle_search_budget: int = DEFAULT_BUDGET,
     max_cases: int = DEFAULT_MAX_CASES,
-    **_: Any,
 ) -> dict[str, Any]:
     """Check a list-append history against ``consistency_models`` (Elle's names; default strict-serializable).
 
@@ -693,13 +668,12 @@ def find_anomalies(
         return found
 
     idx = build_indexes(possible, _orders(sorted_values))
-    local = {t.id: t.id for t in txns}
     g = tg.Graph(len(txns))
-    data_edges(g, possible, idx, local)
+    data_edges(g, possible, idx)
     if prohibited & {s.name for s in tg.REALTIME_SPECS}:
-        realtime_edges(g, possible, local)
+        realtime_edges(g, possible)
     elif prohibited & {s.name for s in tg.PROCESS_SPECS}:
-        process_edges(g, possible, local)
+        process_edges(g, possible)
     if not any(g.succ):
         found["empty-transaction-graph"] = [{"message": "no dependencies between transactions"}]
     for name, cases in cycle_anomalies(g, txns, idx, prohibited, budget).items():

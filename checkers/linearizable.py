@@ -73,13 +73,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import time
 from collections.abc import Hashable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers import register_fastpath, register_repeated, wgl
 from splitbrain.checkers.models import (
     DROP,
     MODELS,
@@ -89,7 +90,14 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.history import Op, merge_valid, pairs
+from splitbrain.harness import plugins
+from splitbrain.harness.history import (
+    NOT_AN_INVOKE,
+    Op,
+    completion_positions,
+    gc_paused,
+    merge_valid,
+)
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 
@@ -103,8 +111,25 @@ MAX_WITNESS = 2000
 @dataclass(slots=True)
 class _KeyHistory:
     key: Any
+    history: list[Op]
     calls: list[wgl.Call] = field(default_factory=list)
-    descs: list[dict[str, Any]] = field(default_factory=list)
+    completions: list[int] = field(default_factory=list)
+    """Per call, the history position of its completion (negative: none)."""
+
+    def describe(self, i: int) -> dict[str, Any]:
+        """Call i as {process, f, value, result, type, invoke_index, complete_index}."""
+        inv = self.history[self.calls[i].inv]
+        c = self.completions[i]
+        comp = self.history[c] if c >= 0 else None
+        return {
+            "process": inv.process,
+            "f": inv.f,
+            "value": inv.value,
+            "result": comp.value if comp is not None else None,
+            "type": "ok" if self.calls[i].ret is not None else "info",
+            "invoke_index": inv.index,
+            "complete_index": comp.index if comp is not None else None,
+        }
 
 
 @dataclass(slots=True)
@@ -130,18 +155,21 @@ def check(
     m = resolve_model(model, init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
-    keys = split(history, m)
-    outcomes = _run_all(keys, m, deadline, max_bytes, workers)
-    return _result(m, keys, outcomes)
+    with gc_paused():
+        keys = split(history, m)
+        outcomes = _run_all(keys, m, deadline, max_bytes, workers)
+        return _result(m, keys, outcomes)
 
 
 def resolve_model(model: str | Model | Any, init: Any) -> Model:
     if isinstance(model, Model):
         return model
     if isinstance(model, str):
-        factory = MODELS.get(model)
+        factory = plugins.load_path(model, "model") if plugins.is_path(model) else MODELS.get(model)
         if factory is None:
             raise ModelInputError(f"unknown model {model!r}; use one of {', '.join(MODELS)}")
+        if not callable(factory) or isinstance(factory, type):
+            return resolve_model(factory() if isinstance(factory, type) else factory, init)
         return factory() if init is None and model in ("kv", "mutex") else factory(init)
     if hasattr(model, "step") and hasattr(model, "init"):
         return from_protocol(model)
@@ -152,11 +180,13 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
     """Pair invokes with completions, prepare each op for the model, and group by key."""
     by_key: dict[Hashable, _KeyHistory] = {}
     prepare = model.prepare
-    for p in pairs(history):
-        inv, comp = p.invoke, p.complete
-        status = "info" if comp is None else comp.type
-        if status == "invoke":
-            status = "info"
+    Call = wgl.Call
+    for pos, c in enumerate(completion_positions(history)):
+        if c == NOT_AN_INVOKE:
+            continue
+        inv = history[pos]
+        comp = history[c] if c >= 0 else None
+        status = "info" if comp is None or comp.type == "invoke" else comp.type
         result = comp.value if comp is not None else None
         try:
             arg = prepare(inv.f, inv.value, result, status)
@@ -164,57 +194,53 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
             raise ModelInputError(f"history entry {inv.index}: {e}") from None
         if arg is DROP:
             continue
-        key = freeze(inv.key)
+        key = inv.key
+        if type(key) is not int and type(key) is not str:
+            key = freeze(key)
         kh = by_key.get(key)
         if kh is None:
-            kh = by_key[key] = _KeyHistory(inv.key)
-        ret = p.complete_pos if status == "ok" else None
-        kh.calls.append(wgl.Call(p.invoke_pos, ret, arg))
-        kh.descs.append(
-            {
-                "process": inv.process,
-                "f": inv.f,
-                "value": inv.value,
-                "result": result,
-                "type": "ok" if status == "ok" else "info",
-                "invoke_index": inv.index,
-                "complete_index": comp.index if comp is not None else None,
-            }
-        )
+            kh = by_key[key] = _KeyHistory(inv.key, history)
+        kh.calls.append(Call(pos, c if status == "ok" else None, arg))
+        kh.completions.append(c)
     return list(by_key.values())
 
 
 # ---------------------------------------------------------------- per-key decision
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What the general search needs of a model; pickled to worker processes."""
+
+    init: Any
+    step: Any
+    readonly: Any
+
+    @classmethod
+    def of(cls, model: Model) -> _Search:
+        return cls(model.init, model.step, model.readonly)
+
+
 def decide_keys(
-    keys: list[list[wgl.Call]],
-    model: Model,
-    deadline: float | None,
-    max_bytes: int,
-    *,
-    fast: bool = True,
+    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
 ) -> list[_KeyOutcome | None]:
-    """Decide each key; the general searches take turns, and stop once some key is invalid.
+    """Search each key; the searches take turns, and stop once some key is invalid.
 
     As in porcupine, one invalid key settles the verdict, so keys still searching then are
     left undecided (None) rather than searched to the end.
     """
     out: list[_KeyOutcome | None] = [None] * len(keys)
-    pending: dict[int, Any] = {}
-    for k, calls in enumerate(keys):
-        decided = _fast(calls, model, deadline, max_bytes) if fast else None
-        if decided is not None:
-            out[k] = decided
-        else:
-            pending[k] = wgl.search_steps(
-                calls,
-                model.init,
-                model.step,
-                readonly=model.readonly,
-                deadline=deadline,
-                max_bytes=max_bytes,
-            )
+    pending: dict[int, Any] = {
+        k: wgl.search_steps(
+            calls,
+            search.init,
+            search.step,
+            readonly=search.readonly,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+        for k, calls in enumerate(keys)
+    }
     while pending:
         for k, it in list(pending.items()):
             try:
@@ -234,17 +260,22 @@ def decide_keys(
 def _fast(
     calls: list[wgl.Call], model: Model, deadline: float | None, max_bytes: int
 ) -> _KeyOutcome | None:
-    """The unique-values verdict; an "invalid" gets its counterexample from searching the witness.
+    """The register verdict without the general search, when the zones or relabelling give one.
 
-    The zones prove an "invalid" on their own. If the witness search cannot finish, the
-    verdict stands with the op the zones could not place; if it finds the witness
-    linearizable after all, the fast path is not trusted and the general search decides.
+    An "invalid" gets its counterexample from searching the witness. The zones (or the
+    single-observation refutation) prove an "invalid" on their own: if the witness search
+    cannot finish, the verdict stands with the op that could not be placed; if it finds the
+    witness linearizable after all, the fast path is not trusted and the general search decides.
     """
     if not model.unique_register:
         return None
+    algorithm = "unique-values"
     fr = register_fastpath.decide(calls, model.init)
+    if fr.valid is None and fr.reason == register_fastpath.NOT_UNIQUE:
+        algorithm = "repeated-values"
+        fr = register_repeated.decide(calls, model.init)
     if fr.valid is True:
-        return _KeyOutcome(True, "unique-values")
+        return _KeyOutcome(True, algorithm)
     if fr.valid is None or fr.witness is None:
         return None
     ids = fr.witness
@@ -263,23 +294,13 @@ def _fast(
             res = None
     if res is None:
         culprit = fr.culprit if fr.culprit is not None and fr.culprit >= 0 else ids[-1]
-        return _KeyOutcome(False, "unique-values", fr.reason, [], culprit, None)
+        return _KeyOutcome(False, algorithm, fr.reason, [], culprit, None)
     if res.valid:
         return None
     failed = ids[res.failed_op] if res.failed_op is not None else None
     return _KeyOutcome(
-        False, "unique-values", fr.reason, [ids[i] for i in res.linearized], failed, res.state
+        False, algorithm, fr.reason, [ids[i] for i in res.linearized], failed, res.state
     )
-
-
-_POOL_MODEL: Model | None = None
-
-
-def _decide_batch(
-    batch: list[list[wgl.Call]], deadline: float | None, max_bytes: int
-) -> list[_KeyOutcome | None]:
-    assert _POOL_MODEL is not None
-    return decide_keys(batch, _POOL_MODEL, deadline, max_bytes, fast=False)
 
 
 def _run_all(
@@ -289,7 +310,7 @@ def _run_all(
     max_bytes: int,
     workers: int | None,
 ) -> list[_KeyOutcome | None]:
-    """The fast path runs here; keys left to the general search go to workers when that pays."""
+    """The fast paths run here; keys left to the general search go to workers when that pays."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     out: list[_KeyOutcome | None] = [None] * len(keys)
     rest = []
@@ -298,37 +319,44 @@ def _run_all(
         if out[k] is None:
             rest.append(k)
     total = sum(len(keys[k].calls) for k in rest)
-    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS:
-        decided = decide_keys([keys[k].calls for k in rest], model, deadline, max_bytes, fast=False)
+    search = _Search.of(model)
+    batch = [keys[k].calls for k in rest]
+    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not _picklable(search):
+        decided = decide_keys(batch, search, deadline, max_bytes)
     else:
-        decided = _run_parallel([keys[k] for k in rest], model, deadline, max_bytes, n_workers)
+        decided = _run_parallel(batch, search, deadline, max_bytes, n_workers)
     for k, o in zip(rest, decided, strict=True):
         out[k] = o
     return out
 
 
-def _run_parallel(
-    keys: list[_KeyHistory], model: Model, deadline: float | None, max_bytes: int, n: int
-) -> list[_KeyOutcome | None]:
-    """Fork workers that inherit the model; deal keys round-robin so big keys spread out."""
-    global _POOL_MODEL
-    n = min(n, len(keys))
-    _POOL_MODEL = model
-    order = sorted(range(len(keys)), key=lambda i: -len(keys[i].calls))
-    batches: list[list[int]] = [order[w::n] for w in range(n)]
-    ctx = multiprocessing.get_context("fork")
-    out: list[_KeyOutcome | None] = [None] * len(keys)
+def _picklable(search: _Search) -> bool:
+    """A model defined with lambdas or closures cannot go to a worker; it is searched here."""
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(_decide_batch, [keys[i].calls for i in b], deadline, max_bytes)
-                for b in batches
-            ]
-            for b, fut in zip(batches, futures, strict=True):
-                for i, res in zip(b, fut.result(), strict=True):
-                    out[i] = res
-    finally:
-        _POOL_MODEL = None
+        pickle.dumps(search)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _run_parallel(
+    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int, n: int
+) -> list[_KeyOutcome | None]:
+    """Spawned workers (never forked: the caller may hold threads and locks) each take a
+    round-robin share of the keys, biggest first, so big keys spread out."""
+    n = min(n, len(keys))
+    order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
+    batches: list[list[int]] = [order[w::n] for w in range(n)]
+    out: list[_KeyOutcome | None] = [None] * len(keys)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        futures = [
+            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes)
+            for b in batches
+        ]
+        for b, fut in zip(batches, futures, strict=True):
+            for i, res in zip(b, fut.result(), strict=True):
+                out[i] = res
     return out
 
 
@@ -372,7 +400,6 @@ def _result(
 
 
 def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, Any]:
-    descs = kh.descs
     calls = kh.calls
     failed = o.failed if o.failed is not None else (o.linearized[-1] if o.linearized else 0)
     fc = calls[failed]
@@ -386,23 +413,24 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
     concurrent = sorted(overlapping[:WINDOW], key=lambda i: calls[i].inv)
     window = o.linearized[-WINDOW:]
     state = model.describe(o.state)
-    op = descs[failed]
+    op = kh.describe(failed)
     lines = [
         f"{'key ' + repr(kh.key) + ': ' if kh.key is not None else ''}{_short(op)} cannot be linearized.",
         f"After the longest linearization found ({len(o.linearized)} ops"
-        + (f", ending with {_short(descs[window[-1]])}" if window else "")
+        + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
         + f") the state is {state!r}.",
         f"{len(concurrent)} op(s) were concurrent with it.",
     ]
     if o.reason:
-        lines.append(f"Zone check: {o.reason}.")
+        check = "Zone check" if o.algorithm == "unique-values" else "Repeated-value check"
+        lines.append(f"{check}: {o.reason}.")
     return {
         "key": thaw(freeze(kh.key)) if kh.key is not None else None,
         "op": op,
         "state": state,
-        "linearized": [descs[i] for i in window],
+        "linearized": [kh.describe(i) for i in window],
         "linearized_total": len(o.linearized),
-        "concurrent": [descs[i] for i in concurrent],
+        "concurrent": [kh.describe(i) for i in concurrent],
         "text": "\n".join(lines),
     }
 

@@ -13,20 +13,29 @@ An indeterminate op may also be linearized at the very end, which stands for "ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from splitbrain.harness import plugins
+from splitbrain.harness.errors import HarnessInputError
+from splitbrain.harness.protocols import HashesStates
 
 ILLEGAL: Any = object()
 DROP: Any = object()
 
 
-class ModelInputError(ValueError):
+class ModelInputError(HarnessInputError):
     """An op the model does not understand (bad f or value shape)."""
+
+
+_SCALARS = frozenset({int, str, float, bool, type(None)})
 
 
 def freeze(value: Any) -> Hashable:
     """Make JSON/EDN data hashable: lists become tuples, dicts sorted item tuples, sets frozensets."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
@@ -164,13 +173,17 @@ def _kv_step(state: str, arg: tuple[int, Any]) -> Any:
     return state + v
 
 
+def _kv_readonly(arg: tuple[int, Any]) -> bool:
+    return arg[0] == KV_GET
+
+
 def kv(init: Any = "") -> Model:
     return Model(
         "kv",
         "" if init is None else init,
         _kv_prepare,
         _kv_step,
-        readonly=lambda arg: arg[0] == KV_GET,
+        readonly=_kv_readonly,
     )
 
 
@@ -198,13 +211,17 @@ def _set_step(state: frozenset, arg: tuple[int, Any]) -> Any:
     return state if state == v else ILLEGAL
 
 
+def _set_readonly(arg: tuple[int, Any]) -> bool:
+    return arg[0] == 1
+
+
 def set_model(init: Any = None) -> Model:
     return Model(
         "set",
         frozenset(freeze(v) for v in (init or ())),
         _set_prepare,
         _set_step,
-        readonly=lambda arg: arg[0] == 1,
+        readonly=_set_readonly,
     )
 
 
@@ -316,6 +333,10 @@ def _multi_step(state: tuple, arg: tuple) -> Any:
     return tuple(sorted(regs.items(), key=repr))
 
 
+def _multi_readonly(arg: tuple) -> bool:
+    return all(m[0] == "read" for m in arg)
+
+
 def multi_register(init: Any = None) -> Model:
     regs = {freeze(k): freeze(v) for k, v in (init or {}).items()}
     return Model(
@@ -324,37 +345,69 @@ def multi_register(init: Any = None) -> Model:
         _multi_prepare,
         _multi_step,
         describe=lambda st: {str(k): thaw(v) for k, v in st},
-        readonly=lambda arg: all(m[0] == "read" for m in arg),
+        readonly=_multi_readonly,
     )
 
 
 # ---------------------------------------------------------------- adapter for protocol models
 
 
+class _State:
+    """A user model's state as the search's cache needs it: hashable and comparable, by the
+    model's own ``hash``/``equal`` (porcupine's ``Equal``) or else by its frozen form."""
+
+    __slots__ = ("value", "_key", "_equal")
+
+    def __init__(self, value: Any, key: Hashable, equal: Callable[[Any, Any], bool] | None):
+        self.value = value
+        self._key = key
+        self._equal = equal
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _State):
+            return NotImplemented
+        if self._equal is not None:
+            return self._equal(self.value, other.value)
+        return self._key == other._key
+
+
 def from_protocol(obj: Any) -> Model:
-    """Wrap an object with ``init()`` and ``step(state, f, invoke_value, ok_value) -> (ok, state)``."""
+    """Wrap an object with ``init()`` and ``step(state, f, invoke_value, ok_value) -> (ok, state)``.
+
+    States need not be hashable: a model with ``hash(state)`` and ``equal(a, b)`` is asked,
+    otherwise states are frozen (lists to tuples, dicts to sorted items) for the cache.
+    The model's ``step`` always sees its own state values, never the frozen form.
+    """
+    own = isinstance(obj, HashesStates)
+
+    def wrap(value: Any) -> _State:
+        if own:
+            return _State(value, obj.hash(value), obj.equal)
+        return _State(value, freeze(value), None)
 
     def prepare(f: str, value: Any, result: Any, status: str) -> Any:
         if status == "fail":
             return DROP
         return (f, value, result if status == "ok" else None, status == "ok")
 
-    def step(state: Any, arg: tuple) -> Any:
+    def step(state: _State, arg: tuple) -> Any:
         f, value, result, known = arg
-        ok, new = obj.step(state, f, value, result)
+        ok, new = obj.step(state.value, f, value, result)
         if ok:
-            return new
+            return wrap(new)
         return ILLEGAL if known else state
 
-    return Model(getattr(obj, "name", type(obj).__name__), obj.init(), prepare, step)
+    return Model(
+        getattr(obj, "name", type(obj).__name__),
+        wrap(obj.init()),
+        prepare,
+        step,
+        describe=lambda state: state.value,
+    )
 
 
-MODELS: dict[str, Callable[..., Model]] = {
-    "register": plain_register,
-    "cas-register": register,
-    "kv": kv,
-    "set": set_model,
-    "queue": queue,
-    "mutex": mutex,
-    "multi-register": multi_register,
-}
+MODELS: Mapping[str, Callable[..., Model]] = plugins.View("model")
+"""Model factories by name: the registry's ``splitbrain.models`` group (pyproject.toml)."""

@@ -42,6 +42,7 @@ from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
 from splitbrain.checkers.wgl import Call
 
 INIT = -1
+NOT_UNIQUE = "written values are not unique"
 _INF = float("inf")
 _NEG_INF = float("-inf")
 
@@ -88,7 +89,7 @@ def decide(calls: list[Call], init: Any) -> FastResult:
             v = a if code == R_WRITE else b
             try:
                 if v in producer or v == init:
-                    return FastResult(None, reason="written values are not unique")
+                    return FastResult(None, reason=NOT_UNIQUE)
             except TypeError:
                 return FastResult(None, reason="unhashable value")
             producer[v] = i

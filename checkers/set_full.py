@@ -83,7 +83,7 @@ def _collect(
     return elements, reads, acks
 
 
-def check(history: list[Op], linearizable: bool = False, **_: Any) -> dict[str, Any]:
+def check(history: list[Op], linearizable: bool = False) -> dict[str, Any]:
     """``linearizable=True`` also fails the history on stale reads."""
     elements, reads, acks = _collect(history)
     reads.sort(key=lambda r: r.invoke_pos)

@@ -35,9 +35,7 @@ def _key(x: Any, index: int) -> Any:
     return element(x, index, "a message")
 
 
-def check(
-    history: list[Op], fifo: bool = False, allow_duplicates: bool = False, **_: Any
-) -> dict[str, Any]:
+def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False) -> dict[str, Any]:
     msgs: dict[Any, _Msg] = {}
     dequeued: list[tuple[Any, Pos, Pos, int]] = []
     for p in pairs(history):

@@ -2,64 +2,40 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers import elle, linearizable
+from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
+from splitbrain.harness import assemble, plugins
 from splitbrain.harness.history import BadOp, HistoryError, LoadedHistory, Op, Valid, read_history
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.verdict import Verdict
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
 
-def _linearizable(model: str) -> CheckFn:
+def _linearizable(model: Any) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        from splitbrain.checkers import linearizable
-
-        return linearizable.check(history, model, init=init, timeout=timeout)
+        return linearizable.check(history, assemble.model(model, init), timeout=timeout)
 
     return check
 
 
-def _module_check(module: str, **fixed: Any) -> CheckFn:
+def _checker(checker: Any, **fixed: Any) -> CheckFn:
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        return importlib.import_module(module).check(history, **fixed)
+        return checker(history, **fixed)
 
     return check
 
 
-def models() -> dict[str, CheckFn]:
-    """Every model name ``splitbrain check --model`` accepts."""
-    found: dict[str, CheckFn] = {}
-    try:
-        from splitbrain.checkers import linearizable
-
-        for name in linearizable.MODELS:
-            found[name] = _linearizable(name)
-    except ImportError:
-        pass
-    try:
-        from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
-
-        for name in FRIENDLY_MODEL_NAMES:
-            found[name] = _module_check("splitbrain.checkers.elle", consistency_models=[name])
-        found["list-append"] = _module_check("splitbrain.checkers.elle")
-    except ImportError:
-        pass
-    for name, module in (
-        ("set-full", "splitbrain.checkers.set_full"),
-        ("counter", "splitbrain.checkers.counter"),
-        ("total-queue", "splitbrain.checkers.total_queue"),
-    ):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
-        found[name] = _module_check(module)
-    return found
+def models() -> list[str]:
+    """Every name ``splitbrain check --model`` accepts besides ``module:attr`` paths: the
+    registered models and checkers, and Elle's consistency models (list-append histories)."""
+    return sorted({*plugins.names("model"), *plugins.names("checker"), *FRIENDLY_MODEL_NAMES})
 
 
 @dataclass
@@ -82,11 +58,20 @@ def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
     return str(path)
 
 
-def resolve_model(name: str) -> CheckFn:
-    known = models()
-    if name not in known:
-        raise HarnessInputError(f"unknown model {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]
+def resolve_model(model: Any) -> CheckFn:
+    """What checks a history for ``--model``: a model (name, path or object) is checked for
+    linearizability; a registered checker's name runs that checker; an Elle consistency
+    model's name runs Elle's list-append checker for it."""
+    if not isinstance(model, str) or plugins.is_path(model):
+        assemble.model(model)
+        return _linearizable(model)
+    if model in plugins.entries("model"):
+        return _linearizable(model)
+    if model in plugins.entries("checker"):
+        return _checker(plugins.load("checker", model))
+    if model in FRIENDLY_MODEL_NAMES:
+        return _checker(elle.check, consistency_models=[model])
+    raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
 def check_file(
@@ -133,3 +118,40 @@ def check_file(
         seconds=time.perf_counter() - started,
         warnings=loaded.warnings,
     )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` returns: the verdict and the checker's whole result."""
+
+    valid: Valid
+    result: dict[str, Any]
+    ops: int
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.valid)
+
+
+def check(
+    history: list[Op] | str | Path,
+    model: Any,
+    *,
+    init: Any = None,
+    timeout: float | None = None,
+) -> CheckResult:
+    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
+    a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
+    not be hashable). Raises HarnessInputError for a bad model or file."""
+    checker = resolve_model(model)
+    if isinstance(history, str | Path):
+        verdict = check_file(history, checker, init=init, timeout=timeout)
+        if verdict.valid is None:
+            raise HarnessInputError(verdict.error or f"{history}: cannot be checked")
+        return CheckResult(verdict.valid, verdict.result, verdict.ops)
+    ops = list(history)
+    try:
+        result = checker(ops, init, timeout)
+    except ValueError as e:
+        raise HarnessInputError(str(e)) from None
+    return CheckResult(result.get("valid", "unknown"), result, len(ops))

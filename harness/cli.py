@@ -9,31 +9,34 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.harness import check, core, gate, listing, report
+from splitbrain.harness import spec as test_spec
 from splitbrain.harness.bounds import check_value
+from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
-from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
-from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
-from splitbrain.harness.history import Valid, json_value, merge_valid
+from splitbrain.harness.errors import SplitbrainError
+from splitbrain.harness.history import json_value, merge_valid
+from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.signals import EXIT_INTERRUPTED, signal_name
+from splitbrain.harness.signals import signal_name
+from splitbrain.harness.values import Problem
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_VALID,
+    exit_code,
+    verdict_word,
+)
 
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 254, 255
-
-
-def exit_code(valid: Valid | None) -> int:
-    if valid is None:
-        return EXIT_BAD_INPUT
-    return {True: EXIT_VALID, False: EXIT_INVALID}.get(valid, EXIT_UNKNOWN)  # type: ignore[arg-type]
-
-
-def verdict_word(valid: Valid | None) -> str:
-    return {True: "valid", False: "INVALID", "unknown": "unknown"}.get(valid, "error")  # type: ignore[arg-type]
+CHECK_SECONDS = test_spec.PARAMS["check_timeout"].kind
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,22 +46,12 @@ class _Parser(argparse.ArgumentParser):
         raise HarnessInputError(f"{message} (see: {self.prog} --help)")
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str) -> float:
+    """A positive finite number of seconds, for flags outside the test spec."""
     try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def _option(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key.strip(), value.strip()
-
-
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",") if n.strip()]
+        return CHECK_SECONDS.from_text(text)
+    except Problem as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 # ---------------------------------------------------------------- test
@@ -66,86 +59,13 @@ def _names(text: str) -> list[str]:
 
 def _add_test(sub: Any) -> None:
     p = sub.add_parser("test", help="run a test against a target and check it")
-    p.add_argument("--target", default="memory", help="system under test (default: memory)")
-    p.add_argument("--workload", default="register", help="what clients do (default: register)")
-    p.add_argument(
-        "--nemesis", type=_names, default=["none"], help="faults, comma-separated (default: none)"
-    )
-    p.add_argument("--concurrency", type=int, default=5, help="client workers (default: 5)")
-    p.add_argument(
-        "--time-limit",
-        type=_positive_float,
-        default=10.0,
-        help="seconds of main phase (default: 10)",
-    )
-    p.add_argument(
-        "--rate",
-        type=_positive_float,
-        default=0.0,
-        help="ops/s across workers; 0 = as fast as possible",
-    )
-    p.add_argument("--keys", type=int, default=8, help="independent keys (default: 8)")
-    p.add_argument(
-        "--seed", type=int, default=None, help="random seed (default: a fresh one, recorded)"
-    )
-    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
-    p.add_argument("--name", default=None, help="test name (default: TARGET-WORKLOAD)")
-    p.add_argument(
-        "--model", default=None, help="consistency model the workload checks (workload default)"
-    )
-    p.add_argument(
-        "--nemesis-interval",
-        type=_positive_float,
-        default=3.0,
-        help="seconds per fault and per quiet spell",
-    )
-    p.add_argument(
-        "--op-timeout",
-        type=_positive_float,
-        default=5.0,
-        help="seconds before an op is recorded as info",
-    )
-    p.add_argument(
-        "--check-timeout",
-        type=_positive_float,
-        default=120.0,
-        help="seconds before a checker says unknown",
-    )
-    p.add_argument(
-        "-o",
-        dest="options",
-        type=_option,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="target option (repeatable)",
-    )
+    test_spec.add_arguments(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    add_ssh_arguments(p)
     p.set_defaults(func=cmd_test)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from splitbrain.harness import core
-
-    spec = core.TestSpec(
-        target=args.target,
-        workload=args.workload,
-        nemesis=args.nemesis,
-        concurrency=args.concurrency,
-        time_limit=args.time_limit,
-        rate=args.rate,
-        keys=args.keys,
-        seed=args.seed,
-        store=args.store,
-        name=args.name,
-        options=dict(args.options),
-        model=args.model,
-        nemesis_interval=args.nemesis_interval,
-        op_timeout=args.op_timeout,
-        check_timeout=args.check_timeout,
-        ssh=ssh_options_from_args(args),
-    )
+    spec = test_spec.from_args(args)
     try:
         result = core.run(
             spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
@@ -260,20 +180,20 @@ def _add_check(sub: Any) -> None:
     p = sub.add_parser("check", help="check stored histories against a consistency model")
     p.add_argument("histories", nargs="+", metavar="HISTORY")
     p.add_argument(
-        "--model", required=True, help="consistency model, e.g. register, cas-register, kv"
+        "--model",
+        required=True,
+        help="a model or checker by name (register, cas-register, kv, set-full, ...) or module:attr",
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument("--format", default="auto", choices=["auto", "jsonl", "edn", "jepsen-log"])
     p.add_argument(
-        "--timeout", type=_positive_float, default=None, help="seconds per history before unknown"
+        "--timeout", type=_seconds, default=None, help="seconds per history before unknown"
     )
     p.add_argument("--json", action="store_true", help="one JSON result per history")
     p.set_defaults(func=cmd_check)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from splitbrain.harness import check
-
     checker = check.resolve_model(args.model)
     init: Any = None
     if args.init is not None:
@@ -331,17 +251,17 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     if args.index:
         store = Path(args.index)
         if not store.is_dir():
             raise HarnessInputError(f"{store}: no such store directory")
+        writable_dir(store, "--index", create=False)
         print(report.write_index(store))
         return EXIT_VALID
     run_dir = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
     if not (run_dir / "test.json").is_file():
         raise HarnessInputError(f"{run_dir}: not a run directory (no test.json)")
+    writable_dir(run_dir, "report", create=False)
     print(report.write_report(run_dir.resolve()))
     return EXIT_VALID
 
@@ -355,8 +275,6 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from splitbrain.harness import report
-
     store = Path(args.store)
     if not store.is_dir():
         raise HarnessInputError(f"{store}: no such store directory")
@@ -368,17 +286,11 @@ def _add_cleanup(sub: Any) -> None:
     p = sub.add_parser(
         "cleanup", help="remove what killed runs left behind (namespaces, rules, processes)"
     )
-    p.add_argument("--store", default="reports")
     p.set_defaults(func=cmd_cleanup)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    try:
-        from splitbrain.harness.control import cleanup
-    except ImportError:
-        print("nothing to clean up: this installation sets up no external resources")
-        return EXIT_VALID
-    runs, errors = cleanup.cleanup_store(Path(args.store))
+    runs, errors = cleanup.cleanup_store()
     print(f"cleaned up {runs} leftover run(s)")
     if errors:
         print(
@@ -391,22 +303,37 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def _add_gate(sub: Any) -> None:
-    try:
-        from splitbrain.harness import gate
-    except ImportError:
-        return
     gate.add_parser(sub)
+
+
+def _add_list(sub: Any) -> None:
+    p = sub.add_parser(
+        "list", help="every target, workload, nemesis, model and checker, and who provides it"
+    )
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    found = listing.listing()
+    print(listing.render(found))
+    for line in found.broken:
+        print(f"splitbrain: {line}", file=sys.stderr)
+    return EXIT_VALID
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup):
+    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup, _add_list):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. The working directory is importable (last on ``sys.path``), so
+    ``--target mypkg.t:MyTarget`` finds a project's own package, as ``python -m`` would."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -417,6 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HarnessInputError, NodeStartError) as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SplitbrainError as e:
+        print(f"splitbrain: {e}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt as e:
         print(f"splitbrain: interrupted ({signal_name(e)})", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -12,21 +12,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from splitbrain import workloads
+from splitbrain.harness import assemble, core, safeyaml
+from splitbrain.harness import spec as test_spec
 from splitbrain.harness.history import Valid
+from splitbrain.harness.outputs import writable_dir, writable_file
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.values import Choice, Flag, Number, Problem, has_control, short
+from splitbrain.harness.verdict import (
+    EXIT_BAD_INPUT,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_VALID,
+    verdict_word,
+)
 
-EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 254, 255, 130
+EXIT_PASS, EXIT_FAIL = EXIT_VALID, EXIT_INVALID
 EXPECTATIONS = ("holds", "violated")
 TOP_LEVEL_KEYS = ("claims", "defaults")
 _MAX_EXPLAIN_LINES = 20
@@ -34,99 +49,24 @@ _MAX_EXPLAIN_LINES = 20
 # ---------------------------------------------------------------- schema
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("expected a non-empty string")
+def _description(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 2000 or has_control(value.replace("\n", " ")):
+        raise Problem(f"must be a text of at most 2000 characters, got {short(value)}")
     return value.strip()
 
 
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("expected true or false")
-    return value
-
-
-def _number(minimum: float, strict: bool = False) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("expected a number")
-        if value < minimum or (strict and value == minimum):
-            raise ValueError(f"must be {'>' if strict else '>='} {minimum:g}, got {value:g}")
-        return float(value)
-
-    return parse
-
-
-def _integer(minimum: int | None) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("expected an integer")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _nemesis(value: Any) -> list[str]:
-    if isinstance(value, str):
-        names = [n.strip() for n in value.split(",")]
-    elif isinstance(value, list) and all(isinstance(n, str) for n in value):
-        names = [n.strip() for n in value]
-    else:
-        raise ValueError("expected a list of names or a comma-separated string")
-    if any(not n for n in names):
-        raise ValueError("empty nemesis name")
-    return [n for n in names if n != "none"] or ["none"]
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        return str(value)
-    raise ValueError(f"option values must be scalars, got {type(value).__name__}")
-
-
-def _options(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ValueError("expected a mapping of option names to values")
-    out: dict[str, str] = {}
-    for k, v in value.items():
-        if not isinstance(k, str) or not k:
-            raise ValueError(f"option names must be strings, got {k!r}")
-        out[k] = _scalar_text(v)
-    return out
-
-
-def _expect(value: Any) -> str:
-    if value not in EXPECTATIONS:
-        raise ValueError(f"expected one of {', '.join(EXPECTATIONS)}, got {value!r}")
-    return str(value)
-
-
-FIELDS: dict[str, Callable[[Any], Any]] = {
-    "name": _text,
-    "description": _text,
-    "target": _text,
-    "workload": _text,
-    "nemesis": _nemesis,
-    "options": _options,
-    "time_limit": _number(0),
-    "concurrency": _integer(1),
-    "keys": _integer(1),
-    "rate": _number(0),
-    "seed": _integer(None),
-    "model": _text,
-    "expect": _expect,
-    "allow_unknown": _bool,
-    "nemesis_interval": _number(0, strict=True),
-    "op_timeout": _number(0, strict=True),
-    "check_timeout": _number(0, strict=True),
+CLAIM_ONLY: dict[str, Callable[[Any], Any]] = {
+    "description": _description,
+    "expect": Choice(EXPECTATIONS).from_value,
+    "allow_unknown": Flag().from_value,
 }
-"""Every key a claim (or ``defaults:``) may have, with its parser."""
+FIELDS: dict[str, Callable[[Any], Any]] = {
+    key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS
+} | CLAIM_ONLY
+"""Every key a claim (or ``defaults:``) may have, with its parser: the TestSpec fields a
+claim may set (``harness.spec.CLAIM_KEYS``) and the claim's own keys."""
 
-SPEC_KEYS = frozenset(FIELDS) - {"name", "description", "expect", "allow_unknown"}
+SPEC_KEYS = frozenset(test_spec.CLAIM_KEYS) - {"name"}
 
 
 @dataclass
@@ -150,13 +90,11 @@ class Claim:
         seed: int | None = None,
     ) -> Any:
         """The TestSpec to run; ``time_limit`` overrides, ``time_scale`` multiplies it."""
-        from splitbrain.harness import core
-
         values = dict(self.spec)
         values.setdefault("name", self.name)
         if seed is not None and "seed" not in values:
             values["seed"] = seed
-        spec = core.TestSpec(store=str(store), **values)
+        spec = test_spec.TestSpec(store=str(store), **values)
         retime(spec, time_limit=time_limit, time_scale=time_scale)
         return spec
 
@@ -165,7 +103,8 @@ def retime(spec: Any, time_limit: float | None = None, time_scale: float | None 
     """Set or scale a spec's time limit; the fault schedule shrinks or grows with it.
 
     The fault interval never drops below a quarter of the new limit (unless it was shorter
-    already), so a drastic cut still leaves a couple of whole fault cycles, not a strobe.
+    already), so a drastic cut still leaves a couple of whole fault cycles, not a strobe,
+    nor below the smallest interval a spec may have.
     """
     old = spec.time_limit
     new = old
@@ -177,7 +116,8 @@ def retime(spec: Any, time_limit: float | None = None, time_scale: float | None 
         return
     if old > 0:
         interval = spec.nemesis_interval
-        spec.nemesis_interval = max(interval * new / old, min(interval, new / 4))
+        floor = test_spec.PARAMS["nemesis_interval"].kind.low  # type: ignore[attr-defined]
+        spec.nemesis_interval = max(interval * new / old, min(interval, new / 4), floor)
     spec.time_limit = new
 
 
@@ -192,14 +132,6 @@ def expectation_text(claim: Claim) -> str:
 
 
 # ---------------------------------------------------------------- loading
-
-
-def _line_index(text: str) -> Any:
-    """The YAML node tree (no objects built), used only to point at lines in messages."""
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
 
 
 def _mapping_get(node: Any, key: str) -> Any:
@@ -233,7 +165,9 @@ def _parse_fields(raw: Any, what: str, allowed: Iterable[str]) -> dict[str, Any]
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in allowed:
-            raise _KeyProblem(str(key), f"unknown key {key!r}; known: {', '.join(sorted(allowed))}")
+            raise _KeyProblem(
+                str(key), f"unknown key {short(key)}; known: {', '.join(sorted(allowed))}"
+            )
         try:
             out[key] = FIELDS[key](value)
         except ValueError as e:
@@ -247,33 +181,16 @@ class _KeyProblem(ValueError):
         self.key = key
 
 
-def _read_yaml(path: Path) -> tuple[Any, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise HarnessInputError(f"{path}: cannot read claims file: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise HarnessInputError(f"{path}: not a UTF-8 text file") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise HarnessInputError(f"{where}: malformed YAML: {problem}") from None
-    return data, _line_index(text)
-
-
 def parse_claims(path: str | Path) -> list[Claim]:
     """Read and schema-check a claims file; raises HarnessInputError naming file, claim and key."""
     path = Path(path)
-    data, root = _read_yaml(path)
+    data, root = safeyaml.load(path, "claims file")
     if not isinstance(data, dict) or "claims" not in data:
         raise HarnessInputError(f"{path}: expected a mapping with a top-level 'claims:' list")
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise HarnessInputError(
-                f"{path}: unknown top-level key {key!r}; known: {', '.join(TOP_LEVEL_KEYS)}"
+                f"{path}: unknown top-level key {short(key)}; known: {', '.join(TOP_LEVEL_KEYS)}"
             )
     try:
         defaults = _parse_fields(data.get("defaults") or {}, "defaults", set(FIELDS) - {"name"})
@@ -298,7 +215,7 @@ def parse_claims(path: str | Path) -> list[Claim]:
 def _parse_claim(path: Path, root: Any, index: int, raw: Any, defaults: dict[str, Any]) -> Claim:
     label = f"claim #{index + 1}"
     if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-        label = f"claim {raw['name']!r}"
+        label = f"claim {short(raw['name'])}"
     try:
         values = _parse_fields(raw, label, FIELDS)
     except _KeyProblem as e:
@@ -340,30 +257,19 @@ def claim_from_fields(raw: dict[str, Any], where: str) -> Claim:
 
 def check_claim(claim: Claim) -> None:
     """Check a claim's names and options against the registries, before anything runs."""
-    from splitbrain import targets, workloads
-    from splitbrain.harness import core
-    from splitbrain.harness import nemesis as nemeses
-
     spec = claim.build_spec()
-    known = {
-        "target": (spec.target, targets.TARGETS),
-        "workload": (spec.workload, workloads.WORKLOADS),
-    }
-    for key, (value, registry) in known.items():
-        if value not in registry:
+    named = [("target", spec.target), ("workload", spec.workload)]
+    for key, value in [*named, *(("nemesis", n) for n in spec.nemesis)]:
+        try:
+            assemble.check_name(key, value)
+        except HarnessInputError as e:
             raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key {key!r}: unknown {key} {value!r}; known: {', '.join(sorted(registry))}"
-            )
-    for name in spec.nemesis:
-        if name != nemeses.NONE and name not in nemeses.NEMESES:
-            known_n = ", ".join(sorted([nemeses.NONE, *nemeses.NEMESES]))
-            raise HarnessInputError(
-                f"{claim.where}: claim {claim.name!r}: key 'nemesis': unknown nemesis {name!r}; known: {known_n}"
-            )
+                f"{claim.where}: claim {claim.name!r}: key {key!r}: {e}"
+            ) from None
     if "model" in claim.spec:
         try:
-            workloads.load(spec.workload, workloads.WorkloadSpec(model=spec.model))
-        except ValueError as e:
+            assemble.workload(spec.workload, workloads.WorkloadSpec(model=spec.model))
+        except HarnessInputError as e:
             raise HarnessInputError(
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None
@@ -391,8 +297,6 @@ def report_path(run_dir: Path) -> Path:
 
 
 def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
-    from splitbrain.harness.cli import verdict_word
-
     valid = part.get("valid")
     lines = [f"{name}: {verdict_word(valid)}"]
     if valid is True:
@@ -418,8 +322,6 @@ def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
 
 def explain(results: dict[str, Any], run_dir: Path, command: str | None = None) -> str:
     """A short readable account of a run: each checker's verdict and counterexample, the report."""
-    from splitbrain.harness.cli import verdict_word
-
     lines = [f"verdict: {verdict_word(results.get('valid'))}"]
     for name, part in (results.get("checkers") or {}).items():
         if name != "stats" and isinstance(part, dict):
@@ -451,8 +353,6 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        from splitbrain.harness.cli import verdict_word
-
         return verdict_word(self.valid)
 
     @property
@@ -464,8 +364,6 @@ def run_claim(
     claim: Claim, store: str | Path, time_scale: float | None, on_start: Callable[[Path], None]
 ) -> tuple[Outcome, bool]:
     """Run one claim; returns its outcome and whether the run was interrupted."""
-    from splitbrain.harness import core
-
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()
     try:
@@ -532,31 +430,44 @@ def render_table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry, not even escaped (control characters, lone surrogates)."""
+
+
+def xml_text(text: str) -> str:
+    """``text`` with each character XML cannot carry written as Python writes it (``\\x07``),
+    so the file stays well-formed."""
+    return _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def junit_xml(source: Path, outcomes: list[Outcome], skipped: list[Claim]) -> ET.ElementTree:
     """One testcase per claim; a failure (or error) element carries the explanation."""
     suite = ET.Element(
         "testsuite",
-        name=f"splitbrain gate {source.name}",
+        name=xml_text(f"splitbrain gate {source.name}"),
         tests=str(len(outcomes) + len(skipped)),
         failures=str(sum(1 for o in outcomes if not o.passed and not o.error)),
         errors=str(sum(1 for o in outcomes if o.error)),
         skipped=str(len(skipped)),
         time=f"{sum(o.seconds for o in outcomes):.3f}",
     )
-    classname = f"splitbrain.gate.{source.stem}"
+    classname = xml_text(f"splitbrain.gate.{source.stem}")
     for o in outcomes:
+        name = xml_text(o.claim.name)
         case = ET.SubElement(
-            suite, "testcase", classname=classname, name=o.claim.name, time=f"{o.seconds:.3f}"
+            suite, "testcase", classname=classname, name=name, time=f"{o.seconds:.3f}"
         )
         if o.error:
-            ET.SubElement(case, "error", message=o.error).text = o.error
+            ET.SubElement(case, "error", message=xml_text(o.error)).text = xml_text(o.error)
         elif not o.passed:
-            ET.SubElement(case, "failure", message=failure_message(o)).text = o.explanation
+            failure = ET.SubElement(case, "failure", message=xml_text(failure_message(o)))
+            failure.text = xml_text(o.explanation)
         out = [f"expected: {expectation_text(o.claim)}", f"verdict: {o.verdict}"]
         out.append(f"report: {o.report}")
-        ET.SubElement(case, "system-out").text = "\n".join(out)
+        ET.SubElement(case, "system-out").text = xml_text("\n".join(out))
     for claim in skipped:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=claim.name, time="0")
+        name = xml_text(claim.name)
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
         ET.SubElement(case, "skipped", message="not run: the gate was interrupted")
     root = ET.Element("testsuites")
     root.append(suite)
@@ -582,6 +493,9 @@ def gate_exit_code(outcomes: list[Outcome], interrupted: bool) -> int:
 
 def run_gate(path: Path, junit: Path | None, time_scale: float | None, store: str | Path) -> int:
     claims = load_claims(path)
+    writable_dir(Path(store), "--store")
+    if junit is not None:
+        writable_file(junit, "--junit-xml")
     outcomes: list[Outcome] = []
     interrupted = False
     for i, claim in enumerate(claims, 1):
@@ -614,14 +528,14 @@ def run_gate(path: Path, junit: Path | None, time_scale: float | None, store: st
 # ---------------------------------------------------------------- command line
 
 
-def _positive(text: str) -> float:
+TIME_SCALE = Number(0, 1000, above=True)
+
+
+def _time_scale(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
+        return TIME_SCALE.from_text(text)
+    except Problem as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_parser(subparsers: Any) -> None:
@@ -632,7 +546,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--junit-xml", metavar="FILE", default=None, help="write JUnit XML here")
     p.add_argument(
         "--time-scale",
-        type=_positive,
+        type=_time_scale,
         default=None,
         metavar="X",
         help="multiply every claim's time limit (and fault schedule) by X",

@@ -9,15 +9,18 @@ Two forms:
   the claim before the test body and fails the test if the outcome is not the expected one.
   The body may be empty, or take the ``splitbrain_result`` fixture to look at the result.
 
+Both take the keys of a claim (``harness.gate.FIELDS``: the TestSpec fields a claim may
+set, and the marker also ``expect``, ``allow_unknown``, ``description``), checked by the
+same schema as a claims file.
+
 Every run made by a test is listed in a "splitbrain" section of its report (verdict and
 report path), and linked from its row when pytest-html is installed.
-
-This module is imported by every pytest session of an environment that has splitbrain
-installed, so it imports the engine lazily, only when a test runs a claim.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -26,12 +29,38 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness import core
+from splitbrain.harness import spec as test_spec
+from splitbrain.harness.gate import (
+    FIELDS,
+    check_claim,
+    claim_from_fields,
+    expectation_met,
+    expectation_text,
+    explain,
+    report_path,
+)
+from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.store import safe_name
+from splitbrain.harness.verdict import verdict_word
+
 MARKER = "consistency"
 _MARKER_HELP = (
-    "consistency(target=..., workload=..., nemesis=[...], options={...}, time_limit=..., "
-    "model=..., expect='holds'|'violated', allow_unknown=False): run this consistency claim "
+    f"{MARKER}({', '.join(f'{key}=...' for key in FIELDS)}): run this consistency claim "
     "with splitbrain; the test fails if the outcome is not the expected one"
 )
+_POSITIONAL = ("target", "workload", "nemesis")
+
+
+def _run_signature() -> inspect.Signature:
+    """``Splitbrain.run``'s parameters: every claim key of the TestSpec, None meaning its default."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    for key in test_spec.CLAIM_KEYS:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        if key not in _POSITIONAL:
+            kind = inspect.Parameter.KEYWORD_ONLY
+        params.append(inspect.Parameter(key, kind, default=None))
+    return inspect.Signature(params)
 
 
 @dataclass(frozen=True)
@@ -75,19 +104,13 @@ class SplitbrainResult:
     @property
     def report_path(self) -> Path:
         """The run's report.html, or the run directory if no report was written."""
-        from splitbrain.harness.gate import report_path
-
         return report_path(self.run_dir)
 
     def explain(self) -> str:
         """A short readable counterexample, the report path and the command that replays it."""
-        from splitbrain.harness.gate import explain
-
         return explain(self.results, self.run_dir, self.spec.command())
 
     def summary(self) -> str:
-        from splitbrain.harness.cli import verdict_word
-
         return f"{self.spec.run_name}: {verdict_word(self.verdict)}  report: {self.report_path}"
 
     def __repr__(self) -> str:
@@ -137,7 +160,7 @@ def parse_time_limit(text: str) -> tuple[float | None, float | None]:
         value = float(number)
     except ValueError:
         raise ValueError(f"expected seconds (5) or a factor (x0.5), got {text!r}") from None
-    if value < 0 or (scale and value == 0):
+    if not math.isfinite(value) or value < 0 or (scale and value == 0):
         raise ValueError(f"must be positive, got {text!r}")
     return (None, value) if scale else (value, None)
 
@@ -182,10 +205,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
-    from splitbrain.harness import core
-    from splitbrain.harness.gate import check_claim
-    from splitbrain.harness.protocols import HarnessInputError
-
     settings = item.config.stash[_SETTINGS]
     try:
         check_claim(claim)
@@ -211,11 +230,8 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
 
 
 def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:
-    from splitbrain.harness.gate import claim_from_fields
-    from splitbrain.harness.protocols import HarnessInputError
-
     try:
-        return claim_from_fields({"name": default_name} | raw, where)
+        return claim_from_fields({"name": safe_name(default_name)} | raw, where)
     except HarnessInputError as e:
         pytest.fail(f"splitbrain: {e}", pytrace=False)
 
@@ -230,41 +246,20 @@ class Splitbrain:
     def settings(self) -> Settings:
         return self._item.config.stash[_SETTINGS]
 
-    def run(
-        self,
-        target: str = "memory",
-        workload: str = "register",
-        nemesis: list[str] | str | None = None,
-        *,
-        time_limit: float | None = None,
-        options: dict[str, Any] | None = None,
-        concurrency: int | None = None,
-        keys: int | None = None,
-        rate: float | None = None,
-        seed: int | None = None,
-        model: str | None = None,
-        name: str | None = None,
-        **more: Any,
-    ) -> SplitbrainResult:
-        """Run one test; more keys: nemesis_interval, op_timeout, check_timeout."""
-        given = {
-            "target": target,
-            "workload": workload,
-            "nemesis": nemesis,
-            "time_limit": time_limit,
-            "options": options,
-            "concurrency": concurrency,
-            "keys": keys,
-            "rate": rate,
-            "seed": seed,
-            "model": model,
-            "name": name,
-        } | more
-        raw = {k: v for k, v in given.items() if v is not None}
-        for key in ("expect", "allow_unknown", "description"):
-            if key in raw:
-                pytest.fail(f"splitbrain.run(): {key!r} belongs to the marker", pytrace=False)
+    def run(self, *args: Any, **fields: Any) -> SplitbrainResult:
+        """Run one test. Takes every TestSpec field a claim may set (``harness.spec.CLAIM_KEYS``;
+        ``target``, ``workload`` and ``nemesis`` also by position); None keeps the default."""
+        try:
+            bound = _RUN_SIGNATURE.bind(self, *args, **fields)
+        except TypeError as e:
+            known = ", ".join(test_spec.CLAIM_KEYS)
+            pytest.fail(f"splitbrain.run(): {e}; it takes: {known}", pytrace=False)
+        raw = {k: v for k, v in bound.arguments.items() if k != "self" and v is not None}
         return _run_claim(self._item, _claim(raw, "splitbrain.run()", self._item.name))
+
+
+_RUN_SIGNATURE = _run_signature()
+Splitbrain.run.__signature__ = _RUN_SIGNATURE  # type: ignore[attr-defined]
 
 
 def _marker_fields(item: pytest.Item) -> dict[str, Any] | None:
@@ -317,12 +312,8 @@ def _splitbrain_consistency(request: pytest.FixtureRequest) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     outcome = yield
     if _CLAIM in item.stash:
-        from splitbrain.harness.gate import expectation_met, expectation_text
-
         claim, result = item.stash[_CLAIM]
         if not expectation_met(claim, result.verdict):
-            from splitbrain.harness.cli import verdict_word
-
             pytest.fail(
                 f"consistency claim {claim.name!r} not met: expected {expectation_text(claim)}, "
                 f"verdict {verdict_word(result.verdict)}\n{result.explain()}",

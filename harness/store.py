@@ -6,18 +6,22 @@ import errno
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from splitbrain.harness.errors import HarnessInputError
+from splitbrain.harness.verdict import json_default
 
 HISTORY = "history.jsonl"
 RESULTS = "results.json"
 TEST = "test.json"
 LOG = "splitbrain.log"
-REPORT = "report.html"
 LOGS_DIR = "logs"
 LATEST = "latest"
+INDEX = "index.html"
+RESERVED = (LATEST, INDEX)
+"""The store's own entries, which no test name may take."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -25,6 +29,17 @@ def safe_name(name: str) -> str:
     """A test name usable as one directory name."""
     cleaned = _SAFE_NAME.sub("-", name).strip(".-")
     return cleaned or "run"
+
+
+def check_name(store: Path, name: str) -> None:
+    """Refuse a test name whose directory would be one of the store's own entries, or is
+    taken by something that is not a directory of runs."""
+    entry = safe_name(name)
+    path = store / entry
+    if entry in RESERVED or entry.startswith("."):
+        raise HarnessInputError(f"--name {name!r}: {entry!r} is the store's own entry")
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise HarnessInputError(f"--name {name!r}: {path} exists and is not a directory of runs")
 
 
 def new_run_dir(store: Path, name: str, now: datetime | None = None) -> Path:
@@ -55,7 +70,7 @@ def point_latest(store: Path, run_dir: Path) -> None:
 def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=2, default=json_default) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -71,33 +86,3 @@ def disk_problem(store: Path, path: Path, error: OSError) -> str:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    path: Path
-    test: dict[str, Any]
-    results: dict[str, Any] | None
-
-
-def list_runs(store: Path) -> list[StoredRun]:
-    """Every run directory in the store (those with a test.json), newest first."""
-    runs: list[StoredRun] = []
-    if not store.is_dir():
-        return runs
-    for test_file in store.glob(f"*/*/{TEST}"):
-        run_dir = test_file.parent
-        if run_dir.parent.is_symlink() or run_dir.is_symlink():
-            continue
-        try:
-            test = read_json(test_file)
-        except (OSError, ValueError):
-            continue
-        results_file = run_dir / RESULTS
-        try:
-            results = read_json(results_file) if results_file.exists() else None
-        except (OSError, ValueError):
-            results = None
-        runs.append(StoredRun(run_dir, test, results))
-    runs.sort(key=lambda r: r.path.name, reverse=True)
-    return runs

@@ -1,28 +1,118 @@
 """splitbrain: a Jepsen-style consistency testing harness.
 
-This module is the public, stable surface. Everything below ``splitbrain.harness``,
-``splitbrain.checkers``, ``splitbrain.workloads`` and ``splitbrain.targets`` is internal
-and may change between releases.
+This module is the public, stable surface (``__all__``). Everything below
+``splitbrain.harness``, ``splitbrain.checkers``, ``splitbrain.workloads`` and
+``splitbrain.targets`` is internal and may change between releases.
+
+- ``run(TestSpec(...))`` runs a test; its parts are registered names, ``module:attr``
+  paths, or the user's own objects. It returns a ``RunResult``.
+- ``check(history, model)`` checks a recorded history; it returns a ``CheckResult``.
+- The protocols say what a part must have; the capability protocols are optional
+  abilities the engine checks with ``isinstance``.
+- Every error splitbrain raises on purpose is a ``SplitbrainError``, whose ``exit_code``
+  is 254 for the user's input (``HarnessInputError``, ``PluginError``) and 255 for the
+  harness or its environment (``HarnessFailure``).
 """
 
 from __future__ import annotations
 
+from splitbrain.harness.check import CheckResult, check
 from splitbrain.harness.core import RunResult, TestSpec, run
+from splitbrain.harness.errors import (
+    ExitCode,
+    HarnessFailure,
+    HarnessInputError,
+    PluginError,
+    SplitbrainError,
+)
+from splitbrain.harness.generator import Context, Invocation
 from splitbrain.harness.history import Op
-from splitbrain.harness.protocols import Checker, Client, HarnessInputError, Model, Nemesis, Target
+from splitbrain.harness.nemesis import NemesisKind
+from splitbrain.harness.protocols import (
+    Checker,
+    Client,
+    Configurable,
+    HashesStates,
+    HasLogs,
+    HasNetworkNodes,
+    Killable,
+    LimitsNemeses,
+    Model,
+    Nemesis,
+    OwnsTime,
+    Pausable,
+    RunContext,
+    RunsOnHosts,
+    Runtime,
+    Target,
+    Workload,
+)
+from splitbrain.harness.verdict import Verdict
+from splitbrain.targets.server import (
+    ClientContext,
+    ConfigFile,
+    ConfigValueError,
+    ReadyCommand,
+    ReadyPort,
+    Server,
+    ServerNode,
+    ServerTarget,
+    bare,
+    double_quoted,
+)
+from splitbrain.workloads import Workload as WorkloadDefinition
+from splitbrain.workloads import WorkloadSpec
 
 __version__ = "0.2.0"
 
 __all__ = [
+    "CheckResult",
     "Checker",
     "Client",
+    "Configurable",
+    "Context",
+    "ExitCode",
+    "HarnessFailure",
     "HarnessInputError",
+    "HasLogs",
+    "HasNetworkNodes",
+    "HashesStates",
+    "Invocation",
+    "Killable",
+    "LimitsNemeses",
     "Model",
     "Nemesis",
+    "NemesisKind",
     "Op",
+    "OwnsTime",
+    "Pausable",
+    "PluginError",
+    "RunContext",
     "RunResult",
+    "RunsOnHosts",
+    "Runtime",
+    "SplitbrainError",
     "Target",
     "TestSpec",
+    "Verdict",
+    "Workload",
+    "WorkloadDefinition",
+    "WorkloadSpec",
     "__version__",
+    "check",
     "run",
+]
+
+# A server process per node: the public base of targets such as etcd, Redis and yours.
+__all__ += [
+    "ClientContext",
+    "ConfigFile",
+    "ConfigValueError",
+    "ReadyCommand",
+    "ReadyPort",
+    "Server",
+    "ServerNode",
+    "ServerTarget",
+    "bare",
+    "double_quoted",
 ]

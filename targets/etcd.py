@@ -17,23 +17,25 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
 
-from splitbrain.harness.control.node import Node
-from splitbrain.harness.control.service import ServiceTarget
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, data_type
+from splitbrain.targets.server import ClientContext, Server, ServerNode, ServerTarget
 
 CLIENT_PORT = 2379
 PEER_PORT = 2380
 CONNECT_TIMEOUT = 1.0
 REQUEST_TIMEOUT = 3.0
 READS = ("linearizable", "serializable")
-WORKLOADS = frozenset({"register", "set", "counter", "list-append"})
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+)
+"""What the client implements; etcd is no queue."""
 CONFLICT_ATTEMPTS = 8
 """Read-then-txn attempts before an op whose compare keeps failing gives up as ``fail``."""
 CONFLICT_BUDGET = 5.0
@@ -88,53 +90,50 @@ def mod_revision(kv: dict[str, Any] | None) -> int:
     return int(kv.get("mod_revision") or kv.get("modRevision") or 0)
 
 
-class EtcdTarget(ServiceTarget):
+ETCD = Server(
+    name="etcd",
+    command=(
+        "{etcd-binary}",
+        "--name", "{name}",
+        "--data-dir", "{data_dir}",
+        "--listen-peer-urls", f"http://{{address}}:{PEER_PORT}",
+        "--initial-advertise-peer-urls", f"http://{{address}}:{PEER_PORT}",
+        "--listen-client-urls", "http://{address}:{port}",
+        "--advertise-client-urls", "http://{address}:{port}",
+        "--initial-cluster", "{initial_cluster}",
+        "--initial-cluster-state", "new",
+        "--initial-cluster-token", "splitbrain-{run_id}",
+        "--heartbeat-interval", "100",
+        "--election-timeout", "1000",
+        "--logger", "zap",
+    ),
+    port=CLIENT_PORT,
+    package="etcd-server",
+)  # fmt: skip
+
+
+class EtcdTarget(ServerTarget):
     name = "etcd"
     options = {"nodes": "3", "reads": "linearizable", "etcd-binary": "/usr/bin/etcd"}
-    supported_workloads = WORKLOADS
-    """etcd is no queue."""
-    packages = {"etcd": "etcd-server"}
+    operations = OPERATIONS
+    server = ETCD
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
-        self.reads = option_choice(self.options | options, "reads", READS)
-        self.binary = options.get("etcd-binary", self.options["etcd-binary"])
-        if not self.binary:
+        self.reads = option_choice(self.settings, "reads", READS)
+        if not self.settings["etcd-binary"]:
             raise HarnessInputError("-o etcd-binary= must name the etcd executable")
 
-    def services(self, node: Node) -> list[str]:
-        return ["etcd"]
-
-    def _initial_cluster(self) -> str:
-        return ",".join(f"{n.name}=http://{n.address}:{PEER_PORT}" for n in self._nodes)
-
-    def argv(self, node: Node, service: str) -> list[str]:
-        assert self.ctx is not None
-        return [
-            self.binary,
-            "--name", node.name,
-            "--data-dir", str(self.data_dir(node)),
-            "--listen-peer-urls", f"http://{node.address}:{PEER_PORT}",
-            "--initial-advertise-peer-urls", f"http://{node.address}:{PEER_PORT}",
-            "--listen-client-urls", f"http://{node.address}:{CLIENT_PORT}",
-            "--advertise-client-urls", f"http://{node.address}:{CLIENT_PORT}",
-            "--initial-cluster", self._initial_cluster(),
-            "--initial-cluster-state", "new",
-            "--initial-cluster-token", f"splitbrain-{self.ctx.run_id}",
-            "--heartbeat-interval", "100",
-            "--election-timeout", "1000",
-            "--logger", "zap",
-        ]  # fmt: skip
-
-    def url(self, node: Node) -> str:
-        return f"http://{node.address}:{CLIENT_PORT}"
-
-    def ready(self, node: Node, service: str) -> bool:
-        return requests.get(f"{self.url(node)}/version", timeout=CONNECT_TIMEOUT).ok
+    def placeholders(
+        self, node: ServerNode, server: Server, cluster: Sequence[ServerNode]
+    ) -> dict[str, str]:
+        members = ",".join(f"{n.name}=http://{n.address}:{PEER_PORT}" for n in cluster)
+        return {"initial_cluster": members}
 
     def after_start(self) -> None:
         """Wait until a write commits, so the cluster has a leader before clients start."""
-        client = EtcdClient(self.url(self._nodes[0]), self._nodes[0].name, "linearizable")
+        first = self.cluster()[0]
+        client = EtcdClient(url(first), first.name, "linearizable")
         try:
             for _ in range(100):
                 done = client.invoke(Op("invoke", "write", 0, value=0, key="__splitbrain_ready"))
@@ -146,16 +145,18 @@ class EtcdTarget(ServiceTarget):
             client.close()
         raise RuntimeError(f"etcd: no write committed within 20s; logs in {self.log_dir}")
 
-    def client(self, process: int) -> EtcdClient:
-        node = self._nodes[self.worker_of(process) % len(self._nodes)]
-        workload = self.ctx.workload if self.ctx is not None else "register"
-        return EtcdClient(self.url(node), node.name, self.reads, workload)
+    def new_client(self, ctx: ClientContext) -> EtcdClient:
+        return EtcdClient(url(ctx.node), ctx.node.name, self.reads, data_type(ctx.operations))
+
+
+def url(node: ServerNode) -> str:
+    return f"http://{node.address}:{node.port}"
 
 
 class EtcdClient:
     """One connection (session) to one member; every request has a connect and read timeout."""
 
-    def __init__(self, base_url: str, node: str, reads: str, workload: str = "register") -> None:
+    def __init__(self, base_url: str, node: str, reads: str, data: str = "register") -> None:
         self.base_url = base_url
         self.node = node
         self.serializable = reads == "serializable"
@@ -165,7 +166,7 @@ class EtcdClient:
             "set": self._set,
             "counter": self._counter,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         resp = self.session.post(

@@ -23,7 +23,7 @@ from typing import Any
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.locks import YieldingLock
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.protocols import HarnessInputError, RunContext, bare_f
 
 FAULTS = ("none", "stale-reads", "lost-writes")
 NODE = "n1"
@@ -167,29 +167,50 @@ class MemoryStore:
         self._running.set()
 
 
-class MemoryClient:
-    """Register ops on ``key``; ``txn`` (list-append); set ``add``/``read``;
-    counter ``add``/``read``; queue ``enqueue``/``dequeue``/``drain``. ``workload`` picks
-    which structure ``add`` and ``read`` without a key address."""
+OPERATIONS = frozenset(
+    {
+        "read",
+        "write",
+        "cas",
+        "txn",
+        "set.add",
+        "set.read",
+        "counter.add",
+        "counter.read",
+        "enqueue",
+        "dequeue",
+        "drain",
+        "read-node",
+    }
+)
 
-    def __init__(self, store: MemoryStore, workload: str = "register") -> None:
+
+class MemoryClient:
+    """Register ops on ``key``; ``txn`` (list-append); set and counter ``add``/``read``;
+    queue ``enqueue``/``dequeue``/``drain``. ``operations`` (the run's) say which meaning
+    each ``f`` has: ``set.add`` and ``counter.add`` are both invoked as ``add``."""
+
+    def __init__(self, store: MemoryStore, operations: frozenset[str] = frozenset()) -> None:
         self._store = store
-        self._workload = workload
-        handlers: dict[str, Callable[[Op], Op]] = {
+        implementations: dict[str, Callable[[Op], Op]] = {
             "read": self._read,
             "write": self._write,
             "cas": self._cas,
             "txn": self._txn,
+            "set.add": self._add_element,
+            "set.read": self._read_set,
+            "counter.add": self._increment,
+            "counter.read": self._read_counter,
             "enqueue": self._enqueue,
             "dequeue": self._dequeue,
             "drain": self._drain,
             "read-node": self._read_node,
         }
-        if workload == "set":
-            handlers |= {"add": self._add_element, "read": self._read_set}
-        elif workload == "counter":
-            handlers |= {"add": self._increment, "read": self._read_counter}
-        self._handlers = handlers
+        self._handlers = {
+            bare_f(name): implementations[name]
+            for name in sorted(operations or {"read", "write", "cas"})
+            if name in implementations
+        }
 
     def invoke(self, op: Op) -> Op:
         handler = self._handlers.get(op.f)
@@ -256,6 +277,7 @@ class MemoryTarget:
     """The embedded default target."""
 
     name = "memory"
+    operations = OPERATIONS
     supported_nemeses = frozenset({"kill", "pause"})
     reads_every_node = True
     options = {"fault": "none", "fault-rate": "0.05"}
@@ -263,7 +285,7 @@ class MemoryTarget:
     def __init__(self) -> None:
         self.store: MemoryStore | None = None
         self._fault, self._rate = "none", 0.0
-        self._workload = "register"
+        self._operations: frozenset[str] = frozenset()
 
     def configure(self, options: dict[str, str]) -> None:
         """Validate ``-o`` options before anything is set up."""
@@ -285,7 +307,7 @@ class MemoryTarget:
         self.configure(ctx.options)
         self.store = MemoryStore(self._fault, self._rate, seed=ctx.seed)
         self.store.op_timeout = ctx.op_timeout
-        self._workload = ctx.workload
+        self._operations = ctx.operations
 
     def teardown(self) -> None:
         if self.store is not None:
@@ -296,7 +318,7 @@ class MemoryTarget:
 
     def client(self, process: int) -> MemoryClient:
         assert self.store is not None, "setup() first"
-        return MemoryClient(self.store, self._workload)
+        return MemoryClient(self.store, self._operations)
 
     def _node(self, node: str) -> MemoryStore:
         if node != NODE or self.store is None:

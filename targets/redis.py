@@ -16,17 +16,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
-from splitbrain.harness.control.node import Node
-from splitbrain.harness.control.service import ServiceTarget
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice, option_int
+from splitbrain.harness.protocols import data_type
+from splitbrain.targets.server import (
+    ClientContext,
+    ConfigFile,
+    Server,
+    ServerNode,
+    ServerTarget,
+    double_quoted,
+)
 
 PORT = 6379
 SENTINEL_PORT = 26379
@@ -109,21 +117,55 @@ def connect(host: str, port: int, retries: int) -> redis.Redis:
     )
 
 
-def conf_quote(value: str) -> str:
-    """``value`` as one double-quoted redis.conf argument: a space, quote or newline in a
-    store path stays inside it instead of ending the line or starting a directive."""
-    out = []
-    for c in value:
-        if c in '"\\':
-            out.append("\\" + c)
-        elif c.isprintable() and c.isascii():
-            out.append(c)
-        else:
-            out.extend(f"\\x{b:02x}" for b in c.encode())
-    return '"' + "".join(out) + '"'
+REDIS_CONF = """\
+bind {address}
+port {port}
+protected-mode no
+daemonize no
+dir {data_dir}
+appendonly yes
+appendfsync everysec
+save ""
+replica-serve-stale-data yes
+repl-diskless-sync-delay 0
+loglevel notice
+"""
+
+SENTINEL_CONF = f"""\
+bind {{address}}
+port {{port}}
+protected-mode no
+daemonize no
+dir {{data_dir}}
+sentinel monitor {PRIMARY_NAME} {{primary}} {PORT} {{quorum}}
+sentinel down-after-milliseconds {PRIMARY_NAME} 1000
+sentinel failover-timeout {PRIMARY_NAME} 4000
+sentinel parallel-syncs {PRIMARY_NAME} 1
+"""
+
+PRIMARY = Server(
+    name="redis",
+    command=("{redis-binary}", "{dir}/redis.conf"),
+    port=PORT,
+    config=(ConfigFile("redis.conf", REDIS_CONF, double_quoted),),
+    package="redis-server",
+)
+REPLICA = replace(
+    PRIMARY,
+    config=(
+        ConfigFile("redis.conf", REDIS_CONF + f"replicaof {{primary}} {PORT}\n", double_quoted),
+    ),
+)
+SENTINEL = Server(
+    name="sentinel",
+    command=("{sentinel-binary}", "{dir}/sentinel.conf"),
+    port=SENTINEL_PORT,
+    config=(ConfigFile("sentinel.conf", SENTINEL_CONF, double_quoted),),
+    package="redis-sentinel",
+)
 
 
-class RedisTarget(ServiceTarget):
+class RedisTarget(ServerTarget):
     name = "redis"
     options = {
         "nodes": "3",
@@ -133,69 +175,28 @@ class RedisTarget(ServiceTarget):
         "redis-binary": "/usr/bin/redis-server",
         "sentinel-binary": "/usr/bin/redis-sentinel",
     }
-    packages = {"redis": "redis-server", "sentinel": "redis-sentinel"}
+    operations = frozenset(
+        {"read", "write", "cas", "set.add", "set.read", "counter.add", "counter.read", "txn"}
+        | {"enqueue", "dequeue", "drain"}
+    )
 
     def configure(self, options: dict[str, str]) -> None:
         super().configure(options)
-        self.reads = option_choice(self.options | options, "reads", READS)
-        self.failover = option_choice(self.options | options, "failover", FAILOVERS)
-        self.retries = option_int(self.options | options, "client-retries", 0, 100)
-        self.redis_binary = options.get("redis-binary", self.options["redis-binary"])
-        self.sentinel_binary = options.get("sentinel-binary", self.options["sentinel-binary"])
+        self.reads = option_choice(self.settings, "reads", READS)
+        self.failover = option_choice(self.settings, "failover", FAILOVERS)
+        self.retries = option_int(self.settings, "client-retries", 0, 100)
 
-    @property
-    def primary(self) -> Node:
-        return self._nodes[0]
+    def servers(self, node: ServerNode) -> list[Server]:
+        redis_server = PRIMARY if node.index == 0 else REPLICA
+        return [redis_server, SENTINEL] if self.failover == "sentinel" else [redis_server]
 
-    def services(self, node: Node) -> list[str]:
-        return ["redis", "sentinel"] if self.failover == "sentinel" else ["redis"]
-
-    def config_path(self, node: Node, service: str) -> Any:
-        return self.node_dir(node) / f"{service}.conf"
-
-    def prepare(self, node: Node, service: str) -> None:
-        node.mkdir(self.data_dir(node))
-        text = self._sentinel_conf(node) if service == "sentinel" else self._redis_conf(node)
-        path = self.config_path(node, service)
-        local = path if node.kind == "netns" else self.ctx.run_dir / "conf" / node.name / path.name  # type: ignore[union-attr]
-        local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_text(text)
-        if local != path:
-            node.upload(local, path)
-
-    def _redis_conf(self, node: Node) -> str:
-        lines = [
-            f"bind {node.address}", f"port {PORT}", "protected-mode no", "daemonize no",
-            f"dir {conf_quote(str(self.data_dir(node)))}", "appendonly yes", "appendfsync everysec", 'save ""',
-            "replica-serve-stale-data yes", "repl-diskless-sync-delay 0", "loglevel notice",
-        ]  # fmt: skip
-        if node is not self.primary:
-            lines.append(f"replicaof {self.primary.address} {PORT}")
-        return "\n".join(lines) + "\n"
-
-    def _sentinel_conf(self, node: Node) -> str:
-        quorum = len(self._nodes) // 2 + 1
-        lines = [
-            f"bind {node.address}", f"port {SENTINEL_PORT}", "protected-mode no", "daemonize no",
-            f"dir {conf_quote(str(self.data_dir(node)))}",
-            f"sentinel monitor {PRIMARY_NAME} {self.primary.address} {PORT} {quorum}",
-            f"sentinel down-after-milliseconds {PRIMARY_NAME} 1000",
-            f"sentinel failover-timeout {PRIMARY_NAME} 4000",
-            f"sentinel parallel-syncs {PRIMARY_NAME} 1",
-        ]  # fmt: skip
-        return "\n".join(lines) + "\n"
-
-    def argv(self, node: Node, service: str) -> list[str]:
-        binary = self.sentinel_binary if service == "sentinel" else self.redis_binary
-        return [binary, str(self.config_path(node, service))]
-
-    def ready(self, node: Node, service: str) -> bool:
-        port = SENTINEL_PORT if service == "sentinel" else PORT
-        r = connect(node.address, port, 0)
-        try:
-            return bool(r.ping())
-        finally:
-            r.close()
+    def placeholders(
+        self, node: ServerNode, server: Server, cluster: Sequence[ServerNode]
+    ) -> dict[str, str]:
+        return {
+            "primary": cluster[0].address,
+            "quorum": str(len(cluster) // 2 + 1),
+        }
 
     def after_start(self) -> None:
         deadline = time.monotonic() + 30
@@ -207,7 +208,7 @@ class RedisTarget(ServiceTarget):
             time.sleep(0.2)
 
     def _replicated(self) -> bool:
-        for node in self._nodes[1:]:
+        for node in self.cluster()[1:]:
             r = connect(node.address, PORT, 0)
             try:
                 if r.info("replication").get("master_link_status") != "up":
@@ -219,8 +220,9 @@ class RedisTarget(ServiceTarget):
     def _sentinels_agree(self) -> bool:
         if self.failover != "sentinel":
             return True
-        others = len(self._nodes) - 1
-        for node in self._nodes:
+        cluster = self.cluster()
+        others = len(cluster) - 1
+        for node in cluster:
             r = connect(node.address, SENTINEL_PORT, 0)
             try:
                 info = r.execute_command("SENTINEL", "MASTER", PRIMARY_NAME)
@@ -234,20 +236,19 @@ class RedisTarget(ServiceTarget):
                 return False
         return True
 
-    def client(self, process: int) -> RedisClient:
-        worker = self.worker_of(process)
-        node = self._nodes[worker % len(self._nodes)]
-        replicas = self._nodes[1:] or self._nodes
-        read_node = replicas[worker % len(replicas)] if self.reads == "replica" else None
-        sentinel = node.address if self.failover == "sentinel" else None
-        names = {n.address: n.name for n in self._nodes}
+    def new_client(self, ctx: ClientContext) -> RedisClient:
+        primary = ctx.nodes[0]
+        replicas = ctx.nodes[1:] or ctx.nodes
+        read_node = replicas[ctx.worker % len(replicas)] if self.reads == "replica" else None
+        sentinel = ctx.node.address if self.failover == "sentinel" else None
+        names = {n.address: n.name for n in ctx.nodes}
         return RedisClient(
-            self.primary.address,
+            primary.address,
             read_node.address if read_node else None,
             sentinel,
             self.retries,
             names,
-            self.ctx.workload if self.ctx is not None else "register",
+            data_type(ctx.operations),
         )
 
 
@@ -278,7 +279,7 @@ class RedisClient:
         sentinel: str | None,
         retries: int,
         names: dict[str, str],
-        workload: str = "register",
+        data: str = "register",
     ) -> None:
         self.names = names
         self.primary = primary
@@ -293,7 +294,7 @@ class RedisClient:
             "counter": self._counter,
             "queue": self._queue,
             "list-append": self._list_append,
-        }.get(workload, self._register)
+        }[data]
 
     def _conn(self, address: str) -> redis.Redis:
         """A client for ``address`` with a live connection ready; NotSent if none can be made."""

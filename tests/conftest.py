@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import venv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,3 +104,44 @@ def eventually(check: Callable[[], object], timeout: float = 10.0, interval: flo
             return True
         time.sleep(interval)
     return bool(check())
+
+
+@dataclass
+class FreshVenv:
+    """A virtual environment holding splitbrain (editable) and whatever tests install into it."""
+
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    def run(self, argv: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+        """Run ``argv`` with the venv first on PATH and nothing of this process's on sys.path."""
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
+        return subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def install(self, *args: str) -> None:
+        pip = [
+            str(self.bin / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+        ]
+        done = self.run([*pip, *args], cwd=self.root, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
+    """One fresh virtual environment per test session (each install of splitbrain costs ~20 s);
+    tests that install plugins share it."""
+    env = FreshVenv(tmp_path_factory.mktemp("fresh-venv"))
+    venv.create(env.root, with_pip=True)
+    env.install("-e", str(REPO))
+    return env

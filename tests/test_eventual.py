@@ -25,4 +25,6 @@ def test_memory_store_converges(tmp_path: Path) -> None:
 def test_targets_that_cannot_read_each_node_are_refused(tmp_path: Path) -> None:
     r = run_cli("test", "--target", "etcd", "--workload", "eventual", "--store", str(tmp_path))
     assert r.returncode == 254
-    assert "cannot run workload 'eventual'" in r.stderr
+    assert (
+        "target 'etcd' does not implement 'read-node', which workload 'eventual' needs" in r.stderr
+    )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from splitbrain import targets
-from splitbrain.harness import core, gate
+from splitbrain.harness import core, gate, plugins
 from splitbrain.harness.cli import main as splitbrain_main
+from splitbrain.harness.protocols import HarnessInputError
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS_DIR = REPO / "claims"
@@ -154,7 +156,7 @@ def test_defaults_merge_and_nemesis_forms(tmp_path: Path) -> None:
     assert a.spec["nemesis"] == ["kill", "pause"]
     assert a.spec["options"] == {"fault": "stale-reads", "fault-rate": "0.5"}
     assert (a.spec["time_limit"], b.spec["time_limit"]) == (4.0, 2.0)
-    assert b.spec["nemesis"] == ["none"] and b.allow_unknown and a.expect == "holds"
+    assert b.spec["nemesis"] == [] and b.allow_unknown and a.expect == "holds"
     spec = a.build_spec(store="s", time_scale=0.5)
     assert (spec.time_limit, spec.nemesis_interval, spec.name) == (2.0, 1.5, "a")
 
@@ -178,17 +180,23 @@ BAD_FILES = [
     ),
     (
         "claims:\n  - name: c\n    time_limit: ten\n",
-        "claim 'c': key 'time_limit': expected a number",
+        "claim 'c': key 'time_limit': must be a finite number from 0 to 86400 seconds, got 'ten'",
     ),
-    ("claims:\n  - name: c\n    time_limit: -1\n", "key 'time_limit': must be >= 0"),
-    ("claims:\n  - name: c\n    concurrency: 2.5\n", "key 'concurrency': expected an integer"),
-    ("claims:\n  - name: c\n    expect: maybe\n", "key 'expect': expected one of holds, violated"),
+    (
+        "claims:\n  - name: c\n    time_limit: -1\n",
+        "key 'time_limit': must be a finite number from 0",
+    ),
+    (
+        "claims:\n  - name: c\n    concurrency: 2.5\n",
+        "key 'concurrency': must be an integer from 1",
+    ),
+    ("claims:\n  - name: c\n    expect: maybe\n", "key 'expect': must be one of holds, violated"),
     (
         "claims:\n  - name: c\n    allow_unknown: 'yes'\n",
-        "key 'allow_unknown': expected true or false",
+        "key 'allow_unknown': must be true or false",
     ),
-    ("claims:\n  - name: c\n    options: [fault]\n", "key 'options': expected a mapping"),
-    ("claims:\n  - name: c\n    nemesis: {kill: 1}\n", "key 'nemesis': expected a list"),
+    ("claims:\n  - name: c\n    options: [fault]\n", "key 'options': must be a mapping"),
+    ("claims:\n  - name: c\n    nemesis: {kill: 1}\n", "key 'nemesis': must be names"),
     ("defaults:\n  name: x\nclaims:\n" + GOOD, "defaults: unknown key 'name'"),
     (
         "claims:\n  - name: c\n    target: nowhere\n",
@@ -245,7 +253,7 @@ def test_shipped_claim_files_parse_and_check_where_their_target_is_registered(pa
     claims = gate.parse_claims(path)
     assert claims and all(c.description or c.expect for c in claims)
     for claim in claims:
-        if claim.build_spec().target in targets.TARGETS:
+        if claim.build_spec().target in plugins.names("target"):
             gate.check_claim(claim)
 
 
@@ -289,9 +297,157 @@ def test_readme_schema_example_documents_every_key(tmp_path: Path) -> None:
         (10, 2, 2, (4.0, 1.2)),
         (10, None, None, (10.0, 3.0)),
         (600, 2, None, (2.0, 0.5)),
+        (10, 0.02, None, (0.02, 0.01)),
     ],
 )
 def test_retime_scales_the_fault_schedule_with_a_floor(old, limit, scale, expected) -> None:
     spec = core.TestSpec(time_limit=old, nemesis_interval=3)
     gate.retime(spec, time_limit=limit, time_scale=scale)
     assert (spec.time_limit, spec.nemesis_interval) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- YAML read safely
+
+ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
+UNSAFE_FILES = [
+    (
+        "claims:\n  - name: c\n    expect: &x [" + ",".join(["holds"] * 9) + "]\n",
+        "claims.yaml:3: YAML anchors and aliases (&x, *x) are not allowed",
+    ),
+    (
+        "x: &a [1]\nclaims:\n  - name: c\n    options: *a\n",
+        "claims.yaml:1: YAML anchors and aliases",
+    ),
+    (
+        "claims:\n  - name: c\n    time_limit: 5\n    time_limit: 99999\n",
+        "claims.yaml:4: duplicate key 'time_limit'",
+    ),
+    ("claims:\n  - name: c\n    time_limit: .nan\n", "claims.yaml:3: not a finite number: '.nan'"),
+    ("claims:\n  - name: c\n    time_limit: .inf\n", "claims.yaml:3: not a finite number"),
+    ("claims:\n  - name: c\n    rate: 1.0e+999\n", "claims.yaml:3: not a finite number"),
+    ("claims:\n  - name: c\n    keys: " + "9" * 5000 + "\n", "integer longer than 40 characters"),
+    (
+        "claims:\n  - name: c\n    options: " + "[" * 100 + "]" * 100 + "\n",
+        "claims.yaml:3: nested deeper than 32 levels",
+    ),
+    (
+        "base: {target: memory}\nclaims:\n  - name: c\n    <<: {target: sim}\n",
+        "claims.yaml:4: mapping keys must be plain names",
+    ),
+    (
+        "claims:\n  - name: c\n    seed: !!python/object:os.system x\n",
+        "claims.yaml:3: malformed YAML",
+    ),
+    ('claims:\n  - name: "bell\\a"\n', "key 'name': must be a name without"),
+    ("claims:\n  - name: c\n    expect: " + "x" * 100_000 + "\n", "key 'expect': must be one of"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), UNSAFE_FILES, ids=[m[:40] for _, m in UNSAFE_FILES])
+def test_unsafe_yaml_is_refused_in_one_short_line(
+    tmp_path: Path, cli, body: str, message: str
+) -> None:
+    path = _write(tmp_path, body)
+    done = cli("gate", str(path), "--store", str(tmp_path / "runs"), timeout=30)
+    assert done.returncode == 254, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"splitbrain: {path}") and message in line, line
+    assert len(line) < 400 + len(str(path)), line
+
+
+def test_an_alias_bomb_is_refused_at_its_first_anchor(tmp_path: Path, capsys) -> None:
+    path = _write(
+        tmp_path, "claims:\n  - name: c\n    expect:\n" + textwrap.indent(ALIAS_BOMB, "      ")
+    )
+    started = time.monotonic()
+    with pytest.raises(HarnessInputError, match=r"claims.yaml:4: YAML anchors and aliases"):
+        gate.parse_claims(path)
+    assert time.monotonic() - started < 1
+
+
+def test_oversize_and_non_regular_claims_files_are_refused(tmp_path: Path, cli) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("claims:\n" + "# padding\n" * 30_000)
+    done = cli("gate", str(big), timeout=30)
+    assert done.returncode == 254
+    assert done.stderr.strip() == f"splitbrain: {big}: claims file larger than 256 KiB"
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    done = cli("gate", str(fifo), timeout=30)
+    assert done.returncode == 254
+    assert done.stderr.strip() == f"splitbrain: {fifo}: cannot read claims file: not a regular file"
+
+
+def test_a_claims_file_sets_settle_final_time_limit_and_workload_options(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+        claims:
+          - name: fifo-queue
+            workload: queue
+            workload_options: {fifo: true, allow-duplicates: false}
+            settle: 0.5
+            final_time_limit: 7
+        """,
+    )
+    (claim,) = gate.load_claims(path)
+    spec = claim.build_spec()
+    assert spec.workload_options == {"fifo": "true", "allow-duplicates": "false"}
+    assert (spec.settle, spec.final_time_limit) == (0.5, 7.0)
+    words = spec.command().split()
+    for flag, value in [("-w", "fifo=true"), ("--settle", "0.5"), ("--final-time-limit", "7")]:
+        assert words[words.index(value) - 1] == flag
+    bad = _write(
+        tmp_path, "claims:\n  - name: q\n    workload: queue\n    workload_options: {lifo: 1}\n"
+    )
+    with pytest.raises(
+        HarnessInputError, match="unknown -w key 'lifo' for workload 'queue'; known: "
+    ):
+        gate.load_claims(bad)
+
+
+# ---------------------------------------------------------------- output paths and JUnit XML
+
+
+def test_junit_xml_stays_well_formed_whatever_the_text(tmp_path: Path) -> None:
+    odd = "bell\x07 esc\x1b[31m nul\x00 form\x0c surrogate\ud800 end"
+    claim = gate.Claim(name=f"claim {odd}")
+    outcomes = [
+        gate.Outcome(claim, error=f"the harness failed: {odd}"),
+        gate.Outcome(
+            gate.Claim(name="b"), valid=False, explanation=f"linearizable: INVALID\n{odd}"
+        ),
+    ]
+    out = tmp_path / "gate.xml"
+    gate.write_junit(out, gate.junit_xml(tmp_path / "c.yaml", outcomes, [gate.Claim(name=odd)]))
+    cases = list(ET.parse(out).getroot().iter("testcase"))
+    assert [c.get("name") for c in cases] == [
+        "claim bell\\x07 esc\\x1b[31m nul\\x00 form\\x0c surrogate\\ud800 end",
+        "b",
+        "bell\\x07 esc\\x1b[31m nul\\x00 form\\x0c surrogate\\ud800 end",
+    ]
+    assert "INVALID\nbell\\x07" in cases[1].find("failure").text
+
+
+def test_an_unwritable_junit_file_or_store_is_refused_before_any_claim_runs(
+    tmp_path: Path, cli
+) -> None:
+    claims = _claims_file(tmp_path, "claims:\n  - name: memory-holds\n")
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    store = tmp_path / "runs"
+    cases = [
+        (["--junit-xml", str(plain / "gate.xml")], f"--junit-xml {plain}: not a directory"),
+        (["--junit-xml", str(tmp_path)], f"--junit-xml {tmp_path}: is a directory"),
+    ]
+    for extra, message in cases:
+        done = cli("gate", str(claims), "--store", str(store), *extra)
+        assert done.returncode == 254, done.stderr
+        assert done.stderr.strip() == f"splitbrain: {message}"
+        assert not list(store.glob("*/*/test.json")), "a claim ran before the check"
+    done = cli("gate", str(claims), "--store", str(plain))
+    assert done.returncode == 254
+    assert done.stderr.strip() == f"splitbrain: --store {plain}: not a directory"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers import register_fastpath, register_repeated, wgl
 from splitbrain.checkers.linearizable import MODELS, check, resolve_model, split
 from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE, ModelInputError
 from splitbrain.harness.history import Op
@@ -130,9 +130,34 @@ def cas_histories(
     n = draw(st.integers(1, max_ops))
     workers = draw(st.integers(1, max_workers))
     lie = draw(st.sampled_from([0, 10, 25, 50]))
+    null_free = init is not None
+
+    def start(draw: st.DrawFn, started: int, state: Any, written: list[Any]) -> tuple[str, Any]:
+        nonlocal null_free
+        f = draw(st.sampled_from(["read", "read", "write", "cas", "cas", "cas"]))
+        new: Any = started
+        if f != "read" and null_free and draw(st.integers(0, 3)) == 0:
+            new, null_free = None, False
+        value = None if f == "read" else new
+        if f == "cas":
+            value = [draw(st.sampled_from([state, state, *written[-3:]])), new]
+        return f, value
+
+    return _simulate(draw, n, workers, lie, init, start)
+
+
+def _simulate(
+    draw: st.DrawFn,
+    n: int,
+    workers: int,
+    lie: int,
+    init: Any,
+    start: Any,
+) -> list[Op]:
+    """Clients run ``n`` ops that ``start(draw, started, state, written)`` chooses against a
+    real register; each takes effect (or not) at a drawn point of its interval."""
     state: Any = init
     written: list[Any] = [init]
-    null_free = init is not None
     running: list[_Running | None] = [None] * workers
     proc = list(range(workers))
     next_proc = workers
@@ -143,13 +168,7 @@ def cas_histories(
         r = running[w]
         if r is None:
             started += 1
-            f = draw(st.sampled_from(["read", "read", "write", "cas", "cas", "cas"]))
-            new: Any = started
-            if f != "read" and null_free and draw(st.integers(0, 3)) == 0:
-                new, null_free = None, False
-            value = None if f == "read" else new
-            if f == "cas":
-                value = [draw(st.sampled_from([state, state, *written[-3:]])), new]
+            f, value = start(draw, started, state, written)
             running[w] = _Running(f, value)
             history.append(Op("invoke", f, proc[w], value))
         elif not r.applied and draw(st.integers(0, 9)) < 6:
@@ -507,11 +526,13 @@ def test_kv_and_multi_register() -> None:
 
 
 def _many_concurrent_writes(n: int) -> list[Op]:
-    """n concurrent writes of one value then reads that no order explains: a costly refutation."""
+    """n concurrent writes of three values, then reads of two of them one after the other,
+    which no order explains: each read alone could follow some write, so only the search
+    can refute it, and at a cost."""
     h = [Op("invoke", "write", p, p % 3) for p in range(n)]
     h += [Op("ok", "write", p, p % 3) for p in range(n)]
     for p in range(n):
-        h += [Op("invoke", "read", 100 + p, None), Op("ok", "read", 100 + p, 7)]
+        h += [Op("invoke", "read", 100 + p, None), Op("ok", "read", 100 + p, p % 2)]
     for i, op in enumerate(h):
         op.index = i
     return h
@@ -574,13 +595,15 @@ def test_protocol_model_object() -> None:
 
 
 def test_parallel_workers_agree_with_serial() -> None:
-    """Repeated values keep the keys away from the fast path, so the workers do the search."""
+    """Repeated values and a CAS keep the keys away from the fast paths (each read alone could
+    follow some write), so spawned workers do the search."""
     h: list[Op] = []
     for k in range(4):
-        for p in range(3):
-            h.append(Op("invoke", "write", p, 1, key=k))
-        for p in range(3):
-            h.append(Op("ok", "write", p, 1, key=k))
+        h += [Op("invoke", "write", 0, 1, key=k), Op("invoke", "write", 1, 2, key=k)]
+        h += [Op("invoke", "cas", 2, [1, 1], key=k)]
+        h += [Op("ok", "write", 0, 1, key=k), Op("ok", "write", 1, 2, key=k)]
+        h += [Op("ok", "cas", 2, [1, 1], key=k)]
+        h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1, key=k)]
         h += [Op("invoke", "read", 9, None, key=k), Op("ok", "read", 9, 1 + k % 2, key=k)]
     import splitbrain.checkers.linearizable as lin
 
@@ -765,3 +788,119 @@ def test_cyclic_cas_chain_terminates() -> None:
     )
     assert check(h, "cas-register", init=None)["valid"] is False
     assert check(h, "cas-register", init=1)["valid"] is True
+
+
+# ---------------------------------------------------------------- repeated values
+
+
+@st.composite
+def repeated_histories(
+    draw: st.DrawFn, max_ops: int = 8, max_workers: int = 4, cas: bool = False
+) -> list[Op]:
+    """A run of a register whose writes draw from two or three values, as a client records it.
+
+    Each op takes effect (or not) at a drawn point of its interval; clients crash (``info``,
+    or no completion); with a drawn rate a read lies (returns a value written some time),
+    so both verdicts are common."""
+    n = draw(st.integers(1, max_ops))
+    workers = draw(st.integers(1, max_workers))
+    values = draw(st.sampled_from([[1, 2], [1, 2, 3], [None, 1, 2]]))
+    lie = draw(st.sampled_from([0, 15, 40]))
+    fs = ["read", "read", "write", "write", "cas"] if cas else ["read", "read", "write"]
+
+    def start(draw: st.DrawFn, started: int, state: Any, written: list[Any]) -> tuple[str, Any]:
+        f = draw(st.sampled_from(fs))
+        new = draw(st.sampled_from(values))
+        return f, {"read": None, "write": new, "cas": [draw(st.sampled_from(values)), new]}[f]
+
+    return _simulate(draw, n, workers, lie, None, start)
+
+
+def _repeated_verdict(history: list[Op]) -> bool | None:
+    model = resolve_model("cas-register", None)
+    verdicts = {
+        register_repeated.decide(kh.calls, model.init).valid for kh in split(history, model)
+    }
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(repeated_histories(cas=True))
+def test_repeated_values_match_brute_force(history: list[Op]) -> None:
+    """Whatever the refutation or the checked sweep decides is the brute force's verdict."""
+    expected = brute_force(history)
+    decided = _repeated_verdict(history)
+    event(f"linearizable: {expected}; decided without the search: {decided is not None}")
+    assert decided in (None, expected), [o.to_dict() for o in history]
+    assert check(history, "cas-register")["valid"] is expected, [o.to_dict() for o in history]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(repeated_histories(max_ops=40, max_workers=8))
+def test_repeated_values_match_search_on_larger_histories(history: list[Op]) -> None:
+    model = resolve_model("cas-register", None)
+    keys = split(history, model)
+    if not keys:
+        return
+    expected = wgl.search(keys[0].calls, None, model.step, readonly=model.readonly).valid
+    decided = register_repeated.decide(keys[0].calls, None).valid
+    event(f"linearizable: {expected}; decided without the search: {decided is not None}")
+    assert decided in (None, expected), [o.to_dict() for o in history]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("stale", [False, True])
+@pytest.mark.parametrize("values", [3, 20])
+def test_repeated_values_agree_on_generated_histories(seed: int, stale: bool, values: int) -> None:
+    """The benchmark's generator, values from a range, at a size the general search decides."""
+    gen = _bench_module().generate_register_history
+    h = gen(
+        600, 4, 1, seed=seed, info_ratio=0.02, stale_read_at=0.8 if stale else None, values=values
+    )
+    model = resolve_model("cas-register", None)
+    (kh,) = split(h, model)
+    fast = register_repeated.decide(kh.calls, model.init)
+    slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly)
+    assert fast.valid in (None, slow.valid)
+    assert check(h, "cas-register")["valid"] is slow.valid
+
+
+def test_sweep_order_is_checked() -> None:
+    """The check of a proposed order rejects real-time inversions, illegal reads and missing ops."""
+    h = _ops(
+        ("invoke", "write", 0, 1),
+        ("ok", "write", 0, 1),
+        ("invoke", "write", 1, 2),
+        ("ok", "write", 1, 2),
+        ("invoke", "read", 2, None),
+        ("ok", "read", 2, 2),
+    )
+    model = resolve_model("register", None)
+    (kh,) = split(h, model)
+    assert register_repeated.is_linearization(kh.calls, None, [0, 1, 2])
+    assert not register_repeated.is_linearization(kh.calls, None, [1, 0, 2])
+    assert not register_repeated.is_linearization(kh.calls, None, [0, 2, 1])
+    assert not register_repeated.is_linearization(kh.calls, None, [0, 1])
+    assert not register_repeated.is_linearization(kh.calls, None, [0, 1, 1, 2])
+
+
+def test_stale_read_of_a_repeated_value_is_refuted_with_a_witness() -> None:
+    h = _ops(
+        ("invoke", "write", 0, 1),
+        ("ok", "write", 0, 1),
+        ("invoke", "write", 0, 2),
+        ("ok", "write", 0, 2),
+        ("invoke", "write", 0, 1),
+        ("ok", "write", 0, 1),
+        ("invoke", "write", 0, 2),
+        ("ok", "write", 0, 2),
+        ("invoke", "read", 1, None),
+        ("ok", "read", 1, 1),
+    )
+    result = check(h, "register")
+    assert result["valid"] is False
+    assert result["algorithm"] == "repeated-values"
+    cx = result["counterexample"]
+    assert cx["op"]["f"] == "read" and cx["op"]["result"] == 1
+    assert cx["state"] == 2
+    assert "Repeated-value check: 1 was observed after 2 overwrote" in cx["text"]

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+import splitbrain.checkers.linearizable  # noqa: F401  (see below)
 from splitbrain.harness.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
+# pytester's in-process runs drop the modules first imported inside them from sys.modules,
+# while the packages that survive keep them as attributes: a later run would then mix two
+# copies of the checker modules (and their sentinels). Importing the checker here keeps one.
 
 # Short, rate-limited runs on the in-process store. A lost-writes store with fault-rate 0.3
 # over 2 keys is found invalid at every seed tried (20 of 20, seeds 1..20).
@@ -220,7 +224,48 @@ def test_time_limit_setting_forms(text: str, parsed: tuple) -> None:
     assert parse_time_limit(text) == parsed
 
 
-@pytest.mark.parametrize("text", ["", "x", "-1", "x0", "fast"])
+@pytest.mark.parametrize("text", ["", "x", "-1", "x0", "fast", "nan", "inf", "xnan", "1e999"])
 def test_time_limit_setting_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_time_limit(text)
+
+
+def test_fixture_and_marker_take_every_claim_key_of_the_spec(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        def test_fixture(splitbrain):
+            result = splitbrain.run(
+                "memory", "counter", workload_options={{"pn": True}}, settle=0.25,
+                final_time_limit=5, op_timeout=2, check_timeout=30, {QUICK}
+            )
+            assert result.valid, result.explain()
+            assert result.spec.workload_options == {{"pn": "true"}}
+            assert any(op.f == "add" and op.value < 0 for op in result.history)
+            assert "-w pn=true" in result.explain()
+
+        @pytest.mark.consistency(
+            workload="queue", workload_options={{"fifo": True}}, final_time_limit=5, {QUICK}
+        )
+        def test_marker(splitbrain_result):
+            assert splitbrain_result.spec.workload_options == {{"fifo": "true"}}
+
+        def test_unknown_keyword(splitbrain):
+            splitbrain.run(target="memory", colour="red")
+
+        def test_bad_number(splitbrain):
+            splitbrain.run(target="memory", op_timeout=float("nan"))
+        """
+    )
+    outcome = _run(pytester)
+    outcome.assert_outcomes(passed=2, failed=2)
+    text = outcome.stdout.str()
+    assert (
+        "splitbrain.run(): got an unexpected keyword argument 'colour'; it takes: target," in text
+    )
+    assert "key 'op_timeout': must be a finite number above 0 and at most 3600 seconds" in text
+    assert "Traceback" not in text
+    (fixture_doc,) = [d for d in _test_docs(_store(pytester)) if d["workload"] == "counter"]
+    assert (fixture_doc["settle"], fixture_doc["final_time_limit"]) == (0.25, 5.0)
+    assert "--op-timeout 2 --final-time-limit 5 --check-timeout 30" in fixture_doc["command"]

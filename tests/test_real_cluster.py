@@ -27,8 +27,9 @@ from splitbrain.harness.control.netns import LocalNetnsCluster, cleanup_stale, n
 from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis.clock import ClockNemesis
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.grudge import GRUDGES
 from splitbrain.harness.nemesis.packet import PacketNemesis
-from splitbrain.harness.nemesis.partition import GRUDGES, PartitionNemesis
+from splitbrain.harness.nemesis.partition import PartitionNemesis
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(120)]
 

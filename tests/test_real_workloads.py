@@ -94,7 +94,7 @@ def test_etcd_refuses_the_queue_workload_before_starting(tmp_path: Path) -> None
             "queue", "--time-limit", "1", "--store", str(tmp_path / "store")]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 254, done.stderr
-    assert "cannot run workload 'queue'" in done.stderr
+    assert "target 'etcd' does not implement 'dequeue', which workload 'queue' needs" in done.stderr
     assert "Traceback" not in done.stderr
     assert not list((tmp_path / "store").glob("*/*/nodes"))
 

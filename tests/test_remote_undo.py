@@ -5,12 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from splitbrain.harness.control.journal import read_entries, stale_journals
-from splitbrain.harness.control.remote_undo import (
-    UndoJournal,
-    leftovers,
-    ssh_journal_dir,
-    undo_remote,
-)
+from splitbrain.harness.control.remote_undo import UndoJournal, leftovers, ssh_journal_dir
+from splitbrain.harness.control.ssh import undo_remote
 
 
 def test_nothing_is_written_until_a_change_is_journaled(tmp_path: Path) -> None:

@@ -18,13 +18,13 @@ import pytest
 
 from splitbrain import workloads
 from splitbrain.checkers import linearizable
-from splitbrain.harness import core
+from splitbrain.harness import assemble, core
 from splitbrain.harness.core import TestSpec
 from splitbrain.harness.history import HistoryWriter, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.targets.sim import SimTarget, analysis
 from splitbrain.targets.sim.cluster import Cluster, parse_config
-from splitbrain.targets.sim.driver import simulate
+from splitbrain.targets.sim.driver import SimRuntime
 
 
 def sim_run(
@@ -42,12 +42,15 @@ def sim_run(
         time_limit=time_limit,
         seed=seed,
     )
-    workload = workloads.load("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
+    workload = assemble.workload("register", workloads.WorkloadSpec(keys=spec.keys, seed=seed))
     opts = {"replication": mode, "node-reads": "true"} | options
     writer = HistoryWriter(tmp_path / f"{mode}-{nemesis}-{seed}.jsonl")
-    cluster = simulate(spec, workload, writer, opts, audit)
+    runtime = SimRuntime(
+        parse_config(opts), seed, "register", writer, spec.concurrency, spec.op_timeout, audit
+    )
+    core.interpret(spec, workload, runtime)
     writer.close()
-    return writer.ops, cluster
+    return list(writer.ops), runtime.cluster
 
 
 def linearizable_verdict(history: list[Op]) -> Any:

@@ -17,9 +17,10 @@ import pytest
 import ssh_fixtures
 
 from splitbrain.harness.control import clock as clockmod
-from splitbrain.harness.control.clock import LocalClockRefused, NodeClock, RemoteClockNemesis
+from splitbrain.harness.control.clock import LocalClockRefused, NodeClock
 from splitbrain.harness.control.ssh import SshCluster, SshNode
 from splitbrain.harness.history import HistoryWriter, Op, read_history
+from splitbrain.harness.nemesis.clock import RemoteClockNemesis
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.protocols import RunContext
 

@@ -33,7 +33,7 @@ def test_no_nodes_means_local_nodes() -> None:
 
 
 def test_the_options_module_does_not_import_paramiko() -> None:
-    code = "import sys, harness.control.sshopts; assert 'paramiko' not in sys.modules"
+    code = "import sys, splitbrain.harness.control.sshopts; assert 'paramiko' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

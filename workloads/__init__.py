@@ -1,29 +1,26 @@
 """Workloads: what clients do, and the checkers that judge it.
 
-A workload module exposes ``workload(spec: WorkloadSpec) -> Workload``; adding one is a new
-file plus one line in ``WORKLOADS``.
+A workload module exposes ``workload(spec: WorkloadSpec) -> Workload`` and registers it in
+the ``splitbrain.workloads`` entry-point group (pyproject.toml), as a user's own does. A module
+may declare ``OPTIONS``, a mapping of option names to ``harness.values.Option`` (for its
+generator or its checker): the engine parses the ``-w KEY=VALUE`` texts into
+``WorkloadSpec.options`` (every declared key, defaults filled in) and refuses a key the
+workload does not declare.
 """
 
 from __future__ import annotations
 
-import importlib
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from splitbrain.harness.generator import Generator
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Option, parse_options
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
-
-WORKLOADS: dict[str, str] = {
-    "register": "splitbrain.workloads.register",
-    "list-append": "splitbrain.workloads.list_append",
-    "set": "splitbrain.workloads.set",
-    "counter": "splitbrain.workloads.counter",
-    "queue": "splitbrain.workloads.queue",
-    "eventual": "splitbrain.workloads.eventual",
-}
 
 
 @dataclass(frozen=True)
@@ -36,6 +33,14 @@ class WorkloadSpec:
     model: str | None = None
     check_timeout: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    """Option texts when given to ``load``; the workload receives them parsed."""
+
+    def refuse_model(self, workload: str) -> None:
+        """For workloads whose checker is fixed: a ``--model`` is bad input."""
+        if self.model is not None:
+            raise ValueError(
+                f"workload {workload!r} has a fixed checker and takes no --model (got {self.model!r})"
+            )
 
 
 @dataclass(frozen=True)
@@ -46,15 +51,21 @@ class Workload:
     final_generator: Generator | None
     """Ops after every fault is healed and the system settled (final reads, drains)."""
     checkers: dict[str, CheckerFn]
+    operations: frozenset[str]
+    """The operations the generators issue (``harness.protocols``: operations)."""
     read_every_node: bool = False
     """After the final phase, read each node directly (``read-node``, value = node name)."""
 
 
-def load(name: str, spec: WorkloadSpec) -> Workload:
-    """Build a workload by name; raises KeyError for an unknown one, ValueError for a bad spec."""
-    module = importlib.import_module(WORKLOADS[name])
-    if spec.model and not getattr(module, "TAKES_MODEL", False):
-        raise ValueError(
-            f"workload {name!r} has a fixed checker and takes no --model (got {spec.model!r})"
-        )
-    return module.workload(spec)
+def declared_options(factory: ModuleType | Callable[..., Any]) -> dict[str, Option]:
+    """The ``-w`` options a workload declares: ``OPTIONS`` in its module."""
+    module = factory if isinstance(factory, ModuleType) else inspect.getmodule(factory)
+    return dict(getattr(module, "OPTIONS", {}))
+
+
+def with_options(spec: WorkloadSpec, declared: dict[str, Option], workload: str) -> WorkloadSpec:
+    """``spec`` with its ``-w`` texts parsed: every declared option, defaults filled in; an
+    undeclared key or a value that does not fit raises ValueError naming it."""
+    return replace(
+        spec, options=parse_options(declared, spec.options, "-w", f"workload {workload!r}")
+    )

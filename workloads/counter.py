@@ -1,4 +1,4 @@
-"""Increments (and, with option ``pn``, decrements) of one counter, and reads of it.
+"""Increments (and, with ``-w pn=true``, decrements) of one counter, and reads of it.
 
 Every read must lie between the acknowledged sum before it and the attempted sum.
 """
@@ -11,6 +11,7 @@ from typing import Any
 from splitbrain.checkers import counter
 from splitbrain.harness.generator import Context, Invocation, Result, Seq
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Flag, Number, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 
@@ -26,15 +27,23 @@ class CounterOps:
         return Invocation("add", delta), self
 
 
+OPTIONS = {
+    "pn": Option(Flag(), False, "generator: decrements too (a PN-counter), not only increments"),
+    "read-fraction": Option(Number(0, 1), 0.3, "generator: share of ops that are reads"),
+}
+
+
 def workload(spec: WorkloadSpec) -> Workload:
-    pn = str(spec.options.get("pn", "false")).lower() in ("1", "true", "yes")
+    spec.refuse_model("counter")
+    pn = spec.options["pn"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return counter.check(history)
 
     return Workload(
         name="counter",
-        generator=CounterOps(pn=pn),
+        generator=CounterOps(pn=pn, read_fraction=spec.options["read-fraction"]),
         final_generator=Seq((Invocation("read"),)),
         checkers={"counter": check},
+        operations=frozenset({"counter.add", "counter.read"}),
     )

@@ -30,6 +30,8 @@ class WriteMostly:
 
 
 def workload(spec: WorkloadSpec) -> Workload:
+    spec.refuse_model("eventual")
+
     def check(history: list[Op]) -> dict[str, Any]:
         return convergence.check(history, final_f="read-node", as_set=False, by_key=True)
 
@@ -38,5 +40,6 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=keyed(range(max(1, spec.keys)), lambda _key: WriteMostly()),
         final_generator=None,
         checkers={"convergence": check},
+        operations=frozenset({"read", "write"}),
         read_every_node=True,
     )

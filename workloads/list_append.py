@@ -14,9 +14,8 @@ from splitbrain.checkers import elle
 from splitbrain.checkers.txn.models import validate_models
 from splitbrain.harness.generator import Context, Invocation, Result
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
-
-TAKES_MODEL = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +51,36 @@ class ListAppendOps:
         return Invocation("txn", mops), follow
 
 
+OPTIONS = {
+    "max-writes": Option(Integer(1, 10_000), 32, "generator: appends to a key before it retires"),
+    "max-len": Option(Integer(1, 64), 4, "generator: micro-ops per transaction, at most"),
+    "cycle-search-budget": Option(
+        Integer(1_000, 10**9),
+        elle.DEFAULT_BUDGET,
+        "checker: edge relaxations per cycle search before the verdict is unknown",
+    ),
+}
+
+
 def workload(spec: WorkloadSpec) -> Workload:
     keys = max(1, spec.keys)
     models = [spec.model] if spec.model else None
     if models:
         validate_models(models)
+    budget = spec.options["cycle-search-budget"]
 
     def check(history: list[Op]) -> dict[str, Any]:
-        return elle.check(history, consistency_models=models)
+        return elle.check(history, consistency_models=models, cycle_search_budget=budget)
 
     return Workload(
         name="list-append",
-        generator=ListAppendOps(tuple(range(keys)), next_key=keys),
+        generator=ListAppendOps(
+            tuple(range(keys)),
+            max_writes=spec.options["max-writes"],
+            max_len=spec.options["max-len"],
+            next_key=keys,
+        ),
         final_generator=None,
         checkers={"elle": check},
+        operations=frozenset({"txn"}),
     )

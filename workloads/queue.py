@@ -1,7 +1,7 @@
 """The asynchronous message-queue pattern: producers enqueue unique messages, consumers dequeue.
 
-The final phase drains what is left. Judged like Jepsen's total-queue; option ``fifo``
-(true/false) also checks order, for targets that claim FIFO.
+The final phase drains what is left. Judged like Jepsen's total-queue; ``-w fifo=true``
+also checks order, for targets that claim FIFO.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from splitbrain.checkers import total_queue
 from splitbrain.harness.generator import Context, Invocation, Result, Seq
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Flag, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 
@@ -30,15 +31,25 @@ class QueueOps:
         )
 
 
+OPTIONS = {
+    "fifo": Option(Flag(), False, "checker: messages must be dequeued in the order enqueued"),
+    "allow-duplicates": Option(
+        Flag(), False, "checker: a message dequeued twice is not a failure (at-least-once)"
+    ),
+}
+
+
 def workload(spec: WorkloadSpec) -> Workload:
-    fifo = str(spec.options.get("fifo", "false")).lower() in ("1", "true", "yes")
+    spec.refuse_model("queue")
+    fifo, duplicates = spec.options["fifo"], spec.options["allow-duplicates"]
 
     def check(history: list[Op]) -> dict[str, Any]:
-        return total_queue.check(history, fifo=fifo)
+        return total_queue.check(history, fifo=fifo, allow_duplicates=duplicates)
 
     return Workload(
         name="queue",
         generator=QueueOps(),
         final_generator=Seq((Invocation("drain"),)),
         checkers={"total-queue": check},
+        operations=frozenset({"enqueue", "dequeue", "drain"}),
     )

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import linearizable
+from splitbrain.harness import plugins
 from splitbrain.harness.generator import Context, Invocation, Result, Seq, keyed
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
-TAKES_MODEL = True
 REGISTER_MODELS = ("cas-register", "register")
 REGISTER_FS = frozenset({"read", "write", "cas"})
 """Other client ops (a simulator's direct ``read-node``) are not part of the register."""
@@ -41,20 +42,33 @@ def final_reads(keys: int) -> Seq:
     return Seq(tuple(Invocation("read", None, k) for k in range(keys)))
 
 
+OPTIONS = {
+    "memory-limit-mb": Option(
+        Integer(16, 1 << 20),
+        linearizable.DEFAULT_MEMORY_MB,
+        "checker: memory the linearizability search may use before the verdict is unknown",
+    ),
+}
+
+
 def workload(spec: WorkloadSpec) -> Workload:
     model = spec.model or "cas-register"
-    if model not in REGISTER_MODELS:
+    memory_mb = spec.options["memory-limit-mb"]
+    if isinstance(model, str) and not plugins.is_path(model) and model not in REGISTER_MODELS:
         raise ValueError(
             f"unknown model {model!r} for workload register; known: {', '.join(REGISTER_MODELS)}"
         )
 
     def check(history: list[Op]) -> dict[str, Any]:
         ops = [o for o in history if o.f in REGISTER_FS or not o.is_client]
-        return linearizable.check(ops, model, init=None, timeout=spec.check_timeout)
+        return linearizable.check(
+            ops, model, init=None, timeout=spec.check_timeout, memory_limit_mb=memory_mb
+        )
 
     return Workload(
         name="register",
         generator=keyed(range(max(1, spec.keys)), lambda _key: RegisterOps()),
         final_generator=final_reads(max(1, spec.keys)),
         checkers={"linearizable": check},
+        operations=frozenset({"read", "write", "cas"}),
     )

@@ -1,6 +1,6 @@
 """Clients add unique elements to one set and read it whole; judged like Jepsen's set-full.
 
-``-o`` style workload option ``linearizable`` (true/false) makes stale reads fail the test.
+Workload option ``-w linearizable=true`` makes stale reads fail the test.
 The final phase reads the set once per worker after the system has settled.
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 from splitbrain.checkers import set_full
 from splitbrain.harness.generator import Context, Invocation, Result, Seq
 from splitbrain.harness.history import Op
+from splitbrain.harness.values import Flag, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 
@@ -30,12 +31,18 @@ class SetOps:
         )
 
 
-def _flag(options: dict[str, Any], name: str) -> bool:
-    return str(options.get(name, "false")).lower() in ("1", "true", "yes")
+OPTIONS = {
+    "linearizable": Option(
+        Flag(),
+        False,
+        "checker: a stale read (missing a known element that later reads show) fails the test",
+    ),
+}
 
 
 def workload(spec: WorkloadSpec) -> Workload:
-    linearizable = _flag(spec.options, "linearizable")
+    spec.refuse_model("set")
+    linearizable = spec.options["linearizable"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return set_full.check(history, linearizable=linearizable)
@@ -45,4 +52,5 @@ def workload(spec: WorkloadSpec) -> Workload:
         generator=SetOps(),
         final_generator=Seq(tuple(Invocation("read") for _ in range(max(1, spec.concurrency)))),
         checkers={"set-full": check},
+        operations=frozenset({"set.add", "set.read"}),
     )

@@ -48,9 +48,6 @@ class Graph:
             s = self.succ[a]
             s[b] = s.get(b, 0) | rel
 
-    def edge_count(self) -> int:
-        return sum(len(s) for s in self.succ)
-
     def has_rel(self, nodes: Iterable[int], rel: int) -> bool:
         succ = self.succ
         return any(m & rel for u in nodes for m in succ[u].values())
@@ -160,7 +157,6 @@ def _variant(spec: CycleSpec, suffix: str, extra: int, required: int) -> CycleSp
 PROCESS_SPECS = tuple(_variant(s, "process", PROCESS, PROCESS) for s in BASE_SPECS)
 REALTIME_SPECS = tuple(_variant(s, "realtime", REALTIME | PROCESS, REALTIME) for s in BASE_SPECS)
 ALL_SPECS = BASE_SPECS + PROCESS_SPECS + REALTIME_SPECS
-CYCLE_TYPES = frozenset(s.name for s in ALL_SPECS)
 
 
 def classify(types: list[int]) -> str:

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from splitbrain.harness.control.journal import read_entries
 from splitbrain.harness.control.netns import cleanup_stale, leftovers
-from splitbrain.harness.control.remote_undo import stale_remote_journals, undo_remote
+from splitbrain.harness.control.remote_undo import stale_remote_journals
 
 log = logging.getLogger("splitbrain")
 
 
-def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
+def cleanup_store() -> tuple[int, list[str]]:
     """Clean up every killed run; returns (how many runs had a journal, errors).
-    ``store`` is unused: journals are not kept in the store."""
+    Journals are kept in the journal directory, not in a store, so no store is needed."""
     cleaned = cleanup_stale()
     for journal, removed in cleaned.items():
         log.info("cleaned up %s: %s", journal, ", ".join(removed) or "nothing left")
@@ -36,6 +36,8 @@ def cleanup_store(store: Path | None = None) -> tuple[int, list[str]]:
     for line in errors:
         print(line, file=sys.stderr)
     remote = stale_remote_journals()
+    if remote:
+        from splitbrain.harness.control.ssh import undo_remote  # paramiko, only when needed
     for journal in remote:
         undone, failed = undo_remote(journal)
         for line in undone:

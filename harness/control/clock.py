@@ -14,20 +14,13 @@ import functools
 import ipaddress
 import logging
 import os
-import random
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from splitbrain.harness.control.netns import run_tag
 from splitbrain.harness.control.node import Node, NodeError, undo_later, undone
-from splitbrain.harness.history import Op
-from splitbrain.harness.nemesis.errors import NemesisUnsupported
-from splitbrain.harness.nemesis.nodes import target_nodes
-from splitbrain.harness.protocols import RunContext
 
 log = logging.getLogger("splitbrain.clock")
 
@@ -35,7 +28,6 @@ HELPER_SOURCE = Path(__file__).with_name("clockhelper.c")
 LOCAL_CLOCK_ENV = "SPLITBRAIN_TEST_ONLY_ALLOW_CHANGING_THIS_MACHINES_CLOCK"
 """Set to 1 only to let a test change this machine's clock. Nothing in splitbrain sets it."""
 NTP_SERVICES = ("chrony", "chronyd", "ntp", "ntpsec", "openntpd", "systemd-timesyncd")
-CYCLE = (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock"))
 """The (start, stop) fault pairs of the clock nemesis, for the nemesis registry."""
 
 
@@ -223,107 +215,3 @@ def helper_directory(run_id: str) -> PurePosixPath:
 def check_offsets(clocks: list[NodeClock]) -> dict[str, float]:
     """Each node's clock offset from this machine's, in milliseconds (Jepsen's clock-offsets)."""
     return {c.node.name: c.measure().offset_ms for c in clocks}
-
-
-class RemoteClockNemesis:
-    """Clock faults on SSH nodes: ``bump-clock``, ``strobe-clock``, ``reset-clock``, ``check-clock-offsets``.
-
-    Every completion carries ``clock-offsets`` measured just after the op, so reports can
-    plot each node's offset over the run. ``magnitudes_ms`` are the offsets a bump or a
-    strobe picks from (a random sign is added); ``(0,)`` exercises everything without
-    changing any clock.
-    """
-
-    name = "clock"
-
-    def __init__(
-        self,
-        magnitudes_ms: tuple[int, ...] = tuple(2**k for k in range(4, 15)),
-        strobe_period_ms: int = 10,
-        strobe_seconds: int = 2,
-    ) -> None:
-        self.magnitudes_ms = magnitudes_ms
-        self.strobe_period_ms = strobe_period_ms
-        self.strobe_seconds = strobe_seconds
-        self.clocks: list[NodeClock] = []
-        self.rng = random.Random(0)
-
-    def setup(self, target: Any, ctx: RunContext) -> None:
-        nodes = target_nodes(target, self.name)
-        local = [n.name for n in nodes if n.kind != "ssh"]
-        if local:
-            raise NemesisUnsupported(f"clock nemesis: nodes {', '.join(local)} are not SSH nodes")
-        self.rng = random.Random(ctx.rng.random())
-        directory = helper_directory(ctx.run_id)
-        self.clocks = [NodeClock(n, directory) for n in nodes]
-        if any(self.magnitudes_ms):
-            shared = [c.node.name for c in self.clocks if c.shares_this_machines_clock()]
-            if shared and os.environ.get(LOCAL_CLOCK_ENV) != "1":
-                raise NemesisUnsupported(
-                    f"clock nemesis: nodes {', '.join(shared)} run on this machine's kernel; "
-                    "splitbrain never changes this machine's clock"
-                )
-        for clock in self.clocks:
-            clock.install()
-            clock.stop_ntp()
-
-    def _offset(self) -> int:
-        return self.rng.choice(self.magnitudes_ms) * self.rng.choice((-1, 1))
-
-    def _some(self) -> list[NodeClock]:
-        return self.rng.sample(self.clocks, self.rng.randint(1, len(self.clocks)))
-
-    def invoke(self, op: Op) -> Op:
-        try:
-            value = self._perform(op)
-        except NodeError as e:
-            return op.completion("info", op.value, error=str(e))
-        value["clock-offsets"] = check_offsets(self.clocks)
-        return op.completion("info", value)
-
-    def _perform(self, op: Op) -> dict[str, Any]:
-        by_name = {c.node.name: c for c in self.clocks}
-        if op.f == "bump-clock":
-            plan = (
-                op.value
-                if isinstance(op.value, dict)
-                else {c.node.name: self._offset() for c in self._some()}
-            )
-            for name, ms in plan.items():
-                by_name[name].bump(int(ms))
-            return {"bumps": plan}
-        if op.f == "strobe-clock":
-            delta = self._offset()
-            chosen = self._some()
-            with ThreadPoolExecutor(len(chosen)) as pool:
-                flips = list(
-                    pool.map(
-                        lambda c: c.strobe(delta, self.strobe_period_ms, self.strobe_seconds),
-                        chosen,
-                    )
-                )
-            return {
-                "strobe": {
-                    "delta-ms": delta,
-                    "period-ms": self.strobe_period_ms,
-                    "seconds": self.strobe_seconds,
-                },
-                "flips": {c.node.name: n for c, n in zip(chosen, flips, strict=True)},
-            }
-        if op.f == "reset-clock":
-            for clock in self.clocks:
-                clock.reset()
-            return {"reset": sorted(by_name)}
-        if op.f == "check-clock-offsets":
-            return {}
-        raise NodeError(f"clock nemesis cannot do {op.f!r}")
-
-    def teardown(self) -> None:
-        """Reset every clock this run changed, restart NTP, remove the helper."""
-        for clock in self.clocks:
-            for step in (clock.reset, clock.restore_ntp, clock.remove):
-                try:
-                    step()
-                except NodeError as e:
-                    log.error("clock teardown on %s: %s", clock.node.name, e)
-        self.clocks = []

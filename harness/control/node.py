@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from splitbrain.harness.errors import HarnessFailure
 
-class NodeError(RuntimeError):
+
+class NodeError(HarnessFailure, RuntimeError):
     """A command or daemon on a node failed; the message names the node."""
 
 

@@ -115,57 +115,5 @@ def leftovers(path: Path) -> RemoteLeftovers:
     return RemoteLeftovers(options, steps)
 
 
-def undo_remote(path: Path) -> tuple[list[str], list[str]]:
-    """Undo what the journal at ``path`` still lists, newest first; (undone, errors).
-
-    The journal is removed when nothing is left; a host that cannot be reached keeps it,
-    so a later ``splitbrain cleanup`` tries again.
-    """
-    from splitbrain.harness.control.ssh import SshNode
-    from splitbrain.harness.control.sshopts import SshOptions
-
-    found = leftovers(path)
-    if not found.steps:
-        path.unlink(missing_ok=True)
-        return [], []
-    if found.options is None:
-        return [], [f"{path}: no SSH options recorded; undo by hand: {found.steps}"]
-    options = SshOptions.from_dict(found.options)
-    nodes: dict[tuple[str, int], SshNode] = {}
-    undone: list[str] = []
-    errors: list[str] = []
-    unreachable: set[tuple[str, int]] = set()
-    try:
-        for step in reversed(found.steps):
-            where = (step.host, step.port)
-            if where in unreachable:
-                continue
-            try:
-                node = nodes.get(where) or SshNode(step.host, options, port=step.port)
-                nodes[where] = node
-                node.connect()
-            except Exception as e:
-                unreachable.add(where)
-                errors.append(
-                    f"{step.host}: cannot connect to undo {step.what}: {e} (journal {path} is kept; "
-                    "delete it if that machine is gone)"
-                )
-                continue
-            for argv in step.commands:
-                result = node.run(argv, timeout=120)
-                if result.returncode == 255 and result.stderr.startswith("ssh:"):
-                    unreachable.add(where)
-                    errors.append(f"{step.host}: lost the connection undoing {step.what}")
-                    break
-            else:
-                undone.append(f"{step.host}: {step.what}")
-    finally:
-        for node in nodes.values():
-            node.close()
-    if not unreachable:
-        path.unlink(missing_ok=True)
-    return undone, errors
-
-
 def stale_remote_journals(directory: Path | None = None) -> list[Path]:
     return stale_journals(ssh_journal_dir(directory))

@@ -90,6 +90,14 @@ class ServiceTarget:
     def after_start(self) -> None:
         """Wait for the whole cluster to be usable (a leader, replication links...)."""
 
+    def check(self) -> None:
+        """Refuse what cannot run, raising HarnessInputError before anything is created: asked
+        once before the nodes are brought up (``self._nodes`` empty), and once after."""
+
+    def package_of(self, node: Node, service: str) -> str | None:
+        """The Debian package of a service's binary, installed on a remote node that lacks it."""
+        return self.packages.get(service)
+
     # Lifecycle.
 
     def setup(self, ctx: RunContext) -> None:
@@ -106,10 +114,12 @@ class ServiceTarget:
         self.configure(ctx.options)
         self.base = ctx.run_dir / "nodes"
         self.log_dir = ctx.run_dir / "logs"
+        self.check()
         if self.provider is None:
             self.provider = LocalNetnsCluster(ctx.run_id, self.count)
             self._own_provider = True
         self._nodes = list(self.provider.setup())
+        self.check()
         own_tree = getattr(self.provider, "own_tree", None)
         if callable(own_tree):
             own_tree(self.base)
@@ -142,7 +152,7 @@ class ServiceTarget:
             binary = self.argv(node, service)[0]
             if _has_command(node, binary):
                 continue
-            package = self.packages.get(service)
+            package = self.package_of(node, service)
             if package is None:
                 raise NodeStartError(
                     f"{node.name}: {binary} is missing and no package is known for {service}"

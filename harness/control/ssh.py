@@ -28,9 +28,9 @@ from typing import Any
 import paramiko
 
 from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
-from splitbrain.harness.control.remote_undo import UndoJournal
+from splitbrain.harness.control.remote_undo import UndoJournal, leftovers
 from splitbrain.harness.control.sshopts import SshOptions, parse_host
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.protocols import HarnessInputError, RunsOnHosts
 
 log = logging.getLogger("splitbrain.ssh")
 
@@ -513,11 +513,60 @@ def attach(target: Any, ssh: dict[str, Any] | None) -> Any:
     """
     if not ssh:
         return target
-    if not hasattr(target, "provider"):
+    if not isinstance(target, RunsOnHosts):
         raise HarnessInputError(
-            f"target {getattr(target, 'name', target)!r} runs no servers on nodes; --nodes does not apply"
+            f"target {target.name!r} runs no servers on nodes; --nodes does not apply"
         )
     target.provider = SshCluster(SshOptions.from_dict(ssh))
     if hasattr(target, "_own_provider"):
         target._own_provider = True
     return target
+
+
+def undo_remote(path: Path) -> tuple[list[str], list[str]]:
+    """Undo what the journal at ``path`` still lists, newest first; (undone, errors).
+
+    The journal is removed when nothing is left; a host that cannot be reached keeps it,
+    so a later ``splitbrain cleanup`` tries again.
+    """
+    found = leftovers(path)
+    if not found.steps:
+        path.unlink(missing_ok=True)
+        return [], []
+    if found.options is None:
+        return [], [f"{path}: no SSH options recorded; undo by hand: {found.steps}"]
+    options = SshOptions.from_dict(found.options)
+    nodes: dict[tuple[str, int], SshNode] = {}
+    undone: list[str] = []
+    errors: list[str] = []
+    unreachable: set[tuple[str, int]] = set()
+    try:
+        for step in reversed(found.steps):
+            where = (step.host, step.port)
+            if where in unreachable:
+                continue
+            try:
+                node = nodes.get(where) or SshNode(step.host, options, port=step.port)
+                nodes[where] = node
+                node.connect()
+            except Exception as e:
+                unreachable.add(where)
+                errors.append(
+                    f"{step.host}: cannot connect to undo {step.what}: {e} (journal {path} is kept; "
+                    "delete it if that machine is gone)"
+                )
+                continue
+            for argv in step.commands:
+                result = node.run(argv, timeout=120)
+                if result.returncode == 255 and result.stderr.startswith("ssh:"):
+                    unreachable.add(where)
+                    errors.append(f"{step.host}: lost the connection undoing {step.what}")
+                    break
+            else:
+                undone.append(f"{step.host}: {step.what}")
+    finally:
+        for node in nodes.values():
+            node.close()
+    if not unreachable:
+        path.unlink(missing_ok=True)
+    return undone, errors

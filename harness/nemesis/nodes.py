@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from splitbrain.harness.control.netns import run_tag
 from splitbrain.harness.control.node import Node, undo_later, undone
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.protocols import HasNetworkNodes, Target
+
+NETWORK: tuple[type, ...] = (HasNetworkNodes,)
+"""What network and clock nemeses need of a target (``NemesisKind.requires``)."""
 
 
-def target_nodes(target: Any, nemesis: str) -> list[Node]:
+def target_nodes(target: Target, nemesis: str) -> list[Node]:
     """The target's nodes as ``Node`` objects; refuses targets that have no real nodes."""
-    lookup = getattr(target, "node", None)
-    if not callable(lookup):
+    if not isinstance(target, HasNetworkNodes):
         raise NemesisUnsupported(
-            f"nemesis {nemesis}: target {getattr(target, 'name', target)!r} has no network nodes to inject it on"
+            f"nemesis {nemesis}: target {target.name!r} has no network nodes to inject it on"
         )
-    return [lookup(name) for name in target.nodes()]
+    return [target.node(name) for name in target.nodes()]
 
 
 def chain_name(prefix: str, run_id: str) -> str:

@@ -13,8 +13,10 @@ from typing import Any
 
 from splitbrain.harness.control.node import Node, undo_later, undone
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.nodes import (
+    NETWORK,
     add_chain,
     chain_name,
     iptables,
@@ -169,3 +171,10 @@ PacketLoss = packet(VARIANTS["packet-loss"])
 PacketDelay = packet(VARIANTS["packet-delay"])
 PacketDuplicate = packet(VARIANTS["packet-duplicate"])
 PacketReorder = packet(VARIANTS["packet-reorder"])
+
+_PACKET_CYCLE = (("start-packet", "stop-packet"),)
+PACKET = NemesisKind(Packet, _PACKET_CYCLE, NETWORK)
+PACKET_LOSS = NemesisKind(PacketLoss, _PACKET_CYCLE, NETWORK, "loss")
+PACKET_DELAY = NemesisKind(PacketDelay, _PACKET_CYCLE, NETWORK, "delay")
+PACKET_DUPLICATE = NemesisKind(PacketDuplicate, _PACKET_CYCLE, NETWORK, "duplicate")
+PACKET_REORDER = NemesisKind(PacketReorder, _PACKET_CYCLE, NETWORK, "reorder")

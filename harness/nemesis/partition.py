@@ -8,13 +8,15 @@ heal flushes them, teardown unhooks and deletes them. No other rule is ever touc
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from splitbrain.harness.control.node import Node
 from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
+from splitbrain.harness.nemesis.grudge import GRUDGES, Grudge, describe
 from splitbrain.harness.nemesis.nodes import (
+    NETWORK,
     add_chain,
     chain_name,
     iptables,
@@ -22,70 +24,6 @@ from splitbrain.harness.nemesis.nodes import (
     target_nodes,
 )
 from splitbrain.harness.protocols import RunContext
-
-Grudge = dict[str, set[str]]
-
-
-def complete_grudge(components: Sequence[Sequence[str]]) -> Grudge:
-    """Every node drops every node outside its own component."""
-    everyone = {n for c in components for n in c}
-    return {n: everyone - set(c) for c in components for n in c}
-
-
-def bisect(nodes: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Split into a smaller first half and a larger second half (Jepsen's ``bisect``)."""
-    half = len(nodes) // 2
-    return list(nodes[:half]), list(nodes[half:])
-
-
-def halves(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    return complete_grudge(bisect(nodes))
-
-
-def random_halves(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    return complete_grudge(bisect(shuffled))
-
-
-def one(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """Isolate one random node from all others."""
-    lonely = rng.choice(list(nodes))
-    return complete_grudge([[lonely], [n for n in nodes if n != lonely]])
-
-
-def majorities_ring(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """Each node sees a majority, and no two nodes see the same majority (Jepsen's ring)."""
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    n = len(shuffled)
-    m = n // 2 + 1
-    grudge: Grudge = {}
-    for i in range(n):
-        window = [shuffled[(i + j) % n] for j in range(m)]
-        center = window[len(window) // 2]
-        grudge[center] = set(shuffled) - set(window)
-    return grudge
-
-
-def bridge(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """Two halves that cannot talk, and one node of the larger half that talks to both."""
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    first, second = bisect(shuffled)
-    middle = second[0]
-    grudge = complete_grudge([first, second])
-    grudge[middle] = set()
-    return {n: drops - {middle} for n, drops in grudge.items()}
-
-
-GRUDGES: dict[str, Callable[[Sequence[str], random.Random], Grudge]] = {
-    "halves": halves,
-    "random-halves": random_halves,
-    "one": one,
-    "majorities-ring": majorities_ring,
-    "bridge": bridge,
-}
 
 
 class PartitionNemesis:
@@ -116,17 +54,17 @@ class PartitionNemesis:
             name = op.value if isinstance(op.value, str) else self.grudge
             if name not in GRUDGES:
                 return _done(op, "fail", op.value, f"unknown grudge {name!r}")
-            grudge = GRUDGES[name]([n.name for n in self.nodes], self.rng)
+            grudge = self.grudge_of(name, [n.name for n in self.nodes])
             self.partition(grudge)
-            value = {
-                "grudge": name,
-                "drops": {n: sorted(d) for n, d in sorted(grudge.items()) if d},
-            }
-            return _done(op, "info", value)
+            return _done(op, "info", {"grudge": name, "drops": describe(grudge)})
         if op.f == "stop-partition":
             self.heal()
             return _done(op, "info", "healed")
         return _done(op, "fail", op.value, f"partition nemesis cannot do {op.f!r}")
+
+    def grudge_of(self, name: str, nodes: list[str]) -> Grudge:
+        """The grudge of kind ``name`` over ``nodes``, drawn from this nemesis's random stream."""
+        return GRUDGES[name](nodes, self.rng)
 
     def partition(self, grudge: Grudge) -> None:
         """Replace the active partition by ``grudge``."""
@@ -153,19 +91,9 @@ def _done(op: Op, typ: str, value: Any, error: str | None = None) -> Op:
     return op.completion(typ, value, error=error)
 
 
-def _variant(grudge: str) -> type[PartitionNemesis]:
-    """A no-argument factory for one grudge, as the nemesis registry builds them."""
-
-    class Variant(PartitionNemesis):
-        def __init__(self) -> None:
-            super().__init__(grudge)
-
-    Variant.__name__ = f"Partition[{grudge}]"
-    return Variant
-
-
-PartitionHalves = _variant("halves")
-PartitionRandomHalves = _variant("random-halves")
-PartitionOne = _variant("one")
-PartitionMajoritiesRing = _variant("majorities-ring")
-PartitionBridge = _variant("bridge")
+_CYCLE = (("start-partition", "stop-partition"),)
+PARTITION = NemesisKind(PartitionNemesis, _CYCLE, NETWORK)
+PARTITION_HALVES = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "halves")
+PARTITION_ONE = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "one")
+PARTITION_MAJORITIES_RING = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "majorities-ring")
+PARTITION_BRIDGE = NemesisKind(PartitionNemesis, _CYCLE, NETWORK, "bridge")

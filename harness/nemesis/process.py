@@ -12,7 +12,8 @@ import random
 from typing import Any
 
 from splitbrain.harness.history import Op
-from splitbrain.harness.protocols import RunContext
+from splitbrain.harness.nemesis import NemesisKind
+from splitbrain.harness.protocols import Killable, Pausable, RunContext
 
 
 def _nodes_of(value: Any, nodes: list[str], rng: random.Random) -> list[str]:
@@ -97,3 +98,7 @@ class PauseNemesis(_ProcessNemesis):
 
     def heal(self, node: str) -> None:
         self.target.resume(node)
+
+
+KILL = NemesisKind(KillNemesis, (("kill", "start"),), (Killable,))
+PAUSE = NemesisKind(PauseNemesis, (("pause", "resume"),), (Pausable,))

@@ -9,33 +9,54 @@ leader-async, multi-leader (LWW on wall clocks) and leaderless (Dynamo-style quo
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from splitbrain.harness.history import HistoryWriter
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.protocols import HarnessInputError, RunContext, data_type
 from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
+from splitbrain.targets.sim.driver import KINDS, SimRuntime
+from splitbrain.targets.sim.nemesis import NAMES
+
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "txn", "set.add", "set.read", "counter.add", "counter.read"}
+    | {"enqueue", "dequeue", "drain", "read-node"}
+)
+"""What the simulated nodes implement (``nodes.step``), one data type per run."""
 
 
 class SimTarget:
-    """A target that runs the whole test itself (``drive``) instead of through threads."""
+    """A target in virtual time: the engine's phases run on its ``runtime``, not on threads."""
 
     name = "sim"
+    operations = OPERATIONS
+    supported_nemeses = NAMES
     options = dict(DEFAULTS)
     reads_every_node = True
 
     def __init__(self, audit: bool = False) -> None:
         self.audit = audit
         self.cluster: Cluster | None = None
+        self.log = logging.getLogger("splitbrain")
 
-    def drive(self, spec: Any, workload: Any, writer: HistoryWriter, ctx: RunContext) -> None:
-        from splitbrain.targets.sim.driver import simulate
-
+    def runtime(self, ctx: RunContext, writer: HistoryWriter) -> SimRuntime:
+        """The run's cluster, formed in virtual time; the engine's phases run on it."""
+        config = parse_config(ctx.options)
         ctx.log.info(
             "sim: %s", ", ".join(f"{k}={v}" for k, v in sorted((DEFAULTS | ctx.options).items()))
         )
-        self.cluster = simulate(spec, workload, writer, ctx.options, self.audit)
-        ctx.log.info("sim: done: %s", json.dumps(self.cluster.summary(), sort_keys=True))
+        runtime = SimRuntime(
+            config,
+            ctx.seed,
+            KINDS.get(kind := data_type(ctx.operations), kind),
+            writer,
+            ctx.concurrency,
+            ctx.op_timeout,
+            self.audit,
+        )
+        self.cluster = runtime.cluster
+        return runtime
 
     def configure(self, options: dict[str, str]) -> None:
         """Validate ``-o`` values before the run directory exists."""
@@ -43,15 +64,17 @@ class SimTarget:
 
     def setup(self, ctx: RunContext) -> None:
         parse_config(ctx.options)
+        self.log = ctx.log
 
     def teardown(self) -> None:
-        pass
+        if self.cluster is not None:
+            self.log.info("sim: done: %s", json.dumps(self.cluster.summary(), sort_keys=True))
 
     def nodes(self) -> list[str]:
         return list(self.cluster.names) if self.cluster else []
 
     def client(self, process: int) -> Any:
-        raise HarnessInputError("the sim target runs only in virtual time, through drive()")
+        raise HarnessInputError("the sim target runs only in virtual time, through runtime()")
 
     def kill(self, node: str) -> None:
         self._cluster().kill(node)

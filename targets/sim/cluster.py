@@ -10,6 +10,10 @@ from typing import Any
 
 from splitbrain.harness.options import option_bool, option_choice, option_float, option_int
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.targets.sim.leader_async import AsyncLeaderNode
+from splitbrain.targets.sim.leader_sync import RaftNode
+from splitbrain.targets.sim.leaderless import LeaderlessNode
+from splitbrain.targets.sim.multi_leader import MultiLeaderNode
 from splitbrain.targets.sim.network import PACKET_KINDS, Network
 from splitbrain.targets.sim.nodes import Node
 
@@ -122,22 +126,13 @@ def parse_config(given: dict[str, str]) -> Config:
     )
 
 
-def node_class(mode: str) -> type[Node]:
-    if mode == "leader-sync":
-        from splitbrain.targets.sim.leader_sync import RaftNode
-
-        return RaftNode
-    if mode == "leader-async":
-        from splitbrain.targets.sim.leader_async import AsyncLeaderNode
-
-        return AsyncLeaderNode
-    if mode == "multi-leader":
-        from splitbrain.targets.sim.multi_leader import MultiLeaderNode
-
-        return MultiLeaderNode
-    from splitbrain.targets.sim.leaderless import LeaderlessNode
-
-    return LeaderlessNode
+NODE_CLASSES: dict[str, type[Node]] = {
+    "leader-sync": RaftNode,
+    "leader-async": AsyncLeaderNode,
+    "multi-leader": MultiLeaderNode,
+    "leaderless": LeaderlessNode,
+}
+assert tuple(NODE_CLASSES) == MODES
 
 
 class Cluster:
@@ -151,7 +146,7 @@ class Cluster:
         self.audit: list[tuple[Any, ...]] | None = [] if audit else None
         self.names = [f"n{i + 1}" for i in range(config.nodes)]
         self.net = Network(self.sim, rng, config.latency_ms)
-        cls = node_class(config.replication)
+        cls = NODE_CLASSES[config.replication]
         self.nodes: dict[str, Node] = {}
         for name in self.names:
             self.nodes[name] = cls(name, self)

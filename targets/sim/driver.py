@@ -1,7 +1,7 @@
-"""Runs a whole test in virtual time: simulated clients interpret the workload's pure
-generators, a simulated nemesis follows the fault schedule, and every op is written to the
-history with virtual nanoseconds. The semantics follow the threaded interpreter in
-``harness.core``: one process per worker, ``info`` retires a process (the worker goes on
+"""Runs the engine's phases in virtual time: simulated clients interpret the workload's pure
+generators, the simulated nemesis follows the fault schedule, and every op is written to
+the history with virtual nanoseconds. The semantics are those of the threaded runtime in
+``harness.workers``: one process per worker, ``info`` retires a process (the worker goes on
 as process + concurrency), an op with no answer after the op timeout is ``info``.
 """
 
@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness import generator as gen
-from splitbrain.harness.core import TestSpec
+from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.generator import Context, Generator, Invocation, Pending
-from splitbrain.harness.history import NEMESIS, HistoryWriter, Op
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.targets.sim.cluster import Cluster, Config, Sim, parse_config
-from splitbrain.targets.sim.nemesis import CYCLES, VARIANTS, SimNemesis
+from splitbrain.harness.history import HistoryWriter, Op
+from splitbrain.harness.protocols import Cycle, NemesisKind
+from splitbrain.targets.sim.cluster import Cluster, Config, Sim
+from splitbrain.targets.sim.nemesis import SimNemesis
 from splitbrain.targets.sim.nodes import Request
 
 NANOS = 1_000_000_000
 POLL = 50_000_000
 WARM_UP = NANOS
 """Virtual time the cluster gets to form (elect a leader) before the history begins."""
-KINDS = {"set": "set", "counter": "counter", "queue": "queue", "list-append": "list"}
+KINDS = {"list-append": "list"}
+"""The cluster's name of a data type, where it differs from ``harness.protocols.data_type``'s."""
 
 
 @dataclass(slots=True)
@@ -201,9 +202,10 @@ class Nemeses:
         return self.gen is None
 
     def perform(self, f: str, variant: Any = None) -> None:
-        self.writer.append(Op(type="invoke", f=f, process=NEMESIS, value=variant), self.clock)
-        value = self.nemesis.invoke(f, variant)
-        self.writer.append(Op(type="info", f=f, process=NEMESIS, value=value), self.clock)
+        nemeses.perform(self.nemesis, Invocation(f, variant), self._record)
+
+    def _record(self, op: Op) -> Op:
+        return self.writer.append(op, self.clock)
 
     def start(self, generator: Generator | None) -> None:
         self.gen = generator
@@ -232,40 +234,16 @@ class Nemeses:
             self.on_idle()
 
 
-Cycle = tuple[str, str, Any]
-"""(start f, stop f, the start op's value: a forced variant such as a grudge kind, or None)."""
-
-
-def cycles_for(faults: list[str], config: Config) -> list[Cycle]:
-    """The sim's fault cycles for ``--nemesis`` names (``partition-halves`` fixes the grudge)."""
+def sim_cycles(kinds: Sequence[tuple[Any, NemesisKind]], config: Config) -> list[Cycle]:
+    """The fault cycles of the registry's kinds; ``-o clock=bump`` (or ``strobe``) keeps
+    only that clock fault."""
     out: list[Cycle] = []
-    for name in faults:
-        base, _, variant = name.partition("-")
-        if base not in CYCLES or (variant and variant not in VARIANTS.get(base, ())):
-            known = sorted([*CYCLES, *(f"{b}-{v}" for b, vs in VARIANTS.items() for v in vs)])
-            raise HarnessInputError(
-                f"--nemesis {name}: not simulated by target sim; it knows {', '.join(known)}"
-            )
-        cycles = CYCLES[base]
-        if base == "clock" and config.clock != "random":
-            cycles = tuple(c for c in cycles if c[0] == f"{config.clock}-clock")
-        out.extend((start, stop, variant or None) for start, stop in cycles)
+    for name, kind in kinds:
+        cycles = [(start, stop, kind.variant) for start, stop in kind.cycle]
+        if name == "clock" and config.clock != "random":
+            cycles = [c for c in cycles if c[0] == f"{config.clock}-clock"]
+        out.extend(cycles)
     return out
-
-
-def schedule(cycles: list[Cycle], interval: float, time_limit: float) -> Generator:
-    """``harness.core.fault_schedule``, with each start op carrying its variant as value."""
-    rounds = max(1, int(time_limit / (2 * interval)) + 1)
-    steps: list[Generator] = []
-    for r in range(rounds):
-        start, stop, variant = cycles[r % len(cycles)]
-        steps += [
-            gen.sleep(interval),
-            gen.once(start, variant),
-            gen.sleep(interval),
-            gen.once(stop),
-        ]
-    return gen.time_limit(time_limit, gen.Phases(tuple(steps)))
 
 
 def run_phase(cluster: Cluster, clients: Clients, nemeses: Nemeses | None, limit: int) -> None:
@@ -283,47 +261,54 @@ def run_phase(cluster: Cluster, clients: Clients, nemeses: Nemeses | None, limit
     cluster.sim.run(limit)
 
 
-def simulate(
-    spec: TestSpec, workload: Any, writer: HistoryWriter, options: dict[str, str], audit: bool
-) -> Cluster:
-    """The whole run: main phase with faults, heal, settle, final phase. Returns the cluster."""
-    config = parse_config(options)
-    master = random.Random(spec.seed)
-    client_rng = random.Random(master.random())
-    nemesis_rng = random.Random(master.random())
-    cluster = Cluster(
-        config, random.Random(master.random()), KINDS.get(spec.workload, "register"), audit
-    )
-    sim = cluster.sim
-    sim.run(WARM_UP)
-    clients = Clients(cluster, writer, spec.concurrency, spec.op_timeout, client_rng)
-    nemeses = Nemeses(SimNemesis(cluster, nemesis_rng), writer, sim, nemesis_rng)
-    cycles = cycles_for(spec.faults, config)
-    main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
-    faults = schedule(cycles, spec.nemesis_interval, spec.time_limit) if cycles else None
-    clients.start(main)
-    nemeses.start(faults)
-    run_phase(cluster, clients, nemeses, sim.now + _ns(spec.time_limit + spec.op_timeout + 30))
-    if cycles:
-        for stop_f in dict.fromkeys(stop for _, stop, _ in cycles):
-            nemeses.perform(stop_f)
-    read_nodes = config.node_reads or workload.read_every_node
-    settle = spec.settle_seconds(read_nodes)
-    if settle:
-        sim.run(sim.now + _ns(settle))
-    final = _final(workload.final_generator, cluster.names if read_nodes else [])
-    if final is not None:
-        clients.start(gen.time_limit(spec.final_time_limit, final))
-        run_phase(cluster, clients, None, sim.now + _ns(spec.final_time_limit + spec.op_timeout))
-    return cluster
+class SimRuntime:
+    """The engine's phases in virtual time, on one simulated cluster."""
 
+    stopped = False
 
-def _final(workload_final: Generator | None, nodes: list[str]) -> Generator | None:
-    reads = gen.seq([Invocation("read-node", name) for name in nodes]) if nodes else None
-    parts = [g for g in (workload_final, reads) if g is not None]
-    if not parts:
-        return None
-    return gen.phases(*parts) if len(parts) > 1 else parts[0]
+    def __init__(
+        self,
+        config: Config,
+        seed: int,
+        kind: str,
+        writer: HistoryWriter,
+        concurrency: int,
+        op_timeout: float,
+        audit: bool = False,
+    ) -> None:
+        master = random.Random(seed)
+        client_rng = random.Random(master.random())
+        nemesis_rng = random.Random(master.random())
+        self.config = config
+        self.cluster = Cluster(config, random.Random(master.random()), kind, audit)
+        self.sim = self.cluster.sim
+        self.sim.run(WARM_UP)
+        self.clients = Clients(self.cluster, writer, concurrency, op_timeout, client_rng)
+        nemesis = SimNemesis(self.cluster, nemesis_rng)
+        self.nemeses = Nemeses(nemesis, writer, self.sim, nemesis_rng)
+        self.reads_nodes = config.node_reads
+
+    def nodes(self) -> list[str]:
+        return list(self.cluster.names)
+
+    def faults(self, kinds: Sequence[tuple[Any, NemesisKind]]) -> list[Cycle]:
+        return sim_cycles(kinds, self.config)
+
+    def run_phase(
+        self, clients: Generator | None, faults: Generator | None, budget_s: float
+    ) -> None:
+        self.clients.start(clients)
+        nemeses = None
+        if faults is not None:
+            nemeses = self.nemeses
+            nemeses.start(faults)
+        run_phase(self.cluster, self.clients, nemeses, self.sim.now + _ns(budget_s))
+
+    def nemesis_op(self, inv: Invocation) -> None:
+        self.nemeses.perform(inv.f, inv.value)
+
+    def settle(self, seconds: float) -> None:
+        self.sim.run(self.sim.now + _ns(seconds))
 
 
 def _ns(seconds: float) -> int:

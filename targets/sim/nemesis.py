@@ -1,7 +1,8 @@
 """Simulated faults with the same names as on real nodes: partition, packet, kill, pause, clock.
 
-``invoke(f)`` performs one nemesis op at the current virtual time and returns the value that
-goes in its completion (the grudge, the nodes hit, the clock deltas).
+``invoke(op)`` performs one nemesis op at the current virtual time; its completion's value
+is the grudge, the nodes hit, or the clock deltas. Grudges come from the module real nodes
+use (``harness.nemesis.grudge``), so a partition kind cuts the same links in both.
 """
 
 from __future__ import annotations
@@ -10,83 +11,28 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from splitbrain.harness.history import Op
+from splitbrain.harness.nemesis.grudge import GRUDGES, describe
+from splitbrain.harness.protocols import RunContext
 from splitbrain.targets.sim.cluster import PARTITIONS, Cluster
 from splitbrain.targets.sim.network import PACKET_KINDS, packet_faults
 from splitbrain.targets.sim.nodes import MS, Strobe
 
-Grudge = dict[str, frozenset[str]]
-
-CYCLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "partition": (("start-partition", "stop-partition"),),
-    "packet": (("start-packet", "stop-packet"),),
-    "kill": (("kill", "start"),),
-    "pause": (("pause", "resume"),),
-    "clock": (("bump-clock", "reset-clock"), ("strobe-clock", "reset-clock")),
-}
-"""The sim's fault cycles; the clock alternates a bump and a strobe, each undone by a reset."""
-
-VARIANTS: dict[str, tuple[str, ...]] = {"partition": PARTITIONS, "packet": PACKET_KINDS}
-"""``--nemesis partition-halves`` fixes the grudge, ``packet-loss`` the packet fault."""
-
-
-def _cut(a: list[str], b: list[str]) -> Grudge:
-    grudge: Grudge = {x: frozenset(b) for x in a}
-    grudge.update({y: frozenset(a) for y in b})
-    return grudge
-
-
-def halves(nodes: list[str], rng: random.Random) -> Grudge:
-    mid = len(nodes) // 2
-    return _cut(nodes[:mid], nodes[mid:])
-
-
-def random_halves(nodes: list[str], rng: random.Random) -> Grudge:
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    return halves(shuffled, rng)
-
-
-def one(nodes: list[str], rng: random.Random) -> Grudge:
-    lone = rng.choice(nodes)
-    return _cut([lone], [n for n in nodes if n != lone])
-
-
-def majorities_ring(nodes: list[str], rng: random.Random) -> Grudge:
-    """Each node sees a majority (its ring neighbours), and no two see the same one."""
-    ring = list(nodes)
-    rng.shuffle(ring)
-    size = len(ring)
-    reach = (size // 2 + 1) // 2
-    grudge: Grudge = {}
-    for i, node in enumerate(ring):
-        far = [m for j, m in enumerate(ring) if min((i - j) % size, (j - i) % size) > reach]
-        grudge[node] = frozenset(far)
-    return grudge
-
-
-def bridge(nodes: list[str], rng: random.Random) -> Grudge:
-    """Two halves that cannot talk, and one node in the middle that talks to both."""
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    mid = len(shuffled) // 2
-    return _cut(shuffled[:mid], shuffled[mid + 1 :])
-
-
-GRUDGES: dict[str, Callable[[list[str], random.Random], Grudge]] = {
-    "halves": halves,
-    "random-halves": random_halves,
-    "one": one,
-    "majorities-ring": majorities_ring,
-    "bridge": bridge,
-}
 assert tuple(GRUDGES) == PARTITIONS
 
-
-def describe(grudge: Grudge) -> dict[str, list[str]]:
-    return {dst: sorted(srcs) for dst, srcs in sorted(grudge.items()) if srcs}
+NAMES = frozenset(
+    ["partition", "packet", "kill", "pause", "clock"]
+    + [f"partition-{kind}" for kind in PARTITIONS]
+    + [f"packet-{kind}" for kind in PACKET_KINDS]
+)
+"""Every ``--nemesis`` name the sim simulates."""
 
 
 class SimNemesis:
+    """Every fault kind at once, on the simulated cluster."""
+
+    name = "sim"
+
     def __init__(self, cluster: Cluster, rng: random.Random) -> None:
         self.cluster = cluster
         self.config = cluster.config
@@ -105,8 +51,14 @@ class SimNemesis:
             "reset-clock": self._reset,
         }
 
-    def invoke(self, f: str, variant: Any = None) -> Any:
-        return self._ops[f](variant)
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        pass
+
+    def invoke(self, op: Op) -> Op:
+        return op.completion("info", self._ops[op.f](op.value))
+
+    def teardown(self) -> None:
+        pass
 
     def _pick(self, option: str, choices: tuple[str, ...], variant: Any = None) -> str:
         if variant is not None:
@@ -119,9 +71,9 @@ class SimNemesis:
         kind = self._pick(self.config.partition, tuple(GRUDGES), variant)
         grudge = GRUDGES[kind](list(self.cluster.names), self.rng)
         self.cluster.net.partition(grudge)
-        value = describe(grudge)
-        self.cluster.note("grudge", value)
-        return {"kind": kind, "grudge": value}
+        drops = describe(grudge)
+        self.cluster.note("grudge", drops)
+        return {"grudge": kind, "drops": drops}
 
     def _heal(self, variant: Any = None) -> str:
         self.cluster.net.heal()

@@ -355,7 +355,3 @@ def _is_mop(mop: Any) -> bool:
         and mop[0] in ("append", "r")
         and isinstance(mop[1], (int, str))
     )
-
-
-def is_read(f: str) -> bool:
-    return f == "read"
