@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import check, core, gate, listing, report
+from splitbrain.harness import check, core, gate, listing, maelstrom_cli, report
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.bounds import check_value
 from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.errors import SplitbrainError
 from splitbrain.harness.history import json_value, merge_valid
+from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.signals import signal_name
@@ -155,6 +156,7 @@ def render_summary(
             lines += ["  " + t for t in str(text).splitlines()]
         elif part.get("error"):
             lines.append(f"  {part['error']}")
+    lines += net_lines(results)
     lines.append(f"verdict: {_verdict_line(results, total, interrupted)}")
     lines.append(f"run: {run_dir}")
     lines.append(f"replay: {command}")
@@ -306,6 +308,10 @@ def _add_gate(sub: Any) -> None:
     gate.add_parser(sub)
 
 
+def _add_maelstrom(sub: Any) -> None:
+    maelstrom_cli.add_parser(sub, render_summary)
+
+
 def _add_list(sub: Any) -> None:
     p = sub.add_parser(
         "list", help="every target, workload, nemesis, model and checker, and who provides it"
@@ -324,7 +330,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup, _add_list):
+    for add in (
+        _add_test,
+        _add_check,
+        _add_report,
+        _add_serve,
+        _add_gate,
+        _add_cleanup,
+        _add_list,
+        _add_maelstrom,
+    ):
         add(sub)
     return parser
 
@@ -336,7 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.append(os.getcwd())
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not hasattr(args, "node_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if extra:
+            args.node_args = extra
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,7 @@ from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.generator import Generator, Invocation
 from splitbrain.harness.history import BadOp, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.protocols import (
+    ContributesResults,
     Cycle,
     HarnessInputError,
     HasLogs,
@@ -165,6 +167,14 @@ def check_history(
     }
 
 
+def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge what a target measured itself (the maelstrom router's network statistics) into
+    ``results``: its ``checkers`` join the others and count in the verdict."""
+    results["checkers"].update(extra.pop("checkers", {}))
+    results.update(extra)
+    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
+
+
 def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
@@ -176,9 +186,9 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
 
     One ``ExitStack`` owns the run's lifecycle: the log handler and the history writer live
     until the results are stored; inside, the target, its clients and the nemeses are torn
-    down in reverse order of set-up (faults first), also after errors and Ctrl-C. SIGTERM
-    and SIGHUP end it as Ctrl-C does, and teardown runs with signals deferred
-    (``harness.signals``)."""
+    down in reverse order of set-up (faults first), also after errors and interrupts.
+    SIGINT, SIGTERM and SIGHUP end it as interrupted (``harness.signals``); a signal during
+    teardown is noted and does not cut it short."""
     with signals.interrupts():
         return _run(spec, on_start)
 
@@ -223,30 +233,38 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         )
         writer = lifecycle.enter_context(HistoryWriter(run_dir / store.HISTORY))
         interrupted: str | None = None
+        failure: BaseException | None = None
         teardown_errors: list[str] = []
-        live = signals.ShieldedExitStack()
+        live = contextlib.ExitStack()
         try:
-            with live:
-                runtime = _set_up(
-                    target, ctx, writer, Recorder(writer, clock), run_dir, live, teardown_errors
-                )
-                interpret(spec, workload, runtime, parts.nemeses)
+            runtime = _set_up(
+                target, ctx, writer, Recorder(writer, clock), run_dir, live, teardown_errors
+            )
+            interpret(spec, workload, runtime, parts.nemeses)
         except KeyboardInterrupt as e:
             interrupted = signals.signal_name(e)
-            log.warning("%s: tore down; checking the history recorded so far", interrupted)
+            log.warning("%s: tearing down, then checking the history recorded so far", interrupted)
         except HarnessInputError:
             raise
         except BaseException as e:
+            failure = e
             log.error("run failed: %s", "".join(traceback.format_exception(e)))
-            raise
-        interrupted = interrupted or signals.first_name(live.late)
-        writer.close()
+        finally:
+            with signals.deferred() as late:
+                live.close()
+                writer.close()
+            if late and interrupted is None:
+                interrupted = signal.Signals(late[0]).name
+        if failure is not None:
+            raise failure
         history = writer.snapshot()
         try:
             results = check_history(history, workload.checkers)
         except KeyboardInterrupt as e:
             interrupted = interrupted or signals.signal_name(e)
             results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
+        if isinstance(target, ContributesResults):
+            add_results(results, target.extra_results())
         if interrupted:
             results["interrupted"] = interrupted
         with signals.deferred():
@@ -270,7 +288,7 @@ def _store_outputs(
     writer: HistoryWriter,
     test_doc: dict[str, Any],
     results: dict[str, Any],
-    history: list[Op],
+    history: Sequence[Op],
 ) -> list[str]:
     """Save test.json, results.json and report.html; a full or unwritable store is reported
     in one line saying what was kept (the history that fit is already in history.jsonl)."""
@@ -302,9 +320,8 @@ def _set_up(
     live: contextlib.ExitStack,
     errors: list[str],
 ) -> Runtime:
-    """Set the target up and pick its runtime, each undo step pushed on ``live`` first;
-    ``errors`` gets one line per undo step that fails, saying what it left."""
-    live.callback(_quietly, "target teardown", target.teardown, errors)
+    """Set the target up and pick its runtime, each undo step pushed on ``live`` first."""
+    live.callback(_undo, errors, "target teardown", target.teardown)
     if isinstance(target, HasLogs):
         live.callback(
             _quietly, "collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR)
@@ -322,23 +339,26 @@ def _set_up(
 def _tear_down_nemeses(live: list[Nemesis], errors: list[str]) -> None:
     """Undo faults in reverse order of set-up; every one runs even if an earlier one failed."""
     for nem in reversed(live):
-        _quietly(f"nemesis {nem.name} teardown", nem.teardown, errors)
+        _undo(errors, f"nemesis {nem.name} teardown", nem.teardown)
 
 
-def _quietly(what: str, fn: Callable[[], None], errors: list[str] | None = None) -> None:
-    """Run an undo step; a failure is logged, and said in one line in ``errors``."""
+def _undo(errors: list[str], what: str, fn: Callable[[], None]) -> None:
+    """One teardown step; a failure is noted in ``errors``, saying what it left."""
+    error = _quietly(what, fn)
+    if error is not None:
+        errors.append(error)
+
+
+def _quietly(what: str, fn: Callable[[], None]) -> str | None:
     try:
         fn()
     except KeyboardInterrupt:
         log.error("%s interrupted; run `splitbrain cleanup` if anything is left", what)
-        problem = f"{what} interrupted; run `splitbrain cleanup` if anything is left"
+        return f"{what} interrupted; run `splitbrain cleanup` if anything is left"
     except Exception as e:
         log.error("%s failed: %s", what, "".join(traceback.format_exception(e)))
-        problem = f"{what} failed: {e}"
-    else:
-        return
-    if errors is not None:
-        errors.append(problem)
+        return f"{what} failed: {e}"
+    return None
 
 
 def _write_report(run_dir: Path, history: Sequence[Op]) -> None:

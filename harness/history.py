@@ -276,7 +276,7 @@ class HistoryWriter:
             op.index = self._next_index
             self._next_index += 1
             self._ops.append(op)
-            if self.write_error is None:
+            if self.write_error is None and not self._file.closed:
                 self._write(op)
         finally:
             lock.release()
@@ -410,8 +410,7 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
     """One JSON object per line; blank lines are skipped, a truncated last line is a warning.
 
     Lines are decoded by orjson; a line it refuses is decoded again by the standard library,
-    which accepts a little more (NaN) and words the errors, so what is accepted and every
-    message are the standard library's. orjson reads integers beyond 64 bits as floats, so
+    which words the errors (and refuses NaN and Infinity, and nesting beyond the bound). orjson reads integers beyond 64 bits as floats, so
     lines with such long digit runs go to the standard library directly."""
     ops: list[Op] = []
     op_lines: list[int] = []

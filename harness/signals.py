@@ -10,13 +10,11 @@ a second Ctrl-C must not leave half a cluster behind.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
 EXIT_INTERRUPTED = 130
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -69,21 +67,3 @@ def deferred(received: list[int] | None = None) -> Iterator[list[int]]:
 
     with _handlers(note):
         yield noted
-
-
-def first_name(received: list[int]) -> str | None:
-    """The name of the first signal in ``received`` (``deferred``'s list), or None."""
-    return signal.Signals(received[0]).name if received else None
-
-
-class ShieldedExitStack(contextlib.ExitStack):
-    """An ExitStack whose unwinding, a run's teardown, runs with signals ``deferred``; those
-    that came meanwhile are in ``late``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.late: list[int] = []
-
-    def __exit__(self, *exc: Any) -> bool:
-        with deferred(self.late):
-            return super().__exit__(*exc)

@@ -134,7 +134,14 @@ def _header(run: RunData, valid: Any) -> str:
 def _links(run: RunData) -> str:
     files = [
         n
-        for n in ("history.jsonl", "results.json", "test.json", "splitbrain.log")
+        for n in (
+            "history.jsonl",
+            "results.json",
+            "test.json",
+            "splitbrain.log",
+            "lamport.html",
+            "net-journal.jsonl",
+        )
         if (run.run_dir / n).is_file()
     ]
     links = [f'<a href="{href(n)}">{esc(n)}</a>' for n in files]
