@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers.linearizable import check
-from splitbrain.harness.history import Op, read_history, write_history
+from splitbrain.harness.history import Op, read_history
 
 
 def generate_register_history(
@@ -300,7 +300,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for values, what in ((None, "unique values"), (100, "values 0-99")):
             path = Path(tmp) / "keyed.jsonl"
-            write_history(path, generate_register_history(100_000, 50, 100, seed=3, values=values))
+            ops = generate_register_history(100_000, 50, 100, seed=3, values=values)
+            path.write_text("".join(op.to_json() + "\n" for op in ops), encoding="utf-8")
             t, word = command_time("cas-register", [path], args.runs)
             rows.append(
                 (

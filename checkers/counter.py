@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, pairs
 
 MAX_ERRORS = 100
 
@@ -24,9 +25,9 @@ class _Add:
     ok_pos: int | None
 
 
-def _delta(v: Any) -> int | float:
+def _delta(v: Any, index: int) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"add value {v!r} is not a number")
+        raise BadOp(index, f"add value {brief(v)} is not a number")
     return v
 
 
@@ -34,25 +35,17 @@ def check(history: list[Op], initial: int | float = 0) -> dict[str, Any]:
     n = len(history)
     adds: list[_Add] = []
     reads: list[tuple[int, int, Any, Op]] = []
-    try:
-        for p in pairs(history):
-            if p.invoke.f == "add":
-                if p.outcome == "fail":
-                    continue
-                delta = _delta(
-                    p.complete.value
-                    if p.outcome == "ok" and p.complete.value is not None
-                    else p.invoke.value
-                )
-                adds.append(
-                    _Add(delta, p.invoke_pos, p.complete_pos if p.outcome == "ok" else None)
-                )
-            elif p.invoke.f == "read" and p.outcome == "ok" and p.complete is not None:
-                reads.append(
-                    (p.invoke_pos, p.complete_pos or p.invoke_pos, p.complete.value, p.complete)
-                )
-    except ValueError as e:
-        return {"valid": "unknown", "error": str(e)}
+    for p in pairs(history):
+        if p.invoke.f == "add":
+            if p.outcome == "fail":
+                continue
+            done = p.complete if p.outcome == "ok" and p.complete.value is not None else p.invoke
+            delta = _delta(done.value, done.index)
+            adds.append(_Add(delta, p.invoke_pos, p.complete_pos if p.outcome == "ok" else None))
+        elif p.invoke.f == "read" and p.outcome == "ok" and p.complete is not None:
+            reads.append(
+                (p.invoke_pos, p.complete_pos or p.invoke_pos, p.complete.value, p.complete)
+            )
     # per position: sums of adds invoked at it (positive / negative parts) and acknowledged at it
     inv_pos = [0.0] * (n + 1)
     inv_neg = [0.0] * (n + 1)

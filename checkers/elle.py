@@ -20,7 +20,8 @@ from typing import Any
 from splitbrain.checkers.models import freeze, thaw
 from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn import models as cm
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, pairs
 from splitbrain.harness.notation import op_text, value_text
 
 INIT = ("<init>",)
@@ -30,8 +31,8 @@ DEFAULT_BUDGET = 3_000_000
 DEFAULT_MAX_CASES = 100
 
 
-class BadHistory(ValueError):
-    """The history is not a list-append history; the verdict is unknown."""
+class BadHistory(BadOp):
+    """The history is not a list-append history: bad input, never an ``unknown`` verdict."""
 
 
 @dataclass(slots=True)
@@ -62,21 +63,21 @@ def _freeze_list(v: list[Any]) -> tuple[Any, ...]:
 
 def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
     if not isinstance(value, list):
-        raise BadHistory(f"op at index {where}: value is not a list of micro-ops")
+        raise BadHistory(where, "value is not a list of micro-ops")
     out: list[tuple[str, Hashable, Any]] = []
     for m in value:
         if not isinstance(m, (list, tuple)) or len(m) != 3:
-            raise BadHistory(f"op at index {where}: micro-op {m!r} is not [f, key, value]")
+            raise BadHistory(where, f"micro-op {brief(m)} is not [f, key, value]")
         f, k, v = m
         f = getattr(f, "name", f)
         if f == "append":
             out.append(("append", freeze(k), freeze(v)))
         elif f == "r":
             if v is not None and not isinstance(v, list):
-                raise BadHistory(f"op at index {where}: read {m!r} returned neither a list nor nil")
+                raise BadHistory(where, f"read of {brief(k)} returned neither a list nor nil")
             out.append(("r", freeze(k), None if v is None else _freeze_list(v)))
         else:
-            raise BadHistory(f"op at index {where}: micro-op {f!r} is neither append nor r")
+            raise BadHistory(where, f"micro-op {brief(f)} is neither append nor r")
     return out
 
 
@@ -228,8 +229,9 @@ def verify_unique_appends(txns: list[Txn]) -> None:
                 other = seen.setdefault((k, v), t.id)
                 if other != t.id:
                     raise BadHistory(
-                        f"value {thaw(v)!r} appended to key {thaw(k)!r} more than once "
-                        f"(ops at index {txns[other].index} and {t.index}); appends must be unique"
+                        t.index,
+                        f"value {brief(thaw(v))} appended to key {brief(thaw(k))} more than "
+                        f"once (also at index {txns[other].index}); appends must be unique",
                     )
 
 
@@ -624,7 +626,7 @@ def check(
 ) -> dict[str, Any]:
     """Check a list-append history against ``consistency_models`` (Elle's names; default strict-serializable).
 
-    Raises ValueError for an unknown model name; a malformed history gives ``unknown`` with an ``error``.
+    Raises ValueError for an unknown model name, and ``BadHistory`` for a malformed history.
 
     ``anomalies`` adds specific anomaly names to forbid. ``cycle_search_budget`` bounds the
     edge relaxations spent looking for one class of cycle in one component; when it runs
@@ -632,11 +634,8 @@ def check(
     """
     models = list(cm.DEFAULT_MODELS) if consistency_models is None else list(consistency_models)
     cm.validate_models(models)
-    try:
-        txns = transactions(history)
-        verify_unique_appends(txns)
-    except BadHistory as e:
-        return {"valid": "unknown", "error": str(e), "model": ", ".join(models)}
+    txns = transactions(history)
+    verify_unique_appends(txns)
     prohibited = cm.anomalies_prohibited_by(models) | cm.anomalies_implying(anomalies)
     reportable = prohibited | cm.UNKNOWN_ANOMALIES
     found = find_anomalies(txns, prohibited, cycle_search_budget)

@@ -16,7 +16,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, element, pairs
 
 MAX_LISTED = 100
 
@@ -45,10 +46,6 @@ class _Read:
     elements: list[Any]
 
 
-def _hashable(x: Any) -> Any:
-    return tuple(_hashable(i) for i in x) if isinstance(x, list) else x
-
-
 def _collect(
     history: list[Op],
 ) -> tuple[dict[Any, _Element], list[_Read], list[tuple[int, Any, int | None]]]:
@@ -58,7 +55,7 @@ def _collect(
     for p in pairs(history):
         f = p.invoke.f
         if f == "add":
-            e = _hashable(p.invoke.value)
+            e = element(p.invoke.value, p.invoke.index, "an element")
             el = elements.setdefault(e, _Element())
             el.add_index = p.invoke.index
             el.add_outcome = p.outcome
@@ -72,9 +69,7 @@ def _collect(
         ):
             value = p.complete.value
             if not isinstance(value, (list, tuple, set, frozenset)):
-                raise ValueError(
-                    f"read at index {p.complete.index} returned {value!r}, not a collection"
-                )
+                raise BadOp(p.complete.index, f"read returned {brief(value)}, not a collection")
             reads.append(
                 _Read(
                     p.invoke_pos,
@@ -82,7 +77,7 @@ def _collect(
                     p.invoke.time,
                     p.complete.time,
                     p.complete.index,
-                    [_hashable(x) for x in value],
+                    [element(x, p.complete.index, "an element") for x in value],
                 )
             )
     return elements, reads, acks
@@ -90,10 +85,7 @@ def _collect(
 
 def check(history: list[Op], linearizable: bool = False) -> dict[str, Any]:
     """``linearizable=True`` also fails the history on stale reads."""
-    try:
-        elements, reads, acks = _collect(history)
-    except ValueError as e:
-        return {"valid": "unknown", "error": str(e)}
+    elements, reads, acks = _collect(history)
     reads.sort(key=lambda r: r.invoke_pos)
     pending: list[tuple[int, int, Any, int | None]] = [(pos, 0, e, t) for pos, e, t in acks]
     heapq.heapify(pending)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.history import BadOp, Op, element, pairs
 
 MAX_LISTED = 100
 Pos = tuple[int, int]
@@ -32,8 +33,8 @@ class _Msg:
     dequeues: int = 0
 
 
-def _key(x: Any) -> Any:
-    return tuple(_key(i) for i in x) if isinstance(x, list) else x
+def _key(x: Any, index: int) -> Any:
+    return element(x, index, "a message")
 
 
 def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False) -> dict[str, Any]:
@@ -45,21 +46,30 @@ def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False)
         if f == "dequeue" and p.outcome == "info":
             indeterminate.append(p.invoke.index)
         if f == "enqueue":
-            msgs[_key(p.invoke.value)] = _Msg(
+            msgs[_key(p.invoke.value, p.invoke.index)] = _Msg(
                 p.invoke_pos, p.complete_pos, p.outcome, p.invoke.index
             )
         elif p.outcome == "ok" and p.complete is not None and p.complete_pos is not None:
             v = p.complete.value
             if f == "dequeue" and v is not None:
-                dequeued.append((_key(v), (p.invoke_pos, 0), (p.complete_pos, 0), p.complete.index))
+                dequeued.append(
+                    (
+                        _key(v, p.complete.index),
+                        (p.invoke_pos, 0),
+                        (p.complete_pos, 0),
+                        p.complete.index,
+                    )
+                )
             elif f == "drain":
                 if not isinstance(v, list):
-                    return {
-                        "valid": "unknown",
-                        "error": f"drain at index {p.complete.index} returned {v!r}, not a list",
-                    }
+                    raise BadOp(p.complete.index, f"drain returned {brief(v)}, not a list")
                 dequeued.extend(
-                    (_key(m), (p.invoke_pos, i), (p.invoke_pos, i), p.complete.index)
+                    (
+                        _key(m, p.complete.index),
+                        (p.invoke_pos, i),
+                        (p.invoke_pos, i),
+                        p.complete.index,
+                    )
                     for i, m in enumerate(v)
                 )
     unexpected: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ from splitbrain.harness.protocols import (
     Model,
     Nemesis,
     NemesisKind,
+    OwnsNemeses,
     OwnsTime,
     Target,
     Workload,
@@ -102,8 +103,11 @@ def faults(nemeses: list[Any]) -> list[Any]:
     return [n for n in nemeses if n != NONE]
 
 
-def build_nemesis(kind: NemesisKind, name: Any) -> Nemesis:
-    """A new nemesis of ``kind`` for real nodes, checked against the protocol."""
+def build_nemesis(kind: NemesisKind, name: Any, target: Any = None) -> Nemesis:
+    """A new nemesis of ``kind`` for real nodes, checked against the protocol; the
+    target's own implementation of a registered name if it has one."""
+    if _owns(target, name):
+        return _require(target.nemesis(name), Nemesis, f"nemesis {label(name)!r}")
     return _require(kind.build(), Nemesis, f"nemesis {label(name)!r}")
 
 
@@ -159,6 +163,16 @@ def _check_options(target: Target, options: dict[str, str], target_label: str) -
         target.configure(dict(options))
 
 
+def _owns(target: Any, name: Any) -> bool:
+    """The target brings its own implementation of this nemesis (the maelstrom router's
+    partitions), so the registry kind's requirements do not apply."""
+    return (
+        isinstance(name, str)
+        and isinstance(target, OwnsNemeses)
+        and target.nemesis(name) is not None
+    )
+
+
 def nemesis_refusal(target: Target, name: Any, kind: NemesisKind) -> str | None:
     """Why ``target`` cannot take a nemesis, or None: a registered name not in its list, or
     lacking an ability the kind requires. A target in its own time (the simulator) implements
@@ -166,7 +180,7 @@ def nemesis_refusal(target: Target, name: Any, kind: NemesisKind) -> str | None:
     registered = isinstance(name, str) and not plugins.is_path(name)
     if registered and isinstance(target, LimitsNemeses) and name not in target.supported_nemeses:
         return f"; it supports: {', '.join(sorted(target.supported_nemeses)) or 'none'}"
-    if isinstance(target, OwnsTime):
+    if isinstance(target, OwnsTime) or _owns(target, name):
         return None
     lacking = [p.__name__ for p in kind.requires if not isinstance(target, p)]
     return f": it is not {', '.join(lacking)}" if lacking else None

@@ -13,6 +13,7 @@ from splitbrain.checkers import elle, linearizable
 from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
+    BadOp,
     HistoryError,
     LoadedHistory,
     Op,
@@ -57,6 +58,14 @@ class FileVerdict:
     ops: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+
+def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
+    """``FILE:LINE`` of the op whose ``index`` is given (``FILE`` alone if it is not found)."""
+    for position, op in enumerate(loaded.ops):
+        if op.index == index and position < len(loaded.lines):
+            return f"{path}:{loaded.lines[position]}"
+    return str(path)
 
 
 def resolve_model(model: Any) -> CheckFn:
@@ -106,12 +115,12 @@ def check_file(
     except HistoryError as e:
         return FileVerdict(str(path), None, error=str(e))
     if not loaded.ops:
-        return FileVerdict(
-            str(path),
-            None,
-            error=f"{path}: the history has no operations",
-            warnings=loaded.warnings,
-        )
+        error = f"{path}: the history has no operations"
+        if loaded.warnings:
+            error = (
+                f"{loaded.warnings[0].removesuffix('; ignored')}, and there are no other operations"
+            )
+        return FileVerdict(str(path), None, error=error)
     ops, keyed = apply_independent(loaded.ops, independent)
     if keyed and independent == "auto":
         loaded.warnings.append(
@@ -121,9 +130,18 @@ def check_file(
     started = time.perf_counter()
     try:
         result = check(ops, init, timeout)
-    except ValueError as e:
+    except BadOp as e:
+        error = f"{_where(path, loaded, e.index)}: {e.message}"
         return FileVerdict(
-            str(path), None, error=f"{path}: {e}", ops=len(loaded.ops), warnings=loaded.warnings
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
+        )
+    except ValueError as e:
+        return FileVerdict(str(path), None, error=f"{path}: {e}", ops=len(loaded.ops))
+    except (TypeError, KeyError, IndexError, AttributeError, RecursionError) as e:
+        # Whatever the readers let through and a checker cannot take is still bad input.
+        error = f"{path}: cannot be checked as this model ({type(e).__name__}: {str(e)[:200]})"
+        return FileVerdict(
+            str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
         )
     return FileVerdict(
         str(path),

@@ -7,6 +7,7 @@ Exit codes, as Jepsen's: 0 valid, 1 invalid, 2 unknown, 254 bad arguments or inp
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -23,20 +24,23 @@ from splitbrain.harness import (
     core,
     gate,
     listing,
+    maelstrom_cli,
     plugins,
     present,
     progress,
     report,
 )
 from splitbrain.harness import spec as test_spec
+from splitbrain.harness.bounds import check_value
 from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.errors import SplitbrainError
 from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
-from splitbrain.harness.history import HistoryError, merge_valid, read_history
+from splitbrain.harness.history import HistoryError, json_value, merge_valid, read_history
 from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.signals import signal_name
 from splitbrain.harness.values import Problem
 from splitbrain.harness.verdict import (
     EXIT_BAD_INPUT,
@@ -145,6 +149,11 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     try:
         result = core.run(spec, on_start=started)
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(f"splitbrain: no space left on {spec.store}", file=sys.stderr)
+        return EXIT_HARNESS
     finally:
         watch.stop()
     command = spec.command()
@@ -154,6 +163,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     _step_summary(
         present.run_text(result.results, result.run_dir, command, result.interrupted, "markdown")
     )
+    return run_exit_code(result)
+
+
+def run_exit_code(result: Any) -> int:
+    """255 when teardown left something or the store could not take the results (each
+    said in one line), else 130 when interrupted, else the verdict's code."""
+    for problem in result.store_errors:
+        print(f"splitbrain: {problem}", file=sys.stderr)
+    for problem in result.teardown_errors:
+        print(f"splitbrain: teardown: {problem}", file=sys.stderr)
+    if result.store_errors or result.teardown_errors:
+        return EXIT_HARNESS
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return exit_code(result.valid)
 
 
@@ -176,6 +199,13 @@ def _step_summary(markdown: str) -> None:
         present.append_step_summary(markdown)
     except OSError as e:
         print(f"splitbrain: cannot append to $GITHUB_STEP_SUMMARY: {e}", file=sys.stderr)
+
+
+def render_summary(
+    results: dict[str, Any], run_dir: Path, command: str, interrupted: bool = False
+) -> str:
+    """The text summary of a run (for front ends handed a renderer, as maelstrom's)."""
+    return present.run_text(results, run_dir, command, interrupted)
 
 
 # ---------------------------------------------------------------- check
@@ -224,9 +254,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     init: Any = None
     if args.init is not None:
         try:
-            init = json.loads(args.init)
+            init = json_value(args.init)
+            check_value(init, "--init")
         except json.JSONDecodeError as e:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
+        except ValueError as e:
+            raise HarnessInputError(f"--init: {e}") from None
     verdicts = []
     for path in args.histories:
         v = check.check_file(
@@ -238,7 +271,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             independent=args.independent,
         )
         verdicts.append(v)
-        for w in v.warnings:
+        for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
     if len(verdicts) == 1 and verdicts[0].error is not None:
         raise HarnessInputError(verdicts[0].error)
@@ -349,6 +382,10 @@ def _add_gate(sub: Any) -> None:
     gate.add_parser(sub)
 
 
+def _add_maelstrom(sub: Any) -> None:
+    maelstrom_cli.add_parser(sub, render_summary)
+
+
 def _add_list(sub: Any) -> None:
     p = sub.add_parser(
         "list", help="every target, workload, nemesis, model and checker, and who provides it"
@@ -370,7 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"splitbrain {metadata.version('splitbrain')}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_test, _add_check, _add_report, _add_serve, _add_gate, _add_cleanup, _add_list):
+    for add in (
+        _add_test,
+        _add_check,
+        _add_report,
+        _add_serve,
+        _add_gate,
+        _add_cleanup,
+        _add_list,
+        _add_maelstrom,
+    ):
         add(sub)
     return parser
 
@@ -382,7 +428,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.append(os.getcwd())
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not hasattr(args, "node_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if extra:
+            args.node_args = extra
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
@@ -393,11 +443,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SplitbrainError as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("splitbrain: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"splitbrain: interrupted ({signal_name(e)})", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_VALID
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        print(f"splitbrain: the harness failed:{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_HARNESS
     except Exception as e:
         traceback.print_exc()
         print(f"splitbrain: the harness failed: {type(e).__name__}: {e}", file=sys.stderr)

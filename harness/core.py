@@ -5,21 +5,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers import stats
-from splitbrain.harness import assemble, report, store
+from splitbrain.harness import assemble, report, signals, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
+from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.generator import Generator, Invocation
-from splitbrain.harness.history import HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.history import BadOp, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.protocols import (
+    ContributesResults,
     Cycle,
     HarnessInputError,
     HasLogs,
@@ -49,6 +52,10 @@ class RunResult:
     history: list[Op]
     spec: TestSpec
     interrupted: bool = False
+    teardown_errors: list[str] = field(default_factory=list)
+    """One line per teardown step that failed, saying what it left behind."""
+    store_errors: list[str] = field(default_factory=list)
+    """One line per output that could not be saved (a full or unwritable store)."""
 
     @property
     def verdict(self) -> Verdict:
@@ -113,11 +120,18 @@ def interpret(
         runtime.run_phase(final, None, spec.final_time_limit + spec.op_timeout + PHASE_SLACK_S)
 
 
+class _RunLogHandler(logging.FileHandler):
+    """splitbrain.log; on a full disk it drops records instead of printing tracebacks."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
+        pass
+
+
 @contextlib.contextmanager
 def _run_log(run_dir: Path) -> Iterator[None]:
     """The run's ``splitbrain.log``: records of the ``splitbrain`` logger (and its children)
     at INFO and above, for the duration of the run. Other loggers are left alone."""
-    handler = logging.FileHandler(run_dir / store.LOG, encoding="utf-8")
+    handler = _RunLogHandler(run_dir / store.LOG, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     level = log.level
@@ -135,12 +149,16 @@ def _run_log(run_dir: Path) -> Iterator[None]:
 def check_history(
     history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run every checker; one that raises is reported as unknown with its error, not a crash."""
+    """Run every checker; one that raises is reported as unknown with its error, not a crash.
+    A malformed op (``BadOp``: the workload's or its client's ops are not the model's) is
+    bad input, never ``unknown``: HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
         log.info("checking: %s (%d ops)", name, len(history))
         try:
             parts[name] = checker(history)
+        except BadOp as e:
+            raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
             parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
@@ -148,6 +166,14 @@ def check_history(
     valid = merge_valid(p.get("valid", "unknown") for p in parts.values())
     log.info("verdict: %s", valid)
     return {"valid": valid, "checkers": parts}
+
+
+def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge what a target measured itself (the maelstrom router's network statistics) into
+    ``results``: its ``checkers`` join the others and count in the verdict."""
+    results["checkers"].update(extra.pop("checkers", {}))
+    results.update(extra)
+    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
 
 
 def prepare(spec: TestSpec) -> assemble.Parts:
@@ -168,7 +194,14 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
 
     One ``ExitStack`` owns the run's lifecycle: the log handler and the history writer live
     until the results are stored; inside, the target, its clients and the nemeses are torn
-    down in reverse order of set-up (faults first), also after errors and Ctrl-C."""
+    down in reverse order of set-up (faults first), also after errors and interrupts.
+    SIGINT, SIGTERM and SIGHUP end it as interrupted (``harness.signals``); a signal during
+    teardown is noted and does not cut it short."""
+    with signals.interrupts():
+        return _run(spec, on_start)
+
+
+def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
     if spec.seed is None:
         spec.seed = random.SystemRandom().randrange(2**31)
     parts = prepare(spec)
@@ -178,9 +211,12 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
     run_dir = store.new_run_dir(store_dir, spec.run_name)
     with contextlib.ExitStack() as lifecycle:
         lifecycle.enter_context(_run_log(run_dir))
+        identity = claim_identity(f"{spec.seed}-{run_dir.name}")
+        lifecycle.callback(identity.release)
         started = datetime.now()
         test_doc = asdict(assemble.described(spec)) | {
             "run_id": run_dir.name,
+            "identity": identity.run_id,
             "command": spec.command(),
             "started": started.isoformat(),
         }
@@ -190,7 +226,7 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
             on_start(run_dir)
         clock = Clock()
         ctx = RunContext(
-            run_id=f"{spec.seed}-{run_dir.name}",
+            run_id=identity.run_id,
             run_dir=run_dir,
             seed=spec.seed,
             rng=random.Random(spec.seed),
@@ -204,30 +240,87 @@ def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> Ru
             sleep=time.sleep,
         )
         writer = lifecycle.enter_context(HistoryWriter(run_dir / store.HISTORY))
-        interrupted = False
+        interrupted: str | None = None
+        failure: BaseException | None = None
+        teardown_errors: list[str] = []
+        live = contextlib.ExitStack()
         try:
-            with contextlib.ExitStack() as live:
-                runtime = _set_up(target, ctx, writer, Recorder(writer, clock), run_dir, live)
-                interpret(spec, workload, runtime, parts.nemeses)
-        except KeyboardInterrupt:
-            interrupted = True
-            log.warning("interrupted: tore down; checking the history recorded so far")
+            runtime = _set_up(
+                target, ctx, writer, Recorder(writer, clock), run_dir, live, teardown_errors
+            )
+            interpret(spec, workload, runtime, parts.nemeses)
+        except KeyboardInterrupt as e:
+            interrupted = signals.signal_name(e)
+            log.warning("%s: tearing down, then checking the history recorded so far", interrupted)
         except HarnessInputError:
             raise
         except BaseException as e:
+            failure = e
             log.error("run failed: %s", "".join(traceback.format_exception(e)))
-            raise
-        writer.close()
+        finally:
+            with signals.deferred() as late:
+                live.close()
+                writer.close()
+            if late and interrupted is None:
+                interrupted = signal.Signals(late[0]).name
+        if failure is not None:
+            raise failure
         history = writer.snapshot()
-        results = check_history(history, workload.checkers)
+        try:
+            results = check_history(history, workload.checkers)
+        except KeyboardInterrupt as e:
+            interrupted = interrupted or signals.signal_name(e)
+            results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
+        if isinstance(target, ContributesResults):
+            add_results(results, target.extra_results())
         if interrupted:
-            results["interrupted"] = True
-        test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
-        store.write_json(run_dir / store.TEST, test_doc)
-        store.write_json(run_dir / store.RESULTS, results)
-        store.compress_history(run_dir)
+            results["interrupted"] = interrupted
+        with signals.deferred():
+            test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
+            store_errors = _store_outputs(store_dir, run_dir, writer, test_doc, results, history)
+    return RunResult(
+        results["valid"],
+        run_dir,
+        results,
+        history,
+        spec,
+        interrupted is not None,
+        teardown_errors,
+        store_errors,
+    )
+
+
+def _store_outputs(
+    store_dir: Path,
+    run_dir: Path,
+    writer: HistoryWriter,
+    test_doc: dict[str, Any],
+    results: dict[str, Any],
+    history: Sequence[Op],
+) -> list[str]:
+    """Save test.json, results.json and report.html; a full or unwritable store is reported
+    in one line saying what was kept (the history that fit is already in history.jsonl)."""
+    error = writer.write_error
+    lost = (
+        [] if error is None else [f"{store.HISTORY} holds {writer.written} of {len(history)} ops"]
+    )
+    unsaved = []
+    for name, data in ((store.TEST, test_doc), (store.RESULTS, results)):
+        try:
+            store.write_json(run_dir / name, data)
+        except OSError as e:
+            error = error or e
+            unsaved.append(name)
+    if error is None:
+        try:
+            store.compress_history(run_dir)
+        except OSError as e:  # the plain history is kept whole: only the space is not saved
+            log.warning("history not compressed: %s", e)
         _write_report(run_dir, history)
-    return RunResult(results["valid"], run_dir, results, history, spec, interrupted)
+        return []
+    if unsaved:
+        lost.append(f"{', '.join(unsaved)} not saved")
+    return [f"{store.disk_problem(store_dir, run_dir, error)}: {'; '.join(lost)}"]
 
 
 def _set_up(
@@ -237,9 +330,10 @@ def _set_up(
     recorder: Recorder,
     run_dir: Path,
     live: contextlib.ExitStack,
+    errors: list[str],
 ) -> Runtime:
     """Set the target up and pick its runtime, each undo step pushed on ``live`` first."""
-    live.callback(_quietly, "target teardown", target.teardown)
+    live.callback(_undo, errors, "target teardown", target.teardown)
     if isinstance(target, HasLogs):
         live.callback(
             _quietly, "collecting logs", lambda: target.collect_logs(run_dir / store.LOGS_DIR)
@@ -249,24 +343,34 @@ def _set_up(
     if isinstance(target, OwnsTime):
         return target.runtime(ctx, writer)
     runtime = ThreadRuntime(target, ctx, recorder)
-    live.callback(_tear_down_nemeses, runtime.live)
+    live.callback(_tear_down_nemeses, runtime.live, errors)
     live.callback(runtime.close)
     return runtime
 
 
-def _tear_down_nemeses(live: list[Nemesis]) -> None:
+def _tear_down_nemeses(live: list[Nemesis], errors: list[str]) -> None:
     """Undo faults in reverse order of set-up; every one runs even if an earlier one failed."""
     for nem in reversed(live):
-        _quietly(f"nemesis {nem.name} teardown", nem.teardown)
+        _undo(errors, f"nemesis {nem.name} teardown", nem.teardown)
 
 
-def _quietly(what: str, fn: Callable[[], None]) -> None:
+def _undo(errors: list[str], what: str, fn: Callable[[], None]) -> None:
+    """One teardown step; a failure is noted in ``errors``, saying what it left."""
+    error = _quietly(what, fn)
+    if error is not None:
+        errors.append(error)
+
+
+def _quietly(what: str, fn: Callable[[], None]) -> str | None:
     try:
         fn()
     except KeyboardInterrupt:
         log.error("%s interrupted; run `splitbrain cleanup` if anything is left", what)
+        return f"{what} interrupted; run `splitbrain cleanup` if anything is left"
     except Exception as e:
         log.error("%s failed: %s", what, "".join(traceback.format_exception(e)))
+        return f"{what} failed: {e}"
+    return None
 
 
 def _write_report(run_dir: Path, history: Sequence[Op]) -> None:

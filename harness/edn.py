@@ -7,8 +7,9 @@ maps become dicts. Tagged literals (``#jepsen.history.Op{...}``) yield the tagge
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,10 @@ _TOKEN = re.compile(
 _INT = re.compile(r"[+-]?\d+N?")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\d*\.\d+|\d+)([eE][+-]?\d+)?M?")
 _RATIO = re.compile(r"[+-]?\d+/\d+")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_SYMBOLIC_NUMBERS = frozenset({"##Inf", "##-Inf", "##NaN"})
+MAX_DEPTH = 64
+"""Collections nest at most this deep (the same limit as ``harness.bounds.MAX_DEPTH``)."""
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
 _CLOSERS = {"[": "]", "(": ")", "{": "}", "#{": "}"}
 _CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r"}
@@ -77,7 +82,10 @@ def _unescape(raw: str, line: int) -> str:
             continue
         nxt = raw[i + 1]
         if nxt == "u":
-            out.append(chr(int(raw[i + 2 : i + 6], 16)))
+            digits = raw[i + 2 : i + 6]
+            if not _HEX4.fullmatch(digits):
+                raise EdnError(f"bad escape \\u{digits[:4]} in string", line)
+            out.append(chr(int(digits, 16)))
             i += 6
         elif nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
@@ -87,7 +95,19 @@ def _unescape(raw: str, line: int) -> str:
     return "".join(out)
 
 
-def _atom(token: str) -> Any:
+def _atom(token: str, line: int) -> Any:
+    if token in _SYMBOLIC_NUMBERS:
+        raise EdnError(f"number out of range: {token}", line)
+    try:
+        value = _number_or_name(token)
+    except (ValueError, ZeroDivisionError, OverflowError) as e:
+        raise EdnError(f"bad number {token[:40]!r}: {e}", line) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EdnError(f"number out of range: {token[:40]!r}", line)
+    return value
+
+
+def _number_or_name(token: str) -> Any:
     if token == "nil":
         return None
     if token == "true":
@@ -111,6 +131,7 @@ class _Parser:
         self._tokens = _tokens(text)
         self._peeked: tuple[str, str, int] | None = None
         self.line = 1
+        self.depth = 0
 
     def _next(self) -> tuple[str, str, int] | None:
         if self._peeked is not None:
@@ -123,26 +144,35 @@ class _Parser:
 
     def value(self, tok: tuple[str, str, int] | None = None) -> Any:
         tok = tok if tok is not None else self._next()
+        while tok is not None and tok[0] in ("discard", "tag"):
+            if tok[0] == "discard":
+                self._nested(tok[2], self.value)
+            tok = self._next()
         if tok is None:
             raise EdnError("unexpected end of input", self.line)
         kind, text, line = tok
-        if kind == "discard":
-            self.value()
-            return self.value()
         if kind == "string":
             return _unescape(text, line)
         if kind == "atom":
-            return _atom(text)
+            return _atom(text, line)
         if kind == "char":
             body = text[1:]
             return _CHARS.get(body, body)
-        if kind == "tag":
-            return self.value()
         if kind == "close":
             raise EdnError(f"unexpected {text!r}", line)
-        return self._collection(text, line)
+        return self._nested(line, lambda: self._items(text, line))
 
-    def _collection(self, opener: str, line: int) -> Any:
+    def _nested(self, line: int, read: Callable[[], Any]) -> Any:
+        """``read()`` one level deeper; refused past ``MAX_DEPTH`` (Python would recurse)."""
+        if self.depth >= MAX_DEPTH:
+            raise EdnError(f"nested deeper than {MAX_DEPTH} levels", line)
+        self.depth += 1
+        try:
+            return read()
+        finally:
+            self.depth -= 1
+
+    def _items(self, opener: str, line: int) -> Any:
         closer = _CLOSERS[opener]
         items: list[Any] = []
         while True:
@@ -154,7 +184,7 @@ class _Parser:
                     raise EdnError(f"expected {closer!r} but found {tok[1]!r}", tok[2])
                 break
             if tok[0] == "discard":
-                self.value()
+                self._nested(tok[2], self.value)
                 continue
             items.append(self.value(tok))
         if opener == "{":

@@ -354,13 +354,15 @@ def run_claim(
         ), False
     finally:
         watch.stop()
+    problems = [*result.teardown_errors, *result.store_errors]  # the harness's: exit 255
     outcome = Outcome(
         claim,
         valid=result.valid,
-        passed=expectation_met(claim, result.valid) and not result.interrupted,
+        passed=expectation_met(claim, result.valid) and not result.interrupted and not problems,
         seconds=time.monotonic() - started,
         run_dir=result.run_dir,
         explanation=explain(result.results, result.run_dir, spec.command()),
+        error="; ".join(problems) or None,
         interrupted=result.interrupted,
     )
     return outcome, result.interrupted

@@ -22,7 +22,7 @@ from typing import Any, Literal, TextIO
 
 import orjson
 
-from splitbrain.harness import edn
+from splitbrain.harness import bounds, edn
 from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.locks import take, write_all
 
@@ -114,6 +114,7 @@ class Op:
 
         Histories have hundreds of thousands of these, so the common field types take the
         shortest path (positional arguments, no copy of ``extra`` unless there is one)."""
+        bounds.check_op_fields(d)
         get = d.get
         typ = get("type")
         if typ not in OP_TYPES:
@@ -190,6 +191,26 @@ def _json(v: Any) -> str:
     return _encode(v)
 
 
+class BadOp(ValueError):
+    """An op a checker cannot read: bad input, not an ``unknown`` verdict. ``index`` is the
+    op's ``index``, so that a front end can name the line it came from."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"op at index {index}: {message}")
+        self.index = index
+        self.message = message
+
+
+def element(value: Any, index: int, what: str) -> Any:
+    """A set element or queue message of the op at ``index``, hashable (a list becomes a
+    tuple); a map or a nested list is no element: ``BadOp``."""
+    try:
+        bounds.check_element(value, what)
+    except ValueError as e:
+        raise BadOp(index, str(e)) from None
+    return tuple(value) if isinstance(value, list) else value
+
+
 class HistoryError(HarnessInputError):
     """A history that cannot be read; ``str()`` is ``FILE:LINE: message``."""
 
@@ -206,6 +227,8 @@ class LoadedHistory:
     ops: list[Op]
     format: str
     warnings: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The line each op was read from, where the reader knows it."""
 
 
 class HistoryClosed(RuntimeError):
@@ -228,6 +251,10 @@ class HistoryWriter:
         self._lock = threading.Lock()
         self._next_index = 0
         self._ops: list[Op] = []
+        self.write_error: OSError | None = None
+        """The first write that failed (a full disk); later ops are kept in memory only."""
+        self.written = 0
+        """How many ops reached the file whole."""
 
     @property
     def ops(self) -> tuple[Op, ...]:
@@ -251,16 +278,28 @@ class HistoryWriter:
             op.index = self._next_index
             self._next_index += 1
             self._ops.append(op)
-            write_all(self._fd, (op.to_json() + "\n").encode())
+            if self.write_error is None and not self._file.closed:
+                self._write(op)
         finally:
             lock.release()
         return op
 
+    def _write(self, op: Op) -> None:
+        try:
+            write_all(self._fd, (op.to_json() + "\n").encode())
+        except OSError as e:
+            self.write_error = e
+        else:
+            self.written += 1
+
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                try:
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                except OSError as e:
+                    self.write_error = self.write_error or e
                 self._file.close()
 
     def __enter__(self) -> HistoryWriter:
@@ -308,7 +347,9 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
     if fmt not in FORMATS:
         raise HistoryError(path, None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        data = Path(path).read_bytes()
+        data = bounds.read_bytes(path)
+    except ValueError as e:
+        raise HistoryError(path, None, str(e)) from None
     except FileNotFoundError:
         raise HistoryError(path, None, "no such file") from None
     except IsADirectoryError:
@@ -322,9 +363,11 @@ def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") 
     """Parse a history's bytes (gzip taken by its first bytes); ``path`` names it in errors."""
     try:
         if data[:2] == GZIP_MAGIC:
-            data = gzip.decompress(data)
+            data = bounds.gunzip(data)
         text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
+    except ValueError as e:
+        if not isinstance(e, UnicodeDecodeError):
+            raise HistoryError(path, None, str(e)) from None
         raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
         raise HistoryError(path, None, f"a damaged gzip file ({e})") from None
@@ -334,7 +377,9 @@ def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") 
         fmt = detect_format(path, text)
     reader = {"jsonl": parse_jsonl, "edn": parse_edn, "jepsen-log": parse_jepsen_log}[fmt]
     with gc_paused():
-        return reader(text, path)
+        loaded = reader(text, path)
+    refuse_unmatched_completion(loaded, path)
+    return loaded
 
 
 @contextmanager
@@ -351,14 +396,45 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def refuse_unmatched_completion(loaded: LoadedHistory, path: str | os.PathLike[str]) -> None:
+    """An ``ok`` or ``info`` with no invoke before it is bad input: dropping it could make a
+    valid history look invalid (a read of a value only that completion vouched for). A
+    ``fail`` with no invoke did not happen either way: it is dropped with a warning."""
+    for position in bounds.unmatched_completions(loaded.ops):
+        op = loaded.ops[position]
+        line = loaded.lines[position] if position < len(loaded.lines) else None
+        where = f"{path}:{line}" if line is not None else f"{path}: op {position}"
+        message = f"{op.type} of process {bounds.brief(op.process)} has no invoke before it"
+        if op.type != "fail":
+            raise HistoryError(path, line, message)
+        if len(loaded.warnings) < 10:
+            loaded.warnings.append(f"{where}: {message}; ignored")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a history may hold")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def json_value(line: str) -> Any:
+    """One JSON value; every way it can be refused is a ValueError (JSONDecodeError when the
+    text is not JSON, so that a torn last line can be told apart)."""
+    try:
+        return _DECODER.decode(line)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {bounds.MAX_DEPTH} levels") from None
+
+
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """One JSON object per line; blank lines are skipped, a truncated last line is a warning.
 
     Lines are decoded by orjson; a line it refuses is decoded again by the standard library,
-    which accepts a little more (NaN) and words the errors, so what is accepted and every
-    message are the standard library's. orjson reads integers beyond 64 bits as floats, so
+    which words the errors (and refuses NaN and Infinity, and nesting beyond the bound). orjson reads integers beyond 64 bits as floats, so
     lines with such long digit runs go to the standard library directly."""
     ops: list[Op] = []
+    op_lines: list[int] = []
     warnings: list[str] = []
     lines = text.split("\n")
     from_dict = Op.from_dict
@@ -380,7 +456,8 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
             ops.append(from_dict(d, len(ops)))
         except ValueError as e:
             raise HistoryError(path, i + 1, str(e)) from None
-    return LoadedHistory(ops, "jsonl", warnings)
+        op_lines.append(i + 1)
+    return LoadedHistory(ops, "jsonl", warnings, op_lines)
 
 
 _TRUNCATED: Any = object()
@@ -399,7 +476,7 @@ def _decode_line(
 ) -> Any:
     """The standard library's reading of line i, or _TRUNCATED for a cut-off last line."""
     try:
-        return json.loads(lines[i])
+        return json_value(lines[i])
     except json.JSONDecodeError as e:
         if _is_last_content(lines, i) and not text.endswith("\n"):
             warnings.append(
@@ -407,6 +484,8 @@ def _decode_line(
             )
             return _TRUNCATED
         raise HistoryError(path, i + 1, f"not JSON: {e.msg}") from None
+    except ValueError as e:
+        raise HistoryError(path, i + 1, str(e)) from None
 
 
 def _is_last_content(lines: list[str], i: int) -> bool:
@@ -430,16 +509,15 @@ def _edn_op(value: Any, path: str | os.PathLike[str], line: int, position: int) 
 def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """Jepsen/Knossos/Elle EDN: either one vector of op maps, or one op map per form."""
     ops: list[Op] = []
+    op_lines: list[int] = []
     try:
         for line, value in edn.loads_all(text):
-            if isinstance(value, list):
-                for item in value:
-                    ops.append(_edn_op(item, path, line, len(ops)))
-            else:
-                ops.append(_edn_op(value, path, line, len(ops)))
+            for item in value if isinstance(value, list) else [value]:
+                ops.append(_edn_op(item, path, line, len(ops)))
+                op_lines.append(line)
     except edn.EdnError as e:
         raise HistoryError(path, e.line, f"not EDN: {e.message}") from None
-    return LoadedHistory(ops, "edn")
+    return LoadedHistory(ops, "edn", lines=op_lines)
 
 
 _JEPSEN_LINE = re.compile(
@@ -450,6 +528,7 @@ _JEPSEN_LINE = re.compile(
 def parse_jepsen_log(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """Jepsen's log lines: ``INFO jepsen.util - 3 :ok :read 4``; other log lines are skipped."""
     ops: list[Op] = []
+    op_lines: list[int] = []
     for lineno, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line:
@@ -462,17 +541,20 @@ def parse_jepsen_log(text: str, path: str | os.PathLike[str] = "<history>") -> L
                 raise HistoryError(path, lineno, "not a Jepsen op line (PROCESS :TYPE :F VALUE)")
             continue
         proc_text = m["process"]
-        process: int | str = (
-            int(proc_text) if proc_text.lstrip("-").isdigit() else proc_text.lstrip(":")
-        )
         value: Any = None
-        if m["value"]:
-            try:
+        try:
+            process: int | str = (
+                int(proc_text) if proc_text.lstrip("-").isdigit() else proc_text.lstrip(":")
+            )
+            if m["value"]:
                 value = edn.loads(m["value"])
-            except edn.EdnError as e:
-                raise HistoryError(path, lineno, f"value is not EDN: {e.message}") from None
+        except edn.EdnError as e:
+            raise HistoryError(path, lineno, f"value is not EDN: {e.message}") from None
+        except ValueError as e:
+            raise HistoryError(path, lineno, f"process: {e}") from None
         ops.append(Op(type=m["type"], f=m["f"], process=process, value=value, index=len(ops)))
-    return LoadedHistory(ops, "jepsen-log")
+        op_lines.append(lineno)
+    return LoadedHistory(ops, "jepsen-log", lines=op_lines)
 
 
 # ---------------------------------------------------------------- helpers for checkers

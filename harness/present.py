@@ -15,6 +15,7 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.harness.explain import explain
+from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.verdict import verdict_word
 
 FORMATS = ("text", "markdown", "json")
@@ -97,9 +98,7 @@ def run_text(
     if fmt == "json":
         return to_json(results)
     stats = (results.get("checkers") or {}).get("stats", {})
-    verdict = verdict_word(results.get("valid"))
-    if interrupted:
-        verdict += " (interrupted: only the history recorded so far was checked)"
+    verdict = verdict_line(results, interrupted)
     if fmt == "markdown":
         out = [f"### splitbrain: {run_dir.parent.name}: **{verdict}**", ""]
         out += [ops_table(stats, fmt), "", "```", *verdict_lines(results), "```", ""]
@@ -107,12 +106,26 @@ def run_text(
         if command:
             out.append(f"replay: `{command}`")
         return "\n".join(out)
-    out = [ops_table(stats, fmt), "", *verdict_lines(results)]
+    out = [ops_table(stats, fmt), "", *verdict_lines(results), *net_lines(results)]
     out.append(f"verdict: {verdict}")
     out.append(f"run: {run_dir}")
     if command:
         out.append(f"replay: {command}")
     return "\n".join(out)
+
+
+def verdict_line(results: dict[str, Any], interrupted: bool) -> str:
+    """The verdict word; an interrupted run says by what, and over how many operations."""
+    word = verdict_word(results.get("valid"))
+    if not interrupted:
+        return word
+    by = results.get("interrupted")
+    by = f" by {by}" if isinstance(by, str) else ""
+    total = ((results.get("checkers") or {}).get("stats") or {}).get("by_outcome") or {}
+    ops = sum(total.values())
+    if ops == 0:
+        return f"interrupted{by} before any operation completed"
+    return f"interrupted{by}; {word} over the {ops} operations recorded so far"
 
 
 def explanation(results: dict[str, Any], report: Path | str, command: str | None) -> str:

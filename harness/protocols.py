@@ -146,6 +146,14 @@ class HasLogs(Protocol):
 
 
 @runtime_checkable
+class ContributesResults(Protocol):
+    """The target judges something itself (a Maelstrom router's message counts): its
+    checker results are added to the run's after the history's checkers ran."""
+
+    def extra_results(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
 class HasNetworkNodes(Protocol):
     """Nodes are real hosts or namespaces (``harness.control.node.Node``), so network and
     clock nemeses can reach them."""
@@ -296,6 +304,14 @@ class Runtime(Protocol):
 
     def settle(self, seconds: float) -> None:
         """Let ``seconds`` of run time pass with no ops."""
+
+
+@runtime_checkable
+class OwnsNemeses(Protocol):
+    """A target with its own implementation of some nemesis names (the maelstrom router
+    partitions and drops messages itself): asked before the registry's kind is built."""
+
+    def nemesis(self, name: str) -> Nemesis | None: ...
 
 
 @runtime_checkable

@@ -223,6 +223,9 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
     item.stash.setdefault(_RUNS, []).append(result)
     if run.interrupted:
         raise KeyboardInterrupt
+    problems = [*run.teardown_errors, *run.store_errors]
+    if problems:
+        pytest.fail(f"splitbrain: {'; '.join(problems)}", pytrace=False)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -101,8 +102,19 @@ def compress_history(run_dir: Path, above: int = COMPRESS_ABOVE) -> Path:
 
 def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=json_default) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=json_default) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def disk_problem(store: Path, path: Path, error: OSError) -> str:
+    """One line for a write into the store that failed."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on {store}"
+    return f"cannot write {path}: {error.strerror or error}"
 
 
 def read_json(path: Path) -> Any:

@@ -373,7 +373,7 @@ class ThreadRuntime:
     def faults(self, kinds: Sequence[tuple[Any, NemesisKind]]) -> list[Cycle]:
         cycles: list[Cycle] = []
         for name, kind in kinds:
-            nem = assemble.build_nemesis(kind, name)
+            nem = assemble.build_nemesis(kind, name, self.target)
             self.live.append(nem)
             nem.setup(self.target, self.ctx)
             for start, stop in kind.cycle:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from splitbrain.checkers import counter
-from splitbrain.harness.history import Op
+from splitbrain.harness import core
+from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.protocols import HarnessInputError
 
 
 class H:
@@ -73,4 +77,11 @@ def test_initial_value_and_bad_input() -> None:
     assert counter.check(h.ops, initial=10)["valid"] is True
     assert counter.check(h.ops)["valid"] is False
     bad = H().op("invoke", "add", 0, "x").op("ok", "add", 0, "x")
-    assert counter.check(bad.ops)["valid"] == "unknown"
+    with pytest.raises(BadOp, match="add value 'x' is not a number"):
+        counter.check(bad.ops)  # bad input, never an unknown verdict
+
+
+def test_a_run_whose_ops_a_checker_cannot_read_is_bad_input_not_unknown() -> None:
+    bad = H().op("invoke", "add", 0, "x").op("ok", "add", 0, "x")
+    with pytest.raises(HarnessInputError, match="checker counter: history.jsonl: op at index 1"):
+        core.check_history(bad.ops, {"counter": counter.check})

@@ -37,7 +37,7 @@ def spec(
 def run_checked(s: core.TestSpec) -> core.RunResult:
     result = core.run(s)
     test = json.loads((result.run_dir / "test.json").read_text())
-    assert leftovers(f"{s.seed}-{result.run_dir.name}", str(result.run_dir)) == [], test["command"]
+    assert leftovers(test["identity"], str(result.run_dir)) == [], test["command"]
     assert sorted(p.name for p in (result.run_dir / "logs").iterdir()) == ["n1", "n2", "n3"]
     return result
 
@@ -91,8 +91,12 @@ def test_sigkilled_run_then_cleanup_leaves_nothing(tmp_path: Path) -> None:
     run_dir = history.parent
     assert cleaned.returncode == 0, cleaned.stderr
     assert "namespace" in cleaned.stdout
-    assert leftovers(f"7-{run_dir.name}", str(run_dir)) == []
+    identity = json.loads((run_dir / "test.json").read_text())["identity"]
+    assert leftovers(identity, str(run_dir)) == []
     assert list((tmp_path / "journals").glob("*.journal")) == []
+    assert f"directory {run_dir / 'nodes'}" in cleaned.stdout
+    assert not (run_dir / "nodes").exists()
+    assert (run_dir / "logs" / "n1" / "etcd.log").stat().st_size > 0
 
 
 def _wait_for_ops(store: Path, count: int, timeout: float) -> Path:

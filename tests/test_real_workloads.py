@@ -49,7 +49,7 @@ def run_checked(s: core.TestSpec) -> core.RunResult:
     """Run, and check that nothing of the run is left."""
     result = core.run(s)
     test = json.loads((result.run_dir / "test.json").read_text())
-    assert leftovers(f"{s.seed}-{result.run_dir.name}", str(result.run_dir)) == [], test["command"]
+    assert leftovers(test["identity"], str(result.run_dir)) == [], test["command"]
     return result
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from splitbrain.checkers import set_full
-from splitbrain.harness.history import Op
+from splitbrain.harness.history import BadOp, Op
 
 MS = 1_000_000
 
@@ -71,6 +73,7 @@ def test_element_seen_before_its_add_completes_is_known_then() -> None:
     assert r["valid"] is False
 
 
-def test_bad_read_value_is_unknown() -> None:
+def test_bad_read_value_is_bad_input_not_unknown() -> None:
     h = H().read(1, "nope")  # type: ignore[arg-type]
-    assert set_full.check(h.ops)["valid"] == "unknown"
+    with pytest.raises(BadOp, match="not a collection"):
+        set_full.check(h.ops)

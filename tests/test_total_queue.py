@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from splitbrain.checkers import total_queue
-from splitbrain.harness.history import Op
+from splitbrain.harness.history import BadOp, Op
 
 
 class H:
@@ -57,5 +59,6 @@ def test_concurrent_enqueues_have_no_order() -> None:
     assert total_queue.check(h.ops, fifo=True)["valid"] is True
 
 
-def test_bad_drain_value_is_unknown() -> None:
-    assert total_queue.check(H().drain(5).ops)["valid"] == "unknown"  # type: ignore[arg-type]
+def test_bad_drain_value_is_bad_input_not_unknown() -> None:
+    with pytest.raises(BadOp, match="not a list"):
+        total_queue.check(H().drain(5).ops)  # type: ignore[arg-type]

@@ -279,17 +279,38 @@ class LocalNetnsCluster:
         _ip("route", "add", f"{address}/32", "dev", self.bridge, "src", self.host_address)
         return LocalNode(name, ns, address, inside)
 
+    def own_tree(self, path: Path) -> None:
+        """Journal a local directory the run is about to make (node data), so that
+        ``splitbrain cleanup`` removes it after a killed run."""
+        assert self.journal is not None
+        self.journal.record("tree", name=str(path))
+
     def teardown(self) -> None:
-        """Kill every process in the namespaces, then remove exactly what the journal names."""
+        """Kill every process in the namespaces, then remove exactly what the journal names.
+        Raises NodeError naming what is still there; its journal is then kept for cleanup."""
+        errors = []
         for node in self.nodes:
-            node.kill_all()
+            try:
+                node.kill_all()
+            except NodeError as e:
+                errors.append(str(e))
         if self.journal is not None:
             self.journal.close()
-            undo(read_entries(self.journal.path))
-            self.journal.path.unlink(missing_ok=True)
+            entries = read_entries(self.journal.path)
+            undo(entries)
+            left = leftovers(entries)
+            if left:
+                errors.append(
+                    f"left behind: {', '.join(left)}; journal {self.journal.path} kept for "
+                    "`splitbrain cleanup`"
+                )
+            else:
+                self.journal.path.unlink(missing_ok=True)
             self.journal = None
         self._lock.release()
         self.nodes = []
+        if errors:
+            raise NodeError("; ".join(errors))
 
     def __enter__(self) -> LocalNetnsCluster:
         self.setup()
@@ -312,28 +333,60 @@ def _kill_namespace_processes(namespace: str, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def _steps(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(kind, name) of each journaled step not abandoned, newest first."""
+    abandoned = {e["name"] for e in entries if e["kind"] == "abandon"}
+    return [
+        (e["kind"], e["name"])
+        for e in reversed(entries)
+        if isinstance(e.get("name"), str) and e["name"] not in abandoned
+    ]
+
+
+def _present(kind: str, name: str) -> bool:
+    if kind == "netns":
+        return netns_exists(name)
+    if kind == "link":
+        return _link_exists(name)
+    if kind == "tree":
+        return os.path.lexists(name)
+    return False
+
+
+_WHAT = {"netns": "namespace", "link": "link", "tree": "directory"}
+
+
 def undo(entries: list[dict[str, Any]]) -> list[str]:
     """Undo journaled steps, newest first; returns what was removed. Missing things are skipped."""
-    abandoned = {e["name"] for e in entries if e["kind"] == "abandon"}
     removed = []
-    for entry in reversed(entries):
-        name = entry.get("name")
-        if name is None or name in abandoned:
+    for kind, name in _steps(entries):
+        if not _present(kind, name):
             continue
-        if entry["kind"] == "netns" and netns_exists(name):
-            _kill_namespace_processes(name)
+        if kind == "netns":
+            with contextlib.suppress(NodeError):
+                _kill_namespace_processes(name)
             _ip("netns", "del", name, check=False)
-            removed.append(f"namespace {name}")
-        elif entry["kind"] == "link" and _link_exists(name):
+        elif kind == "link":
             _ip("link", "del", name, check=False)
-            removed.append(f"link {name}")
+        elif kind == "tree":
+            shutil.rmtree(name, ignore_errors=True)
+        if not _present(kind, name):
+            removed.append(f"{_WHAT[kind]} {name}")
     return removed
 
 
+def leftovers(entries: list[dict[str, Any]]) -> list[str]:
+    """What the journal names that still exists."""
+    return [f"{_WHAT[kind]} {name}" for kind, name in _steps(entries) if _present(kind, name)]
+
+
 def cleanup(journal: Path) -> list[str]:
-    """Remove everything a run's journal names, then the journal itself."""
-    removed = undo(read_entries(journal))
-    journal.unlink(missing_ok=True)
+    """Remove everything a run's journal names; the journal goes too unless something stayed
+    (then it is kept, for another ``splitbrain cleanup``)."""
+    entries = read_entries(journal)
+    removed = undo(entries)
+    if not leftovers(entries):
+        journal.unlink(missing_ok=True)
     return removed
 
 

@@ -120,6 +120,9 @@ class ServiceTarget:
             self._own_provider = True
         self._nodes = list(self.provider.setup())
         self.check()
+        own_tree = getattr(self.provider, "own_tree", None)
+        if callable(own_tree):
+            own_tree(self.base)
         for node in self._nodes:
             self._dir_undo[node.name] = undo_later(
                 node,

@@ -150,7 +150,14 @@ def _header(run: RunData, valid: Any) -> str:
 def _links(run: RunData) -> str:
     files = [
         n
-        for n in (*store.HISTORIES, store.RESULTS, store.TEST, store.LOG)
+        for n in (
+            *store.HISTORIES,
+            store.RESULTS,
+            store.TEST,
+            store.LOG,
+            "lamport.html",
+            "net-journal.jsonl",
+        )
         if (run.run_dir / n).is_file()
     ]
     links = [f'<a href="{href(n)}">{esc(n)}</a>' for n in files]

@@ -1,0 +1,115 @@
+"""The maelstrom target's speed: start+end overhead of a 5-node echo test, and the router's
+delivered messages per second at 25 nodes, rate 1,000, about 30 messages per op, with
+its delivery lateness (the time a message is handed to its destination minus its due time;
+node messages have 10 ms latency, so they wait on the router's heap and timer).
+
+Usage: python benchmarks/bench_maelstrom.py [--runs R] [--time-limit S]. Prints medians.
+Goals: overhead < 2 s; >= 30,000 delivered msgs/s; lateness p99 <= 1 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from splitbrain.targets.maelstrom.network import Network
+from splitbrain.targets.maelstrom.router import NodeProcess, Router
+
+HERE = Path(__file__).resolve().parent
+ECHO = HERE.parent / "tests" / "maelstrom_nodes" / "echo.py"
+FANOUT = HERE / "maelstrom_fanout_node.py"
+
+
+def run(store: str, *args: str) -> tuple[float, dict]:
+    argv = [sys.executable, "-m", "splitbrain.harness.cli", "maelstrom", "test", "--store", store]
+    t0 = time.perf_counter()
+    done = subprocess.run([*argv, *args], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"run failed ({done.returncode}): {done.stderr[-2000:]}")
+    latest = sorted(p for p in Path(store).glob("maelstrom-*/2*") if p.is_dir())[-1]
+    return wall, json.loads((latest / "results.json").read_text())
+
+
+def router_alone(messages: int = 200_000) -> float:
+    """Messages per second through the router's own path (parse, route, decide, journal,
+    deliver to a node's buffer), with no processes or pipes: what the router thread costs."""
+    network = Network(1, 0.0, "constant")
+    with tempfile.TemporaryDirectory() as d:
+        router = Router(network, Path(d) / "journal.jsonl", 1)
+        nodes = [f"n{i}" for i in range(25)]
+        for n in nodes:
+            router.nodes[n] = NodeProcess(n, None, io.BytesIO())  # type: ignore[arg-type]
+            router.known_nodes.add(n)
+        rng = random.Random(1)
+        lines = [
+            orjson.dumps(
+                {"src": rng.choice(nodes), "dest": rng.choice(nodes), "body": {"type": "noise"}}
+            )
+            for _ in range(1000)
+        ]
+        sender = router.nodes["n0"]
+        t0 = time.perf_counter()
+        for i in range(messages):
+            router._from_node(sender, lines[i % 1000])
+            if i % 30 == 0:
+                router._deliver_due()
+                for n in nodes:
+                    router.nodes[n].out.clear()
+        router._deliver_due()
+        elapsed = time.perf_counter() - t0
+        router.journal.close()
+    return messages / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--time-limit", type=float, default=5.0)
+    args = ap.parse_args()
+    alone = statistics.median(router_alone() for _ in range(args.runs))
+    print(f"router alone (no processes, no pipes): median {alone:,.0f} msgs/s")
+    with tempfile.TemporaryDirectory() as store:
+        overheads = []
+        for _ in range(args.runs):
+            wall, _ = run(
+                store, "-w", "echo", "--bin", str(ECHO), "--time-limit", "1", "--rate", "10"
+            )
+            overheads.append(wall - 1.0)
+        print(
+            f"5-node echo, time limit 1 s: start+end overhead median {statistics.median(overheads):.2f} s (goal < 2 s)"
+        )
+        rates, p99s, medians, per_op = [], [], [], []
+        for _ in range(args.runs):
+            _, results = run(
+                store, "-w", "echo", "--bin", str(FANOUT), "--node-count", "25", "--concurrency", "1n",
+                "--rate", "1000", "--latency", "10", "--time-limit", f"{args.time_limit:g}",
+            )  # fmt: skip
+            net = results["net"]
+            rates.append(net["all"]["recv-count"] / args.time_limit)
+            per_op.append(net["all"]["msgs-per-op"])
+            p99s.append(net["delivery-lateness-ms"]["p99"])
+            medians.append(net["delivery-lateness-ms"]["median"])
+            ops = results["checkers"]["stats"]["by_outcome"]
+            print(
+                f"  run: {rates[-1]:,.0f} delivered msgs/s, {per_op[-1]} msgs/op, ops {ops}, lateness median {medians[-1]} ms p99 {p99s[-1]} ms"
+            )
+        print(
+            f"25 nodes, rate 1000, ~30 msgs/op: median {statistics.median(rates):,.0f} delivered msgs/s "
+            f"(goal >= 30,000), msgs/op {statistics.median(per_op)}, delivery lateness median "
+            f"{statistics.median(medians)} ms, p99 {statistics.median(p99s)} ms (goal <= 1 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""Maelstrom-protocol nodes as a target: any program that speaks Maelstrom's JSON-lines
+protocol, run as N processes whose whole network is splitbrain's router.
+
+``splitbrain test --target maelstrom --workload broadcast -o bin=./node -o node-count=5``
+(or ``splitbrain maelstrom test -w broadcast --bin ./node``, with Maelstrom's options).
+Node ids are ``n0..n{N-1}``, client ids ``c0, c1, ...`` (the init and topology clients
+first, then one per worker process: a process retired after an ``info`` gets a fresh id).
+Every node is started and registered before any ``init``; a node that does not answer
+``init_ok`` within ``init-timeout`` seconds ends the run with an error naming it and its
+last stderr lines. Each node's stderr goes to ``logs/NODE/stderr.log``, every message to
+``net-journal.jsonl``; the network statistics go into ``results.json`` under ``net``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from splitbrain.harness.errors import HarnessFailure
+from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.targets.maelstrom import lamport
+from splitbrain.targets.maelstrom import nemesis as router_nemesis
+from splitbrain.targets.maelstrom.client import (
+    ALL_OPERATIONS,
+    KAFKA_OPERATIONS,
+    ClientIds,
+    MaelstromClient,
+    codec,
+    rpc,
+)
+from splitbrain.targets.maelstrom.kafka import KafkaSession
+from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults, Network
+from splitbrain.targets.maelstrom.router import Router
+from splitbrain.targets.maelstrom.topology import TOPOLOGIES
+
+JOURNAL = "net-journal.jsonl"
+NET_STATS = "net-stats.json"
+LAMPORT = "lamport.html"
+
+OPTIONS: dict[str, str] = {
+    "bin": "",
+    "args": "",
+    "node-count": "5",
+    "latency": "0",
+    "latency-dist": "constant",
+    "topology": "grid",
+    "log-stderr": "false",
+    "init-timeout": "10",
+    "msgs-per-op": "",
+}
+"""``-o`` keys. ``msgs-per-op`` is a limit on the servers' messages per operation, judged by
+the target; the workloads' own settings (availability, recovery time, ...) are their ``-w``
+options (``splitbrain.workloads.maelstrom.OPTIONS``)."""
+
+
+class MaelstromNodeError(HarnessFailure):
+    """A node that would not start or initialise: the environment failed (exit 255)."""
+
+
+def _flag(v: str) -> bool:
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(options: dict[str, str], key: str, minimum: float = 0.0) -> float:
+    raw = options.get(key, OPTIONS[key])
+    try:
+        value = float(raw)
+    except ValueError:
+        raise HarnessInputError(f"-o {key}: not a number: {raw!r}") from None
+    if value < minimum:
+        raise HarnessInputError(f"-o {key}: must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def resolve_bin(path: str) -> str:
+    """The node program as an absolute path; refuses a missing or non-executable one."""
+    if not path:
+        raise HarnessInputError("the maelstrom target needs the node program: -o bin=PATH")
+    found = shutil.which(path) if os.sep not in path else path
+    if found is None or not os.path.isfile(found):
+        raise HarnessInputError(f"-o bin: no such program: {path!r}")
+    if not os.access(found, os.X_OK):
+        raise HarnessInputError(f"-o bin: {path!r} is not executable (chmod +x?)")
+    return os.path.abspath(found)
+
+
+def msgs_per_op(stats: dict[str, Any], limit: float) -> dict[str, Any]:
+    """The servers' messages per operation must stay below ``limit`` (Gossip Glomers' 30)."""
+    measured = stats.get("servers", {}).get("msgs-per-op")
+    valid: Any = "unknown" if measured is None else measured < limit
+    return {"valid": valid, "servers_msgs_per_op": measured, "limit": limit}
+
+
+class MaelstromTarget:
+    name = "maelstrom"
+    options = dict(OPTIONS)
+    operations = ALL_OPERATIONS
+    supported_nemeses = frozenset({*router_nemesis.NAMES, "kill", "pause"})
+
+    def __init__(self) -> None:
+        self.opts = dict(OPTIONS)
+        self.argv: list[str] = []
+        self.node_ids: list[str] = []
+        self.router: Router | None = None
+        self.ctx: RunContext | None = None
+        self.client_ids = ClientIds()
+        self.invocations = 0
+        self._count_lock = threading.Lock()
+        self.logs_dir = Path(".")
+
+    # ------------------------------------------------------------ configuration
+
+    def configure(self, options: dict[str, str]) -> None:
+        opts = OPTIONS | options
+        self.argv = [resolve_bin(opts["bin"]), *shlex.split(opts["args"])]
+        count = _number(opts, "node-count", 1)
+        if not count.is_integer():
+            raise HarnessInputError(f"-o node-count: must be a whole number, got {count:g}")
+        _number(opts, "latency")
+        _number(opts, "init-timeout", 0.1)
+        if opts["latency-dist"] not in LATENCY_DISTS:
+            raise HarnessInputError(
+                f"-o latency-dist: unknown {opts['latency-dist']!r}; known: {', '.join(LATENCY_DISTS)}"
+            )
+        if opts["topology"] not in TOPOLOGIES:
+            raise HarnessInputError(
+                f"-o topology: unknown {opts['topology']!r}; known: {', '.join(TOPOLOGIES)}"
+            )
+        if opts["msgs-per-op"]:
+            _number(opts, "msgs-per-op")
+        self.opts = opts
+        self.node_ids = [f"n{i}" for i in range(int(count))]
+
+    # ------------------------------------------------------------ lifecycle
+
+    def setup(self, ctx: RunContext) -> None:
+        if not self.argv:
+            self.configure(ctx.options)
+        self.ctx = ctx
+        opts = self.opts
+        self.logs_dir = ctx.run_dir / "logs"
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        network = Network(ctx.seed, _number(opts, "latency"), opts["latency-dist"])
+        self.router = router = Router(
+            network, ctx.run_dir / JOURNAL, ctx.seed, log_stderr=_flag(opts["log-stderr"])
+        )
+        ctx.log.info(
+            "maelstrom: %d nodes of %s; latency %s ms %s; routing decisions from seed %d",
+            len(self.node_ids),
+            shlex.join(self.argv),
+            opts["latency"],
+            opts["latency-dist"],
+            ctx.seed,
+        )
+        for node in self.node_ids:
+            self._spawn(node)
+        router.start()
+        self._init(self.node_ids)
+        if "broadcast.add" in ctx.operations:
+            self._send_topology()
+
+    def _spawn(self, node: str) -> None:
+        assert self.router is not None and self.ctx is not None
+        node_dir = self.logs_dir / node
+        node_dir.mkdir(exist_ok=True)
+        log_path = node_dir / "stderr.log"
+        try:
+            self.router.spawn(node, self.argv, log_path, self.ctx.run_dir)
+        except OSError as e:
+            raise MaelstromNodeError(f"node {node}: cannot start {self.argv[0]}: {e}") from None
+
+    def _init(self, nodes: list[str]) -> None:
+        """Send ``init`` to every node in ``nodes`` at once; wait for every ``init_ok``."""
+        router = self._router()
+        timeout = _number(self.opts, "init-timeout", 0.1)
+        waiting = {}
+        for node in nodes:
+            client = router.new_client(self.client_ids())
+            body = {"type": "init", "msg_id": 1, "node_id": node, "node_ids": list(self.node_ids)}
+            router.client_send(client, node, body)
+            waiting[node] = client
+        deadline = time.monotonic() + timeout
+        try:
+            for node, client in waiting.items():
+                while True:
+                    code = router.call(lambda n=node: router.exit_code(n))
+                    if code is not None:
+                        self._init_failed(node, f"exited with code {code} before init_ok")
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._init_failed(
+                            node, f"did not answer init with init_ok in {timeout:g} s"
+                        )
+                    reply = self._reply(client, min(left, 0.05))
+                    if reply is None:
+                        continue
+                    if reply.get("type") != "init_ok":
+                        self._init_failed(node, f"answered init with {json.dumps(reply)[:200]}")
+                    break
+        finally:
+            for client in waiting.values():
+                router.drop_client(client)
+
+    @staticmethod
+    def _reply(client: Any, timeout: float) -> dict[str, Any] | None:
+        try:
+            return client.replies.get(timeout=timeout)
+        except Empty:
+            return None
+
+    def _init_failed(self, node: str, why: str) -> None:
+        router = self._router()
+        time.sleep(0.05)
+        tail = router.call(lambda: router.stderr_tail(node))
+        last = " | ".join(tail[-5:]) if tail else "(nothing on stderr)"
+        raise MaelstromNodeError(f"node {node} {why}; last stderr lines: {last}")
+
+    def _send_topology(self) -> None:
+        router = self._router()
+        topology = TOPOLOGIES[self.opts["topology"]](list(self.node_ids))
+        for node in self.node_ids:
+            client = router.new_client(self.client_ids())
+            body = {"type": "topology", "msg_id": 1, "topology": topology}
+            reply = rpc(router, client, node, body, _number(self.opts, "init-timeout", 0.1))
+            router.drop_client(client)
+            if reply is None or reply.get("type") != "topology_ok":
+                self._init_failed(node, f"did not answer topology with topology_ok: {reply}")
+
+    def teardown(self) -> None:
+        router, self.router = self.router, None
+        if router is None:
+            return
+        if router.is_alive():
+            router.stop()
+        router.close()
+        assert self.ctx is not None
+        journal = self.ctx.run_dir / JOURNAL
+        try:
+            lamport.write(journal, self.ctx.run_dir / LAMPORT, f"messages of {self.ctx.run_id}")
+        except (OSError, ValueError, KeyError) as e:
+            self.ctx.log.error("maelstrom: writing %s failed: %s", LAMPORT, e)
+
+    def collect_logs(self, dest: Path) -> None:
+        if self.router is None:
+            return
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / NET_STATS).write_text(json.dumps(self.net_stats(), indent=2) + "\n")
+
+    # ------------------------------------------------------------ nodes and clients
+
+    def nodes(self) -> list[str]:
+        return list(self.node_ids)
+
+    def client(self, process: int) -> MaelstromClient:
+        assert self.ctx is not None
+        node = self.node_ids[self.ctx.worker_of(process) % len(self.node_ids)]
+        return MaelstromClient(
+            self._router(),
+            self.client_ids(),
+            node,
+            codec(self.ctx.operations),
+            self.ctx.op_timeout,
+            self._count_invocation,
+            KafkaSession() if self.ctx.operations & KAFKA_OPERATIONS else None,
+        )
+
+    def _count_invocation(self) -> None:
+        with self._count_lock:
+            self.invocations += 1
+
+    def kill(self, node: str) -> None:
+        router = self._router()
+        router.call(lambda: router.kill(node))
+
+    def start(self, node: str) -> None:
+        """Restart a killed node (state lost) and ``init`` it again."""
+        router = self._router()
+        if router.call(lambda: router.exit_code(node)) is None:
+            return
+        router.call(lambda: self._spawn(node))
+        self._init([node])
+
+    def pause(self, node: str) -> None:
+        router = self._router()
+        router.call(lambda: router.signal(node, signal.SIGSTOP))
+
+    def resume(self, node: str) -> None:
+        router = self._router()
+        router.call(lambda: router.signal(node, signal.SIGCONT))
+
+    def nemesis(self, name: str) -> Any:
+        return router_nemesis.build(name)
+
+    def change_faults(self, change: Callable[[Faults], Any]) -> None:
+        router = self._router()
+
+        def apply() -> None:
+            change(router.network.faults)
+            router.faults_changed()
+
+        router.call(apply)
+
+    def _router(self) -> Router:
+        if self.router is None:
+            raise MaelstromNodeError("the maelstrom router is not running")
+        if self.router.error is not None:
+            raise MaelstromNodeError(f"the maelstrom router failed: {self.router.error}")
+        return self.router
+
+    # ------------------------------------------------------------ results
+
+    def net_stats(self) -> dict[str, Any]:
+        assert self.router is not None
+        return self.router.stats.summary(self.invocations)
+
+    def extra_results(self) -> dict[str, Any]:
+        """Merged into results.json by the run: Maelstrom's network statistics."""
+        if self.ctx is None:
+            return {}
+        path = self.ctx.run_dir / "logs" / NET_STATS
+        if not path.exists():
+            return {}
+        stats = json.loads(path.read_text())
+        stats["journal"] = JOURNAL
+        stats["diagram"] = LAMPORT
+        stats["seed"] = self.ctx.seed
+        stats["note"] = "every routing decision came from the seed"
+        extra: dict[str, Any] = {"net": stats}
+        if self.opts["msgs-per-op"]:
+            extra["checkers"] = {
+                "msgs-per-op": msgs_per_op(stats, _number(self.opts, "msgs-per-op"))
+            }
+        return extra

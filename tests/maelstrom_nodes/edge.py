@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""An echo node that exercises the protocol's edge cases, one flag each:
+
+--zero          replies carry msg_id 0
+--forward       nodes other than n0 forward client requests to n0 with the client's id in
+                src; n0 answers the client directly
+--malformed     echo_ok without its echo field
+--unknown-dest  also sends a message to n99, and writes a line that is not JSON
+--crash-after K exits with code 3 after K echo requests (stderr says so)
+--no-init       never answers init (it logs that it got one)
+"""
+
+import sys
+
+from mnode import Node
+
+node = Node()
+flags = sys.argv[1:]
+served = 0
+
+
+def flag_value(name):
+    return int(flags[flags.index(name) + 1])
+
+
+if "--no-init" in flags:
+    original = node._dispatch
+
+    def swallow_init(msg):
+        if msg["body"].get("type") == "init":
+            node.log("got init; not answering it")
+            return
+        original(msg)
+
+    node._dispatch = swallow_init
+
+
+@node.handler("echo")
+def echo(n, msg):
+    global served
+    served += 1
+    if "--crash-after" in flags and served > flag_value("--crash-after"):
+        n.log(f"crashing on purpose after {served - 1} echoes")
+        sys.exit(3)
+    if "--forward" in flags and n.id != "n0" and not msg["body"].get("forwarded"):
+        body = dict(msg["body"], forwarded=n.id)
+        sys.stdout.write(
+            __import__("json").dumps({"src": msg["src"], "dest": "n0", "body": body}) + "\n"
+        )
+        sys.stdout.flush()
+        return
+    if "--unknown-dest" in flags:
+        n.send("n99", {"type": "hello"})
+        sys.stdout.write("this is not JSON\n")
+        sys.stdout.flush()
+    body = {"type": "echo_ok", "echo": msg["body"]["echo"]}
+    if "--malformed" in flags:
+        del body["echo"]
+    if "--zero" in flags:
+        body["msg_id"] = 0
+    n.reply(msg, body)
+
+
+node.run()

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Kafka on lin-kv: a key's next offset is taken by cas on "next-KEY", its message stored
+at "msg-KEY-OFFSET", committed offsets at "committed-KEY" (raised by cas, never lowered);
+a poll reads offsets from the one asked until the first missing one. --broken keeps the
+logs on each node alone, so two nodes give the same offset to different messages."""
+
+import sys
+
+from mnode import Node
+
+node = Node()
+broken = "--broken" in sys.argv
+local_logs = {}
+local_committed = {}
+MAX_POLL = 10
+
+
+def kv(body, callback):
+    node.rpc("lin-kv", body, callback)
+
+
+def take_offset(key, done):
+    def got(body):
+        current = body["value"] if body["type"] == "read_ok" else 0
+        cas = {
+            "type": "cas",
+            "key": f"next-{key}",
+            "from": current,
+            "to": current + 1,
+            "create_if_not_exists": True,
+        }
+        kv(cas, lambda r: done(current) if r["type"] == "cas_ok" else take_offset(key, done))
+
+    kv({"type": "read", "key": f"next-{key}"}, got)
+
+
+@node.handler("send")
+def send(n, msg):
+    key, value = msg["body"]["key"], msg["body"]["msg"]
+    if broken:
+        log = local_logs.setdefault(key, [])
+        log.append(value)
+        n.reply(msg, {"type": "send_ok", "offset": len(log) - 1})
+        return
+
+    def stored(offset):
+        kv(
+            {"type": "write", "key": f"msg-{key}-{offset}", "value": value},
+            lambda _r: n.reply(msg, {"type": "send_ok", "offset": offset}),
+        )
+
+    take_offset(key, stored)
+
+
+@node.handler("poll")
+def poll(n, msg):
+    wanted = dict(msg["body"]["offsets"])
+    if broken:
+        out = {
+            k: [[o, v] for o, v in enumerate(local_logs.get(k, [])) if o >= start][:MAX_POLL]
+            for k, start in wanted.items()
+        }
+        n.reply(msg, {"type": "poll_ok", "msgs": {k: v for k, v in out.items() if v}})
+        return
+    out = {}
+    pending = list(wanted.items())
+
+    def next_key():
+        if not pending:
+            n.reply(msg, {"type": "poll_ok", "msgs": out})
+            return
+        key, start = pending.pop()
+        read_from(key, start, [])
+
+    def read_from(key, offset, got):
+        def answer(body):
+            # a taken offset whose message is not written yet ends this poll, as a gap would
+            if body["type"] != "read_ok" or len(got) >= MAX_POLL:
+                if got:
+                    out[key] = got
+                next_key()
+                return
+            got.append([offset, body["value"]])
+            read_from(key, offset + 1, got)
+
+        kv({"type": "read", "key": f"msg-{key}-{offset}"}, answer)
+
+    next_key()
+
+
+@node.handler("commit_offsets")
+def commit(n, msg):
+    offsets = dict(msg["body"]["offsets"])
+    if broken:
+        local_committed.update(offsets)
+        n.reply(msg, {"type": "commit_offsets_ok"})
+        return
+    pending = list(offsets.items())
+
+    def next_key():
+        if not pending:
+            n.reply(msg, {"type": "commit_offsets_ok"})
+            return
+        key, offset = pending.pop()
+        raise_to(key, offset)
+
+    def raise_to(key, offset):
+        def got(body):
+            current = body["value"] if body["type"] == "read_ok" else -1
+            if current >= offset:
+                next_key()
+                return
+            cas = {
+                "type": "cas",
+                "key": f"committed-{key}",
+                "from": current,
+                "to": offset,
+                "create_if_not_exists": True,
+            }
+            kv(cas, lambda r: next_key() if r["type"] == "cas_ok" else raise_to(key, offset))
+
+        kv({"type": "read", "key": f"committed-{key}"}, got)
+
+    next_key()
+
+
+@node.handler("list_committed_offsets")
+def list_committed(n, msg):
+    keys = list(msg["body"]["keys"])
+    if broken:
+        n.reply(
+            msg,
+            {
+                "type": "list_committed_offsets_ok",
+                "offsets": {k: local_committed[k] for k in keys if k in local_committed},
+            },
+        )
+        return
+    out = {}
+
+    def next_key():
+        if not keys:
+            n.reply(msg, {"type": "list_committed_offsets_ok", "offsets": out})
+            return
+        key = keys.pop()
+
+        def got(body):
+            if body["type"] == "read_ok":
+                out[key] = body["value"]
+            next_key()
+
+        kv({"type": "read", "key": f"committed-{key}"}, got)
+
+    next_key()
+
+
+node.run()

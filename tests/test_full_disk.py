@@ -1,0 +1,86 @@
+"""A store on a small, real tmpfs that fills up: one line "no space left on STORE", the run
+still tears down, checks the history it holds in memory and prints the verdict, saves what
+fits, and exits 255."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Iterator[Path]:
+    store = tmp_path / "store"
+    store.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(store)], check=True)
+    try:
+        yield store
+    finally:
+        subprocess.run(["umount", "-l", str(store)], check=True)
+
+
+def _problem_lines(stderr: str) -> list[str]:
+    return [x for x in stderr.splitlines() if x.strip() and not x.startswith("run directory:")]
+
+
+def test_store_filling_up_mid_run(small_store: Path) -> None:
+    r = run_cli("test", "--time-limit", "3", "--store", str(small_store), "--rate", "20000")
+    assert r.returncode == 255, r.stdout + r.stderr
+    (line,) = _problem_lines(r.stderr)
+    assert line.startswith(f"splitbrain: no space left on {small_store}: history.jsonl holds ")
+    assert "verdict: valid" in r.stdout
+    held, total = (int(w) for w in line.split("holds ")[1].split(" ops")[0].split(" of "))
+    assert 0 < held < total
+    saved = (small_store / "latest" / "history.jsonl").read_text().splitlines()
+    assert len(saved) >= held
+    assert all(json.loads(x)["type"] for x in saved[:held])
+
+
+def test_store_full_before_the_run(small_store: Path) -> None:
+    fd = os.open(small_store / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    r = run_cli("test", "--time-limit", "1", "--store", str(small_store))
+    assert r.returncode == 255, r.stdout + r.stderr
+    assert _problem_lines(r.stderr) == [f"splitbrain: no space left on {small_store}"]
+
+
+def test_gate_claim_on_a_store_filling_up_is_an_error(small_store: Path, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(
+        "defaults: {target: memory, workload: register, time_limit: 3, rate: 20000}\n"
+        "claims:\n  - name: fills-the-store\n    expect: holds\n"
+    )
+    r = run_cli("gate", str(claims), "--store", str(small_store))
+    assert r.returncode == 255, r.stdout + r.stderr
+    assert f"no space left on {small_store}: history.jsonl holds " in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_pytest_fixture_on_a_store_filling_up_fails(small_store: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_fills.py").write_text(
+        "def test_fills(splitbrain):\n"
+        "    splitbrain.run(target='memory', workload='register', time_limit=3, rate=20000)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_fills.py"),
+         f"--splitbrain-store={small_store}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"splitbrain: no space left on {small_store}: history.jsonl holds " in r.stdout
