@@ -120,7 +120,7 @@ def check_file(
             error = (
                 f"{loaded.warnings[0].removesuffix('; ignored')}, and there are no other operations"
             )
-        return FileVerdict(str(path), None, error=error)
+        return FileVerdict(str(path), None, error=error, warnings=loaded.warnings)
     ops, keyed = apply_independent(loaded.ops, independent)
     if keyed and independent == "auto":
         loaded.warnings.append(

@@ -201,13 +201,6 @@ def _step_summary(markdown: str) -> None:
         print(f"splitbrain: cannot append to $GITHUB_STEP_SUMMARY: {e}", file=sys.stderr)
 
 
-def render_summary(
-    results: dict[str, Any], run_dir: Path, command: str, interrupted: bool = False
-) -> str:
-    """The text summary of a run (for front ends handed a renderer, as maelstrom's)."""
-    return present.run_text(results, run_dir, command, interrupted)
-
-
 # ---------------------------------------------------------------- check
 
 
@@ -383,7 +376,7 @@ def _add_gate(sub: Any) -> None:
 
 
 def _add_maelstrom(sub: Any) -> None:
-    maelstrom_cli.add_parser(sub, render_summary)
+    maelstrom_cli.add_parser(sub, present.run_text)
 
 
 def _add_list(sub: Any) -> None:

@@ -298,8 +298,9 @@ def _store_outputs(
     results: dict[str, Any],
     history: Sequence[Op],
 ) -> list[str]:
-    """Save test.json, results.json and report.html; a full or unwritable store is reported
-    in one line saying what was kept (the history that fit is already in history.jsonl)."""
+    """Save test.json, results.json and report.html, and compress a big history; a full or
+    unwritable store is reported in one line saying what was kept (the history that fit is
+    already in history.jsonl)."""
     error = writer.write_error
     lost = (
         [] if error is None else [f"{store.HISTORY} holds {writer.written} of {len(history)} ops"]
@@ -314,8 +315,8 @@ def _store_outputs(
     if error is None:
         try:
             store.compress_history(run_dir)
-        except OSError as e:  # the plain history is kept whole: only the space is not saved
-            log.warning("history not compressed: %s", e)
+        except OSError as e:
+            log.warning("history.jsonl kept uncompressed: %s", e)
         _write_report(run_dir, history)
         return []
     if unsaved:

@@ -8,7 +8,6 @@ Real-time order is the order of the history: checkers use list positions, not ``
 from __future__ import annotations
 
 import gc
-import gzip
 import json
 import os
 import re
@@ -369,7 +368,9 @@ def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") 
         if not isinstance(e, UnicodeDecodeError):
             raise HistoryError(path, None, str(e)) from None
         raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+    except ValueError as e:
+        raise HistoryError(path, None, str(e)) from None
+    except (EOFError, zlib.error) as e:
         raise HistoryError(path, None, f"a damaged gzip file ({e})") from None
     if fmt == "auto":
         if not text.strip():

@@ -98,7 +98,7 @@ def run_text(
     if fmt == "json":
         return to_json(results)
     stats = (results.get("checkers") or {}).get("stats", {})
-    verdict = verdict_line(results, interrupted)
+    verdict = verdict_line(results, stats, interrupted)
     if fmt == "markdown":
         out = [f"### splitbrain: {run_dir.parent.name}: **{verdict}**", ""]
         out += [ops_table(stats, fmt), "", "```", *verdict_lines(results), "```", ""]
@@ -114,15 +114,14 @@ def run_text(
     return "\n".join(out)
 
 
-def verdict_line(results: dict[str, Any], interrupted: bool) -> str:
-    """The verdict word; an interrupted run says by what, and over how many operations."""
+def verdict_line(results: dict[str, Any], stats: dict[str, Any], interrupted: bool) -> str:
+    """The verdict, and for an interrupted run by what and over how much of the history."""
     word = verdict_word(results.get("valid"))
     if not interrupted:
         return word
     by = results.get("interrupted")
     by = f" by {by}" if isinstance(by, str) else ""
-    total = ((results.get("checkers") or {}).get("stats") or {}).get("by_outcome") or {}
-    ops = sum(total.values())
+    ops = sum((stats.get("by_outcome") or {}).values())
     if ops == 0:
         return f"interrupted{by} before any operation completed"
     return f"interrupted{by}; {word} over the {ops} operations recorded so far"
