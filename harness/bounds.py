@@ -53,24 +53,6 @@ def gunzip(data: bytes) -> bytes:
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """The file's bytes; refuses FIFOs, devices and files over ``MAX_FILE_BYTES`` without
     blocking (a FIFO is opened non-blocking) or reading more than the limit."""
-    return read_bytes(path).decode("utf-8")
-
-
-def gunzip(data: bytes) -> bytes:
-    """A gzip file's contents, refused past ``MAX_FILE_BYTES`` without inflating more."""
-    inflate = zlib.decompressobj(wbits=31)
-    out = inflate.decompress(data, MAX_FILE_BYTES + 1)
-    if len(out) > MAX_FILE_BYTES:
-        raise ValueError(
-            f"larger than the {MAX_FILE_BYTES >> 20} MiB a history may be, uncompressed"
-        )
-    if not inflate.eof:
-        raise ValueError("a damaged gzip file (it ends before its end)")
-    return out
-
-
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The file's bytes, with ``read_text``'s refusals."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)

@@ -364,9 +364,7 @@ def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") 
         if data[:2] == GZIP_MAGIC:
             data = bounds.gunzip(data)
         text = data.decode("utf-8")
-    except ValueError as e:
-        if not isinstance(e, UnicodeDecodeError):
-            raise HistoryError(path, None, str(e)) from None
+    except UnicodeDecodeError as e:
         raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
     except ValueError as e:
         raise HistoryError(path, None, str(e)) from None
