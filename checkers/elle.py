@@ -22,6 +22,7 @@ from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.bounds import brief
 from splitbrain.harness.history import BadOp, Op, pairs
+from splitbrain.harness.notation import op_text, value_text
 
 INIT = ("<init>",)
 """Stands for the empty list, the state no append produced."""
@@ -521,17 +522,18 @@ def _edge_explanation(a: Txn, b: Txn, rel: int, idx: Indexes) -> dict[str, Any]:
 def _render_edge(e: dict[str, Any], names: dict[int, str]) -> str:
     a, b = names[e["from"]], names[e["to"]]
     t = e["type"]
+    key, value, after = (value_text(e.get(f)) for f in ("key", "value", "value_after"))
     if t == "ww":
-        return f"{b} appended {e.get('value_after')!r} after {a} appended {e.get('value')!r} to {e.get('key')!r}"
+        return f"{b} appended {after} after {a} appended {value} to key {key}"
     if t == "wr":
-        return f"{b} observed {a}'s append of {e.get('value')!r} to key {e.get('key')!r}"
+        return f"{b} observed {a}'s append of {value} to key {key}"
     if t == "rw":
         if e.get("value") is None:
             return (
-                f"{a} observed the initial (empty) state of {e.get('key')!r}, which {b} "
-                f"changed by appending {e.get('value_after')!r}"
+                f"{a} observed the initial (empty) state of key {key}, which {b} "
+                f"changed by appending {after}"
             )
-        return f"{a} did not observe {b}'s append of {e.get('value_after')!r} to {e.get('key')!r}"
+        return f"{a} did not observe {b}'s append of {after} to key {key}"
     if t == "process":
         return f"process {e.get('process')} executed {a} before {b}"
     return f"{a} completed at index {e.get('completed_index')} before the invocation of {b}, at index {e.get('invoked_index')}"
@@ -544,7 +546,7 @@ def explain_cycle(
     edges = [_edge_explanation(txns[a], txns[b], rel, idx) for a, b, rel in cycle]
     names = {t.index: f"T{i + 1}" for i, t in enumerate(members)}
     lines = ["Let:"]
-    lines += [f"  {names[t.index]} = {_describe(t)}" for t in members]
+    lines += [f"  {names[t.index]} = {op_text(_describe(t))}" for t in members]
     lines.append("Then:")
     for i, e in enumerate(edges):
         lead = "However, " if i == len(edges) - 1 else ""

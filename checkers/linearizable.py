@@ -98,6 +98,7 @@ from splitbrain.harness.history import (
     gc_paused,
     merge_valid,
 )
+from splitbrain.harness.notation import value_text
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 
@@ -415,10 +416,10 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
     state = model.describe(o.state)
     op = kh.describe(failed)
     lines = [
-        f"{'key ' + repr(kh.key) + ': ' if kh.key is not None else ''}{_short(op)} cannot be linearized.",
+        f"{'key ' + value_text(kh.key) + ': ' if kh.key is not None else ''}{_short(op)} cannot be linearized.",
         f"After the longest linearization found ({len(o.linearized)} ops"
         + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
-        + f") the state is {state!r}.",
+        + f") the state is {value_text(state)}.",
         f"{len(concurrent)} op(s) were concurrent with it.",
     ]
     if o.reason:
@@ -437,11 +438,11 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
 
 def _short(d: dict[str, Any]) -> str:
     if d["f"] == "read" or d["result"] is not None and d["value"] is None:
-        what = f"{d['f']} -> {d['result']!r}"
+        what = f"{d['f']} -> {value_text(d['result'])}"
     else:
-        what = f"{d['f']} {d['value']!r}"
+        what = f"{d['f']} {value_text(d['value'])}"
         if d["type"] == "ok" and d["result"] is not None and d["result"] != d["value"]:
-            what += f" -> {d['result']!r}"
+            what += f" -> {value_text(d['result'])}"
     idx = d["invoke_index"]
     span = (
         f"{idx}..{d['complete_index']}"

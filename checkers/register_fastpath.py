@@ -40,6 +40,7 @@ from typing import Any
 
 from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
 from splitbrain.checkers.wgl import Call
+from splitbrain.harness.notation import value_text
 
 INIT = -1
 NOT_UNIQUE = "written values are not unique"
@@ -128,7 +129,10 @@ class _Checker:
                 p = self.producer.get(v)
                 prod = [] if p is None else [p]
                 return self._invalid(
-                    [cs[0], cs[1], *prod], prod, cs[1], f"two CASes both swapped out {v!r}"
+                    [cs[0], cs[1], *prod],
+                    prod,
+                    cs[1],
+                    f"two CASes both swapped out {value_text(v)}",
                 )
         zones = self._zones(readers)
         chains = self._chains(zones, consumers)
@@ -186,10 +190,14 @@ class _Checker:
             return None
         p = self.producer.get(v)
         if p is None:
-            return self._invalid([rs[0]], [], rs[0], f"{v!r} was observed but never written")
+            return self._invalid(
+                [rs[0]], [], rs[0], f"{value_text(v)} was observed but never written"
+            )
         for r in rs:
             if self.ret[r] < self.inv[p]:
-                return self._invalid([p, r], [p], r, f"{v!r} was observed before it was written")
+                return self._invalid(
+                    [p, r], [p], r, f"{value_text(v)} was observed before it was written"
+                )
         return None
 
     def _zones(self, readers: dict[Any, list[int]]) -> dict[Any, _Zone]:
@@ -236,12 +244,14 @@ class _Checker:
         seen: set[Any] = set()
         while v not in seen:
             if v not in nxt:
-                return FastResult(None, reason=f"no chain of CASes leads to {v!r}")
+                return FastResult(None, reason=f"no chain of CASes leads to {value_text(v)}")
             seen.add(v)
             on_cycle.append(v)
             v = nxt[v]
         ops = [self.producer[w] for w in on_cycle[on_cycle.index(v) :]]
-        return self._invalid(ops, [], ops[0], f"CASes swap {v!r} in a cycle no write starts")
+        return self._invalid(
+            ops, [], ops[0], f"CASes swap {value_text(v)} in a cycle no write starts"
+        )
 
     def _compound(self, values: list[Any], zones: dict[Any, _Zone]) -> _Chain | FastResult:
         """Check that a chain's members can become current in order; return its compound zone."""
@@ -260,8 +270,8 @@ class _Checker:
                     k,
                     [after_op, z.f_op],
                     after_op,
-                    f"CASes put {v!r} after {values[after_seg]!r}, but {v!r} was observed "
-                    f"before {values[after_seg]!r} was last needed",
+                    f"CASes put {value_text(v)} after {value_text(values[after_seg])}, but {value_text(v)} was observed "
+                    f"before {value_text(values[after_seg])} was last needed",
                 )
             if z.f < out.f:
                 out.f, out.f_op, out.f_seg = z.f, z.f_op, k
@@ -341,5 +351,5 @@ class _Checker:
 
 def _name(c: _Chain) -> str:
     if len(c.values) == 1:
-        return repr(c.values[0])
-    return f"the CAS chain {c.values[0]!r}..{c.values[-1]!r}"
+        return value_text(c.values[0])
+    return f"the CAS chain {value_text(c.values[0])}..{value_text(c.values[-1])}"

@@ -3,7 +3,9 @@
 Ops: ``enqueue`` of a unique message, ``dequeue`` returning one message (or None when the
 queue was empty), and ``drain`` returning the list of messages left. Every acknowledged
 enqueue must be dequeued (else *lost*), no message may come out twice (*duplicated*, unless
-``allow_duplicates``) or without having gone in (*unexpected*). With ``fifo=True``, when
+``allow_duplicates``) or without having gone in (*unexpected*). A dequeue that timed out
+(``info``) may have taken any one message unseen: they are counted, so an explanation can
+say how many lost messages they could account for (the verdict does not change). With ``fifo=True``, when
 enqueue A was acknowledged before enqueue B began, B must not be dequeued before A's dequeue began.
 """
 
@@ -38,8 +40,11 @@ def _key(x: Any, index: int) -> Any:
 def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False) -> dict[str, Any]:
     msgs: dict[Any, _Msg] = {}
     dequeued: list[tuple[Any, Pos, Pos, int]] = []
+    indeterminate: list[int] = []
     for p in pairs(history):
         f = p.invoke.f
+        if f == "dequeue" and p.outcome == "info":
+            indeterminate.append(p.invoke.index)
         if f == "enqueue":
             msgs[_key(p.invoke.value, p.invoke.index)] = _Msg(
                 p.invoke_pos, p.complete_pos, p.outcome, p.invoke.index
@@ -94,6 +99,8 @@ def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False)
             {"message": _plain(m), "enqueue_index": msgs[m].index}
             for m in sorted(lost, key=str)[:MAX_LISTED]
         ],
+        "indeterminate_dequeue_count": len(indeterminate),
+        "indeterminate_dequeues": indeterminate[:MAX_LISTED],
         "duplicated_count": len(duplicated),
         "duplicated": [
             {"message": _plain(m), "times": n} for m, n in list(duplicated.items())[:MAX_LISTED]

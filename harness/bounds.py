@@ -15,6 +15,7 @@ import math
 import os
 import stat
 import sys
+import zlib
 from typing import Any
 
 MAX_FILE_BYTES = 1 << 30
@@ -34,7 +35,23 @@ def brief(value: Any, limit: int = 60) -> str:
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
-    """The file as text; refuses FIFOs, devices and files over ``MAX_FILE_BYTES`` without
+    """The file as text, bounded as ``read_bytes``."""
+    return read_bytes(path).decode("utf-8")
+
+
+def gunzip(data: bytes) -> bytes:
+    """A gzip file's content, refused once it would pass ``MAX_FILE_BYTES`` (a gzip bomb)."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflate.decompress(data, MAX_FILE_BYTES + 1)
+    if len(out) > MAX_FILE_BYTES or inflate.unconsumed_tail:
+        raise ValueError(f"unpacks to more than the {MAX_FILE_BYTES >> 20} MiB a history may be")
+    if not inflate.eof:
+        raise zlib.error("the compressed data ends early")
+    return out
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The file's bytes; refuses FIFOs, devices and files over ``MAX_FILE_BYTES`` without
     blocking (a FIFO is opened non-blocking) or reading more than the limit."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
@@ -52,7 +69,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"larger than the {MAX_FILE_BYTES >> 20} MiB a history may be")
-    return data.decode("utf-8")
+    return data
 
 
 def check_value(value: Any, what: str = "value") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,8 +11,17 @@ from typing import Any
 
 from splitbrain.checkers import elle, linearizable
 from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
-from splitbrain.harness import assemble, plugins
-from splitbrain.harness.history import BadOp, HistoryError, LoadedHistory, Op, Valid, read_history
+from splitbrain.harness import assemble, plugins, store
+from splitbrain.harness.history import (
+    BadOp,
+    HistoryError,
+    LoadedHistory,
+    Op,
+    Valid,
+    parse_history,
+    read_history,
+)
+from splitbrain.harness.independent import apply as apply_independent
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.verdict import Verdict
 
@@ -74,6 +84,22 @@ def resolve_model(model: Any) -> CheckFn:
     raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
+STDIN = "-"
+
+
+def _load(path: str | Path, fmt: str) -> LoadedHistory:
+    """A history file, a run directory (its history), or ``-`` for standard input."""
+    if str(path) == STDIN:
+        return parse_history(sys.stdin.buffer.read(), "<stdin>", fmt)
+    p = Path(path)
+    if p.is_dir():
+        history = store.history_path(p)
+        if not history.is_file():
+            raise HistoryError(p, None, "a directory without history.jsonl: not a run directory")
+        return read_history(history, fmt)
+    return read_history(p, fmt)
+
+
 def check_file(
     path: str | Path,
     check: CheckFn,
@@ -81,10 +107,11 @@ def check_file(
     init: Any = None,
     fmt: str = "auto",
     timeout: float | None = None,
+    independent: str = "auto",
 ) -> FileVerdict:
     """Read and check one history; bad input comes back as a verdict with ``error``, not an exception."""
     try:
-        loaded = read_history(path, fmt)
+        loaded = _load(path, fmt)
     except HistoryError as e:
         return FileVerdict(str(path), None, error=str(e))
     if not loaded.ops:
@@ -93,10 +120,16 @@ def check_file(
             error = (
                 f"{loaded.warnings[0].removesuffix('; ignored')}, and there are no other operations"
             )
-        return FileVerdict(str(path), None, error=error)
+        return FileVerdict(str(path), None, error=error, warnings=loaded.warnings)
+    ops, keyed = apply_independent(loaded.ops, independent)
+    if keyed and independent == "auto":
+        loaded.warnings.append(
+            f"{path}: values are Jepsen independent [key value] tuples; checked key by key "
+            "(--independent no reads them as plain values)"
+        )
     started = time.perf_counter()
     try:
-        result = check(loaded.ops, init, timeout)
+        result = check(ops, init, timeout)
     except BadOp as e:
         error = f"{_where(path, loaded, e.index)}: {e.message}"
         return FileVerdict(

@@ -11,19 +11,33 @@ import errno
 import json
 import os
 import sys
+import textwrap
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from splitbrain.harness import check, core, gate, listing, maelstrom_cli, report
+from splitbrain.harness import (
+    assemble,
+    check,
+    core,
+    gate,
+    listing,
+    maelstrom_cli,
+    plugins,
+    present,
+    progress,
+    report,
+)
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.bounds import check_value
 from splitbrain.harness.control import cleanup
 from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.errors import SplitbrainError
-from splitbrain.harness.history import json_value, merge_valid
-from splitbrain.harness.maelstrom_summary import net_lines
+from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
+from splitbrain.harness.history import HistoryError, json_value, merge_valid, read_history
+from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.signals import signal_name
@@ -34,14 +48,71 @@ from splitbrain.harness.verdict import (
     EXIT_INTERRUPTED,
     EXIT_VALID,
     exit_code,
-    verdict_word,
 )
 
 CHECK_SECONDS = test_spec.PARAMS["check_timeout"].kind
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Every option's default shown, unless its help already says it; epilogs kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or default == []
+            or default == {}
+            or not action.option_strings
+            or isinstance(action, argparse._StoreConstAction)
+        ):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        return f"{text} (default: {shown})".replace("%", "%%")
+
+
+def _wrap(title: str, names: Sequence[str], width: int = 92) -> list[str]:
+    return textwrap.wrap(
+        ", ".join(names),
+        width,
+        initial_indent=f"  {title}: ",
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+    )
+
+
+def known_names() -> str:
+    """The epilog of ``test`` and ``check``: every name they accept, and each target's -o keys
+    (``splitbrain list`` says more: who provides each, and their operations)."""
+    lines = ["known names (splitbrain list shows more):"]
+    for kind, title in (("target", "targets"), ("workload", "workloads"), ("nemesis", "nemeses")):
+        lines += _wrap(title, plugins.names(kind))
+    lines += _wrap("models", sorted(check.models()))
+    lines.append("target options (-o KEY=VALUE, default):")
+    for name in plugins.names("target"):
+        try:
+            options = dict(getattr(assemble.target(name), "options", {}))
+        except Exception as e:  # a target whose module cannot load here is named, not fatal
+            lines.append(f"  {name}: (not available: {type(e).__name__})")
+            continue
+        lines += _wrap(name, [f"{k}={v}" for k, v in options.items()] or ["none"])
+    return "\n".join(lines)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 254 (bad arguments) with one line, instead of 2."""
+    """argparse that exits 254 (bad arguments) with one line, instead of 2.
+
+    ``epilog_from``: a function giving the epilog, called only when help is shown (it
+    loads every target to list its options).
+    """
+
+    epilog_from: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            self.epilog = self.epilog_from()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         raise HarnessInputError(f"{message} (see: {self.prog} --help)")
@@ -59,27 +130,39 @@ def _seconds(text: str) -> float:
 
 
 def _add_test(sub: Any) -> None:
-    p = sub.add_parser("test", help="run a test against a target and check it")
+    p = sub.add_parser(
+        "test", help="run a test against a target and check it", formatter_class=_Help
+    )
+    p.epilog_from = known_names
     test_spec.add_arguments(p)
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_format(p)
     p.set_defaults(func=cmd_test)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
     spec = test_spec.from_args(args)
+    watch = progress.Progress(spec.time_limit)
+
+    def started(run_dir: Path) -> None:
+        print(f"run directory: {run_dir}", file=sys.stderr, flush=True)
+        watch.start(run_dir)
+
     try:
-        result = core.run(
-            spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
-        )
+        result = core.run(spec, on_start=started)
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         print(f"splitbrain: no space left on {spec.store}", file=sys.stderr)
         return EXIT_HARNESS
-    if args.json:
-        print(json.dumps(result.results, indent=2, default=str))
-    else:
-        print(render_summary(result.results, result.run_dir, spec.command(), result.interrupted))
+    finally:
+        watch.stop()
+    command = spec.command()
+    print(
+        present.run_text(result.results, result.run_dir, command, result.interrupted, args.format)
+    )
+    _step_summary(
+        present.run_text(result.results, result.run_dir, command, result.interrupted, "markdown")
+    )
     return run_exit_code(result)
 
 
@@ -97,101 +180,65 @@ def run_exit_code(result: Any) -> int:
     return exit_code(result.valid)
 
 
-def _fmt_ms(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}"
-
-
-def render_summary(
-    results: dict[str, Any], run_dir: Path, command: str, interrupted: bool = False
-) -> str:
-    """The table printed after a run: ops by function and outcome, latency, verdicts."""
-    checkers = results.get("checkers", {})
-    stats = checkers.get("stats", {})
-    rows = [("f", "ok", "fail", "info", "median ms", "p99 ms")]
-    lat_by_f = stats.get("latency_by_f", {})
-    for f, c in stats.get("by_f", {}).items():
-        lat = lat_by_f.get(f, {})
-        rows.append(
-            (
-                f,
-                str(c["ok"]),
-                str(c["fail"]),
-                str(c["info"]),
-                _fmt_ms(lat.get("median_ms")),
-                _fmt_ms(lat.get("p99_ms")),
-            )
-        )
-    total = stats.get("by_outcome", {"ok": 0, "fail": 0, "info": 0})
-    lat = stats.get("latency", {})
-    rows.append(
-        (
-            "all",
-            str(total["ok"]),
-            str(total["fail"]),
-            str(total["info"]),
-            _fmt_ms(lat.get("median_ms")),
-            _fmt_ms(lat.get("p99_ms")),
-        )
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        dest="format",
+        choices=present.FORMATS,
+        default="text",
+        help="output: text (default), markdown or json",
     )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("")
-    for name, part in checkers.items():
-        if name == "stats":
-            continue
-        lines.append(f"{name}: {verdict_word(part.get('valid'))}")
-        text = (
-            (part.get("counterexample") or {}).get("text")
-            if isinstance(part.get("counterexample"), dict)
-            else None
-        )
-        if text and part.get("valid") is False:
-            lines += ["  " + t for t in str(text).splitlines()]
-        elif part.get("error"):
-            lines.append(f"  {part['error']}")
-    lines += net_lines(results)
-    lines.append(f"verdict: {_verdict_line(results, total, interrupted)}")
-    lines.append(f"run: {run_dir}")
-    lines.append(f"replay: {command}")
-    return "\n".join(lines)
+    p.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
 
 
-def _verdict_line(results: dict[str, Any], total: dict[str, int], interrupted: bool) -> str:
-    word = verdict_word(results.get("valid"))
-    if not interrupted:
-        return word
-    by = results.get("interrupted")
-    by = f" by {by}" if isinstance(by, str) else ""
-    ops = sum(total.values())
-    if ops == 0:
-        return f"interrupted{by} before any operation completed"
-    return f"interrupted{by}; {word} over the {ops} operations recorded so far"
+def _step_summary(markdown: str) -> None:
+    """GitHub Actions shows ``$GITHUB_STEP_SUMMARY`` on the job's page; append when it is set."""
+    try:
+        present.append_step_summary(markdown)
+    except OSError as e:
+        print(f"splitbrain: cannot append to $GITHUB_STEP_SUMMARY: {e}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- check
 
 
 def _add_check(sub: Any) -> None:
-    p = sub.add_parser("check", help="check stored histories against a consistency model")
-    p.add_argument("histories", nargs="+", metavar="HISTORY")
+    p = sub.add_parser(
+        "check", help="check stored histories against a consistency model", formatter_class=_Help
+    )
+    p.epilog_from = known_names
+    p.add_argument(
+        "histories",
+        nargs="+",
+        metavar="HISTORY",
+        help="a history file (JSONL, EDN, Jepsen log, gzipped or not), a run directory, or - for "
+        "standard input",
+    )
     p.add_argument(
         "--model",
         required=True,
         help="a model or checker by name (register, cas-register, kv, set-full, ...) or module:attr",
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
-    p.add_argument("--format", default="auto", choices=["auto", "jsonl", "edn", "jepsen-log"])
+    p.add_argument(
+        "--input-format",
+        default="auto",
+        choices=HISTORY_FORMATS,
+        help="the histories' format (default: auto, from the name and content)",
+    )
     p.add_argument(
         "--timeout", type=_seconds, default=None, help="seconds per history before unknown"
     )
-    p.add_argument("--json", action="store_true", help="one JSON result per history")
+    p.add_argument(
+        "--independent",
+        choices=INDEPENDENT_MODES,
+        default="auto",
+        help="read Jepsen independent [key value] values as keyed ops: auto (when unambiguous, "
+        "the default), yes or no",
+    )
+    _add_format(p)
     p.set_defaults(func=cmd_check)
 
 
@@ -208,34 +255,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init: {e}") from None
     verdicts = []
     for path in args.histories:
-        v = check.check_file(path, checker, init=init, fmt=args.format, timeout=args.timeout)
+        v = check.check_file(
+            path,
+            checker,
+            init=init,
+            fmt=args.input_format,
+            timeout=args.timeout,
+            independent=args.independent,
+        )
         verdicts.append(v)
         for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "file": v.path,
-                        "valid": v.valid,
-                        "error": v.error,
-                        "ops": v.ops,
-                        "seconds": round(v.seconds, 4),
-                        "result": v.result,
-                    },
-                    default=str,
-                )
-            )
-        elif v.error is not None:
-            print(f"{v.path}  error  {v.error}")
-        else:
-            print(f"{v.path}  {verdict_word(v.valid)}  {v.ops} ops  {v.seconds:.3f}s")
-            text = (v.result.get("counterexample") or {}).get("text") if v.valid is False else None
-            if text and len(args.histories) == 1:
-                print("\n".join("  " + t for t in str(text).splitlines()))
+    if len(verdicts) == 1 and verdicts[0].error is not None:
+        raise HarnessInputError(verdicts[0].error)
+    print(present.check_text(verdicts, args.format))
+    _step_summary(present.check_text(verdicts, "markdown"))
     if any(v.valid is None for v in verdicts):
-        if len(verdicts) == 1:
-            return EXIT_BAD_INPUT
         print("error: some histories could not be checked", file=sys.stderr)
         return EXIT_BAD_INPUT
     return exit_code(merge_valid(v.valid for v in verdicts if v.valid is not None))
@@ -245,10 +280,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _add_report(sub: Any) -> None:
-    p = sub.add_parser("report", help="(re)write report.html of a run, or the index of a store")
-    p.add_argument("run_dir", nargs="?", help="run directory (default: STORE/latest)")
+    p = sub.add_parser(
+        "report", help="(re)write report.html of a run or of any history file, or a store's index"
+    )
+    p.add_argument(
+        "run_dir",
+        nargs="?",
+        metavar="RUN_DIR|HISTORY",
+        help="a run directory (default: STORE/latest), or a history file from elsewhere "
+        "(JSONL, EDN, Jepsen log; its report goes beside it as HISTORY.html)",
+    )
     p.add_argument("--index", metavar="STORE", help="write STORE/index.html instead")
-    p.add_argument("--store", default="reports")
+    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.add_argument(
+        "--model", default=None, help="for a history file: check it too, against this model"
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -260,12 +306,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         writable_dir(store, "--index", create=False)
         print(report.write_index(store))
         return EXIT_VALID
-    run_dir = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
-    if not (run_dir / "test.json").is_file():
-        raise HarnessInputError(f"{run_dir}: not a run directory (no test.json)")
-    writable_dir(run_dir, "report", create=False)
-    print(report.write_report(run_dir.resolve()))
+    target = Path(args.run_dir) if args.run_dir else Path(args.store) / "latest"
+    if target.is_file():
+        return _report_history(target, args.model)
+    if args.model:
+        raise HarnessInputError("--model is for a history file; a run directory has its results")
+    if not target.is_dir():
+        raise HarnessInputError(f"{target}: no such run directory or history file")
+    writable_dir(target, "report", create=False)
+    print(report.write_report(target.resolve()))
     return EXIT_VALID
+
+
+def _report_history(path: Path, model: str | None) -> int:
+    try:
+        loaded = read_history(path)
+    except HistoryError as e:
+        raise HarnessInputError(str(e)) from None
+    results = None
+    if model is not None:
+        v = check.check_file(path, check.resolve_model(model))
+        if v.error:
+            raise HarnessInputError(v.error)
+        results = {"valid": v.valid, "checkers": {model: v.result}}
+    writable_dir(path.parent, "report", create=False)
+    out = path.with_name(path.name + ".html")
+    print(report.write_history_report(path.resolve(), loaded.ops, out, results))
+    return EXIT_VALID if results is None else exit_code(results["valid"])
 
 
 def _add_serve(sub: Any) -> None:
@@ -309,7 +376,7 @@ def _add_gate(sub: Any) -> None:
 
 
 def _add_maelstrom(sub: Any) -> None:
-    maelstrom_cli.add_parser(sub, render_summary)
+    maelstrom_cli.add_parser(sub, present.run_text)
 
 
 def _add_list(sub: Any) -> None:
@@ -329,6 +396,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
+    parser.add_argument(
+        "--version", action="version", version=f"splitbrain {metadata.version('splitbrain')}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (
         _add_test,

@@ -154,6 +154,7 @@ def check_history(
     bad input, never ``unknown``: HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
+        log.info("checking: %s (%d ops)", name, len(history))
         try:
             parts[name] = checker(history)
         except BadOp as e:
@@ -161,10 +162,10 @@ def check_history(
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
             parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
-    return {
-        "valid": merge_valid(p.get("valid", "unknown") for p in parts.values()),
-        "checkers": parts,
-    }
+        log.info("%s: %s", name, parts[name].get("valid"))
+    valid = merge_valid(p.get("valid", "unknown") for p in parts.values())
+    log.info("verdict: %s", valid)
+    return {"valid": valid, "checkers": parts}
 
 
 def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -178,7 +179,14 @@ def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
 def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
-    return assemble.prepare(spec)
+    parts = assemble.prepare(spec)
+    refuse = getattr(parts.target, "refuse_workload", None)
+    if callable(refuse):
+        model = None if spec.model is None else assemble.label(spec.model)
+        refuse(assemble.label(spec.workload), model, dict(spec.options))
+    if spec.rate is None:
+        spec.rate = float(getattr(parts.target, "default_rate", 0.0))
+    return parts
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
@@ -290,8 +298,9 @@ def _store_outputs(
     results: dict[str, Any],
     history: Sequence[Op],
 ) -> list[str]:
-    """Save test.json, results.json and report.html; a full or unwritable store is reported
-    in one line saying what was kept (the history that fit is already in history.jsonl)."""
+    """Save test.json, results.json and report.html, and compress a big history; a full or
+    unwritable store is reported in one line saying what was kept (the history that fit is
+    already in history.jsonl)."""
     error = writer.write_error
     lost = (
         [] if error is None else [f"{store.HISTORY} holds {writer.written} of {len(history)} ops"]
@@ -304,6 +313,10 @@ def _store_outputs(
             error = error or e
             unsaved.append(name)
     if error is None:
+        try:
+            store.compress_history(run_dir)
+        except OSError as e:
+            log.warning("history.jsonl kept uncompressed: %s", e)
         _write_report(run_dir, history)
         return []
     if unsaved:

@@ -11,7 +11,6 @@ harness itself failed.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any
 import yaml
 
 from splitbrain import workloads
-from splitbrain.harness import assemble, core, safeyaml
+from splitbrain.harness import assemble, core, present, progress, safeyaml
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
@@ -44,7 +43,6 @@ from splitbrain.harness.verdict import (
 EXIT_PASS, EXIT_FAIL = EXIT_VALID, EXIT_INVALID
 EXPECTATIONS = ("holds", "violated")
 TOP_LEVEL_KEYS = ("claims", "defaults")
-_MAX_EXPLAIN_LINES = 20
 
 # ---------------------------------------------------------------- schema
 
@@ -296,42 +294,9 @@ def report_path(run_dir: Path) -> Path:
     return page if page.is_file() else run_dir
 
 
-def _checker_lines(name: str, part: dict[str, Any]) -> list[str]:
-    valid = part.get("valid")
-    lines = [f"{name}: {verdict_word(valid)}"]
-    if valid is True:
-        return lines
-    detail = part.get("counterexample")
-    text = detail.get("text") if isinstance(detail, dict) else detail
-    if not text:
-        for key in ("error", "reason", "message"):
-            if part.get(key):
-                text = part[key]
-                break
-    if not text:
-        rest = {k: v for k, v in part.items() if k != "valid"}
-        text = json.dumps(rest, default=str)[:400] if rest else None
-    if text:
-        body = str(text).splitlines()
-        cut = body[:_MAX_EXPLAIN_LINES]
-        if len(body) > len(cut):
-            cut.append(f"... ({len(body) - len(cut)} more lines in the report)")
-        lines += ["  " + t for t in cut]
-    return lines
-
-
 def explain(results: dict[str, Any], run_dir: Path, command: str | None = None) -> str:
-    """A short readable account of a run: each checker's verdict and counterexample, the report."""
-    lines = [f"verdict: {verdict_word(results.get('valid'))}"]
-    for name, part in (results.get("checkers") or {}).items():
-        if name != "stats" and isinstance(part, dict):
-            lines += _checker_lines(name, part)
-    if results.get("interrupted"):
-        lines.append("interrupted: only the history recorded so far was checked")
-    lines.append(f"report: {report_path(run_dir)}")
-    if command:
-        lines.append(f"replay: {command}")
-    return "\n".join(lines)
+    """A short readable account of a run: each checker's verdict and reason, the report."""
+    return present.explanation(results, report_path(run_dir), command)
 
 
 # ---------------------------------------------------------------- running
@@ -366,8 +331,14 @@ def run_claim(
     """Run one claim; returns its outcome and whether the run was interrupted."""
     spec = claim.build_spec(store=store, time_scale=time_scale)
     started = time.monotonic()
+    watch = progress.Progress(spec.time_limit)
+
+    def begun(run_dir: Path) -> None:
+        on_start(run_dir)
+        watch.start(run_dir)
+
     try:
-        result = core.run(spec, on_start=on_start)
+        result = core.run(spec, on_start=begun)
     except HarnessInputError as e:
         message = f"{claim.where}: claim {claim.name!r}: {e}"
         print(f"splitbrain: {message}", file=sys.stderr)
@@ -381,6 +352,8 @@ def run_claim(
             seconds=time.monotonic() - started,
             error=f"the harness failed: {type(e).__name__}: {e}",
         ), False
+    finally:
+        watch.stop()
     problems = [*result.teardown_errors, *result.store_errors]  # the harness's: exit 255
     outcome = Outcome(
         claim,
@@ -408,26 +381,59 @@ def failure_message(outcome: Outcome) -> str:
     return "claimed to be violated, but no violation was found"
 
 
-def render_table(outcomes: list[Outcome]) -> str:
-    rows = [("claim", "verdict", "expected", "result", "duration", "report")]
-    for o in outcomes:
-        result = "error" if o.error else ("pass" if o.passed else "FAIL")
-        if o.interrupted:
-            result = "interrupted"
-        rows.append(
-            (
-                o.claim.name,
-                o.verdict,
-                expectation_text(o.claim),
-                result,
-                f"{o.seconds:.1f}s",
-                o.report,
-            )
+def _result_word(o: Outcome) -> str:
+    if o.interrupted:
+        return "interrupted"
+    return "error" if o.error else ("pass" if o.passed else "FAIL")
+
+
+def render_table(outcomes: list[Outcome], fmt: str = "text") -> str:
+    rows = [
+        (
+            o.claim.name,
+            o.verdict,
+            expectation_text(o.claim),
+            _result_word(o),
+            f"{o.seconds:.1f}s",
+            o.report,
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+        for o in outcomes
+    ]
+    return present.table(
+        rows, ("claim", "verdict", "expected", "result", "duration", "report"), fmt
+    )
+
+
+def render_gate(outcomes: list[Outcome], claims: list[Claim], fmt: str = "text") -> str:
+    """The table, why each unmet claim is unmet, and the count met."""
+    if fmt == "json":
+        return present.to_json([outcome_record(o) for o in outcomes])
+    out = [render_table(outcomes, fmt)]
+    for o in outcomes:
+        if not o.passed:
+            out += ["", f"{o.claim.name}: {failure_message(o)}"]
+            if o.explanation:
+                body = o.explanation.splitlines()
+                out += ["```", *body, "```"] if fmt == "markdown" else ["  " + b for b in body]
+    failed = sum(1 for o in outcomes if not o.passed)
+    out += ["", f"{len(outcomes) - failed} of {len(claims)} claim(s) met their expectation"]
+    return "\n".join(out)
+
+
+def outcome_record(o: Outcome) -> dict[str, Any]:
+    return {
+        "claim": o.claim.name,
+        "where": o.claim.where,
+        "expected": expectation_text(o.claim),
+        "valid": o.valid,
+        "passed": o.passed,
+        "result": _result_word(o),
+        "seconds": round(o.seconds, 3),
+        "run_dir": str(o.run_dir) if o.run_dir else None,
+        "report": o.report,
+        "error": o.error,
+        "explanation": o.explanation,
+    }
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -491,7 +497,13 @@ def gate_exit_code(outcomes: list[Outcome], interrupted: bool) -> int:
     return EXIT_PASS if all(o.passed for o in outcomes) else EXIT_FAIL
 
 
-def run_gate(path: Path, junit: Path | None, time_scale: float | None, store: str | Path) -> int:
+def run_gate(
+    path: Path,
+    junit: Path | None,
+    time_scale: float | None,
+    store: str | Path,
+    fmt: str = "text",
+) -> int:
     claims = load_claims(path)
     writable_dir(Path(store), "--store")
     if junit is not None:
@@ -510,18 +522,17 @@ def run_gate(path: Path, junit: Path | None, time_scale: float | None, store: st
         if interrupted:
             break
     skipped = claims[len(outcomes) :]
-    print(render_table(outcomes))
-    for o in outcomes:
-        if not o.passed:
-            print(f"\n{o.claim.name}: {failure_message(o)}")
-            if o.explanation:
-                print("\n".join("  " + line for line in o.explanation.splitlines()))
+    print(render_gate(outcomes, claims, fmt))
+    try:
+        present.append_step_summary(
+            f"### splitbrain gate {path.name}\n\n{render_gate(outcomes, claims, 'markdown')}"
+        )
+    except OSError as e:
+        print(f"splitbrain: cannot append to $GITHUB_STEP_SUMMARY: {e}", file=sys.stderr)
     if interrupted:
         print(f"\ninterrupted: {len(skipped)} claim(s) not run", file=sys.stderr)
     if junit is not None:
         write_junit(junit, junit_xml(path, outcomes, skipped))
-    failed = sum(1 for o in outcomes if not o.passed)
-    print(f"\n{len(outcomes) - failed} of {len(claims)} claim(s) met their expectation")
     return gate_exit_code(outcomes, interrupted)
 
 
@@ -552,9 +563,12 @@ def add_parser(subparsers: Any) -> None:
         help="multiply every claim's time limit (and fault schedule) by X",
     )
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.add_argument(
+        "--format", choices=present.FORMATS, default="text", help="output: text, markdown or json"
+    )
     p.set_defaults(func=cmd_gate)
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
     junit = Path(args.junit_xml) if args.junit_xml else None
-    return run_gate(Path(args.claims), junit, args.time_scale, args.store)
+    return run_gate(Path(args.claims), junit, args.time_scale, args.store, args.format)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -310,8 +311,16 @@ class HistoryWriter:
 # ---------------------------------------------------------------- readers
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _strip_gz(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix.lower() == ".gz" else p
+
+
 def detect_format(path: str | os.PathLike[str], text: str) -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = _strip_gz(path).suffix.lower()
     if suffix in (".jsonl", ".json"):
         return "jsonl"
     if suffix == ".edn":
@@ -337,19 +346,30 @@ def read_history(path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHisto
     if fmt not in FORMATS:
         raise HistoryError(path, None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
-        text = bounds.read_text(path)
+        data = bounds.read_bytes(path)
     except ValueError as e:
-        if not isinstance(e, UnicodeDecodeError):
-            raise HistoryError(path, None, str(e)) from None
-        raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
+        raise HistoryError(path, None, str(e)) from None
     except FileNotFoundError:
         raise HistoryError(path, None, "no such file") from None
     except IsADirectoryError:
         raise HistoryError(path, None, "is a directory, not a history file") from None
-    except UnicodeDecodeError as e:
-        raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
     except OSError as e:
         raise HistoryError(path, None, e.strerror or str(e)) from None
+    return parse_history(data, path, fmt)
+
+
+def parse_history(data: bytes, path: str | os.PathLike[str], fmt: str = "auto") -> LoadedHistory:
+    """Parse a history's bytes (gzip taken by its first bytes); ``path`` names it in errors."""
+    try:
+        if data[:2] == GZIP_MAGIC:
+            data = bounds.gunzip(data)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HistoryError(path, None, f"not UTF-8 text ({e.reason})") from None
+    except ValueError as e:
+        raise HistoryError(path, None, str(e)) from None
+    except (EOFError, zlib.error) as e:
+        raise HistoryError(path, None, f"a damaged gzip file ({e})") from None
     if fmt == "auto":
         if not text.strip():
             return LoadedHistory([], "empty")

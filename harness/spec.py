@@ -171,10 +171,12 @@ class TestSpec:
     time_limit: float = _param(
         10.0, Number(0, 86400, unit=SECONDS), "seconds of the main phase", always=True
     )
-    rate: float = _param(
-        0.0,
-        Number(0, 1e6, unit="ops/s"),
-        "ops/s across all workers; 0 is as fast as possible",
+    rate: float | None = _param(
+        None,
+        Optional(Number(0, 1e6, unit="ops/s")),
+        "ops/s across all workers; 0 is as fast as possible (default: the target's own "
+        "default_rate: memory 100, enough to find its faults in a run of well under a MB; "
+        "the others 0)",
         always=True,
         metavar="OPS",
     )

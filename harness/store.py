@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import gzip
 import json
 import os
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,10 @@ from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.verdict import json_default
 
 HISTORY = "history.jsonl"
+HISTORY_GZ = "history.jsonl.gz"
+"""A big run's history, compressed once the run is over (``COMPRESS_ABOVE``)."""
+HISTORIES = (HISTORY, HISTORY_GZ)
+COMPRESS_ABOVE = 64 * 1024 * 1024
 RESULTS = "results.json"
 TEST = "test.json"
 LOG = "splitbrain.log"
@@ -65,6 +71,33 @@ def point_latest(store: Path, run_dir: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(os.path.relpath(run_dir, store))
     os.replace(tmp, link)
+
+
+def history_path(run_dir: Path) -> Path:
+    """The run's history file: plain, or compressed if the run was big."""
+    plain = run_dir / HISTORY
+    packed = run_dir / HISTORY_GZ
+    return packed if packed.is_file() and not plain.is_file() else plain
+
+
+def compress_history(run_dir: Path, above: int = COMPRESS_ABOVE) -> Path:
+    """Replace a history bigger than ``above`` bytes by its gzip; returns the history's path.
+
+    Only a finished run's history: the plain file is removed only after the compressed one
+    is complete on disk, so a crash in between leaves both, never neither.
+    """
+    plain = run_dir / HISTORY
+    if not plain.is_file() or plain.stat().st_size <= above:
+        return plain
+    packed = run_dir / HISTORY_GZ
+    tmp = packed.with_name(packed.name + ".tmp")
+    with plain.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    with tmp.open("rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, packed)
+    plain.unlink()
+    return packed
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -281,6 +281,9 @@ class MemoryTarget:
     supported_nemeses = frozenset({"kill", "pause"})
     reads_every_node = True
     options = {"fault": "none", "fault-rate": "0.05"}
+    default_rate = 100.0
+    """Ops/s when the test sets none: finds both fault modes at every seed tried
+    (benchmarks/bench_detection.py) and keeps a default run to well under a MB."""
 
     def __init__(self) -> None:
         self.store: MemoryStore | None = None

@@ -34,6 +34,13 @@ def shared_histories() -> Path:
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's own runs stay out of a CI job's step summary; a test that means to write
+    one sets ``GITHUB_STEP_SUMMARY`` itself."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def histories_dir() -> Path:
     return shared_histories()

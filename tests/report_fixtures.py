@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness.history import HistoryWriter, Op
+from conftest import shared_histories
+from splitbrain.checkers import elle
+from splitbrain.harness.history import HistoryWriter, Op, read_history
 
 EVIL = "<script>alert(1)</script>"
 
@@ -26,6 +28,23 @@ class RunSpec:
     counterexample: bool = False
     anomalies: bool = False
     extra_checkers: dict[str, Any] = field(default_factory=dict)
+
+
+def write_skew(key: Any) -> list[Op]:
+    """Two transactions that each read what the other appends to: a G2-item cycle on ``key`` and "y"."""
+    t1 = [["r", "y", None], ["append", key, 1]]
+    t2 = [["r", key, None], ["append", "y", 1]]
+    ops = [
+        Op("invoke", "txn", 0, t1),
+        Op("invoke", "txn", 1, t2),
+        Op("ok", "txn", 0, [["r", "y", []], ["append", key, 1]]),
+        Op("ok", "txn", 1, [["r", key, []], ["append", "y", 1]]),
+        Op("invoke", "txn", 0, [["r", key, None], ["r", "y", None]]),
+        Op("ok", "txn", 0, [["r", key, [1]], ["r", "y", [1]]]),
+    ]
+    for i, op in enumerate(ops):
+        op.index = i
+    return ops
 
 
 def make_run(store: Path, spec: RunSpec) -> Path:
@@ -151,33 +170,11 @@ def _results(spec: RunSpec) -> dict[str, Any]:
             "text": f"read of 4 by p3 on key {spec.key} cannot follow state 2",
         }
     if spec.anomalies:
-        checkers["elle"] = {
-            "valid": False,
-            "anomaly-types": ["G1c", "G2-item"],
-            "anomalies": {
-                "G1c": [
-                    {
-                        "cycle": ["p1 [[:append x 1] [:r y [1]]]", "p2 [[:append y 1] [:r x [1]]]"],
-                        "edges": [
-                            {"from": 0, "to": 1, "type": "wr", "key": "y", "value": 1},
-                            {"from": 1, "to": 0, "type": "wr", "key": EVIL, "value": 1},
-                        ],
-                        "text": "T0 < T1 (wr y) and T1 < T0 (wr x)",
-                    }
-                ],
-                "G2-item": [
-                    {
-                        "cycle": ["T a", "T b", "T c"],
-                        "edges": [
-                            {"from": 0, "to": 1, "type": "rw", "key": "x"},
-                            {"from": 1, "to": 2, "type": "ww", "key": "y"},
-                            {"from": 2, "to": 0, "type": "realtime"},
-                        ],
-                        "text": "three-transaction cycle",
-                    }
-                ],
-            },
-        }
+        checkers["elle"] = elle.check(write_skew(spec.key), consistency_models=["serializable"])
+        checkers["elle-si"] = elle.check(
+            read_history(shared_histories() / "elle" / "si-without-g-single.edn").ops,
+            consistency_models=["serializable"],
+        )
     checkers.update(spec.extra_checkers)
     return {"valid": spec.valid, "checkers": checkers}
 

@@ -58,7 +58,7 @@ def test_history_line_not_json(tmp_path: Path) -> None:
     r = run_cli("check", str(h), "--model", "register")
     assert r.returncode == BAD_INPUT
     assert "Traceback" not in r.stderr
-    assert f"{h}:2: not JSON" in r.stdout
+    assert_one_clear_line(r.stderr, f"{h}:2: not JSON")
 
 
 def test_history_not_edn(tmp_path: Path) -> None:
@@ -68,13 +68,13 @@ def test_history_not_edn(tmp_path: Path) -> None:
     )
     r = run_cli("check", str(h), "--model", "register")
     assert r.returncode == BAD_INPUT
-    assert f"{h}:2: not EDN" in r.stdout
+    assert f"{h}:2: not EDN" in r.stderr
 
 
 def test_missing_history_file(tmp_path: Path) -> None:
     r = run_cli("check", str(tmp_path / "nope.jsonl"), "--model", "register")
     assert r.returncode == BAD_INPUT
-    assert "nope.jsonl: no such file" in r.stdout
+    assert "nope.jsonl: no such file" in r.stderr
 
 
 def test_bad_init_json(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_empty_history_gets_a_clear_message(histories_dir: Path) -> None:
     r = run_cli("check", str(empty), "--model", "cas-register")
     assert r.returncode == BAD_INPUT
     assert "Traceback" not in r.stderr
-    assert "the history has no operations" in r.stdout
+    assert "the history has no operations" in r.stderr
 
 
 # Every number of `splitbrain test` is checked before anything starts: finite, in its range.

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import shared_histories
 from splitbrain.checkers import elle
 from splitbrain.checkers.txn import models as cm
 from splitbrain.checkers.txn.synth import serializable_history
 from splitbrain.harness.history import BadOp, Op, read_history
 
-ELLE = Path(__file__).resolve().parents[2] / "shared" / "histories" / "elle"
+ELLE = shared_histories() / "elle"
 
 
 def _invoke_value(mops: list[list[Any]]) -> list[list[Any]]:

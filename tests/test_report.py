@@ -136,8 +136,11 @@ def test_invalid_report_draws_counterexample_and_cycle(store: Path) -> None:
     assert 'class="cx-bad"' in page and page.count('class="cx-lin"') == 2
     assert 'class="cx-state">2<' in page
     assert page.count('<svg class="cycle"') == 2
-    assert page.count('class="edge edge-') == 5
-    assert "G2-item" in page and "rw x" in page
+    # real Elle output: its edges name history indices (2, 3 and 31, 41), drawn as T1 <-> T2
+    assert page.count('class="edge edge-rw" data-from="T1" data-to="T2"') == 2
+    assert page.count('class="edge edge-rw" data-from="T2" data-to="T1"') == 2
+    assert "G2-item" in page and "rw 6" in page and "rw 9" in page
+    assert ">T0<" not in page and "T1 = process 7 txn [r 6 null, r 8 null, append 9 5]" in page
     assert re.search(r"<details open><summary>details</summary>", page)
 
 
@@ -321,3 +324,80 @@ def test_report_from_ops_in_memory_matches_report_from_file(store: Path) -> None
     from_file = write_report(run_dir).read_text()
     ops = read_history(run_dir / "history.jsonl").ops
     assert write_report(run_dir, ops=ops).read_text() == from_file
+
+
+def test_internal_anomaly_is_explained_not_an_empty_box() -> None:
+    from splitbrain.checkers import elle
+    from splitbrain.harness.report.results import checker_html
+
+    ops = [
+        Op("invoke", "txn", 0, [["append", "x", 1], ["r", "x", None]], index=0),
+        Op("ok", "txn", 0, [["append", "x", 1], ["r", "x", []]], index=1),
+    ]
+    result = elle.check(ops)
+    assert "internal" in result["anomalies"]
+    html = checker_html("elle", result)
+    box = html.split("<h5>internal (1)</h5>", 1)[1].split("</pre>", 1)[0]
+    assert "process 0 txn [append &quot;x&quot; 1, r &quot;x&quot; []] (history 1)" in box
+    assert "its read r &quot;x&quot; [] contradicts its own earlier micro-ops" in box
+    assert "should end with 1" in box
+
+
+def test_a_fault_that_changed_nothing_has_no_window(tmp_path: Path) -> None:
+    # A real sim run: the teardown's final `start` (and `resume`) act on no node, as the
+    # last kill and pause were already healed; they must not show as faults to the end.
+    r = subprocess.run(
+        [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
+        + ["--time-limit", "10", "--nemesis", "kill,pause", "--nemesis-interval", "2"]
+        + ["--seed", "4", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode in (0, 1), r.stderr
+    ops = read_history(tmp_path / "latest" / "history.jsonl").ops
+    nemesis = [op for op in ops if not op.is_client]
+    assert [op.f for op in nemesis[-4:]] == ["start", "start", "resume", "resume"]
+    assert nemesis[-1].value == [] and nemesis[-3].value == []
+    end = max(op.time for op in ops)
+    windows = fault_windows(nemesis, end_time=end)
+    assert windows and not any(w.open_ended for w in windows)
+    assert all(w.start < nemesis[-4].time for w in windows)
+    page = write_report(tmp_path / "latest").read_text()
+    faults = page.split('<table class="grid faults">', 1)[1].split("</table>", 1)[0]
+    assert "(to the end)" not in faults and "[&quot;" not in faults
+    assert re.search(r"<td>kill</td><td>[\d.]+</td><td>[\d.]+</td><td>n\d(, n\d)*</td>", faults)
+    test_section = page.split("<h2>Test</h2>", 1)[-1]
+    assert ">null<" not in test_section
+
+
+def test_counterexample_drawing_keeps_labels_in_their_column_over_a_history_axis(
+    tmp_path: Path,
+) -> None:
+    from splitbrain.checkers import linearizable
+    from splitbrain.harness.report.results import counterexample_svg
+
+    # a real counterexample: a read of 1 after a write of 2 completed
+    ops = [
+        Op("invoke", "write", 0, 1, index=0),
+        Op("ok", "write", 0, 1, index=1),
+        Op("invoke", "write", 1, 2, index=2),
+        Op("ok", "write", 1, 2, index=3),
+        Op("invoke", "read", 2, None, index=4),
+        Op("ok", "read", 2, 1, index=5),
+    ]
+    cx = linearizable.check(ops, "register")["counterexample"]
+    svg = counterexample_svg(cx["op"], cx["linearized"], cx["concurrent"])
+    assert ">✗: p2 read -&gt; 1<" in svg and "read null" not in svg
+    label_end = int(re.search(r'<text x="(\d+)" y="\d+" text-anchor="end">', svg).group(1))
+    bars = [int(x) for x in re.findall(r'<rect x="(\d+)"', svg)]
+    assert bars and min(bars) > label_end
+    assert [t for t in re.findall(r'text-anchor="middle">(\d+)<', svg)] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+    assert "history index (invoke to completion)" in svg

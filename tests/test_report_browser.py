@@ -116,6 +116,9 @@ def test_invalid_report_shows_counterexample_and_escapes_values(store: Path) -> 
     assert "cannot follow state 2" in load.dom
     assert 'class="cx-bad"' in load.dom
     assert '<svg class="cycle"' in load.dom
+    # Elle's own si-without-g-single.edn, checked for real: both rw edges drawn, T1 and T2
+    assert load.dom.count('class="edge edge-rw" data-from="T1" data-to="T2"') == 2
+    assert load.dom.count('class="edge edge-rw" data-from="T2" data-to="T1"') == 2
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in load.dom
     assert load.dom.count("<script") == 2
     assert 'data-timeline="ready"' in load.dom

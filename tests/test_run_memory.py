@@ -154,6 +154,8 @@ def test_harness_sustains_an_unthrottled_run(tmp_path: Path) -> None:
             "1",
             "--concurrency",
             "10",
+            "--rate",
+            "0",
             "--store",
             str(tmp_path),
             "--json",

@@ -133,6 +133,7 @@ def _cli_history(tmp_path: Path, name: str, seed: int, hashseed: str) -> bytes:
     argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
     argv += ["--nemesis", "partition,clock,kill", "--time-limit", "8", "--seed", str(seed)]
     argv += ["--store", str(store), "-o", "replication=leaderless", "-o", "sloppy=true"]
+    argv += ["--model", "register"]
     env = os.environ | {"PYTHONHASHSEED": hashseed}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr

@@ -20,17 +20,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import sim_test
+from conftest import run_cli, sim_test
+from splitbrain.harness import store
 from splitbrain.harness.history import read_history
 
 
 def completions(run_dir: Path, f: str) -> list[Any]:
-    ops = read_history(run_dir / "history.jsonl").ops
+    ops = read_history(store.history_path(run_dir)).ops
     return [op for op in ops if op.f == f and op.type != "invoke"]
 
 
 def faults_ran(run_dir: Path) -> set[str]:
-    ops = read_history(run_dir / "history.jsonl").ops
+    ops = read_history(store.history_path(run_dir)).ops
     return {op.f for op in ops if op.process == "nemesis" and op.type == "info"}
 
 
@@ -100,8 +101,36 @@ def test_leader_async_list_append_shows_anomalies_under_partition(tmp_path: Path
     assert elle["anomaly_types"] and "strict-serializable" in elle["not"] + elle["also_not"]
 
 
-def test_leaderless_refuses_transactions(tmp_path: Path) -> None:
-    _, results, run_dir = sim_test(tmp_path, "leaderless", "list-append", "none", 0)
-    txns = completions(run_dir, "txn")
-    assert txns and all(op.type == "fail" and "unsupported" in op.error for op in txns)
-    assert results["checkers"]["elle"]["valid"] is not True
+def test_leaderless_refuses_what_it_cannot_serve_before_the_run(tmp_path: Path) -> None:
+    for workload, model, said in (
+        ("list-append", None, "cannot run workload 'list-append'"),
+        ("queue", None, "cannot run workload 'queue'"),
+        ("set", None, "cannot run workload 'set'"),
+        ("register", None, "has no compare-and-set"),
+    ):
+        argv = ["test", "--target", "sim", "-o", "replication=leaderless", "--workload", workload]
+        argv += ["--store", str(tmp_path / workload)] + (["--model", model] if model else [])
+        r = run_cli(*argv)
+        assert r.returncode == 254, r.stdout + r.stderr
+        assert said in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not (tmp_path / workload).exists()
+
+
+def test_small_cluster_defaults_fit_without_options_the_user_never_set(tmp_path: Path) -> None:
+    code, results, _ = sim_test(
+        tmp_path, "leader-sync", "register", "none", 0, "-o", "nodes=2", time_limit=2
+    )
+    assert code == 0, results
+    code, results, _ = sim_test(
+        tmp_path / "ll",
+        "leaderless",
+        "register",
+        "none",
+        0,
+        "-o",
+        "nodes=1",
+        "--model",
+        "register",
+        time_limit=2,
+    )
+    assert code == 0, results

@@ -27,13 +27,15 @@ class RegisterOps:
 
     next_value: int = 1
     last_written: Any = None
+    cas: bool = True
+    """False for the plain ``register`` model, which has reads and writes only."""
 
     def op(self, ctx: Context) -> Result:
         roll = ctx.rng.random()
         if roll < 0.4:
             return Invocation("read"), self
-        follow = RegisterOps(self.next_value + 1, self.next_value)
-        if roll < 0.7:
+        follow = RegisterOps(self.next_value + 1, self.next_value, self.cas)
+        if roll < 0.7 or not self.cas:
             return Invocation("write", self.next_value), follow
         return Invocation("cas", [self.last_written, self.next_value]), follow
 
@@ -67,7 +69,9 @@ def workload(spec: WorkloadSpec) -> Workload:
 
     return Workload(
         name="register",
-        generator=keyed(range(max(1, spec.keys)), lambda _key: RegisterOps()),
+        generator=keyed(
+            range(max(1, spec.keys)), lambda _key: RegisterOps(cas=model == "cas-register")
+        ),
         final_generator=final_reads(max(1, spec.keys)),
         checkers={"linearizable": check},
         operations=frozenset({"read", "write", "cas"}),

@@ -8,13 +8,17 @@ simulator's runtime performs the same cycles on its simulated network, in virtua
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness.generator import Invocation
 from splitbrain.harness.history import NEMESIS, Op, call_safely
+from splitbrain.harness.notation import value_text
 from splitbrain.harness.protocols import Cycle
+
+log = logging.getLogger("splitbrain")
 
 NONE = "none"
 
@@ -45,4 +49,6 @@ def heals(cycles: list[Cycle]) -> list[str]:
 def perform(nemesis: Any, inv: Invocation, record: Callable[[Op], Op]) -> Op:
     """One nemesis op: its invocation and its completion, both recorded."""
     invoke = record(Op(type="invoke", f=inv.f, process=NEMESIS, value=inv.value))
-    return record(call_safely(nemesis.invoke, invoke))
+    done = record(call_safely(nemesis.invoke, invoke))
+    log.info("fault %s: %s %s", done.f, done.type, value_text(done.value, 200))
+    return done

@@ -149,7 +149,8 @@ JS = r"""
     for (var t = Math.ceil(view.a / step) * step; t <= view.b; t += step) {
       var x = xOf(t);
       ctx.beginPath(); ctx.moveTo(x, AXIS - 4); ctx.lineTo(x, h); ctx.stroke();
-      ctx.fillText(secs(t) + " s", x + 2, 12);
+      var label = secs(t) + " s", lw = ctx.measureText(label).width;
+      ctx.fillText(label, x + 2 + lw > W ? x - 2 - lw : x + 2, 12);
     }
     var drawn = 0, row = 0;
     if (hasNem) {

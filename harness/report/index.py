@@ -9,13 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness import store
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.report.markup import esc, href, verdict_class, verdict_text
 from splitbrain.harness.report.page import document
 from splitbrain.harness.report.run import RUN_FILES
 
 RUN_DIR_FORMATS = ("%Y%m%dT%H%M%S.%f", "%Y%m%dT%H%M%S")
-FILE_LINKS = ("history.jsonl", "results.json", "test.json", "splitbrain.log")
+FILE_LINKS = (*store.HISTORIES, store.RESULTS, store.TEST, store.LOG)
 
 
 @dataclass(slots=True)

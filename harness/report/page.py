@@ -7,7 +7,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness import store
 from splitbrain.harness.history import Op
+from splitbrain.harness.notation import fault_text
 from splitbrain.harness.report import assets
 from splitbrain.harness.report.charts import latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
@@ -20,7 +22,7 @@ from splitbrain.harness.report.markup import (
     verdict_text,
 )
 from splitbrain.harness.report.results import checkers_html
-from splitbrain.harness.report.run import OpSpan, RunData, load_run
+from splitbrain.harness.report.run import OpSpan, RunData, load_run, run_data
 from splitbrain.harness.report.timeline import timeline_data
 
 OUTCOMES = ("ok", "fail", "info")
@@ -36,6 +38,17 @@ def write_report(run_dir: Path, ops: list[Op] | None = None) -> Path:
     run = load_run(Path(run_dir), ops)
     out = Path(run_dir) / "report.html"
     tmp = out.with_name(".report.html.tmp")
+    tmp.write_text(render_report(run), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def write_history_report(
+    history: Path, ops: list[Op], out: Path, results: dict[str, Any] | None = None
+) -> Path:
+    """A report of a history brought from elsewhere: no test.json, results only if checked."""
+    run = run_data(history.parent, ops, test={"name": history.name}, results=results)
+    tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(render_report(run), encoding="utf-8")
     tmp.replace(out)
     return out
@@ -59,7 +72,10 @@ def render_report(run: RunData) -> str:
         ),
         _section("Faults", _faults_table(run)),
         _section(
-            "Test", value_html(run.test) if run.test else '<p class="empty">No test.json.</p>'
+            "Test",
+            value_html({k: v for k, v in run.test.items() if v is not None})
+            if run.test
+            else '<p class="empty">No test.json.</p>',
         ),
         "</main>",
     ]
@@ -135,10 +151,10 @@ def _links(run: RunData) -> str:
     files = [
         n
         for n in (
-            "history.jsonl",
-            "results.json",
-            "test.json",
-            "splitbrain.log",
+            *store.HISTORIES,
+            store.RESULTS,
+            store.TEST,
+            store.LOG,
             "lamport.html",
             "net-journal.jsonl",
         )
@@ -225,7 +241,7 @@ def _faults_table(run: RunData) -> str:
     rows = "".join(
         f"<tr><td>{esc(w.name)}</td><td>{w.start / 1e9:.3f}</td>"
         f"<td>{w.end / 1e9:.3f}{' (to the end)' if w.open_ended else ''}</td>"
-        f"<td><code>{esc(short(w.detail, 300))}</code></td></tr>"
+        f"<td>{esc(short(fault_text(w.detail), 400))}</td></tr>"
         for w in run.faults
     )
     return f'<table class="grid faults"><tr><th>fault</th><th>from (s)</th><th>to (s)</th><th>detail</th></tr>{rows}</table>'

@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from splitbrain.harness.explain import anomaly_case_text
+from splitbrain.harness.notation import op_text, value_text
 from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6
@@ -97,14 +99,15 @@ def _details_html(result: Any, failed: bool, drawn_keys: set[str]) -> str:
 
 
 def _opdesc_text(op: Any, with_process: bool = True) -> str:
+    """``p3 cas [1, 2]``, ``p3 read -> 5`` (a read's nil invoke value is not shown)."""
     if not isinstance(op, dict):
         return short(op)
-    value = short(op.get("value"), 40)
-    text = f"{op.get('f')} {value}"
+    f, value, result = op.get("f"), op.get("value"), op.get("result")
+    text = str(f) if value is None and "result" in op else f"{f} {value_text(value, 40)}"
     if with_process:
         text = f"p{op.get('process')} {text}"
-    if "result" in op and op.get("result") != op.get("value"):
-        text += f" → {short(op.get('result'), 40)}"
+    if "result" in op and result != value and result is not None:
+        text += f" -> {value_text(result, 40)}"
     if op.get("type") not in (None, "ok"):
         text += f" ({op.get('type')})"
     return text
@@ -149,30 +152,20 @@ def _index_range(op: Any) -> str:
     return f" <small>(history index {esc(a)} – {esc(b if b is not None else 'never completed')})</small>"
 
 
+CHAR_W = 6.6
+"""Width of one character of the 11px labels, to size the label column."""
+
+
 def counterexample_svg(
     op: Any, linearized: list[dict[str, Any]], concurrent: list[dict[str, Any]]
 ) -> str:
-    """The ops of the failing window as bars over history positions, one row per op.
+    """The failing window as a chart: one row per op, its label in a column on the left and
+    its bar from invoke to completion on a history-index axis, so the overlap is visible.
 
     Rows run in the order found so far, then the concurrent ops, then the op that cannot be
-    placed; left to right is history order (invoke to completion).
+    placed.
     """
-    rows: list[tuple[dict[str, Any], str, str]] = []
-    for i, o in enumerate(linearized):
-        rows.append((o, "lin", str(i + 1)))
-    seen = {(o.get("invoke_index"), o.get("process")) for o in linearized}
-    for o in concurrent:
-        if (o.get("invoke_index"), o.get("process")) not in seen:
-            rows.append((o, "con", ""))
-    if isinstance(op, dict):
-        rows = [
-            r
-            for r in rows
-            if (r[0].get("invoke_index"), r[0].get("process"))
-            != (op.get("invoke_index"), op.get("process"))
-        ]
-        rows.append((op, "bad", "✗"))
-    rows = [r for r in rows if isinstance(r[0].get("invoke_index"), int)]
+    rows = _cx_rows(op, linearized, concurrent)
     if not rows:
         return ""
     points = sorted(
@@ -181,33 +174,72 @@ def counterexample_svg(
     )
     rank = {p: i for i, p in enumerate(points)}
     end_rank = len(points)
-    step, left, row_h, label_room = max(24, min(90, 900 // max(end_rank, 1))), 8, 22, 240
-    width = left + step * end_rank + label_room
-    height = row_h * len(rows) + 6
+    labels = [short((label + ": " if label else "") + _opdesc_text(o), 56) for o, _, label in rows]
+    label_w = round(max(len(t) for t in labels) * CHAR_W) + 16
+    step, row_h, axis_h = max(28, min(90, 900 // max(end_rank, 1))), 22, 38
+    left = label_w + 8
+    width = left + step * end_rank + 40
+    height = row_h * len(rows) + axis_h
     out = [
         f'<svg class="cx-svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         ' xmlns="http://www.w3.org/2000/svg">'
     ]
-    for row, (o, kind, label) in enumerate(rows):
+    for row, ((o, kind, _), text) in enumerate(zip(rows, labels, strict=True)):
         a = rank[o["invoke_index"]]
         c = o.get("complete_index")
         b = rank[c] if isinstance(c, int) else end_rank
         x0 = left + a * step
         w = max((b - a) * step, step // 2)
         y = row * row_h + 3
-        text = (label + ": " if label else "") + _opdesc_text(o)
         out.append(
-            f'<g class="cx-{kind}"><rect x="{x0}" y="{y}" width="{w}" height="{row_h - 6}" rx="3"/>'
-            f'<text x="{x0 + 4}" y="{y + 12}">{esc(short(text, 60))}</text>'
-            f"<title>{esc(text)}</title></g>"
+            f'<g class="cx-{kind}"><text x="{label_w}" y="{y + 12}" text-anchor="end">'
+            f"{esc(text)}</text>"
+            f'<rect x="{x0}" y="{y}" width="{w}" height="{row_h - 6}" rx="3"/>'
+            f"<title>{esc(_opdesc_text(o))}{esc(_index_text(o))}</title></g>"
         )
-    out.append("</svg>")
+    y_axis = row_h * len(rows) + 4
+    out.append(
+        f'<g class="axis"><line x1="{left}" y1="{y_axis}" x2="{left + step * end_rank}" '
+        f'y2="{y_axis}" stroke="#999"/>'
+    )
+    for p, i in rank.items():
+        x = left + i * step
+        out.append(
+            f'<line x1="{x}" y1="{y_axis}" x2="{x}" y2="{y_axis + 4}" stroke="#999"/>'
+            f'<text x="{x}" y="{y_axis + 15}" text-anchor="middle">{p}</text>'
+        )
+    out.append(
+        f'<text x="{left + step * end_rank}" y="{y_axis + 27}" text-anchor="end">'
+        "history index (invoke to completion) →</text></g></svg>"
+    )
     legend = (
         '<div class="legend"><span><i class="swatch cx-lin-sw"></i>linearized (order)</span>'
         '<span><i class="swatch cx-con-sw"></i>concurrent</span>'
         '<span><i class="swatch cx-bad-sw"></i>cannot be placed</span></div>'
     )
     return f'<div class="scroll">{"".join(out)}</div>{legend}'
+
+
+def _cx_rows(
+    op: Any, linearized: list[dict[str, Any]], concurrent: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str, str]]:
+    rows: list[tuple[dict[str, Any], str, str]] = []
+    for i, o in enumerate(linearized):
+        rows.append((o, "lin", str(i + 1)))
+    seen = {(o.get("invoke_index"), o.get("process")) for o in linearized}
+    for o in concurrent:
+        if (o.get("invoke_index"), o.get("process")) not in seen:
+            rows.append((o, "con", ""))
+    if isinstance(op, dict):
+        bad = (op.get("invoke_index"), op.get("process"))
+        rows = [r for r in rows if (r[0].get("invoke_index"), r[0].get("process")) != bad]
+        rows.append((op, "bad", "✗"))
+    return [r for r in rows if isinstance(r[0].get("invoke_index"), int)]
+
+
+def _index_text(op: dict[str, Any]) -> str:
+    c = op.get("complete_index")
+    return f" (history {op.get('invoke_index')}..{c if c is not None else 'never completed'})"
 
 
 # ---------------------------------------------------------------- transactional anomalies
@@ -220,7 +252,7 @@ def anomalies_html(anomalies: dict[str, Any], where: str = "") -> str:
         cases = cases if isinstance(cases, list) else [cases]
         parts.append(f"<h5>{esc(name)} ({len(cases)})</h5>")
         for case in cases[:CYCLES_SHOWN]:
-            parts.append(_anomaly_case(case))
+            parts.append(_anomaly_case(str(name), case))
         if len(cases) > CYCLES_SHOWN:
             parts.append(
                 f'<p class="more">… {len(cases) - CYCLES_SHOWN} more in the details below</p>'
@@ -229,25 +261,28 @@ def anomalies_html(anomalies: dict[str, Any], where: str = "") -> str:
     return "".join(parts)
 
 
-def _anomaly_case(case: Any) -> str:
+def _anomaly_case(name: str, case: Any) -> str:
+    """One anomaly: its cycle drawn (T1, T2, ... as in the text) beside the prose, or the prose alone."""
     if not isinstance(case, dict):
         return f"<p><code>{esc(short(case, 400))}</code></p>"
-    text = case.get("text")
-    cycle = case.get("cycle") if isinstance(case.get("cycle"), list) else []
+    text = "\n".join(anomaly_case_text(name, case))
+    cycle = [t for t in case.get("cycle") or [] if isinstance(t, dict)]
     edges = [e for e in case.get("edges") or [] if isinstance(e, dict)]
     graph = cycle_svg(cycle, edges) if cycle else ""
-    txns = "".join(f"<li>T{i}: <code>{esc(short(t, 300))}</code></li>" for i, t in enumerate(cycle))
-    return (
-        f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(to_text(text or ""))}</pre>'
-        f'<ol class="txns" start="0">{txns}</ol></div></div>'
-    )
+    return f'<div class="anomaly">{graph}<div><pre class="cx-text">{esc(text)}</pre></div></div>'
 
 
-def cycle_svg(cycle: list[Any], edges: list[dict[str, Any]]) -> str:
+def cycle_positions(cycle: list[dict[str, Any]]) -> dict[Any, int]:
+    """Each transaction's place in the cycle, by its history index (what the edges name)."""
+    return {t.get("index"): i for i, t in enumerate(cycle)}
+
+
+def cycle_svg(cycle: list[dict[str, Any]], edges: list[dict[str, Any]]) -> str:
     """Transactions on a circle, each dependency a curved arrow labelled with type and key."""
     n = len(cycle)
-    size = 300 if n <= 4 else 380
-    c, r = size / 2, size / 2 - 60
+    r = max(90.0, n * 56 / (2 * math.pi))
+    size = round(2 * r + 120)
+    c = size / 2
     pos = [
         (
             c + r * math.cos(2 * math.pi * i / n - math.pi / 2),
@@ -255,25 +290,28 @@ def cycle_svg(cycle: list[Any], edges: list[dict[str, Any]]) -> str:
         )
         for i in range(n)
     ]
+    at = cycle_positions(cycle)
     out = [
         f'<svg class="cycle" viewBox="0 0 {size} {size}" width="{size}" height="{size}"'
         ' xmlns="http://www.w3.org/2000/svg">'
     ]
     for e in edges:
-        out.append(_edge_svg(e, pos, c))
+        out.append(_edge_svg(e, at, pos, c))
     for i, (x, y) in enumerate(pos):
         out.append(
             f'<g class="txn"><circle cx="{x:.1f}" cy="{y:.1f}" r="18"/>'
-            f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle">T{i}</text>'
-            f"<title>{esc(short(cycle[i], 500))}</title></g>"
+            f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle">T{i + 1}</text>'
+            f"<title>T{i + 1}: {esc(op_text(cycle[i]))}</title></g>"
         )
     out.append("</svg>")
     return "".join(out)
 
 
-def _edge_svg(e: dict[str, Any], pos: list[tuple[float, float]], c: float) -> str:
-    i, j = e.get("from"), e.get("to")
-    if not (isinstance(i, int) and isinstance(j, int) and 0 <= i < len(pos) and 0 <= j < len(pos)):
+def _edge_svg(
+    e: dict[str, Any], at: dict[Any, int], pos: list[tuple[float, float]], c: float
+) -> str:
+    i, j = at.get(e.get("from")), at.get(e.get("to"))
+    if i is None or j is None:
         return ""
     (x1, y1), (x2, y2) = pos[i], pos[j]
     dx, dy = x2 - x1, y2 - y1
@@ -282,10 +320,13 @@ def _edge_svg(e: dict[str, Any], pos: list[tuple[float, float]], c: float) -> st
     sx, sy, ex, ey = x1 + ux * 20, y1 + uy * 20, x2 - ux * 20, y2 - uy * 20
     qx, qy = _bend_point(x1, y1, x2, y2, c)
     etype = str(e.get("type", ""))
-    label = etype + (f" {short(e.get('key'), 16)}" if e.get("key") is not None else "")
-    tip = label + (f" = {short(e.get('value'), 60)}" if e.get("value") is not None else "")
+    label = etype + (f" {value_text(e.get('key'), 16)}" if e.get("key") is not None else "")
+    tip = f"T{i + 1} → T{j + 1}: {label}"
+    if e.get("value") is not None:
+        tip += f", element {value_text(e.get('value'), 60)}"
     return (
-        f'<g class="edge edge-{esc(etype)}"><path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
+        f'<g class="edge edge-{esc(etype)}" data-from="T{i + 1}" data-to="T{j + 1}">'
+        f'<path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
         ' fill="none" marker-end="url(#arrow)"/>'
         f'<text x="{qx:.1f}" y="{qy:.1f}" text-anchor="middle">{esc(label)}</text>'
         f"<title>{esc(tip)}</title></g>"

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness import store
 from splitbrain.harness.history import HistoryError, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
 
-RUN_FILES = ("history.jsonl", "results.json", "test.json")
+RUN_FILES = (*store.HISTORIES, store.RESULTS, store.TEST)
 
 # Faults whose opening and closing op names do not follow "start-X"/"stop-X".
 _OPENERS = {
@@ -73,23 +74,42 @@ def load_run(run_dir: Path, ops: list[Op] | None = None) -> RunData:
     test = _read_json(run_dir / "test.json", problems)
     results = _read_json(run_dir / "results.json", problems)
     if ops is None:
-        ops = _read_ops(run_dir / "history.jsonl", problems)
+        ops = _read_ops(store.history_path(run_dir), problems)
     else:
         _fill_times(ops)
-    spans = _spans(ops)
-    end_time = _end_time(ops)
-    nemesis_ops = [op for op in ops if not op.is_client]
-    return RunData(
-        run_dir=run_dir,
+    return run_data(
+        run_dir,
+        ops,
         test=test if isinstance(test, dict) else {},
         results=results if isinstance(results, dict) else None,
-        spans=spans,
+        problems=problems,
+    )
+
+
+def run_data(
+    where: Path,
+    ops: list[Op],
+    *,
+    test: dict[str, Any] | None = None,
+    results: dict[str, Any] | None = None,
+    problems: list[str] | None = None,
+) -> RunData:
+    """The records a report draws, from ops in memory (a run's, or a history from elsewhere)."""
+    _fill_times(ops)
+    end_time = _end_time(ops)
+    nemesis_ops = [op for op in ops if not op.is_client]
+    logs = where / "logs"
+    return RunData(
+        run_dir=where,
+        test=test or {},
+        results=results,
+        spans=_spans(ops),
         nemesis_ops=nemesis_ops,
         faults=fault_windows(nemesis_ops, end_time),
         end_time=end_time,
         op_count=len(ops),
-        problems=problems,
-        node_logs=sorted((run_dir / "logs").glob("*/*.log")) if (run_dir / "logs").is_dir() else [],
+        problems=problems or [],
+        node_logs=sorted(logs.glob("*/*.log")) if logs.is_dir() else [],
     )
 
 
@@ -149,7 +169,7 @@ def _spans(ops: list[Op]) -> list[OpSpan]:
     return out
 
 
-def _closer_of(f: str) -> str | None:
+def closer_of(f: str) -> str | None:
     if f.startswith("start-"):
         return "stop-" + f[len("start-") :]
     return _OPENERS.get(f)
@@ -163,7 +183,8 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
     """Pair nemesis start/stop ops into windows; a start never stopped lasts to the end.
 
     "start" closes an open "kill"; otherwise it opens a generic window that "stop" closes
-    (Jepsen's classic nemeses use bare :start and :stop).
+    (Jepsen's classic nemeses use bare :start and :stop). An op that changed nothing (its
+    completion is an empty list or map) opens no window.
     """
     windows: list[FaultWindow] = []
     open_by_closer: dict[str, list[FaultWindow]] = {}
@@ -182,8 +203,8 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
                 w.end = t
                 w.open_ended = False
             continue
-        closer = _closer_of(f) or ("stop" if f == "start" else None)
-        if closer is None:
+        closer = closer_of(f) or ("stop" if f == "start" else None)
+        if closer is None or _changed_nothing(op.value):
             continue
         value = invoke.value if invoke is not None else None
         w = FaultWindow(_family(f), t, end_time, {"value": value, "result": op.value}, True)
@@ -193,12 +214,18 @@ def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
         windows.append(w)
         open_by_closer.setdefault(closer, []).append(w)
     for op in pending.values():
-        closer = _closer_of(op.f)
+        closer = closer_of(op.f)
         if closer is not None:
             windows.append(
                 FaultWindow(_family(op.f), op.time or 0, end_time, {"value": op.value}, True)
             )
     return windows
+
+
+def _changed_nothing(result: Any) -> bool:
+    """A fault op whose completion names no node or rule (``[]``, ``{}``): it did nothing, as
+    the teardown's final restart after a kill that was already healed."""
+    return isinstance(result, (list, dict)) and not result
 
 
 def _short(value: Any, limit: int = 40) -> str:

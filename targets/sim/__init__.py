@@ -25,6 +25,8 @@ OPERATIONS = frozenset(
 )
 """What the simulated nodes implement (``nodes.step``), one data type per run."""
 
+LEADERLESS_WORKLOADS = ("register", "eventual")
+
 
 class SimTarget:
     """A target in virtual time: the engine's phases run on its ``runtime``, not on threads."""
@@ -61,6 +63,22 @@ class SimTarget:
     def configure(self, options: dict[str, str]) -> None:
         """Validate ``-o`` values before the run directory exists."""
         parse_config(options)
+
+    def refuse_workload(self, workload: str, model: str | None, options: dict[str, str]) -> None:
+        """Leaderless nodes serve only reads and writes: refuse, before the run, a workload that
+        needs more, instead of failing every one of its operations."""
+        if (DEFAULTS | options).get("replication") != "leaderless":
+            return
+        if workload == "register" and (model or "cas-register") == "cas-register":
+            raise HarnessInputError(
+                "-o replication=leaderless has no compare-and-set: run the register workload "
+                "with --model register (reads and writes only)"
+            )
+        if workload not in LEADERLESS_WORKLOADS:
+            raise HarnessInputError(
+                f"-o replication=leaderless serves only reads and writes, so it cannot run workload "
+                f"{workload!r}; it runs: {', '.join(LEADERLESS_WORKLOADS)}"
+            )
 
     def setup(self, ctx: RunContext) -> None:
         parse_config(ctx.options)

@@ -100,9 +100,15 @@ def parse_config(given: dict[str, str]) -> Config:
         )
     o = DEFAULTS | given
     nodes = option_int(o, "nodes", 1, MAX_NODES)
+    # Defaults the user did not set shrink to fit a small cluster; only given values are refused.
+    if "n" not in given:
+        o["n"] = str(min(int(DEFAULTS["n"]), nodes))
     n = option_int(o, "n", 1, MAX_NODES)
     if n > nodes:
         raise HarnessInputError(f"-o n={n}: more replicas than nodes ({nodes})")
+    for key in ("r", "w"):
+        if key not in given:
+            o[key] = str(min(int(DEFAULTS[key]), n))
     r = option_int(o, "r", 1, MAX_NODES)
     w = option_int(o, "w", 1, MAX_NODES)
     for key, v in (("r", r), ("w", w)):

@@ -1,0 +1,184 @@
+"""What the front ends (cli, gate, pytest plugin) print: verdicts, tables and explanations.
+
+One place renders a run, a set of checked files or a gate's claims as ``text`` (a terminal),
+``markdown`` (a CI step summary, a pull request) or ``json``. Tables go through tabulate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from splitbrain.harness.explain import explain
+from splitbrain.harness.maelstrom_summary import net_lines
+from splitbrain.harness.verdict import verdict_word
+
+FORMATS = ("text", "markdown", "json")
+MAX_EXPLAIN_LINES = 40
+_TABLE_FORMATS = {"text": "simple", "markdown": "github"}
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], fmt: str = "text") -> str:
+    return tabulate(
+        list(rows),
+        headers=list(headers),
+        tablefmt=_TABLE_FORMATS.get(fmt, "simple"),
+        floatfmt=".2f",
+    )
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str)
+
+
+# ---------------------------------------------------------------- one run
+
+
+def _ms(v: Any) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def ops_table(stats: dict[str, Any], fmt: str = "text") -> str:
+    """Client ops by function and outcome, with latency median and p99."""
+    rows = []
+    lat_by_f = stats.get("latency_by_f", {})
+    for f, c in stats.get("by_f", {}).items():
+        lat = lat_by_f.get(f, {})
+        rows.append(
+            (f, c["ok"], c["fail"], c["info"], _ms(lat.get("median_ms")), _ms(lat.get("p99_ms")))
+        )
+    total = stats.get("by_outcome", {"ok": 0, "fail": 0, "info": 0})
+    lat = stats.get("latency", {})
+    rows.append(
+        (
+            "all",
+            total["ok"],
+            total["fail"],
+            total["info"],
+            _ms(lat.get("median_ms")),
+            _ms(lat.get("p99_ms")),
+        )
+    )
+    return table(rows, ("f", "ok", "fail", "info", "median ms", "p99 ms"), fmt)
+
+
+def checker_lines(name: str, part: Any, limit: int = MAX_EXPLAIN_LINES) -> list[str]:
+    """``NAME: VERDICT`` and, when not valid, why (indented, at most ``limit`` lines)."""
+    valid = part.get("valid") if isinstance(part, dict) else None
+    lines = [f"{name}: {verdict_word(valid)}"]
+    body = explain(part)
+    if len(body) > limit:
+        body = body[:limit] + [f"… {len(body) - limit} more lines: see the report or --format json"]
+    return lines + ["  " + line for line in body]
+
+
+def verdict_lines(results: dict[str, Any]) -> list[str]:
+    """Each checker's verdict with its explanation; ``stats`` only when it votes against."""
+    lines: list[str] = []
+    for name, part in (results.get("checkers") or {}).items():
+        if name == "stats" and isinstance(part, dict) and part.get("valid") is True:
+            continue
+        lines += checker_lines(str(name), part)
+    return lines
+
+
+def run_text(
+    results: dict[str, Any],
+    run_dir: Path,
+    command: str | None,
+    interrupted: bool = False,
+    fmt: str = "text",
+) -> str:
+    """A run's summary: the ops table, each checker's verdict and reason, where it is."""
+    if fmt == "json":
+        return to_json(results)
+    stats = (results.get("checkers") or {}).get("stats", {})
+    verdict = verdict_line(results, stats, interrupted)
+    if fmt == "markdown":
+        out = [f"### splitbrain: {run_dir.parent.name}: **{verdict}**", ""]
+        out += [ops_table(stats, fmt), "", "```", *verdict_lines(results), "```", ""]
+        out.append(f"run: `{run_dir}`  ")
+        if command:
+            out.append(f"replay: `{command}`")
+        return "\n".join(out)
+    out = [ops_table(stats, fmt), "", *verdict_lines(results), *net_lines(results)]
+    out.append(f"verdict: {verdict}")
+    out.append(f"run: {run_dir}")
+    if command:
+        out.append(f"replay: {command}")
+    return "\n".join(out)
+
+
+def verdict_line(results: dict[str, Any], stats: dict[str, Any], interrupted: bool) -> str:
+    """The verdict, and for an interrupted run by what and over how much of the history."""
+    word = verdict_word(results.get("valid"))
+    if not interrupted:
+        return word
+    by = results.get("interrupted")
+    by = f" by {by}" if isinstance(by, str) else ""
+    ops = sum((stats.get("by_outcome") or {}).values())
+    if ops == 0:
+        return f"interrupted{by} before any operation completed"
+    return f"interrupted{by}; {word} over the {ops} operations recorded so far"
+
+
+def explanation(results: dict[str, Any], report: Path | str, command: str | None) -> str:
+    """A run's verdict and reasons, for a gate's failure or a pytest failure message."""
+    lines = [f"verdict: {verdict_word(results.get('valid'))}", *verdict_lines(results)]
+    if results.get("interrupted"):
+        lines.append("interrupted: only the history recorded so far was checked")
+    lines.append(f"report: {report}")
+    if command:
+        lines.append(f"replay: {command}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- splitbrain check
+
+
+def check_text(verdicts: Sequence[Any], fmt: str = "text") -> str:
+    """One row per history, then why each invalid or unknown one is so."""
+    if fmt == "json":
+        return "\n".join(json.dumps(check_record(v), default=str) for v in verdicts)
+    rows = [
+        (v.path, "error" if v.error else verdict_word(v.valid), v.ops, f"{v.seconds:.3f}")
+        for v in verdicts
+    ]
+    out = [table(rows, ("history", "verdict", "ops", "seconds"), fmt)]
+    for v in verdicts:
+        if v.error:
+            out += ["", f"{v.path}: {v.error}"]
+        elif v.valid is not True:
+            body = checker_lines(v.path, v.result)
+            out += ["", *(["```", *body, "```"] if fmt == "markdown" else body)]
+    return "\n".join(out)
+
+
+def check_record(v: Any) -> dict[str, Any]:
+    return {
+        "file": v.path,
+        "valid": v.valid,
+        "error": v.error,
+        "ops": v.ops,
+        "seconds": round(v.seconds, 4),
+        "result": v.result,
+    }
+
+
+# ---------------------------------------------------------------- CI
+
+
+def append_step_summary(markdown: str) -> Path | None:
+    """Append to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions set it; returns the file written."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(markdown.rstrip("\n") + "\n\n")
+    return path

@@ -1,0 +1,174 @@
+"""What the front ends print: every checker's verdict explained, in the history's notation, in
+text, markdown and JSON, from real runs and the other projects' real histories."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from splitbrain.checkers import stats
+from splitbrain.harness import present
+from splitbrain.harness.history import Op
+
+PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b")
+
+
+def _quick_test(tmp_path: Path, workload: str, *extra: str, fmt: str = "text") -> tuple[int, str]:
+    r = run_cli(
+        "test",
+        "--workload",
+        workload,
+        "-o",
+        "fault=lost-writes",
+        "-o",
+        "fault-rate=0.2",
+        "--time-limit",
+        "1",
+        "--rate",
+        "200",
+        "--keys",
+        "3",
+        "--seed",
+        "7",
+        "--store",
+        str(tmp_path),
+        "--format",
+        fmt,
+        *extra,
+    )
+    assert r.returncode in (0, 1), r.stderr
+    return r.returncode, r.stdout
+
+
+def test_check_explains_an_elle_history_in_prose(histories_dir: Path) -> None:
+    r = run_cli(
+        "check", str(histories_dir / "elle" / "si-without-g-single.edn"), "--model", "serializable"
+    )
+    assert r.returncode == 1
+    assert "serializable is violated: G2-item (1)" in r.stdout
+    assert "T1 = process 7 txn [r 6 null, r 8 null, append 9 5] (history 31)" in r.stdout
+    assert "T2 did not observe T1's append of 5 to key 9: a contradiction!" in r.stdout
+    assert not PYTHON_REPRS.search(r.stdout), r.stdout
+
+
+def test_check_explains_every_file_when_given_several(histories_dir: Path) -> None:
+    elle = histories_dir / "elle"
+    r = run_cli(
+        "check",
+        str(elle / "si-without-g-single.edn"),
+        str(elle / "paper-example.edn"),
+        "--model",
+        "serializable",
+    )
+    assert r.returncode == 1
+    assert r.stdout.count("first example:") == 2
+    assert "G-single (1)" in r.stdout and "G2-item (1)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("workload", "expected"),
+    [
+        ("set", r"lost: \d+ elements? of \d+ acknowledged; e\.g\. \d+, added at history \d+"),
+        ("counter", r"reads? out of bounds; first: process \d+ read \d+ at history \d+"),
+        ("queue", r"lost: \d+ messages? acknowledged and never dequeued"),
+        ("list-append", r"strict-serializable is violated: "),
+        ("register", r"cannot be linearized"),
+    ],
+)
+def test_every_workloads_checker_says_why_a_run_is_invalid(
+    tmp_path: Path, workload: str, expected: str
+) -> None:
+    code, out = _quick_test(tmp_path, workload)
+    assert code == 1, out
+    assert re.search(expected, out), out
+    assert not PYTHON_REPRS.search(out), out
+    if workload == "queue":
+        assert re.search(r"no dequeue timed out|dequeues? timed out \(history", out), out
+
+
+def test_more_failing_keys_are_counted(tmp_path: Path) -> None:
+    _, out = _quick_test(tmp_path, "register", "--keys", "8", "--time-limit", "2")
+    results = json.loads((tmp_path / "latest" / "results.json").read_text())
+    total = results["checkers"]["linearizable"]["failures_total"]
+    assert total > 1
+    assert f"{total - 1} more keys of 8 failed" in out or f"{total - 1} more key of 8" in out
+
+
+def test_stats_vote_is_printed_with_its_reason() -> None:
+    history = []
+    for i in range(3):
+        history += [
+            Op("invoke", "write", i, i, index=2 * i),
+            Op("fail", "write", i, i, index=2 * i + 1),
+        ]
+    results = {"valid": False, "checkers": {"stats": stats.check(history)}}
+    lines = present.verdict_lines(results)
+    assert lines[0] == "stats: INVALID"
+    assert "no client operation succeeded (0 ok, 3 fail, 0 info)" in lines[1]
+
+
+def test_markdown_and_json_formats(tmp_path: Path) -> None:
+    _, md = _quick_test(tmp_path / "md", "set", fmt="markdown")
+    assert re.search(r"^\| f +\| +ok \|", md, re.M), md
+    assert "**INVALID**" in md and "set-full: INVALID" in md
+    _, js = _quick_test(tmp_path / "js", "set", fmt="json")
+    assert json.loads(js)["checkers"]["set-full"]["valid"] is False
+
+
+def test_github_step_summary_gets_markdown(
+    tmp_path: Path, histories_dir: Path, monkeypatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    r = run_cli(
+        "check", str(histories_dir / "elle" / "si-without-g-single.edn"), "--model", "serializable"
+    )
+    assert r.returncode == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n")
+    assert "| history " in text and "G2-item (1)" in text and "```" in text
+
+
+def test_gate_explains_a_set_claim_in_prose_not_json(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(
+        "claims:\n  - name: lossy-set\n    target: memory\n    workload: set\n"
+        "    options: {fault: lost-writes, fault-rate: 0.3}\n"
+        "    time_limit: 1\n    rate: 200\n    seed: 3\n"
+    )
+    r = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(r"lost: \d+ elements? of \d+ acknowledged", r.stdout), r.stdout
+    assert '{"' not in r.stdout
+    md = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"), "--format", "markdown")
+    assert re.search(r"^\| claim +\|", md.stdout, re.M), md.stdout
+    js = run_cli("gate", str(claims), "--store", str(tmp_path / "runs"), "--format", "json")
+    (record,) = json.loads(js.stdout)
+    assert record["claim"] == "lossy-set" and record["result"] == "FAIL"
+    assert "lost: " in record["explanation"]
+
+
+def test_a_lost_message_says_whether_a_timed_out_dequeue_may_have_taken_it(
+    tmp_path: Path,
+) -> None:
+    # pauses longer than --op-timeout: dequeues time out (info), then run when resumed
+    r = run_cli(
+        "test", "--workload", "queue", "-o", "fault=lost-writes", "--nemesis", "pause",
+        "--nemesis-interval", "2", "--op-timeout", "0.5", "--time-limit", "5",
+        "--seed", "3", "--store", str(tmp_path),
+    )  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    result = json.loads((tmp_path / "latest" / "results.json").read_text())
+    queue = result["checkers"]["total-queue"]
+    k = queue["indeterminate_dequeue_count"]
+    assert k > 0 and queue["lost_count"] > 0
+    assert re.search(
+        rf"{k} dequeues? timed out \(history \d+.*\) and may have taken "
+        r"(each lost message|at most \d+ of the \d+ lost messages) unseen",
+        r.stdout,
+    ), r.stdout

@@ -1,0 +1,73 @@
+"""The live status line on a terminal, the periodic line without one, and splitbrain.log."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, run_cli
+
+ARGS = [
+    "test",
+    "--time-limit",
+    "6",
+    "--rate",
+    "100",
+    "--nemesis",
+    "kill",
+    "--nemesis-interval",
+    "2",
+]
+
+
+def test_without_a_terminal_a_line_every_few_seconds_and_the_log_records_the_run(
+    tmp_path: Path,
+) -> None:
+    r = run_cli(*ARGS, "--store", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("splitbrain: ")]
+    assert any(
+        re.match(r"splitbrain: \d+/6 s  ok \d+  fail \d+  info \d+  \d+ ops/s  fault: ", line)
+        for line in lines
+    ), r.stderr
+    assert "\r" not in r.stderr
+    log = (tmp_path / "latest" / "splitbrain.log").read_text()
+    assert re.search(r"fault kill: info \[\"n1\"\]", log), log
+    assert re.search(r"fault start: info \[\"n1\"\]", log), log
+    assert "checking: linearizable (" in log and "verdict: True" in log
+
+
+def test_on_a_terminal_the_status_line_is_redrawn_in_place(tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "splitbrain.harness.cli", *ARGS, "--store", str(tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        cwd=REPO,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(60) == 0
+    proc.stdout.close()
+    text = seen.decode()
+    redraws = re.findall(r"\r\d+/6 s  ok \d+  fail \d+  info \d+  \d+ ops/s  fault: [^\r]*", text)
+    assert len(redraws) >= 5, text
+    assert any("fault: kill" in line for line in redraws), text
