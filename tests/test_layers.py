@@ -24,6 +24,7 @@ PACKAGES = {
 LAYERS: list[tuple[str, ...]] = [
     ("splitbrain", "splitbrain.__main__", "splitbrain.harness.cli", "splitbrain.harness.gate")
     + ("splitbrain.harness.pytest_plugin", "splitbrain.harness.listing")
+    + ("splitbrain.harness.present", "splitbrain.harness.progress")
     + ("splitbrain.harness.maelstrom_cli",),
     ("splitbrain.harness.core", "splitbrain.harness.workers", "splitbrain.harness.check")
     + ("splitbrain.harness.assemble", "splitbrain.harness.spec"),
