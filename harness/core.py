@@ -102,7 +102,8 @@ def interpret(
     if kinds is None:
         kinds = [(name, assemble.nemesis_kind(name)) for name in spec.faults]
     cycles = runtime.faults(kinds)
-    main = gen.time_limit(spec.time_limit, gen.rate(spec.rate, workload.generator))
+    rate = 0.0 if spec.rate is None else spec.rate  # None: prepare() found no target default
+    main = gen.time_limit(spec.time_limit, gen.rate(rate, workload.generator))
     schedule = fault_schedule(cycles, spec.nemesis_interval, spec.time_limit) if cycles else None
     log.info("main phase: %gs, %d workers", spec.time_limit, spec.concurrency)
     runtime.run_phase(main, schedule, spec.time_limit + spec.op_timeout + PHASE_SLACK_S)

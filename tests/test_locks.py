@@ -140,7 +140,7 @@ def test_concurrent_writer_keeps_file_index_and_memory_in_one_order(tmp_path: Pa
     assert indexes == list(range(10_000))
     times = [json.loads(line)["time"] for line in lines]
     assert times == sorted(times)
-    assert read_history(path).ops == writer.ops
+    assert read_history(path).ops == list(writer.ops)
 
 
 @pytest.mark.parametrize(
