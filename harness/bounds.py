@@ -34,9 +34,36 @@ def brief(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """The file as text, bounded as ``read_bytes``."""
-    return read_bytes(path).decode("utf-8")
+class NotARegularFile(ValueError):
+    """A FIFO, socket or device: reading it could block or never end."""
+
+
+class TooLarge(ValueError):
+    """A file over the limit its reader set."""
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them. A FIFO is opened without blocking
+    and refused (``NotARegularFile``), as is anything else that is not a regular file but a
+    directory (``IsADirectoryError``); more than ``limit`` bytes is ``TooLarge``, found
+    without reading more than ``limit + 1``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(path)
+        if st.st_size > limit:
+            raise TooLarge(path)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise TooLarge(path)
+    return data
 
 
 def gunzip(data: bytes) -> bytes:
@@ -51,25 +78,14 @@ def gunzip(data: bytes) -> bytes:
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The file's bytes; refuses FIFOs, devices and files over ``MAX_FILE_BYTES`` without
-    blocking (a FIFO is opened non-blocking) or reading more than the limit."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    """A history file's bytes (``read_regular`` with the history's limit); every refusal is a
+    ValueError saying why."""
     try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError("not a regular file (a FIFO, socket or device?)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise ValueError(f"larger than the {MAX_FILE_BYTES >> 20} MiB a history may be")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"larger than the {MAX_FILE_BYTES >> 20} MiB a history may be")
-    return data
+        return read_regular(path, MAX_FILE_BYTES)
+    except NotARegularFile:
+        raise ValueError("not a regular file (a FIFO, socket or device?)") from None
+    except TooLarge:
+        raise ValueError(f"larger than the {MAX_FILE_BYTES >> 20} MiB a history may be") from None
 
 
 def check_value(value: Any, what: str = "value") -> None:

@@ -10,8 +10,6 @@ non-finite numbers (``.nan``, ``.inf``, ``1.0e+999``), integers longer than
 from __future__ import annotations
 
 import math
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from splitbrain.harness import bounds
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.values import MAX_NUMBER_TEXT, short
 
@@ -103,15 +102,13 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_short_int)
 def read_text(path: Path, what: str) -> str:
     """A regular UTF-8 file of at most MAX_BYTES, read without blocking on a FIFO."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        data = bounds.read_regular(path, MAX_BYTES)
+    except (bounds.NotARegularFile, IsADirectoryError):
+        raise HarnessInputError(f"{path}: cannot read {what}: not a regular file") from None
+    except bounds.TooLarge:
+        raise HarnessInputError(f"{path}: {what} larger than {MAX_BYTES // 1024} KiB") from None
     except OSError as e:
         raise HarnessInputError(f"{path}: cannot read {what}: {e.strerror or e}") from None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise HarnessInputError(f"{path}: cannot read {what}: not a regular file")
-        data = f.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise HarnessInputError(f"{path}: {what} larger than {MAX_BYTES // 1024} KiB")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
