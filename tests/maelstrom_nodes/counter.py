@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A counter on seq-kv: adds by read + cas on one key; reads first write a key of their
-own so the store catches the node up. --broken reads without catching up (stale)."""
+own so the store catches the node up. --broken acknowledges every third add without
+applying it (a lost update, caught whatever the timing)."""
 
 import sys
 
@@ -10,6 +11,7 @@ node = Node()
 broken = "--broken" in sys.argv
 KEY = "counter"
 bumps = 0
+adds = 0
 
 
 def add(delta, done):
@@ -39,6 +41,11 @@ def add(delta, done):
 
 @node.handler("add")
 def on_add(n, msg):
+    global adds
+    adds += 1
+    if broken and adds % 3 == 0:
+        n.reply(msg, {"type": "add_ok"})
+        return
     add(msg["body"]["delta"], lambda: n.reply(msg, {"type": "add_ok"}))
 
 
@@ -53,9 +60,6 @@ def on_read(n, msg):
     def read():
         n.rpc("seq-kv", {"type": "read", "key": KEY}, got)
 
-    if broken:
-        read()
-        return
     global bumps
     bumps += 1
     n.rpc("seq-kv", {"type": "write", "key": f"sync-{n.id}", "value": bumps}, lambda _b: read())

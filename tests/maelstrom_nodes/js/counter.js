@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // A counter on seq-kv: adds by read + cas; reads first write a key of the node's own so
-// the store catches it up. --broken reads without catching up.
+// the store catches it up. --broken acknowledges every third add without applying it.
 "use strict";
 const { Node, broken } = require("./mnode");
 const node = new Node();
 let bumps = 0;
+let adds = 0;
 function add(delta, done) {
   node.rpc("seq-kv", { type: "read", key: "counter" }, (body) => {
     const current = body.type === "read_ok" ? body.value : 0;
@@ -12,11 +13,14 @@ function add(delta, done) {
       (r) => (r.type === "cas_ok" ? done() : add(delta, done)));
   });
 }
-node.on("add", (msg) => add(msg.body.delta, () => node.reply(msg, { type: "add_ok" })));
+node.on("add", (msg) => {
+  adds += 1;
+  if (broken && adds % 3 === 0) return node.reply(msg, { type: "add_ok" });
+  add(msg.body.delta, () => node.reply(msg, { type: "add_ok" }));
+});
 node.on("read", (msg) => {
   const read = () => node.rpc("seq-kv", { type: "read", key: "counter" },
     (b) => node.reply(msg, { type: "read_ok", value: b.type === "read_ok" ? b.value : 0 }));
-  if (broken) return read();
   bumps += 1;
   node.rpc("seq-kv", { type: "write", key: `sync-${node.id}`, value: bumps }, read);
 });
