@@ -56,10 +56,10 @@ def mop_triples(value: Any, where: int) -> list[tuple[Any, Any, Any]]:
         raise BadHistory(where, "value is not a list of micro-ops")
     out = []
     for m in value:
-        if not isinstance(m, (list, tuple)) or len(m) != 3:
+        if (type(m) is not list and not isinstance(m, tuple)) or len(m) != 3:
             raise BadHistory(where, f"micro-op {brief(m)} is not [f, key, value]")
-        f, k, v = m
-        out.append((getattr(f, "name", f), k, v))
+        f = m[0]
+        out.append(m if type(f) is str else (getattr(f, "name", f), m[1], m[2]))
     return out
 
 

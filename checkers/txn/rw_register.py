@@ -53,15 +53,30 @@ Version = tuple[Hashable, Any]
 def _mops(value: Any, where: int) -> list[core.Mop]:
     out: list[core.Mop] = []
     for f, k, v in core.mop_triples(value, where):
-        if f == "w":
+        if f == "r":
+            out.append(
+                (
+                    "r",
+                    k if type(k) in _SCALARS else freeze(k),
+                    v if type(v) in _SCALARS else freeze(v),
+                )
+            )
+        elif f == "w":
             if v is None:
                 raise BadHistory(where, f"write of nil to key {brief(k)}: nil is the initial state")
-            out.append(("w", freeze(k), freeze(v)))
-        elif f == "r":
-            out.append(("r", freeze(k), freeze(v)))
+            out.append(
+                (
+                    "w",
+                    k if type(k) in _SCALARS else freeze(k),
+                    v if type(v) in _SCALARS else freeze(v),
+                )
+            )
         else:
             raise BadHistory(where, f"micro-op {brief(f)} is neither w nor r")
     return out
+
+
+_SCALARS = frozenset({int, str, float, bool, type(None)})
 
 
 def transactions(history: list[Op]) -> list[Txn]:
@@ -165,7 +180,11 @@ def _same(v: Any) -> Any:
 
 
 class Versions:
-    """Every (key, value) a transaction interacted with, numbered, and the order edges between them."""
+    """Versions (key, value) numbered, and the order edges between them.
+
+    The initial state's edges (nil before every other value of its key) are left implicit:
+    ``edges`` holds those of the other sources.
+    """
 
     def __init__(self) -> None:
         self.ids: dict[Version, int] = {}
@@ -180,24 +199,27 @@ class Versions:
         return i
 
     def cycles(self, extra: set[tuple[int, int]]) -> list[list[int]]:
-        """The strongly connected components of the order with ``extra`` edges added."""
-        g = tg.Graph(len(self.names))
-        for a, b in self.edges | extra:
-            g.link(a, b, 1)
-        return tg.sccs(g, -1)
+        """The cycles (strongly connected components) of the order with ``extra`` edges added.
 
-
-def _initial_state(possible: list[Txn], ext: External, vs: Versions) -> set[tuple[int, int]]:
-    out = set()
-    for t in possible:
-        seen = [ext.writes[t.id].items()]
-        if t.type == "ok":
-            seen.append(ext.reads[t.id].items())
-        for kvs in seen:
-            for k, v in kvs:
-                if v is not None:
-                    out.add((vs.id(k, None), vs.id(k, v)))
-    return out
+        Only edges between non-initial versions can close a cycle, unless an edge leads back
+        to an initial state, so only those are searched, over a graph of just their ends.
+        """
+        names = self.names
+        edges = self.edges | extra
+        back_to_start = {names[b][0] for _, b in edges if names[b][1] is None}
+        if back_to_start:
+            for i, (k, v) in enumerate(names):
+                if k in back_to_start and v is not None:
+                    edges.add((self.id(k, None), i))
+        local: dict[int, int] = {}
+        for a, b in edges:
+            local.setdefault(a, len(local))
+            local.setdefault(b, len(local))
+        g = tg.Graph(len(local))
+        for a, b in edges:
+            g.link(local[a], local[b], 1)
+        back = list(local)
+        return [[back[i] for i in scc] for scc in tg.sccs(g, -1)]
 
 
 def _writes_follow_reads(oks: list[Txn], ext: External, vs: Versions) -> set[tuple[int, int]]:
@@ -283,7 +305,6 @@ def _linearizable_keys(possible: list[Txn], ext: External, vs: Versions) -> set[
 
 
 _SOURCES = (
-    ("initial-state", _initial_state),
     ("writes-follow-reads", _writes_follow_reads),
     ("wfr-keys", _wfr_keys),
     ("sequential-keys", _sequential_keys),
@@ -295,22 +316,29 @@ def version_orders(
     txns: list[Txn], ext: External, assume: Iterable[str]
 ) -> tuple[Versions, list[str], list[core.Case]]:
     """The version graph from every source that keeps it acyclic, the sources used, and
-    ``cyclic-versions`` cases for those left out."""
+    ``cyclic-versions`` cases for those left out.
+
+    Sources are tried in ``_SOURCES`` order, each kept only if it closes no cycle; when all
+    of them together close none (a valid history), one search settles it.
+    """
     assumed = set(assume)
     possible = [t for t in txns if t.type != "fail"]
     oks = [t for t in possible if t.type == "ok"]
     vs = Versions()
-    used: list[str] = []
+    chosen = [
+        (name, source(oks if name == "writes-follow-reads" else possible, ext, vs))
+        for name, source in _SOURCES
+        if name not in ASSUMPTIONS or name in assumed
+    ]
+    used = ["initial-state"]
+    everything = set().union(*(edges for _, edges in chosen))
+    if not vs.cycles(everything):
+        vs.edges = everything
+        return vs, used + [name for name, _ in chosen], []
     cases: list[core.Case] = []
-    for name, source in _SOURCES:
-        if name in ASSUMPTIONS and name not in assumed:
-            continue
-        edges = source(oks if name == "writes-follow-reads" else possible, ext, vs)
+    for name, edges in chosen:
         new = edges - vs.edges
-        if not new:
-            used.append(name)
-            continue
-        cycles = vs.cycles(new)
+        cycles = vs.cycles(new) if new else []
         if cycles:
             for scc in cycles:
                 k = vs.names[scc[0]][0]
@@ -347,7 +375,8 @@ def build_indexes(possible: list[Txn], ext: External, vs: Versions) -> Indexes:
 
 
 def data_edges(g: tg.Graph, oks: list[Txn], ext: External, idx: Indexes) -> None:
-    """wr edges from the values read; ww and rw edges from each version-order edge."""
+    """wr edges from the values read; ww and rw edges from each version-order edge, and rw
+    edges from each read of a key's initial state to every write of that key."""
     link = g.link
     writer = idx.writer
     for t in oks:
@@ -356,8 +385,16 @@ def data_edges(g: tg.Graph, oks: list[Txn], ext: External, idx: Indexes) -> None
                 w = writer.get((k, v))
                 if w is not None:
                     link(w, t.id, tg.WR)
-    names = idx.versions.names
     readers = idx.readers
+    by_key: dict[Hashable, list[int]] = {}
+    for (k, _), w in writer.items():
+        by_key.setdefault(k, []).append(w)
+    for (k, v), rs in readers.items():
+        if v is None:
+            for w in by_key.get(k, ()):
+                for r in rs:
+                    link(r, w, tg.RW)
+    names = idx.versions.names
     for a, b in idx.versions.edges:
         w2 = writer.get(names[b])
         if w2 is None:
@@ -408,7 +445,7 @@ def _edge_explanation(a: Txn, b: Txn, rel: int, ext: External, vs: Versions) -> 
         if after is _NONE:
             continue
         i, j = vs.ids.get((k, v)), vs.ids.get((k, after))
-        if i is not None and j is not None and (i, j) in vs.edges:
+        if v is None or (i is not None and j is not None and (i, j) in vs.edges):
             return {**base, "key": thaw(k), "value": thaw(v), "value_after": thaw(after)}
     return base
 
