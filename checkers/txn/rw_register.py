@@ -475,7 +475,7 @@ def check(
     max_cases: int = DEFAULT_MAX_CASES,
 ) -> dict[str, Any]:
     """Check an rw-register history against ``consistency_models`` (Elle's names; default
-    strict-serializable), inferring version orders also from the ``assume``\\ d properties
+    strict-serializable), inferring version orders also from the assumed properties (``assume``)
     of the keys (``ASSUMPTIONS``).
 
     Raises ValueError for an unknown model or assumption, ``BadHistory`` for a malformed
