@@ -17,7 +17,7 @@ from conftest import run_cli
 from splitbrain.checkers import transactional
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.core import BadHistory
-from splitbrain.checkers.txn.synth import serializable_rw_history
+from splitbrain.checkers.txn.synth import serializable_history
 from splitbrain.harness import gate
 from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.explain import explain
@@ -370,7 +370,9 @@ def test_a_serial_execution_is_always_valid(history: list[Op]) -> None:
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 12), st.integers(1, 6))
 def test_a_concurrent_serializable_history_is_valid(seed: int, keys: int, max_len: int) -> None:
-    history = serializable_rw_history(300, seed=seed, key_count=keys, max_len=max_len)
+    history = serializable_history(
+        300, seed=seed, key_count=keys, max_len=max_len, data_type="rw-register"
+    )
     r = rw_register.check(history, assume=rw_register.ASSUMPTIONS)
     assert r["valid"] is True, r["anomaly_types"]
 
