@@ -451,6 +451,7 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
         ((str(lone), "--model", "serializable"), 2),
         ((str(edn), "--model", "serializable", "--assume", "causal-keys"), 254),
         ((str(edn), "--model", "register", "--assume", "wfr-keys"), 254),
+        ((str(edn), "--model", "rw-register", "--assume", "wfr-keys"), 1),
     ]
     out = {}
     for args, code in cases:
