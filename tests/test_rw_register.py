@@ -4,6 +4,7 @@ from EDN and the command line."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -390,6 +391,8 @@ def test_explanation_and_drawing_of_a_real_cycle() -> None:
     case = r["anomalies"]["G2-item"][0]
     svg = cycle_svg(case["cycle"], case["edges"])
     assert svg.count('class="edge edge-rw"') == 2 and svg.count('class="txn"') == 2
+    tips = re.findall(r"<title>([^<]*)</title>", html.unescape(svg))
+    assert 'T1 → T2: rw "y", null then 1' in tips and 'T2 → T1: rw "x", null then 1' in tips
 
 
 def test_explanations_of_anomalies_without_a_cycle() -> None:
