@@ -53,30 +53,12 @@ Version = tuple[Hashable, Any]
 def _mops(value: Any, where: int) -> list[core.Mop]:
     out: list[core.Mop] = []
     for f, k, v in core.mop_triples(value, where):
-        if f == "r":
-            out.append(
-                (
-                    "r",
-                    k if type(k) in _SCALARS else freeze(k),
-                    v if type(v) in _SCALARS else freeze(v),
-                )
-            )
-        elif f == "w":
-            if v is None:
-                raise BadHistory(where, f"write of nil to key {brief(k)}: nil is the initial state")
-            out.append(
-                (
-                    "w",
-                    k if type(k) in _SCALARS else freeze(k),
-                    v if type(v) in _SCALARS else freeze(v),
-                )
-            )
-        else:
+        if f != "r" and f != "w":
             raise BadHistory(where, f"micro-op {brief(f)} is neither w nor r")
+        if f == "w" and v is None:
+            raise BadHistory(where, f"write of nil to key {brief(k)}: nil is the initial state")
+        out.append((f, freeze(k), freeze(v)))
     return out
-
-
-_SCALARS = frozenset({int, str, float, bool, type(None)})
 
 
 def transactions(history: list[Op]) -> list[Txn]:
