@@ -286,7 +286,7 @@ class ChoiceList:
         names = NameList(empty="none", max_items=len(self.choices)).from_value(value)
         for n in names:
             if n not in self.choices:
-                raise Problem(f"must be {self.describe}, got {short(n)}")
+                raise Problem(f"must be {self.describe}, got {brief(n)}")
         return names
 
     def to_text(self, value: list[str]) -> str:
