@@ -552,3 +552,10 @@ def test_marker_and_fixture_take_assume(pytester: pytest.Pytester) -> None:
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--splitbrain-store={pytester.path}"
     )
     outcome.assert_outcomes(passed=2)
+
+
+def test_a_search_out_of_budget_is_unknown_never_a_guess() -> None:
+    h = concurrent((0, "ok", "rx_ry_wx1"), (1, "ok", "rx_ry_wy1"))
+    r = rw_register.check(h, consistency_models=["serializable"], cycle_search_budget=1)
+    assert r["valid"] == "unknown"
+    assert r["anomaly_types"] == ["cycle-search-timeout"]
