@@ -11,13 +11,16 @@ splitbrain's documented answer instead.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import shared_histories
+from conftest import run_cli, shared_histories
 from splitbrain.checkers import transactional
 from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.history import Op, read_history
@@ -615,6 +618,52 @@ def test_elle_case(case: Case) -> None:
     assert item_names(set(r["anomaly_types"])) == item_names(case.types | case.extra)
     if case.valid is not True:  # Elle's answer for a valid history is {:valid? true} alone
         assert set(r["not"]) == (case.not_ if case.ours_not is None else case.ours_not)
+
+
+def edn(x: Any) -> str:
+    """A value as Elle writes it: keys and micro-op names as keywords."""
+    if x is None:
+        return "nil"
+    if isinstance(x, str):
+        return ":" + x
+    if isinstance(x, list):
+        return "[" + " ".join(edn(e) for e in x) + "]"
+    return str(x)
+
+
+def edn_history(ops: list[Op]) -> str:
+    return "".join(
+        f"{{:index {op.index}, :type :{op.type}, :process {op.process}, :f :txn, "
+        f":value {edn(op.value)}}}\n"
+        for op in ops
+    )
+
+
+CLI_CASES = [c for c in RW if not c.anomalies and (c.assume or c.models == ["serializable"])]
+
+
+def test_cli_reads_elle_edn_and_translates_assume(tmp_path: Path) -> None:
+    """The rw-register cases that need an ``:X-keys?`` option (and the serializable ones),
+    written as Elle writes histories, through ``splitbrain check --model M --assume A``:
+    one run per option set, each file's verdict Elle's (or the documented one)."""
+    groups: dict[tuple[str, tuple[str, ...]], list[Case]] = defaultdict(list)
+    for c in CLI_CASES:
+        groups[((c.models or ["strict-serializable"])[0], tuple(c.assume))].append(c)
+    assert len(CLI_CASES) >= 6 and any(a for _, a in groups)
+    for (model, assume), cases in groups.items():
+        files = []
+        for i, c in enumerate(cases):
+            f = tmp_path / f"{model}-{'-'.join(assume)}-{i}.edn"
+            f.write_text(edn_history(history(c.events, lists=False)))
+            files.append(str(f))
+        r = run_cli("check", *files, "--model", model, *(f"--assume={a}" for a in assume), "--json")
+        verdicts = {Path(d["file"]).name: d for d in map(json.loads, r.stdout.splitlines())}
+        for f, c in zip(files, cases, strict=True):
+            d = verdicts[Path(f).name]
+            assert d["valid"] == c.valid, c.name
+            assert item_names(set(d["result"]["anomaly_types"])) == item_names(c.types | c.extra)
+        expected_exit = 1 if any(c.valid is False for c in cases) else 0
+        assert r.returncode == expected_exit, r.stderr
 
 
 # ---------------------------------------------------------------- Elle's histories/ and big cases
