@@ -93,7 +93,29 @@ def anomalies(*names: str, **kw: Any) -> dict[str, Any]:
     return {"models": [], "anomalies": list(names), **kw}
 
 
+def A(*names: str) -> dict[str, Any]:
+    return anomalies(*names)
+
+
+def M(model: str) -> dict[str, Any]:
+    return {"models": [model]}
+
+
+Row = tuple[str, dict[str, Any], Any, set[str], set[str]]
+"""(label, options, Elle's verdict, its anomaly types, its :not)."""
+
+
+def variants(name: str, events: list[Event], rows: list[Row]) -> list[Case]:
+    """One of Elle's histories checked under several option sets."""
+    return [
+        Case(f"{name} for {label}", events, valid, types, not_, **opts)
+        for label, opts, valid, types, not_ in rows
+    ]
+
+
+OK: tuple[bool, set[str], set[str]] = (True, set(), set())
 RC, RU, RR = {"read-committed"}, {"read-uncommitted"}, {"repeatable-read"}
+CV, SSSI = {"consistent-view"}, "strong-session-snapshot-isolation"
 NEWER_MODEL_GRAPH = (
     "this Elle test predates read-atomic -> monotonic-atomic-view -> read-committed in Elle's "
     "own model graph (src/elle/consistency_model.clj), which splitbrain follows: read-atomic "
@@ -174,23 +196,17 @@ RW = [
         RC,
         models=["repeatable-read"],
     ),
-    *(
-        Case(
-            f"rw G1c for {label}",
-            [("ok", 0, "wx1ry1"), ("ok", 0, "wy1rx1")],
-            valid,
-            {"G1c"} if valid is False else set(),
-            RC if valid is False else set(),
-            **opts,
-        )
-        for label, valid, opts in [
-            ("G0", True, anomalies("G0")),
-            ("read-uncommitted", True, {"models": ["read-uncommitted"]}),
-            ("G1", False, anomalies("G1")),
-            ("read-committed", False, {"models": ["read-committed"]}),
-            ("G2", True, anomalies("G2")),
-            ("serializable", False, {"models": ["serializable"]}),
-        ]
+    *variants(
+        "rw G1c",
+        [("ok", 0, "wx1ry1"), ("ok", 0, "wy1rx1")],
+        [
+            ("G0", A("G0"), *OK),
+            ("read-uncommitted", M("read-uncommitted"), *OK),
+            ("G1", A("G1"), False, {"G1c"}, RC),
+            ("read-committed", M("read-committed"), False, {"G1c"}, RC),
+            ("G2", A("G2"), *OK),
+            ("serializable", M("serializable"), False, {"G1c"}, RC),
+        ],
     ),
     Case(
         "rw G2-item for read-committed",
@@ -284,147 +300,104 @@ RW = [
 ]
 
 LA = [
-    *(
-        Case(
-            f"la G0 for {a}",
-            [("ok", 0, "ax1ay1"), ("ok", 0, "ax2ay2"), ("ok", 0, "rx12ry21")],
-            valid,
-            {"G0"} if valid is False else set(),
-            RU if valid is False else set(),
-            **anomalies(a),
-        )
-        for a, valid in [("G0", False), ("G1", False), ("G2", True)]
+    *variants(
+        "la G0",
+        [("ok", 0, "ax1ay1"), ("ok", 0, "ax2ay2"), ("ok", 0, "rx12ry21")],
+        [
+            ("G0", A("G0"), False, {"G0"}, RU),
+            ("G1", A("G1"), False, {"G0"}, RU),
+            ("G2", A("G2"), *OK),
+        ],
     ),
-    *(
-        Case(
-            f"la G1a for {label}", [("fail", 0, "ax1"), ("ok", 0, "rx1")], valid, types, RC, **opts
-        )
-        for label, valid, types, opts in [
-            ("read-uncommitted", "unknown", {ETG}, {"models": ["read-uncommitted"]}),
-            ("read-committed", False, {"G1a", ETG}, {"models": ["read-committed"]}),
-            ("G2", "unknown", {ETG}, anomalies("G2")),
-            ("repeatable-read", False, {"G1a", ETG}, {"models": ["repeatable-read"]}),
-        ]
+    *variants(
+        "la G1a",
+        [("fail", 0, "ax1"), ("ok", 0, "rx1")],
+        [
+            ("read-uncommitted", M("read-uncommitted"), "unknown", {ETG}, RC),
+            ("read-committed", M("read-committed"), False, {"G1a", ETG}, RC),
+            ("G2", A("G2"), "unknown", {ETG}, RC),
+            ("repeatable-read", M("repeatable-read"), False, {"G1a", ETG}, RC),
+        ],
     ),
-    *(
-        Case(
-            f"la G1b for {label}",
-            [("pair", 0, "ax1ax2"), ("pair", 0, "rx1")],
-            valid,
-            types,
-            RC if valid is False else set(),
-            **opts,
-        )
-        for label, valid, types, opts in [
-            ("G0", True, set(), anomalies("G0")),
-            ("G1", False, {"G1b"}, anomalies("G1")),
-            ("G2", False, {"G-single-item"}, anomalies("G2")),
+    *variants(
+        "la G1b",
+        [("pair", 0, "ax1ax2"), ("pair", 0, "rx1")],
+        [
+            ("G0", A("G0"), *OK),
+            ("G1", A("G1"), False, {"G1b"}, RC),
+            ("G2", A("G2"), False, {"G-single-item"}, RC),
+            ("strict-serializable", M("strict-serializable"), False, {"G-single-item", "G1b"}, RC),
+        ],
+    ),
+    *variants(
+        "la G1c",
+        [("ok", 0, "ax1ry1"), ("ok", 0, "ax2ay1"), ("ok", 0, "rx12ry1")],
+        [("G0", A("G0"), *OK), ("G1", A("G1"), False, {"G1c"}, RC), ("G2", A("G2"), *OK)],
+    ),
+    *variants(
+        "la G-single",
+        [("ok", 0, "ax1ay1"), ("ok", 0, "ax2ry"), ("ok", 0, "rx12")],
+        [
+            ("G0", A("G0"), *OK),
+            ("G1", A("G1"), *OK),
+            ("G-single", A("G-single"), False, {"G-single-item"}, CV | RR),
+            ("G2", A("G2"), False, {"G-single-item"}, CV | RR),
+        ],
+    ),
+    *variants(
+        "la G2",
+        [("ok", 0, "ax1ry"), ("ok", 0, "ay1rx")],
+        [
+            ("G0", A("G0"), *OK),
+            ("G1", A("G1"), *OK),
+            ("read-committed", M("read-committed"), *OK),
+            ("G2", A("G2"), False, {"G2-item"}, RR),
+            ("serializable", M("serializable"), False, {"G2-item"}, RR),
+            ("repeatable-read", M("repeatable-read"), False, {"G2-item"}, RR),
+        ],
+    ),
+    *variants(
+        "la strong SI violation",
+        [("pair", 0, "ax1"), ("pair", 1, "ax2"), ("pair", 2, "rx1"), ("pair", 3, "rx12")],
+        [
+            ("G2", A("G2"), *OK),
+            ("serializable", M("serializable"), *OK),
             (
                 "strict-serializable",
-                False,
-                {"G-single-item", "G1b"},
-                {"models": ["strict-serializable"]},
-            ),
-        ]
-    ),
-    *(
-        Case(
-            f"la G1c for {a}",
-            [("ok", 0, "ax1ry1"), ("ok", 0, "ax2ay1"), ("ok", 0, "rx12ry1")],
-            valid,
-            {"G1c"} if valid is False else set(),
-            RC if valid is False else set(),
-            **anomalies(a),
-        )
-        for a, valid in [("G0", True), ("G1", False), ("G2", True)]
-    ),
-    *(
-        Case(
-            f"la G-single for {a}",
-            [("ok", 0, "ax1ay1"), ("ok", 0, "ax2ry"), ("ok", 0, "rx12")],
-            valid,
-            {"G-single-item"} if valid is False else set(),
-            {"consistent-view", "repeatable-read"} if valid is False else set(),
-            **anomalies(a),
-        )
-        for a, valid in [("G0", True), ("G1", True), ("G-single", False), ("G2", False)]
-    ),
-    *(
-        Case(
-            f"la G2 for {label}",
-            [("ok", 0, "ax1ry"), ("ok", 0, "ay1rx")],
-            valid,
-            {"G2-item"} if valid is False else set(),
-            RR if valid is False else set(),
-            **opts,
-        )
-        for label, valid, opts in [
-            ("G0", True, anomalies("G0")),
-            ("G1", True, anomalies("G1")),
-            ("read-committed", True, {"models": ["read-committed"]}),
-            ("G2", False, anomalies("G2")),
-            ("serializable", False, {"models": ["serializable"]}),
-            ("repeatable-read", False, {"models": ["repeatable-read"]}),
-        ]
-    ),
-    *(
-        Case(
-            f"la strong SI violation for {label}",
-            [("pair", 0, "ax1"), ("pair", 1, "ax2"), ("pair", 2, "rx1"), ("pair", 3, "rx12")],
-            valid,
-            types,
-            not_,
-            **opts,
-        )
-        for label, valid, types, not_, opts in [
-            ("G2", True, set(), set(), anomalies("G2")),
-            ("serializable", True, set(), set(), {"models": ["serializable"]}),
-            (
-                "strict-serializable",
+                M("strict-serializable"),
                 False,
                 {"G-single-item-realtime"},
                 {"strong-snapshot-isolation"},
-                {"models": ["strict-serializable"]},
             ),
-        ]
+        ],
     ),
-    *(
-        Case(
-            f"la strong session SI violation for {m}",
-            [("pair", 0, "ax1"), ("pair", 1, "ax2"), ("pair", 1, "rx1"), ("pair", 2, "rx12")],
-            valid,
-            types,
-            not_,
-            models=[m],
-        )
-        for m, valid, types, not_ in [
-            ("serializable", True, set(), set()),
+    *variants(
+        "la strong session SI violation",
+        [("pair", 0, "ax1"), ("pair", 1, "ax2"), ("pair", 1, "rx1"), ("pair", 2, "rx12")],
+        [
+            ("serializable", M("serializable"), *OK),
             (
                 "strong-session-snapshot-isolation",
+                M(SSSI),
                 False,
                 {"G-single-item-process"},
-                {"strong-session-snapshot-isolation"},
+                {SSSI},
             ),
-        ]
+        ],
     ),
-    *(
-        Case(
-            f"la G-nonadjacent-process for {m}",
-            [("pair", 0, "rxrz1"), ("pair", 1, "ax1"), ("pair", 1, "rz"), ("pair", 2, "az1")],
-            valid,
-            types,
-            not_,
-            models=[m],
-        )
-        for m, valid, types, not_ in [
-            ("serializable", True, set(), set()),
+    *variants(
+        "la G-nonadjacent-process",
+        [("pair", 0, "rxrz1"), ("pair", 1, "ax1"), ("pair", 1, "rz"), ("pair", 2, "az1")],
+        [
+            ("serializable", M("serializable"), *OK),
             (
                 "strong-session-snapshot-isolation",
+                M(SSSI),
                 False,
                 {"G-nonadjacent-item-process"},
-                {"strong-session-snapshot-isolation"},
+                {SSSI},
             ),
-        ]
+        ],
     ),
     Case(
         "la contradictory read orders",
