@@ -8,8 +8,8 @@ when it shows an account that does not exist (``unexpected``), or, unless negati
 balances are allowed, when a balance is below zero (``negative``). Unlike Jepsen's, which
 names only the first problem of a read, each bad read lists all of its problems.
 
-The result keeps every read's completion time and total (``reads_over_time``), for the
-report's plot, and the first ``MAX_BAD_READS`` bad reads in full (``bad_reads``).
+The result keeps every read's completion time, total, problems and history index
+(``reads_over_time``, ``[time, total, [problem, ...], index]``), for the report's plot, and the first ``MAX_BAD_READS`` bad reads in full (``bad_reads``).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def check(
         op = p.complete
         found = _judge(op, expected, total, negative_balances)
         totals.append(found["total"])
-        series.append([op.time, found["total"], found["problems"]])
+        series.append([op.time, found["total"], found["problems"], op.index])
         if not found["problems"]:
             continue
         bad_count += 1
