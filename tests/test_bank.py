@@ -128,21 +128,12 @@ def test_a_long_series_keeps_every_bad_read_and_thins_the_good(
 MARK = re.compile(r'<g class="bank-bad ([a-z-]+)">')
 
 
+QUICK = ("--time-limit", "1", "--rate", "1000", "--seed", "3")
+"""A second of ops at 1000/s: hundreds of transfers, so each fault tears or overdraws many."""
+
+
 def bank_run(tmp_path: Path, *args: str) -> tuple[int, str, dict[str, Any], str]:
-    r = run_cli(
-        "test",
-        "--workload",
-        "bank",
-        "--time-limit",
-        "1",
-        "--rate",
-        "1000",
-        "--seed",
-        "3",
-        "--store",
-        str(tmp_path),
-        *args,
-    )
+    r = run_cli("test", "--workload", "bank", *QUICK, "--store", str(tmp_path), *args)
     run = tmp_path / "latest"
     results = json.loads((run / "results.json").read_text())["checkers"]["bank"]
     return r.returncode, r.stdout + r.stderr, results, (run / "report.html").read_text()
@@ -178,6 +169,7 @@ def test_atomic_transfers_are_valid_with_the_accounts_and_total_given(tmp_path: 
         ("torn-transfers", "wrong-total", re.compile(r"read a total of \d+ \(\d+ short\)")),
         ("overdrafts", "negative", re.compile(r"account \d+ at -\d+ \(below zero\)")),
     ],
+    ids=["torn-transfers", "overdrafts"],
 )
 def test_a_broken_store_is_caught_explained_and_drawn(
     tmp_path: Path, fault: str, problem: str, words: re.Pattern[str]
