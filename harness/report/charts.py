@@ -136,7 +136,7 @@ def bank_svg(result: dict[str, Any], faults: list[FaultWindow], end_ns: int) -> 
     expected = result.get("total")
     totals = [p[1] for p in points] + ([expected] if isinstance(expected, (int, float)) else [])
     lo, hi = min(totals), max(totals)
-    pad = max((hi - lo) * 0.08, 1)
+    pad = max((hi - lo) * 0.08, abs(hi) * 0.04, 4)
     frame = Frame(max(end_ns, max(p[0] for p in points)) / 1e9, lo - pad, hi + pad)
     good = [p for p in points if not p[2]]
     if len(good) > POINT_LIMIT:
