@@ -66,10 +66,8 @@ def check(
         bad_count += 1
         counts.update(found["problems"])
         if len(bad_reads) < MAX_BAD_READS:
-            bad_reads.append(
-                {"index": op.index, "time": op.time, "process": op.process, **found}
-                | {"op": op.to_dict()}
-            )
+            where = {"index": op.index, "time": op.time, "process": op.process}
+            bad_reads.append({**where, **found, "op": op.to_dict()})
     drawn = _thinned(series)
     return {
         "valid": bad_count == 0,
