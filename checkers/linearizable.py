@@ -186,21 +186,28 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
         if c == NOT_AN_INVOKE:
             continue
         inv = history[pos]
-        comp = history[c] if c >= 0 else None
-        status = "info" if comp is None or comp.type == "invoke" else comp.type
-        result = comp.value if comp is not None else None
-        try:
-            arg = prepare(inv.f, inv.value, result, status)
-        except ModelInputError as e:
-            raise ModelInputError(f"history entry {inv.index}: {e}") from None
+        if c >= 0:
+            comp = history[c]
+            status = comp.type
+            try:
+                arg = prepare(inv.f, inv.value, comp.value, status)
+            except ModelInputError as e:
+                raise ModelInputError(f"history entry {inv.index}: {e}") from None
+        else:
+            status = "info"
+            try:
+                arg = prepare(inv.f, inv.value, None, status)
+            except ModelInputError as e:
+                raise ModelInputError(f"history entry {inv.index}: {e}") from None
         if arg is DROP:
             continue
         key = inv.key
-        if type(key) is not int and type(key) is not str:
-            key = freeze(key)
-        kh = by_key.get(key)
+        kh = by_key.get(key) if type(key) is int or type(key) is str else None
         if kh is None:
-            kh = by_key[key] = _KeyHistory(inv.key, history)
+            frozen = key if type(key) is int or type(key) is str else freeze(key)
+            kh = by_key.get(frozen)
+            if kh is None:
+                kh = by_key[frozen] = _KeyHistory(key, history)
         kh.calls.append(Call(pos, c if status == "ok" else None, arg))
         kh.completions.append(c)
     return list(by_key.values())
