@@ -202,12 +202,11 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
         if arg is DROP:
             continue
         key = inv.key
-        kh = by_key.get(key) if type(key) is int or type(key) is str else None
+        if key is not None and type(key) is not int and type(key) is not str:
+            key = freeze(key)
+        kh = by_key.get(key)
         if kh is None:
-            frozen = key if type(key) is int or type(key) is str else freeze(key)
-            kh = by_key.get(frozen)
-            if kh is None:
-                kh = by_key[frozen] = _KeyHistory(key, history)
+            kh = by_key[key] = _KeyHistory(inv.key, history)
         kh.calls.append(Call(pos, c if status == "ok" else None, arg))
         kh.completions.append(c)
     return list(by_key.values())
