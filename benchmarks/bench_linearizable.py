@@ -9,7 +9,8 @@ such histories with unique values and with values 0-99; generated single-key his
 20,000 ops with 20 processes and unique values, valid and with one late stale read: reads
 and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains); and
 single-key histories of reads and writes with repeated values (12, 16 and 20 processes,
-values 0-99 and 0-4), valid and with one late stale read. The generator below is
+values 0-99 and 0-4), valid and with one late stale read, and values 0-4 with 2% of the
+ops indeterminate. The generator below is
 deterministic (seeded), so anyone can reproduce the figures. The last line is the peak
 memory of the benchmark process.
 """
@@ -184,7 +185,11 @@ def _stale_value(
 
 
 def single_key(
-    stale: bool, cas_ratio: float = 0.0, processes: int = 20, values: int | None = None
+    stale: bool,
+    cas_ratio: float = 0.0,
+    processes: int = 20,
+    values: int | None = None,
+    info_ratio: float = 0.002,
 ) -> list[Op]:
     """20,000 ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
     return generate_register_history(
@@ -195,6 +200,7 @@ def single_key(
         stale_read_at=0.9 if stale else None,
         cas_ratio=cas_ratio,
         values=values,
+        info_ratio=info_ratio,
     )
 
 
@@ -207,6 +213,9 @@ SINGLE_KEY_CASES = [
 REPEATED_CASES = [(12, 100, (False,)), (16, 100, (False, True)), (20, 100, (False, True))]
 REPEATED_CASES += [(16, 5, (False, True)), (20, 5, (False, True))]
 """(processes, values drawn from range(values), which of valid / one stale read)."""
+
+CRASHY_CASES = [(16, 5), (20, 5)]
+"""Repeated values with 2% of the ops indeterminate (ten times the other cases' share)."""
 
 
 CPU: list[float] = []
@@ -348,6 +357,12 @@ def main() -> int:
         for stale in variants:
             h = single_key(stale, processes=processes, values=values)
             name = f"{processes} procs, values 0-{values - 1}"
+            rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
+
+    for processes, values in CRASHY_CASES if in_process else []:
+        for stale in (False, True):
+            h = single_key(stale, processes=processes, values=values, info_ratio=0.02)
+            name = f"{processes} procs, values 0-{values - 1}, 2% info"
             rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
 
     print(f"{'case':76} {'median s':>9} {'cpu s':>6}  {'verdict':30} goal")
