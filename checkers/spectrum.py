@@ -28,8 +28,16 @@ Decider = Callable[[list[Op], str, Any, float | None], dict[str, Result]]
 NO_CHECKER = "no checker for this model yet"
 
 
+NOT_THE_OBJECT = frozenset({"read-node", "final-read"})
+"""Client ops that read one node or drain the system, not the object's own operations."""
+
+
+def object_ops(history: list[Op]) -> list[Op]:
+    return [o for o in history if not (o.is_client and o.f in NOT_THE_OBJECT)]
+
+
 def _linearizable(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
-    return linearizable.check(history, data_type, init=init, timeout=timeout)
+    return linearizable.check(object_ops(history), data_type, init=init, timeout=timeout)
 
 
 def _eventual(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
@@ -97,9 +105,25 @@ DECIDERS: dict[str, dict[str, Decider]] = {m: {"list-append": _elle_all} for m i
 """Checkers that settle several models at once, preferred by ``spectrum``."""
 
 
+ELLE_ONLY: tuple[str, ...] = tuple(
+    m
+    for m in sorted({*cm.FRIENDLY_MODEL_NAMES, *cm.ALL_MODELS})
+    if m not in h.MODELS and cm.anomalies_prohibited_by([m])
+)
+"""Elle's other transactional models (strong-snapshot-isolation, PL-2, ...): checked on demand,
+not on the ladder."""
+
+
 def checker(model: str, data_type: str) -> CheckFn | None:
     """The checker of ``model`` over ``data_type``; None when there is none (yet).
     Raises ``hierarchy.NotApplicable`` when the model does not apply to the data type."""
+    if model in ELLE_ONLY:
+        if data_type not in h.TRANSACTIONAL:
+            raise h.NotApplicable(
+                f"consistency model {model} does not apply to data type {data_type} "
+                f"(it applies to {', '.join(h.TRANSACTIONAL)})"
+            )
+        return _elle_one(model) if data_type == "list-append" else None
     h.refuse_inapplicable(model, data_type)
     return CHECKS.get(model, {}).get(data_type)
 
@@ -136,7 +160,7 @@ class _Ladder:
         valid = result.get("valid", "unknown")
         entry: dict[str, Any] = {"verdict": _verdict(valid), "valid": valid, "by": "checked"}
         if result.get("unchecked"):
-            entry = {"verdict": h.UNCHECKED, "valid": None, "by": "checked"}
+            entry = {"verdict": h.UNCHECKED, "valid": None, "by": None}
             entry["reason"] = result["unchecked"]
         elif valid not in (True, False):
             entry["reason"] = _unknown_reason(result)
@@ -244,23 +268,3 @@ def spectrum(
         for name, result in results.items():
             ladder.record(name, result, seconds if len(results) == 1 else None, seeded=None)
     return ladder.finish(data_type)
-
-
-def ladder_lines(spec: Mapping[str, Any]) -> list[str]:
-    """The spectrum as a few lines of text: each model, its verdict and how it was reached."""
-    models: Mapping[str, Any] = spec.get("models") or {}
-    if not models:
-        return []
-    marks = {h.HOLDS: "+", h.FAILS: "x", h.UNKNOWN: "?", h.UNCHECKED: "-"}
-    out = [f"spectrum ({spec.get('data_type')}):"]
-    width = max(len(m) for m in models)
-    for name, e in models.items():
-        verdict = e.get("verdict", h.UNCHECKED)
-        how = e.get("by") or ""
-        if verdict in (h.UNKNOWN, h.UNCHECKED) and e.get("reason"):
-            how = f"{how}: {e['reason']}" if how else e["reason"]
-        out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
-    strongest = ", ".join(spec.get("strongest_holding") or []) or "none"
-    weakest = ", ".join(spec.get("weakest_failing") or []) or "none"
-    out.append(f"  strongest holding: {strongest}; weakest failing: {weakest}")
-    return out
