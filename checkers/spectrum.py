@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from splitbrain.checkers import convergence, elle, linearizable
+from splitbrain.checkers import convergence, elle, linearizable, sequential
 from splitbrain.checkers import hierarchy as h
 from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.history import Op
@@ -38,6 +38,10 @@ def object_ops(history: list[Op]) -> list[Op]:
 
 def _linearizable(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
     return linearizable.check(object_ops(history), data_type, init=init, timeout=timeout)
+
+
+def _sequential(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
+    return sequential.check(object_ops(history), data_type, init=init, timeout=timeout)
 
 
 def _eventual(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
@@ -96,6 +100,7 @@ def _elle_all(
 
 CHECKS: dict[str, dict[str, CheckFn]] = {
     "linearizable": {t: _linearizable for t in h.SINGLE_OBJECT},
+    "sequential": {t: _sequential for t in h.SINGLE_OBJECT},
     "eventual": {t: _eventual for t in h.MODELS["eventual"].data_types},
     **{m: {"list-append": _elle_one(m)} for m in ELLE_MODELS},
 }
@@ -164,6 +169,9 @@ class _Ladder:
             entry["reason"] = result["unchecked"]
         elif valid not in (True, False):
             entry["reason"] = _unknown_reason(result)
+        scope = result.get("consistency")
+        if isinstance(scope, str) and scope != model:
+            entry["checked_as"] = scope
         if seeded:
             entry["checker"] = seeded
         elif valid is not True:

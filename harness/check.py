@@ -236,7 +236,7 @@ def checker_for(selection: Selection) -> CheckFn:
         result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
         result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
         result["data_type"] = assemble.label(data_type)
-        result["consistency"] = list(parts)
+        result["claimed"] = list(parts)
         if selection.spectrum and not _custom(data_type):
             result["spectrum"] = spectrum.spectrum(
                 history,

@@ -162,6 +162,8 @@ def ladder_lines(spec: Any) -> list[str]:
     for name, e in models.items():
         verdict = e.get("verdict", hierarchy.UNCHECKED)
         how = e.get("by") or ""
+        if e.get("checked_as"):
+            how = f"{how} ({e['checked_as']})"
         if verdict in (hierarchy.UNKNOWN, hierarchy.UNCHECKED) and e.get("reason"):
             how = f"{how}: {e['reason']}" if how else e["reason"]
         out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
@@ -197,7 +199,7 @@ def check_text(verdicts: Sequence[Any], fmt: str = "text") -> str:
 def _model_lines(path: str, result: dict[str, Any]) -> list[str]:
     """Each claimed model's verdict and reason, when a history was checked for several."""
     parts = result.get("checkers")
-    if len(result.get("consistency") or []) > 1 and isinstance(parts, dict):
+    if len(result.get("claimed") or []) > 1 and isinstance(parts, dict):
         return [line for m, part in parts.items() for line in checker_lines(f"{path}: {m}", part)]
     return checker_lines(path, result)
 

@@ -271,7 +271,7 @@ def test_check_takes_the_data_type_and_the_consistency_apart(capsys: Any) -> Non
     code, out, err = _check(capsys, "--type", "cas-register", "--spectrum", "--json", etcd)
     record = json.loads(out)
     assert code == 1 and err == ""
-    assert record["result"]["consistency"] == ["linearizable"]
+    assert record["result"]["claimed"] == ["linearizable"]
     assert record["result"]["spectrum"]["weakest_failing"] == ["linearizable"]
     elle = str(shared_histories() / "elle/si-without-g-single.edn")
     code, out, _ = _check(capsys, "--consistency", "snapshot-isolation,read-committed", elle)
