@@ -355,7 +355,7 @@ def _stats(r: Result) -> list[str]:
 
 
 _EXPLAINERS: list[tuple[Callable[[Result], bool], Callable[[Result], list[str]]]] = [
-    (lambda r: "violations" in r and ("guarantee" in r or "pattern" in r), _violations),
+    (lambda r: "violations" in r and ("guarantee" in r or "bad_patterns" in r), _violations),
     (lambda r: "counterexample" in r or "failures" in r, _linearizable),
     (lambda r: "anomalies" in r, _elle),
     (lambda r: "stable_count" in r or "never_read_count" in r, _set_full),
