@@ -162,7 +162,7 @@ def select(
             raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
     if data_type is not None and not _is_data_type(data_type):
         raise HarnessInputError(
-            f"unknown data type {data_type!r}; known: {', '.join(_data_types())}"
+            f"unknown data type {data_type!r}; known: {', '.join(data_types())}"
         )
     for name in consistency:
         if name not in consistency_models():
@@ -181,7 +181,7 @@ def select(
     return Selection(data_type, consistency, checker, spectrum), notices
 
 
-def _data_types() -> list[str]:
+def data_types() -> list[str]:
     return sorted({*hierarchy.DATA_TYPES, *plugins.names("model")})
 
 
@@ -238,7 +238,7 @@ def checker_for(selection: Selection) -> CheckFn:
             fs = sorted({o.f for o in history if o.is_client})
             raise ValueError(
                 f"cannot tell the data type from the operations ({', '.join(fs)}); "
-                f"name it with --data-type ({', '.join(_data_types())})"
+                f"name it with --data-type ({', '.join(data_types())})"
             )
         parts = {m: fn(history, init, timeout) for m, fn in checks(selection, data_type).items()}
         result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}

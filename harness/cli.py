@@ -88,7 +88,9 @@ def known_names() -> str:
     lines = ["known names (splitbrain list shows more):"]
     for kind, title in (("target", "targets"), ("workload", "workloads"), ("nemesis", "nemeses")):
         lines += _wrap(title, plugins.names(kind))
-    lines += _wrap("models", sorted(check.models()))
+    lines += _wrap("data types (--data-type)", check.data_types())
+    lines += _wrap("consistency models (--consistency)", check.consistency_models())
+    lines += _wrap("checkers (--checker)", plugins.names("checker"))
     lines.append("target options (-o KEY=VALUE, default):")
     for name in plugins.names("target"):
         try:

@@ -93,11 +93,11 @@ def test_shared_histories_never_contradict_the_arrows() -> None:
             case["model"].startswith(data_type)
         ), case["file"]
         seen.add(data_type)
-        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5, exhaustive=True)
+        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=1, exhaustive=True)
         assert full["contradictions"] == [], case["file"]
         checked = {m: e["valid"] for m, e in full["models"].items() if e["by"] == "checked"}
         assert hierarchy.contradictions(checked) == []
-        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5)
+        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=1)
         for model, entry in quick["models"].items():  # what skipping inferred, a check confirms
             again = full["models"][model]
             if entry["valid"] in (True, False) and again["valid"] in (True, False):
