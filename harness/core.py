@@ -185,8 +185,8 @@ def decided_models(
 
 
 SPECTRUM_SECONDS = 10.0
-"""Seconds each model the run did not claim may take in its spectrum (the check timeout if
-shorter); a model out of time there is unknown."""
+"""Seconds the models the run did not claim may take together in its spectrum (the check
+timeout if shorter); a model out of time there is unknown, one left unchecked says why."""
 
 
 def add_spectrum(
@@ -202,7 +202,7 @@ def add_spectrum(
     log.info("spectrum: %s (%d ops)", data_type, len(history))
     try:
         results["spectrum"] = spectrum.spectrum(
-            list(history), data_type, timeout=timeout, decided=decided
+            list(history), data_type, timeout=timeout, decided=decided, budget=timeout
         )
     except Exception as e:
         log.error("spectrum failed: %s", "".join(traceback.format_exception(e)))
