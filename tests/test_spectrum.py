@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report_browser import dump, screenshot
 
 from conftest import shared_histories
 from splitbrain.checkers import elle, hierarchy
@@ -348,3 +349,15 @@ def test_a_claimed_model_replaces_the_workloads_own(tmp_path: Path, capsys: Any)
     )
     assert code == 0 and set(results["checkers"]) == {"stats", "convergence"}
     assert results["spectrum"]["models"]["linearizable"]["by"] == "checked"
+
+
+@pytest.mark.browser
+def test_the_diagram_loads_in_a_real_browser(runs: dict[str, Any]) -> None:
+    run_dir = runs["multi"][0]
+    ladder = json.loads((run_dir / "results.json").read_text())["spectrum"]
+    load = dump((run_dir / "report.html").as_uri())
+    assert load.console == []
+    assert '<section id="spectrum">' in load.dom and '<svg class="spectrum"' in load.dom
+    for model, entry in ladder["models"].items():
+        assert f'data-model="{model}" data-verdict="{entry["verdict"]}"' in load.dom
+    screenshot((run_dir / "report.html").as_uri() + "#spectrum", "report-spectrum.png")
