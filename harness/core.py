@@ -184,7 +184,7 @@ def decided_models(
     return out
 
 
-SPECTRUM_SECONDS = 10.0
+SPECTRUM_SECONDS = 5.0
 """Seconds the models the run did not claim may take together in its spectrum (the check
 timeout if shorter); a model out of time there is unknown, one left unchecked says why."""
 
