@@ -15,7 +15,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from splitbrain.checkers import causal, convergence, elle, linearizable, sequential, session
+from splitbrain.checkers import (
+    causal,
+    convergence,
+    linearizable,
+    sequential,
+    session,
+    transactional,
+)
 from splitbrain.checkers import hierarchy as h
 from splitbrain.checkers.models import ModelInputError
 from splitbrain.checkers.txn import models as cm
@@ -73,14 +80,14 @@ ELLE_MODELS = (
     "read-committed",
     "read-uncommitted",
 )
-"""The models Elle's list-append checker decides by the anomalies each proscribes.
+"""The models Elle's list-append and rw-register checkers decide by the anomalies each proscribes.
 Monotonic atomic view is not among them: Elle names no anomaly of its own for it, so it is
 settled only through the arrows."""
 
 
 def _elle_one(model: str) -> CheckFn:
     def check(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
-        return elle.check(history, consistency_models=[model])
+        return transactional.check(history, consistency_models=[model])
 
     return check
 
@@ -90,7 +97,7 @@ def _elle_all(
 ) -> dict[str, Result]:
     """Every Elle model from one search: each fails on a found anomaly it proscribes, and is
     unknown when a search gave up and nothing it proscribes was found."""
-    whole = elle.check(history, consistency_models=list(ELLE_MODELS))
+    whole = transactional.check(history, consistency_models=list(ELLE_MODELS))
     found = whole.get("anomaly_types", [])
     gave_up = [a for a in found if a in cm.UNKNOWN_ANOMALIES]
     out: dict[str, Result] = {}
@@ -117,11 +124,13 @@ CHECKS: dict[str, dict[str, CheckFn]] = {
     "causal": {t: _causal for t in h.UNIQUE_WRITES},
     **{g: {t: _session(g) for t in h.UNIQUE_WRITES} for g in session.GUARANTEES},
     "eventual": {t: _eventual for t in h.MODELS["eventual"].data_types},
-    **{m: {"list-append": _elle_one(m)} for m in ELLE_MODELS},
+    **{m: {t: _elle_one(m) for t in h.TRANSACTIONAL} for m in ELLE_MODELS},
 }
 """One model's checker by model and data type: what ``splitbrain check --consistency`` runs."""
 
-DECIDERS: dict[str, dict[str, Decider]] = {m: {"list-append": _elle_all} for m in ELLE_MODELS}
+DECIDERS: dict[str, dict[str, Decider]] = {
+    m: {t: _elle_all for t in h.TRANSACTIONAL} for m in ELLE_MODELS
+}
 """Checkers that settle several models at once, preferred by ``spectrum``."""
 
 
@@ -148,7 +157,7 @@ def checker(model: str, data_type: str) -> CheckFn | None:
                 f"consistency model {model} does not apply to data type {data_type} "
                 f"(it applies to {', '.join(h.TRANSACTIONAL)})"
             )
-        return _elle_one(model) if data_type == "list-append" else None
+        return _elle_one(model)
     h.refuse_inapplicable(model, data_type)
     return CHECKS.get(model, {}).get(data_type)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import inspect
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import hierarchy, linearizable, spectrum
+from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
 from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
     BadOp,
@@ -38,10 +38,7 @@ def _linearizable(model: Any) -> CheckFn:
 
 def _checker(checker: Any, **fixed: Any) -> CheckFn:
     """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
-    try:
-        accepts = set(inspect.signature(checker).parameters)
-    except (TypeError, ValueError):
-        accepts = set()
+    accepts = _parameters(checker)
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
@@ -67,7 +64,6 @@ def models() -> list[str]:
 
 # ---------------------------------------------------------------- what a history is checked for
 
-_TXN_MOPS = {"append": "list-append", "w": "rw-register", "write": "multi-register"}
 _SINGLE_FS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"get", "put", "append"}), "kv"),
     (frozenset({"enqueue", "dequeue"}), "queue"),
@@ -88,14 +84,9 @@ def infer_data_type(history: list[Op]) -> str | None:
             for m in o.value
             if isinstance(m, list | tuple) and m
         }
-        found = {_TXN_MOPS[k] for k in kinds if k in _TXN_MOPS}
-        if len(found) == 1:
-            return found.pop()
-        if kinds == {"r"}:
-            return "list-append"
-        if kinds <= {"read", "write"} and kinds:
+        if kinds and kinds <= {"read", "write"}:
             return "multi-register"
-        return None
+        return transactional.data_type(history)  # raises BadOp for a mix of the two
     if not fs:
         return None
     for allowed, data_type in _SINGLE_FS:
@@ -121,6 +112,8 @@ class Selection:
     consistency: tuple[str, ...] = ()
     checker: str | None = None
     spectrum: bool = False
+    assume: tuple[str, ...] = ()
+    """What rw-register's checker may rely on (``--assume``)."""
 
 
 def _is_data_type(name: Any) -> bool:
@@ -139,6 +132,7 @@ def select(
     consistency: tuple[str, ...] | list[str] = (),
     checker: str | None = None,
     spectrum: bool = False,
+    assume: Iterable[str] = (),
     flag: str = "--model",
 ) -> tuple[Selection, list[str]]:
     """The selection the flags say, and a one-line deprecation notice for each old spelling:
@@ -178,7 +172,24 @@ def select(
             raise HarnessInputError(
                 f"--checker {checker} runs that checker alone; it takes no --consistency or --spectrum"
             )
-    return Selection(data_type, consistency, checker, spectrum), notices
+    assumed = tuple(assume)
+    if assumed:
+        takes = checker is not None and "assume" in _parameters(plugins.load("checker", checker))
+        if (checker is not None and not takes) or (
+            checker is None and data_type is not None and data_type != transactional.RW_REGISTER
+        ):
+            raise HarnessInputError(
+                f"--assume is for rw-register histories (an Elle consistency model or the "
+                f"rw-register checker), not {assemble.label(checker or data_type)!r}"
+            )
+    return Selection(data_type, consistency, checker, spectrum, assumed), notices
+
+
+def _parameters(fn: Any) -> set[str]:
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 def data_types() -> list[str]:
@@ -219,14 +230,31 @@ def checks(selection: Selection, data_type: Any) -> dict[str, CheckFn]:
                 f"{assemble.label(data_type)} (a model of its own: only linearizable applies)"
             )
         return {"linearizable": _linearizable(data_type)}
+    if selection.assume:
+        if data_type != transactional.RW_REGISTER:
+            raise ValueError(
+                f"--assume {selection.assume[0]} is for rw-register histories; this one is "
+                f"{data_type}"
+            )
+        return {m: _assuming(m, selection.assume) for m in claimed}
     return {m: _model_check(m, data_type) for m in claimed}
+
+
+def _assuming(model: str, assume: tuple[str, ...]) -> CheckFn:
+    _model_check(model, transactional.RW_REGISTER)  # applies, and has a checker
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        return transactional.check(history, consistency_models=[model], assume=assume)
+
+    return check
 
 
 def checker_for(selection: Selection) -> CheckFn:
     """What checks one history for ``selection``: the named checker, or each claimed model
     over the data type (inferred from the history when not given), then the spectrum if asked."""
     if selection.checker is not None:
-        return _checker(plugins.load("checker", selection.checker))
+        fixed = {"assume": list(selection.assume)} if selection.assume else {}
+        return _checker(plugins.load("checker", selection.checker), **fixed)
     if selection.data_type is not None:
         if _custom(selection.data_type):
             assemble.model(selection.data_type)
@@ -258,10 +286,10 @@ def checker_for(selection: Selection) -> CheckFn:
     return check
 
 
-def resolve_model(model: Any) -> CheckFn:
+def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     """What checks a history for ``--model`` (a data type, a checker, or a consistency model),
     without deprecation notices: the library's spelling of ``select`` and ``checker_for``."""
-    selection, _ = select(model)
+    selection, _ = select(model, assume=assume)
     return checker_for(selection)
 
 
@@ -376,15 +404,19 @@ def check(
     data_type: Any = None,
     consistency: tuple[str, ...] | list[str] = (),
     spectrum: bool = False,
+    assume: Iterable[str] = (),
 ) -> CheckResult:
     """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) for ``consistency``
     (models of ``checkers.hierarchy``; default the data type's strongest checked one) over
     ``data_type`` (inferred from the history when not given): a registered name, a
     ``module:attr`` path, or a model object (``Model``; its states need not be hashable).
     ``model`` is the older spelling: a data type, a checker or a consistency model.
-    ``spectrum`` adds every applicable model's verdict under ``result["spectrum"]``.
+    ``spectrum`` adds every applicable model's verdict under ``result["spectrum"]``;
+    ``assume``: what rw-register's checker may rely on (``--assume``).
     Raises HarnessInputError for a bad model or file."""
-    selection, _ = select(model, data_type=data_type, consistency=consistency, spectrum=spectrum)
+    selection, _ = select(
+        model, data_type=data_type, consistency=consistency, spectrum=spectrum, assume=assume
+    )
     checker = checker_for(selection)
     if isinstance(history, str | Path):
         verdict = check_file(history, checker, init=init, timeout=timeout)
