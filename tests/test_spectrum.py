@@ -324,7 +324,7 @@ def test_test_and_claims_take_consistency_and_refuse_what_does_not_apply(
     test_json = json.loads(
         next((tmp_path / "g" / "new").iterdir()).joinpath("test.json").read_text()
     )
-    assert "--consistency serializable,read-committed" in test_json["command"]
+    assert "--consistency serializable --consistency read-committed" in test_json["command"]
 
 
 def test_a_claimed_model_replaces_the_workloads_own(tmp_path: Path, capsys: Any) -> None:
