@@ -346,7 +346,8 @@ def _lowest(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
 
-def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
+def _peel(n: int, succ: list[list[int]]) -> list[int]:
+    """Kahn's algorithm: the nodes in topological order, as far as no cycle stops it."""
     indeg = [0] * n
     for bs in succ:
         for b in bs:
@@ -360,28 +361,20 @@ def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
             indeg[v] -= 1
             if indeg[v] == 0:
                 queue.append(v)
+    return order
+
+
+def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
+    order = _peel(n, succ)
     return order if len(order) == n else None
 
 
 def _cycle(n: int, succ: list[list[int]]) -> list[int] | None:
-    """A shortest cycle through some node of a cyclic component (BFS back to the start)."""
-    order = _topological(n, succ)
-    if order is not None:
+    """A short cycle: BFS back to the start from nodes that peeling sources leaves (those on
+    or behind cycles), keeping the shortest of the first few found."""
+    removed = set(_peel(n, succ))
+    if len(removed) == n:
         return None
-    # nodes left after peeling sources are on or behind cycles; BFS from each for a short one
-    indeg = [0] * n
-    for bs in succ:
-        for b in bs:
-            indeg[b] += 1
-    queue = deque(i for i in range(n) if indeg[i] == 0)
-    removed = set()
-    while queue:
-        u = queue.popleft()
-        removed.add(u)
-        for v in succ[u]:
-            indeg[v] -= 1
-            if indeg[v] == 0:
-                queue.append(v)
     best: list[int] | None = None
     tries = 0
     for start in (i for i in range(n) if i not in removed):

@@ -32,11 +32,14 @@ got, how many indeterminate ops of each kind were applied), memoised as WGL and 
 memoise theirs: a configuration already explored is never explored again. A read-only op
 that is legal is taken at once without trying alternatives (it changes no state, and the
 rest of its process comes after it anyway). Indeterminate ops with the same effect are
-interchangeable, so only their number matters. Moves are tried in invocation order, so a
-history that is close to linearizable is ordered at the first attempt. Deciding sequential
-consistency is NP-complete (Gibbons & Korach), so ``timeout`` (seconds, for the whole check)
-and ``memory_limit_mb`` (an estimate of the configuration cache) end the search with
-``"unknown"``, never a guess.
+interchangeable, so only their number matters. Depth-first searches have heavy tails, so two
+move orders take turns, each an exhaustive search of its own: invocation order, and first
+the moves that let waiting reads go on. With them runs the linearizability search (for
+registers with unique values its zone check), since a linearization is a sequential order
+too; it can only find a witness, never a violation. The first to settle the question
+decides. Deciding sequential consistency is NP-complete (Gibbons & Korach), so ``timeout``
+(seconds, for the whole check) and ``memory_limit_mb`` (an estimate of the configuration
+caches) end the search with ``"unknown"``, never a guess.
 
 Result::
 
@@ -361,6 +364,15 @@ def _search(
             rel_members[c].pop()
         pos[p] -= 1
 
+    def undo_forced(forced: list[int], chain: tuple | None) -> tuple | None:
+        nonlocal depth, remaining
+        for p in reversed(forced):
+            retreat(p)
+            chain = chain[1]  # type: ignore[index]
+        depth -= len(forced)
+        remaining += len(forced)
+        return chain
+
     def blocked_now() -> list[int]:
         return [defs[p][pos[p]] for p in range(P) if pos[p] < len(defs[p])]
 
@@ -398,12 +410,7 @@ def _search(
                 return _Found(True, _unwind(order), state, [])
             key = (state, tuple(pos), appl)
             if key in visited:
-                for p in reversed(forced):
-                    retreat(p)
-                depth -= len(forced)
-                remaining += len(forced)
-                for _ in forced:
-                    order = order[1]  # type: ignore[index]
+                order = undo_forced(forced, order)
                 if not frames:
                     break
                 continue
@@ -466,13 +473,7 @@ def _search(
             entering = True
             continue
         frames.pop()
-        forced = frame[2]
-        for p in reversed(forced):
-            retreat(p)
-        depth -= len(forced)
-        remaining += len(forced)
-        for _ in forced:
-            order = order[1]  # type: ignore[index]
+        order = undo_forced(frame[2], order)
         if not frames:
             break
     _, chain, st, blocked = best
