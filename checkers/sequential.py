@@ -76,9 +76,11 @@ MAX_FAILURES = 10
 WINDOW = 20
 _ENTRY_BYTES = 200
 _CHECK_EVERY = 1024
-EXPLAIN_STEPS = 200_000
+EXPLAIN_STEPS = 50_000
 """Search steps each explanation search may take (the verdict never depends on them)."""
-MINIMIZE_MAX_OPS = 80
+EXPLAIN_SECONDS = 10.0
+"""Time all explanation searches of one violation may take together."""
+MINIMIZE_MAX_OPS = 60
 """Violations with more ops than this are not shrunk op by op."""
 
 REGISTER_FS = frozenset({"read", "write", "cas"})
@@ -510,12 +512,15 @@ def _violation(
     Reading the ops completed from some history position on as indeterminate only adds
     orders, so "the first ``m`` completions, everything else optional" is monotone in ``m``
     and a binary search finds the smallest failing ``m``. Each explanation search has a step
-    budget: the verdict never depends on it, only how small the explanation gets."""
+    budget, and all of them a time budget: the verdict never depends on them, only how small
+    the explanation gets (``minimal`` says whether it is known to be minimal)."""
     by_completion = sorted(
         (i for i in range(len(problem.calls)) if problem.definite[i]),
         key=lambda i: problem.calls[i].ret,
     )
     exact = True
+    stop = time.monotonic() + EXPLAIN_SECONDS
+    deadline = stop if deadline is None else min(deadline, stop)
 
     def invalid(relax: set[int]) -> _Found | None:
         nonlocal exact
