@@ -44,8 +44,9 @@ Result::
      "bad_patterns": [name, ...], "violations": [violation, ...] (first 10),
      "violations_total": n, "violation": first}
 
-A violation: {"pattern", "key", "processes", "ops" (in the order of the pattern or cycle),
-"text"}.
+A violation: {"pattern", "key", "processes", "ops" (in the order of the pattern or cycle;
+for CyclicCF the cycle's writes, then the reads that order them), "text"}. Every op of the
+pattern is listed, so those ops alone, with every other op free to happen or not, show it.
 """
 
 from __future__ import annotations
@@ -198,13 +199,21 @@ class _Graph:
             if before:
                 w = _lowest(before)
                 out.append(self._write_co_init_read(w, r))
+        desc = self._descendants(order)
         for r, w1 in self.src.items():
-            between = anc[r] & wmask[self.nodes[r].key] & ~(1 << w1)
-            for w2 in _bits(between):
-                if anc[w2] >> w1 & 1:
-                    out.append(self._write_co_read(w1, w2, r))
-                    break
+            between = anc[r] & wmask[self.nodes[r].key] & desc[w1]
+            if between:
+                out.append(self._write_co_read(w1, _lowest(between), r))
         return out
+
+    def _descendants(self, order: list[int]) -> list[int]:
+        desc = [0] * len(self.nodes)
+        for v in reversed(order):
+            m = 0
+            for s in self.succ[v]:
+                m |= desc[s] | (1 << s)
+            desc[v] = m
+        return desc
 
     def _ancestors(self, order: list[int]) -> list[int]:
         preds: list[list[int]] = [[] for _ in self.nodes]
@@ -332,7 +341,14 @@ class _Graph:
             if pattern == "CyclicCO"
             else "no single order of the writes (one arbitration) explains every read"
         )
-        return self._violation(pattern, cycle, f"{self._chain_text(closed, rel)}: {why}")
+        witnesses = [
+            self.cf_by[(a, b)]
+            for a, b in zip(closed, closed[1:], strict=False)
+            if (a, b) in self.cf_by
+        ]
+        return self._violation(
+            pattern, [*cycle, *witnesses], f"{self._chain_text(closed, rel)}: {why}"
+        )
 
 
 def _bits(mask: int) -> Iterator[int]:

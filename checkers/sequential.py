@@ -37,7 +37,10 @@ move orders take turns, each an exhaustive search of its own: invocation order, 
 the moves that let waiting reads go on. With them runs the linearizability search (for
 registers with unique values its zone check), since a linearization is a sequential order
 too; it can only find a witness, never a violation. The first to settle the question
-decides. Deciding sequential consistency is NP-complete (Gibbons & Korach), so ``timeout``
+decides. Before searching a register key with unique values, the polynomial causal check
+(``checkers.causal``) runs on it: sequential consistency implies causal convergence, so a bad
+pattern there refutes the key at once (the violation then says ``refuted_by`` and names the
+pattern's ops). Deciding sequential consistency is NP-complete (Gibbons & Korach), so ``timeout``
 (seconds, for the whole check) and ``memory_limit_mb`` (an estimate of the configuration
 caches) end the search with ``"unknown"``, never a guess.
 
@@ -63,7 +66,7 @@ from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers import causal, register_fastpath, wgl
 from splitbrain.checkers.linearizable import _KeyHistory, _short, resolve_model, split
 from splitbrain.checkers.models import DROP, ILLEGAL, Model, ModelInputError, freeze, thaw
 from splitbrain.harness.history import Op, merge_valid
@@ -113,11 +116,11 @@ def check(
     init: Any = None,
     timeout: float | None = None,
     memory_limit_mb: int | None = None,
-    try_linearizable: bool = True,
+    shortcuts: bool = True,
 ) -> dict[str, Any]:
     """Check ``history`` for (per-key) sequential consistency; see the module docstring.
-    ``try_linearizable=False`` leaves out the linearization search (tests use it to
-    exercise the sequential search alone)."""
+    ``shortcuts=False`` leaves out the linearization search and the causal refutation (tests
+    use it to exercise the sequential search alone)."""
     m = resolve_model(model if model is not None else infer_model(history), init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_entries = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024 // _ENTRY_BYTES
@@ -126,7 +129,12 @@ def check(
     failures: list[dict[str, Any]] = []
     unknown_reason = None
     for kh in keys:
-        problem = _KeyProblem.of(kh, m, try_linearizable)
+        refuted = _causal_refutation(kh, m, init) if shortcuts else None
+        if refuted is not None:
+            outcomes.append({"valid": False})
+            failures.append(refuted)
+            break
+        problem = _KeyProblem.of(kh, m, shortcuts)
         try:
             found = problem.search(deadline, max_entries)
         except _Aborted as e:
@@ -184,11 +192,11 @@ class _KeyProblem:
     """Process of each call."""
     definite: list[bool]
     args: list[Any]
-    try_linearizable: bool = True
+    shortcuts: bool = True
     """Also look for a linearization (it is a sequential order too); off only in tests."""
 
     @classmethod
-    def of(cls, kh: _KeyHistory, model: Model, try_linearizable: bool = True) -> _KeyProblem:
+    def of(cls, kh: _KeyHistory, model: Model, shortcuts: bool = True) -> _KeyProblem:
         calls = kh.calls
         return cls(
             model,
@@ -197,7 +205,7 @@ class _KeyProblem:
             [kh.history[c.inv].process for c in calls],
             [c.ret is not None for c in calls],
             [c.arg for c in calls],
-            try_linearizable,
+            shortcuts,
         )
 
     def relaxed(self, indeterminate: set[int]) -> _KeyProblem:
@@ -210,7 +218,7 @@ class _KeyProblem:
             definite[i] = False
             args[i] = self._info_arg(i)
         return _KeyProblem(
-            self.model, self.history, self.calls, self.procs, definite, args, self.try_linearizable
+            self.model, self.history, self.calls, self.procs, definite, args, self.shortcuts
         )
 
     def _info_arg(self, i: int) -> Any:
@@ -226,14 +234,14 @@ class _KeyProblem:
         the lucky one: depth-first searches have heavy tails), and with them the
         linearizability search, whose linearization, when there is one, is also a sequential
         order. The first that settles the question decides."""
-        if self.try_linearizable and self.model.unique_register:
+        if self.shortcuts and self.model.unique_register:
             fr = register_fastpath.decide(self.calls, self.model.init)
             if fr.valid is True:
                 return _Found(True, [], None, [])
         runs: list[Generator[None, None, Any]] = [
             self._steps(deadline, max_entries, max_steps, e) for e in (False, True)
         ]
-        if self.try_linearizable:
+        if self.shortcuts:
             runs.append(
                 wgl.search_steps(
                     self.calls,
@@ -302,6 +310,8 @@ def _search(
     for i in sorted(range(n), key=invs.__getitem__):
         pid.setdefault(freeze(procs[i]), len(pid))
     P = len(pid)
+    if max_entries is not None:  # the budget is in base-size entries; positions add 8 bytes each
+        max_entries = max_entries * _ENTRY_BYTES // (_ENTRY_BYTES + 8 * P)
     defs: list[list[int]] = [[] for _ in range(P)]
     floating: list[tuple[int, int]] = []
     for i in sorted(range(n), key=invs.__getitem__):
@@ -494,6 +504,58 @@ def _unwind(chain: tuple | None) -> list[int]:
         chain = chain[1]
     out.reverse()
     return out
+
+
+# ---------------------------------------------------------------- refuting through causality
+
+
+def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, Any] | None:
+    """A register key that is not causally convergent is not sequentially consistent: a
+    sequential order is an arbitration order consistent with causality in which every read
+    returns the last write before it (so sequential consistency implies CCv). The causal check
+    is polynomial, so it refutes what the search could take exponential time over. It applies
+    to register models with unique values, and only when every indeterminate op is its
+    process's last (then the two checks read process order the same way)."""
+    if not model.unique_register:
+        return None
+    last: dict[Any, int] = {}
+    for c in kh.calls:
+        p = freeze(kh.history[c.inv].process)
+        last[p] = max(last.get(p, -1), c.inv)
+    positions: list[int] = []
+    for i, c in enumerate(kh.calls):
+        if c.ret is None and last[freeze(kh.history[c.inv].process)] != c.inv:
+            return None
+        positions.append(c.inv)
+        if kh.completions[i] >= 0:
+            positions.append(kh.completions[i])
+    sub = [kh.history[pos] for pos in sorted(positions)]
+    try:
+        r = causal.check(sub, init=init)
+    except ModelInputError:
+        return None
+    if r["valid"] is not False:
+        return None
+    v = r["violation"]
+    where = f"key {value_text(kh.key)}: " if kh.key is not None else ""
+    return {
+        "key": thaw(freeze(kh.key)) if kh.key is not None else None,
+        "prefix_end": max((o["complete_index"] or o["invoke_index"]) for o in v["ops"]),
+        "op": v["ops"][-1],
+        "processes": v["processes"],
+        "ops": v["ops"],
+        "minimal": False,
+        "refuted_by": f"causal convergence (CCv): {v['pattern']}",
+        "ordered": [],
+        "ordered_total": 0,
+        "state": None,
+        "blocked": [],
+        "text": (
+            f"{where}not sequentially consistent: a sequential order would also be causally "
+            f"convergent, and these ops show the bad pattern {v['pattern']} (Bouajjani et al.), "
+            f"with every other op free to happen or not:\n  {v['text']}"
+        ),
+    }
 
 
 # ---------------------------------------------------------------- explaining a violation
