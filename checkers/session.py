@@ -30,9 +30,9 @@ every guarantee here). A read *observes* the version it returned, the one its wr
   of the initial value after a read of a written value, or a version observed again after a
   different one (a, b, a).
 - ``monotonic-writes`` (as Jepsen states it: if a process writes w1 and then w2, every process
-  observes w1 before w2): no process observes w2 and afterwards w1 itself when w1 and w2
-  write the same key, or a state without w1 (the initial value of w1's key, or a write of
-  that key its process made before w1) when they write different keys.
+  observes w1 before w2): no process observes w2 and afterwards a state of w1's key older
+  than w1 (its initial value, or a write of that key that w1's process made before w1), nor,
+  when w1 and w2 write the same key, w1 itself.
 - ``writes-follow-reads`` (session causality: if a process read a value written by w1 and
   then wrote w2, w2 is visible only after w1): no process observes w2 and afterwards the
   initial value of w1's key. The dependency is transitive (what the reader of w2 had itself
