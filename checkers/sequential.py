@@ -129,11 +129,15 @@ def check(
     failures: list[dict[str, Any]] = []
     unknown_reason = None
     for kh in keys:
-        refuted = _causal_refutation(kh, m, init) if shortcuts else None
-        if refuted is not None:
-            outcomes.append({"valid": False})
-            failures.append(refuted)
-            break
+        if shortcuts and m.unique_register:
+            if register_fastpath.decide(kh.calls, m.init).valid is True:
+                outcomes.append({"valid": True})  # linearizable, so sequential
+                continue
+            refuted = _causal_refutation(kh, m, init)
+            if refuted is not None:
+                outcomes.append({"valid": False})
+                failures.append(refuted)
+                break
         problem = _KeyProblem.of(kh, m, shortcuts)
         try:
             found = problem.search(deadline, max_entries)
@@ -234,17 +238,18 @@ class _KeyProblem:
         the lucky one: depth-first searches have heavy tails), and with them the
         linearizability search, whose linearization, when there is one, is also a sequential
         order. The first that settles the question decides."""
-        if self.shortcuts and self.model.unique_register:
-            fr = register_fastpath.decide(self.calls, self.model.init)
-            if fr.valid is True:
-                return _Found(True, [], None, [])
         runs: list[Generator[None, None, Any]] = [
             self._steps(deadline, max_entries, max_steps, e) for e in (False, True)
         ]
         if self.shortcuts:
+            calls = [
+                wgl.Call(c.inv, c.ret if self.definite[i] else None, self.args[i])
+                for i, c in enumerate(self.calls)
+                if self.args[i] is not DROP
+            ]
             runs.append(
                 wgl.search_steps(
-                    self.calls,
+                    calls,
                     self.model.init,
                     self.model.step,
                     readonly=self.model.readonly,
@@ -514,10 +519,8 @@ def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, An
     sequential order is an arbitration order consistent with causality in which every read
     returns the last write before it (so sequential consistency implies CCv). The causal check
     is polynomial, so it refutes what the search could take exponential time over. It applies
-    to register models with unique values, and only when every indeterminate op is its
+    to register models (the caller's test) with unique values, and only when every indeterminate op is its
     process's last (then the two checks read process order the same way)."""
-    if not model.unique_register:
-        return None
     last: dict[Any, int] = {}
     for c in kh.calls:
         p = freeze(kh.history[c.inv].process)
