@@ -232,12 +232,21 @@ class _Graph:
 
     def cf_violations(self) -> list[dict[str, Any]]:
         """co ∪ cf acyclic? cf: every other write of x causally before a read of x from w
-        precedes w. Only co-maximal such writes need an edge (the rest follow through co)."""
+        precedes w. Only each process's last such write needs an edge: its earlier ones
+        precede it in co already."""
         succ = [list(s) for s in self.succ]
         rel = dict(self.rel)
+        by_process: dict[Hashable, dict[Any, int]] = {}
+        for i, e in enumerate(self.nodes):
+            if e.kind == "write":
+                masks = by_process.setdefault(e.key, {})
+                masks[e.process] = masks.get(e.process, 0) | (1 << i)
         for r, w in self.src.items():
-            others = self.anc[r] & self.wmask[self.nodes[r].key] & ~(1 << w)
-            for w1 in _bits(others):
+            for mask in by_process[self.nodes[r].key].values():
+                others = self.anc[r] & mask & ~(1 << w)
+                if not others:
+                    continue
+                w1 = others.bit_length() - 1  # the process's last such write: the rest precede it
                 if (w1, w) not in rel:
                     succ[w1].append(w)
                     rel[(w1, w)] = "cf"
