@@ -143,7 +143,7 @@ ELLE_ONLY: tuple[str, ...] = tuple(
 not on the ladder."""
 
 
-UNTIMED_MAX_OPS = {"causal": 5000}
+UNTIMED_MAX_OPS = {"causal": 100_000}
 """Checkers that take no deadline (polynomial, but slow on long histories): within a time
 budget the spectrum leaves them unchecked beyond this many ops."""
 
