@@ -81,11 +81,15 @@ def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     """What checks a history for ``--model``: a model (name, path or object) is checked for
     linearizability; a registered checker's name runs that checker; an Elle consistency
     model's name runs Elle's list-append or rw-register checker for it, as the history's
-    micro-ops say. ``assume`` (the properties of the keys the user asserts) goes to a
+    micro-ops say (a name that is also a registered checker, such as ``sequential``, runs
+    that checker on register and key-value histories). ``assume`` (the properties of the keys the user asserts) goes to a
     checker that takes it (rw-register's); for any other it is bad input."""
     assumed = list(assume)
     if isinstance(model, str) and model in FRIENDLY_MODEL_NAMES:
-        return _checker(transactional.check, consistency_models=[model], assume=assumed)
+        elle_check = _checker(transactional.check, consistency_models=[model], assume=assumed)
+        if assumed or model not in plugins.entries("checker"):
+            return elle_check
+        return _by_data_type(elle_check, _checker(plugins.load("checker", model)))
     checker = (
         plugins.load("checker", model)
         if isinstance(model, str)
@@ -106,6 +110,18 @@ def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     if model in plugins.entries("model"):
         return _linearizable(model)
     raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
+
+
+def _by_data_type(transactions: CheckFn, single_object: CheckFn) -> CheckFn:
+    """A name that is both an Elle consistency model and a registered single-object checker
+    (sequential, causal, the session guarantees): Elle's for histories of transactions, the
+    registered checker's for register and key-value histories."""
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        txn = any(op.f == "txn" for op in history if op.is_client)
+        return (transactions if txn else single_object)(history, init, timeout)
+
+    return check
 
 
 STDIN = "-"
