@@ -56,7 +56,10 @@ everything else allowed to happen or not), the ``op`` whose completion made it s
 ``processes`` and ``ops`` involved (a small set of those ops that on its own cannot be
 ordered, ``minimal`` saying whether it is known to be minimal), the longest order found
 (``ordered``, its last ops) with the ``state`` after it and each process's ``blocked`` next
-op, and a ``text`` in words.
+op, and a ``text`` in words. A violation found by the causal refutation has ``refuted_by``
+(the bad pattern), the pattern's ``ops`` (enough on their own, every other op free to happen
+or not, though not shrunk further: ``minimal`` is false) and ``prefix_end`` where the last of
+them completed.
 """
 
 from __future__ import annotations
