@@ -57,9 +57,8 @@ everything else allowed to happen or not), the ``op`` whose completion made it s
 ordered, ``minimal`` saying whether it is known to be minimal), the longest order found
 (``ordered``, its last ops) with the ``state`` after it and each process's ``blocked`` next
 op, and a ``text`` in words. A violation found by the causal refutation has ``refuted_by``
-(the bad pattern), the pattern's ``ops`` (enough on their own, every other op free to happen
-or not, though not shrunk further: ``minimal`` is false) and ``prefix_end`` where the last of
-them completed.
+(the bad pattern), the pattern's ``ops`` as the causal check lists them (``minimal`` is
+false) and ``prefix_end`` where the last of them completed.
 """
 
 from __future__ import annotations
@@ -558,8 +557,8 @@ def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, An
         "blocked": [],
         "text": (
             f"{where}not sequentially consistent: a sequential order would also be causally "
-            f"convergent, and these ops show the bad pattern {v['pattern']} (Bouajjani et al.), "
-            f"with every other op free to happen or not:\n  {v['text']}"
+            f"convergent, and the key shows the bad pattern {v['pattern']} (Bouajjani et al.):"
+            f"\n  {v['text']}"
         ),
     }
 
