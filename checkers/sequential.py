@@ -135,7 +135,7 @@ def check(
             if register_fastpath.decide(kh.calls, m.init).valid is True:
                 outcomes.append({"valid": True})  # linearizable, so sequential
                 continue
-            refuted = _causal_refutation(kh, m, init)
+            refuted = _causal_refutation(kh, m)
             if refuted is not None:
                 outcomes.append({"valid": False})
                 failures.append(refuted)
@@ -516,7 +516,7 @@ def _unwind(chain: tuple | None) -> list[int]:
 # ---------------------------------------------------------------- refuting through causality
 
 
-def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, Any] | None:
+def _causal_refutation(kh: _KeyHistory, model: Model) -> dict[str, Any] | None:
     """A register key that is not causally convergent is not sequentially consistent: a
     sequential order is an arbitration order consistent with causality in which every read
     returns the last write before it (so sequential consistency implies CCv). The causal check
@@ -536,7 +536,7 @@ def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, An
             positions.append(kh.completions[i])
     sub = [kh.history[pos] for pos in sorted(positions)]
     try:
-        r = causal.check(sub, init=init)
+        r = causal.check(sub, init=thaw(model.init))
     except ModelInputError:
         return None
     if r["valid"] is not False:
