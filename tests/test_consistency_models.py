@@ -172,6 +172,9 @@ def test_sequential_refuses_a_history_without_a_data_type() -> None:
     with pytest.raises(ModelInputError, match="cannot tell the data type"):
         sequential.check(h)
     assert sequential.check(h, "queue")["valid"] is True
+    nemesis_only = [Op("info", "start", "nemesis", None, index=0)]
+    r = sequential.check(nemesis_only)
+    assert r["valid"] is True and "no client operations" in r["note"]
 
 
 # ---------------------------------------------------------------- sequential: brute force
