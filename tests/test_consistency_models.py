@@ -662,11 +662,3 @@ def test_registered_for_splitbrain_check(tmp_path: Path) -> None:
         "causal": False,
     }
     assert set(check_cli.models()) >= set(got)
-    # the same names are Elle's consistency models: a history of transactions goes to Elle
-    txn = [
-        Op("invoke", "txn", 0, [["append", "x", 1]], index=0),
-        Op("ok", "txn", 0, [["append", "x", 1]], index=1),
-    ]
-    path.write_text("".join(op.to_json() + "\n" for op in txn))
-    verdict = check_cli.check_file(path, check_cli.resolve_model("sequential"), timeout=5)
-    assert "anomalies" in verdict.result  # Elle's result, not the register checker's
