@@ -45,8 +45,8 @@ Result::
      "violations_total": n, "violation": first}
 
 A violation: {"pattern", "key", "processes", "ops" (in the order of the pattern or cycle;
-for CyclicCF the cycle's writes, then the reads that order them), "text"}. Every op of the
-pattern is listed, so those ops alone, with every other op free to happen or not, show it.
+for CyclicCF the cycle's writes, then the reads that order them; the causal paths that lead
+to those reads are not listed), "text"}.
 """
 
 from __future__ import annotations

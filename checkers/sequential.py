@@ -56,7 +56,9 @@ everything else allowed to happen or not), the ``op`` whose completion made it s
 ``processes`` and ``ops`` involved (a small set of those ops that on its own cannot be
 ordered, ``minimal`` saying whether it is known to be minimal), the longest order found
 (``ordered``, its last ops) with the ``state`` after it and each process's ``blocked`` next
-op, and a ``text`` in words.
+op, and a ``text`` in words. A violation found by the causal refutation has ``refuted_by``
+(the bad pattern), the pattern's ``ops`` as the causal check lists them (``minimal`` is
+false) and ``prefix_end`` where the last of them completed.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ class _Aborted(Exception):
 def infer_model(history: list[Op]) -> str:
     """The data type of a history that names none: cas-register or kv, from the ops' ``f``."""
     fs = {op.f for op in history if op.is_client}
-    if fs and fs <= REGISTER_FS:
+    if fs <= REGISTER_FS:  # also no client op at all: nothing to check, any type will do
         return "cas-register"
     if fs and fs <= KV_FS:
         return "kv"
@@ -133,7 +135,7 @@ def check(
             if register_fastpath.decide(kh.calls, m.init).valid is True:
                 outcomes.append({"valid": True})  # linearizable, so sequential
                 continue
-            refuted = _causal_refutation(kh, m, init)
+            refuted = _causal_refutation(kh, m)
             if refuted is not None:
                 outcomes.append({"valid": False})
                 failures.append(refuted)
@@ -514,7 +516,7 @@ def _unwind(chain: tuple | None) -> list[int]:
 # ---------------------------------------------------------------- refuting through causality
 
 
-def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, Any] | None:
+def _causal_refutation(kh: _KeyHistory, model: Model) -> dict[str, Any] | None:
     """A register key that is not causally convergent is not sequentially consistent: a
     sequential order is an arbitration order consistent with causality in which every read
     returns the last write before it (so sequential consistency implies CCv). The causal check
@@ -534,7 +536,7 @@ def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, An
             positions.append(kh.completions[i])
     sub = [kh.history[pos] for pos in sorted(positions)]
     try:
-        r = causal.check(sub, init=init)
+        r = causal.check(sub, init=thaw(model.init))
     except ModelInputError:
         return None
     if r["valid"] is not False:
@@ -555,8 +557,8 @@ def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, An
         "blocked": [],
         "text": (
             f"{where}not sequentially consistent: a sequential order would also be causally "
-            f"convergent, and these ops show the bad pattern {v['pattern']} (Bouajjani et al.), "
-            f"with every other op free to happen or not:\n  {v['text']}"
+            f"convergent, and the key shows the bad pattern {v['pattern']} (Bouajjani et al.):"
+            f"\n  {v['text']}"
         ),
     }
 

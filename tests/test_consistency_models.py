@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from splitbrain.checkers import causal, linearizable, sequential, session
+from splitbrain.checkers import causal, linearizable, models, sequential, session
 from splitbrain.checkers.models import ModelInputError
 from splitbrain.harness import check as check_cli
 from splitbrain.harness.explain import explain
@@ -159,11 +159,22 @@ def test_unknown_when_out_of_time_or_memory_never_a_guess() -> None:
     assert "not sequentially consistent: a sequential order would also be causally" in explain(r)[0]
 
 
+def test_the_causal_refutation_uses_the_model_own_initial_value() -> None:
+    # a register that starts at 0: reading 0 is no thin-air read
+    h = hist((0, "read", None, 0), (1, "write", 1, None), (0, "read", None, 1))
+    assert sequential.check(h, models.register(0))["valid"] is True
+    assert sequential.check(h, "register", init=0)["valid"] is True
+    assert sequential.check(h, "register")["valid"] is False
+
+
 def test_sequential_refuses_a_history_without_a_data_type() -> None:
     h = hist((0, "enqueue", 1, None))
     with pytest.raises(ModelInputError, match="cannot tell the data type"):
         sequential.check(h)
     assert sequential.check(h, "queue")["valid"] is True
+    nemesis_only = [Op("info", "start", "nemesis", None, index=0)]
+    r = sequential.check(nemesis_only)
+    assert r["valid"] is True and "no client operations" in r["note"]
 
 
 # ---------------------------------------------------------------- sequential: brute force
