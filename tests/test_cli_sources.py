@@ -54,7 +54,7 @@ def test_help_lists_known_names_and_option_defaults_and_version() -> None:
     assert r.returncode == 0
     out = " ".join(r.stdout.split())
     assert re.search(r"targets: etcd, (\S+, )*memory, redis, sim", out), out
-    assert re.search(r"workloads: (\S+, )*counter, (\S+, )*list-append, (\S+, )*register, set", out)
+    assert re.search(r"workloads: (\S+, )*counter, (\S+, )*list-append, (\S+, )*register, (\S+, )*set", out)
     assert "nemeses: clock, kill, packet," in out
     assert "partition-majorities-ring" in out and "cas-register" in out
     assert "memory: fault=none, fault-rate=0.05" in out and "replication=leader-sync" in out
