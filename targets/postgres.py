@@ -22,7 +22,6 @@ from typing import Any
 import psycopg
 
 from splitbrain.harness.control.node import Node
-from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.targets.server import (
     ConfigFile,
     ReadyCommand,
@@ -30,7 +29,7 @@ from splitbrain.targets.server import (
     ServerNode,
     bare,
 )
-from splitbrain.targets.sql import ISOLATIONS, Dialect, SqlTarget, wait_for
+from splitbrain.targets.sql import ISOLATIONS, Dialect, SqlTarget, first_line
 
 PORT = 5432
 STATEMENT_TIMEOUT_MS = 2000
@@ -92,6 +91,7 @@ DIALECT = Dialect(
         "CREATE TABLE IF NOT EXISTS reg (k BIGINT PRIMARY KEY, v BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS elements (e BIGINT PRIMARY KEY)",
     ),
+    probe="SELECT 1 FROM la, reg, elements LIMIT 1",
     append=(
         "INSERT INTO la AS t (k, v) VALUES (%s, %s) "
         "ON CONFLICT (k) DO UPDATE SET v = t.v || ',' || excluded.v"
@@ -131,7 +131,7 @@ class Psycopg:
         state = getattr(e, "sqlstate", None)
         if not isinstance(e, psycopg.Error) or not state or state.startswith(AMBIGUOUS_CLASSES):
             return None
-        return f"{state} {(str(e).strip().splitlines() or [''])[0]}"
+        return f"{state} {first_line(e)}"
 
     def socket_of(self, conn: psycopg.Connection[Any]) -> int | None:
         try:
@@ -162,37 +162,13 @@ class PostgresTarget(SqlTarget):
             )
         }
 
-    def check(self) -> None:
-        super().check()
-        if self.replicas and any(n.kind != "netns" for n in self._nodes):
-            raise HarnessInputError(
-                "postgres: -o replicas= runs on local namespace nodes only (standbys start "
-                "from a copy of the primary's data directory)"
-            )
+    def initialize(self, node: Node, data: str) -> None:
+        initdb = [f"{self.settings['pg-bin']}/initdb", "-D", data, "-N", "-A", "trust"]
+        initdb += ["-U", "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"]
+        node.run(self.as_db_user(initdb), timeout=120).check()
 
-    def prepare(self, node: Node, service: str) -> None:
-        self.own_data_dir(node)
-        data = str(self.data_dir(node))
-        if self.node_index(node) == 0:
-            initdb = [f"{self.settings['pg-bin']}/initdb", "-D", data, "-N", "-A", "trust"]
-            initdb += ["-U", "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"]
-            node.run(self.as_db_user(initdb), timeout=120).check()
-        else:
-            primary = str(self.data_dir(self._nodes[0]))
-            node.run(self.as_db_user(["cp", "-a", "--", f"{primary}/.", data])).check()
-            node.run(self.as_db_user(["touch", "--", f"{data}/standby.signal"])).check()
-        super().prepare(node, service)
-
-    def after_start(self) -> None:
-        cluster = self.cluster()
-        self.create_schema(cluster[0])
-        for standby in cluster[1:]:
-            wait_for(
-                lambda s=standby: self.sees_schema(s),
-                30,
-                f"postgres: standby {standby.name} did not replicate the schema within 30s; "
-                f"logs in {self.log_dir}",
-            )
+    def make_replica(self, node: Node, data: str) -> None:
+        node.run(self.as_db_user(["touch", "--", f"{data}/standby.signal"])).check()
 
     def replica_isolation(self) -> str:
         return "repeatable-read" if self.isolation == "serializable" else self.isolation

@@ -44,8 +44,9 @@ ISOLATIONS = {
 }
 READS = ("primary", "replica")
 MAX_REPLICAS = 8
-TABLES = ("la", "reg", "elements")
 SCHEMA_TIMEOUT = 5.0
+CONNECT_BACKOFF = 0.05
+"""Seconds a client waits after a failed connect, so a down server is not hammered."""
 OPERATIONS = frozenset({"read", "write", "cas", "set.add", "set.read", "txn"})
 
 
@@ -90,6 +91,8 @@ class Dialect:
     begin: Callable[[str], list[str]]
     """Statements that start a transaction at an isolation level (ISOLATIONS key)."""
     schema: tuple[str, ...]
+    probe: str
+    """A statement that succeeds once every table exists (on a replica: once replicated)."""
     append: str
     """Appends ``%s`` (text) to key ``%s``'s list, creating the row if need be: (k, v)."""
     read_list: str
@@ -134,11 +137,15 @@ def _cut(fd: int) -> None:
             s.detach()
 
 
+def first_line(e: object) -> str:
+    return (str(e).strip().splitlines() or [""])[0]
+
+
 class Failed(Exception):
     """A transaction failed; carries the phase it failed in."""
 
     def __init__(self, phase: str, cause: Exception) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}".strip())
+        super().__init__(f"{type(cause).__name__}: {first_line(cause)}")
         self.phase = phase
         self.cause = cause
 
@@ -160,6 +167,7 @@ class Session:
             try:
                 self.conn = self.driver.connect(self.host, self.port, self.timeout)
             except Exception as e:
+                time.sleep(CONNECT_BACKOFF)
                 raise Failed(Phase.CONNECT, e) from e
         return self.conn
 
@@ -415,6 +423,54 @@ class SqlTarget(ServerTarget):
     def node_index(self, node: Node) -> int:
         return [n.name for n in self._nodes].index(node.name)
 
+    # Hooks of a database.
+
+    def initialize(self, node: Node, data: str) -> None:
+        """Make the primary's fresh data directory ``data`` (initdb and the like)."""
+        raise NotImplementedError
+
+    def make_replica(self, node: Node, data: str) -> None:
+        """Turn ``data``, a copy of the primary's fresh data directory, into a replica's."""
+
+    def start_replication(self, primary: ServerNode, replica: ServerNode) -> None:
+        """Point a running replica at the primary, if the database needs it done live."""
+
+    # The life of primary and replicas.
+
+    def check(self) -> None:
+        super().check()
+        if self.replicas and any(n.kind != "netns" for n in self._nodes):
+            raise HarnessInputError(
+                f"{self.name}: -o replicas= runs on local namespace nodes only (replicas start "
+                "from a copy of the primary's fresh data directory)"
+            )
+
+    def prepare(self, node: Node, service: str) -> None:
+        """The primary's data directory is initialized; each replica's is a copy of it, made
+        before any server starts (nodes are prepared in order, n1 first)."""
+        self.own_data_dir(node)
+        data = str(self.data_dir(node))
+        if self.node_index(node) == 0:
+            self.initialize(node, data)
+        else:
+            primary = str(self.data_dir(self._nodes[0]))
+            node.run(self.as_db_user(["cp", "-a", "--", f"{primary}/.", data])).check()
+            self.make_replica(node, data)
+        super().prepare(node, service)
+
+    def after_start(self) -> None:
+        primary, *replicas = self.cluster()
+        self.create_schema(primary)
+        for replica in replicas:
+            self.start_replication(primary, replica)
+        for replica in replicas:
+            wait_for(
+                lambda r=replica: self.sees_schema(r),
+                30,
+                f"{self.name}: replica {replica.name} did not replicate the tables within 30s; "
+                f"logs in {self.log_dir}",
+            )
+
     def _statements(self, node: ServerNode, statements: Sequence[str]) -> None:
         conn = self.driver.connect(node.address, node.port, SCHEMA_TIMEOUT)
         try:
@@ -435,7 +491,7 @@ class SqlTarget(ServerTarget):
 
     def sees_schema(self, node: ServerNode) -> bool:
         """True when ``node`` (a replica) has every table the primary created."""
-        self._statements(node, [f"SELECT 1 FROM {t} LIMIT 1" for t in TABLES])
+        self._statements(node, [self.dialect.probe])
         return True
 
     def replica_isolation(self) -> str:
