@@ -45,7 +45,6 @@ SETTINGS = (
     "unix_socket_directories=",
     "hba_file={dir}/pg_hba.conf",
     "shared_buffers=16MB",
-    "max_connections=64",
     "fsync=on",
     "synchronous_commit=on",
     "wal_level=replica",
