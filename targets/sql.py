@@ -23,11 +23,14 @@ reads=replica`` sends read-only transactions to them.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from splitbrain.harness.control.node import Node, NodeError
@@ -327,6 +330,9 @@ def is_read_only(op: Op) -> bool:
     return op.f == "read"
 
 
+SIGNAL_ROUNDS = 5
+"""Scans for server processes to signal: a child forked while the first scan ran is
+found by the next (the postmaster, signalled first as the daemon, forks no more)."""
 SIGNAL_BY_CWD = (
     'd=$(readlink -f -- "$1") || exit 0; '
     "for p in /proc/[0-9]*; do "
@@ -336,6 +342,17 @@ SIGNAL_BY_CWD = (
 """Signals every process whose working directory is the data directory: a PostgreSQL
 server's backends each run in a session of their own (so a process-group signal misses
 them), but every one of them works in the data directory."""
+
+
+def working_in(directory: Path) -> list[int]:
+    """Pids of this machine's processes whose working directory is ``directory``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "cwd") == str(directory):
+                    found.append(int(entry.name))
+    return found
 
 
 def wait_for(ready: Callable[[], bool], seconds: float, failure: str) -> None:
@@ -354,6 +371,7 @@ class SqlTarget(ServerTarget):
     """A primary on n1 and ``replicas`` copies of it on n2..; the servers run as ``db-user``."""
 
     options: dict[str, str] = {
+        "nodes": "1",
         "replicas": "0",
         "reads": "primary",
         "isolation": "serializable",
@@ -398,8 +416,21 @@ class SqlTarget(ServerTarget):
             )
 
     def signal_all(self, node: Node, sig: str) -> None:
-        """Send ``sig`` to every process of the node's server, backends included."""
-        node.run(["sh", "-c", SIGNAL_BY_CWD, "sh", str(self.data_dir(node)), sig])
+        """Send ``sig`` to every process of the node's server, backends included (on a
+        namespace node, whose processes are this machine's, without a shell)."""
+        data = self.data_dir(node)
+        if node.kind != "netns":
+            node.run(["sh", "-c", SIGNAL_BY_CWD, "sh", str(data), sig])
+            return
+        signalled: set[int] = set()
+        for _ in range(SIGNAL_ROUNDS):
+            fresh = set(working_in(data.resolve())) - signalled
+            if not fresh:
+                return
+            for pid in fresh:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.Signals[f"SIG{sig}"])
+            signalled |= fresh
 
     def kill(self, node: str) -> None:
         super().kill(node)
