@@ -41,7 +41,7 @@ INNODB = (
 COMMAND = (
     "setpriv", "--reuid={db-user}", "--regid={db-user}", "--clear-groups",
     "{mariadbd}", "--no-defaults",
-    "--datadir={data_dir}", "--socket={data_dir}/mysqld.sock", "--pid-file={data_dir}/mysqld.pid",
+    "--datadir={data_dir}", "--socket=mysqld.sock", "--pid-file=mysqld.pid",
     "--bind-address={address}", "--port={port}",
     "--skip-grant-tables", "--skip-name-resolve", "--skip-symbolic-links",
     *INNODB,
