@@ -66,8 +66,11 @@ DIALECT = Dialect(
         f"CREATE TABLE IF NOT EXISTS {DB}.la (k BIGINT PRIMARY KEY, v TEXT NOT NULL) ENGINE=InnoDB",
         f"CREATE TABLE IF NOT EXISTS {DB}.reg (k BIGINT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB",
         f"CREATE TABLE IF NOT EXISTS {DB}.elements (e BIGINT PRIMARY KEY) ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {DB}.rw (k BIGINT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {DB}.accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL) "
+        "ENGINE=InnoDB",
     ),
-    probe=f"SELECT 1 FROM {DB}.la, {DB}.reg, {DB}.elements LIMIT 1",
+    probe=f"SELECT 1 FROM {DB}.la, {DB}.reg, {DB}.elements, {DB}.rw, {DB}.accounts LIMIT 1",
     append=(
         f"INSERT INTO {DB}.la (k, v) VALUES (%s, %s) "
         "ON DUPLICATE KEY UPDATE v = CONCAT(v, ',', VALUES(v))"
@@ -81,6 +84,12 @@ DIALECT = Dialect(
     create_register=f"INSERT IGNORE INTO {DB}.reg (k, v) VALUES (%s, %s)",
     add_element=f"INSERT INTO {DB}.elements (e) VALUES (%s)",
     read_elements=f"SELECT e FROM {DB}.elements ORDER BY e",
+    read_rw=f"SELECT v FROM {DB}.rw WHERE k = %s",
+    write_rw=f"INSERT INTO {DB}.rw (k, v) VALUES (%s, %s) ON DUPLICATE KEY UPDATE v = VALUES(v)",
+    read_balance=f"SELECT balance FROM {DB}.accounts WHERE id = %s",
+    write_balance=f"UPDATE {DB}.accounts SET balance = %s WHERE id = %s",
+    read_balances=f"SELECT id, balance FROM {DB}.accounts ORDER BY id",
+    create_account=f"INSERT INTO {DB}.accounts (id, balance) VALUES (%s, %s)",
 )
 
 

@@ -89,8 +89,10 @@ DIALECT = Dialect(
         "CREATE TABLE IF NOT EXISTS la (k BIGINT PRIMARY KEY, v TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS reg (k BIGINT PRIMARY KEY, v BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS elements (e BIGINT PRIMARY KEY)",
+        "CREATE TABLE IF NOT EXISTS rw (k BIGINT PRIMARY KEY, v BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)",
     ),
-    probe="SELECT 1 FROM la, reg, elements LIMIT 1",
+    probe="SELECT 1 FROM la, reg, elements, rw, accounts LIMIT 1",
     append=(
         "INSERT INTO la AS t (k, v) VALUES (%s, %s) "
         "ON CONFLICT (k) DO UPDATE SET v = t.v || ',' || excluded.v"
@@ -104,6 +106,12 @@ DIALECT = Dialect(
     create_register="INSERT INTO reg (k, v) VALUES (%s, %s) ON CONFLICT (k) DO NOTHING",
     add_element="INSERT INTO elements (e) VALUES (%s)",
     read_elements="SELECT e FROM elements ORDER BY e",
+    read_rw="SELECT v FROM rw WHERE k = %s",
+    write_rw="INSERT INTO rw AS t (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    read_balance="SELECT balance FROM accounts WHERE id = %s",
+    write_balance="UPDATE accounts SET balance = %s WHERE id = %s",
+    read_balances="SELECT id, balance FROM accounts ORDER BY id",
+    create_account="INSERT INTO accounts (id, balance) VALUES (%s, %s)",
 )
 
 

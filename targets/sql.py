@@ -16,7 +16,9 @@ transaction certainly did not happen. Errors are classified as Jepsen does:
 
 Tables, one per data type: ``la`` (list-append: one row per key, the list as text
 ``"1,2,3"`` appended in place, as Jepsen's SQL tests do), ``reg`` (register), ``elements``
-(set: one row per element). Replicas (``-o replicas=N``) copy the primary; ``-o
+(set: one row per element), ``rw`` (rw-register: one row per key), ``accounts`` (bank: a
+transfer reads both balances and writes the values computed from them, as Jepsen's does;
+the accounts open, as ``checkers.bank.initial_balances`` says, before clients start). Replicas (``-o replicas=N``) copy the primary; ``-o
 reads=replica`` sends read-only transactions to them.
 """
 
@@ -28,11 +30,12 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from splitbrain.checkers.bank import DEFAULT_ACCOUNTS, DEFAULT_TOTAL, initial_balances
 from splitbrain.harness.control.node import Node, NodeError
 from splitbrain.harness.history import Op
 from splitbrain.harness.options import option_choice, option_int
@@ -50,7 +53,9 @@ MAX_REPLICAS = 8
 SCHEMA_TIMEOUT = 5.0
 CONNECT_BACKOFF = 0.05
 """Seconds a client waits after a failed connect, so a down server is not hammered."""
-OPERATIONS = frozenset({"read", "write", "cas", "set.add", "set.read", "txn"})
+OPERATIONS = frozenset(
+    {"read", "write", "cas", "set.add", "set.read", "txn", "rw.txn", "bank.transfer", "bank.read"}
+)
 
 
 class Phase:
@@ -108,6 +113,14 @@ class Dialect:
     """Insert (k, v) unless k exists."""
     add_element: str
     read_elements: str
+    read_rw: str
+    write_rw: str
+    """Upsert (k, v)."""
+    read_balance: str
+    write_balance: str
+    """(balance, id)."""
+    read_balances: str
+    create_account: str
 
 
 class Deadline:
@@ -241,6 +254,7 @@ class SqlClient:
         isolation: str,
         replica_isolation: str,
         data: str,
+        negative_balances: bool = False,
     ) -> None:
         self.driver = driver
         self.writer = writer
@@ -252,10 +266,13 @@ class SqlClient:
             "register": self._register,
             "set": self._set,
             "list-append": self._list_append,
+            "rw-register": self._rw_register,
+            "bank": self._bank,
         }
         if data not in self._perform:
             raise HarnessInputError(f"the SQL targets run no {data} workload")
         self.data = data
+        self.negative_balances = negative_balances
 
     def invoke(self, op: Op) -> Op:
         read_only = is_read_only(op)
@@ -313,6 +330,40 @@ class SqlClient:
                 rows = txn.rows(self.dialect.read_list, int(k))
                 done.append([f, k, decode_list(rows[0][0] if rows else None)])
         return done
+
+    def _rw_register(self, op: Op, txn: Txn) -> Any:
+        if op.f != "txn":
+            raise Refused(f"unsupported op {op.f!r}")
+        done: list[list[Any]] = []
+        for f, k, v in op.value:
+            if f == "w":
+                txn.rows(self.dialect.write_rw, int(k), int(v))
+                done.append([f, k, v])
+            else:
+                rows = txn.rows(self.dialect.read_rw, int(k))
+                done.append([f, k, rows[0][0] if rows else None])
+        return done
+
+    def _bank(self, op: Op, txn: Txn) -> Any:
+        """Jepsen's transfer: read both balances, then write the values computed from them
+        (so an isolation level that loses updates shows in the totals)."""
+        d = self.dialect
+        if op.f == "read":
+            return {int(a): int(b) for a, b in txn.rows(d.read_balances)}
+        if op.f != "transfer":
+            raise Refused(f"unsupported op {op.f!r}")
+        source, dest, amount = int(op.value["from"]), int(op.value["to"]), int(op.value["amount"])
+        balances = {}
+        for account in (source, dest):
+            rows = txn.rows(d.read_balance, account)
+            if not rows:
+                raise Refused(f"no account {account}")
+            balances[account] = int(rows[0][0])
+        if balances[source] < amount and not self.negative_balances:
+            raise Refused(f"account {source} holds {balances[source]} < {amount}")
+        txn.rows(d.write_balance, balances[source] - amount, source)
+        txn.rows(d.write_balance, balances[dest] + amount, dest)
+        return op.value
 
     def close(self) -> None:
         self.writer.close()
@@ -492,6 +543,8 @@ class SqlTarget(ServerTarget):
     def after_start(self) -> None:
         primary, *replicas = self.cluster()
         self.create_schema(primary)
+        if self.ctx is not None and data_type(self.ctx.operations) == "bank":
+            self.open_accounts(primary, self.ctx.workload_options)
         for replica in replicas:
             self.start_replication(primary, replica)
         for replica in replicas:
@@ -520,6 +573,20 @@ class SqlTarget(ServerTarget):
 
         wait_for(created, 30, f"{self.name}: could not create the tables on {node.name}")
 
+    def open_accounts(self, node: ServerNode, workload_options: Mapping[str, Any]) -> None:
+        """The bank's starting balances (``checkers.bank.initial_balances``) on the primary."""
+        balances = initial_balances(
+            int(workload_options.get("accounts", DEFAULT_ACCOUNTS)),
+            int(workload_options.get("total", DEFAULT_TOTAL)),
+        )
+        conn = self.driver.connect(node.address, node.port, SCHEMA_TIMEOUT)
+        try:
+            cur = conn.cursor()
+            for account, balance in balances.items():
+                cur.execute(self.dialect.create_account, (account, balance))
+        finally:
+            conn.close()
+
     def sees_schema(self, node: ServerNode) -> bool:
         """True when ``node`` (a replica) has every table the primary created."""
         self._statements(node, [self.dialect.probe])
@@ -547,4 +614,6 @@ class SqlTarget(ServerTarget):
             self.isolation,
             self.replica_isolation(),
             data_type(ctx.operations),
+            self.ctx is not None
+            and bool(self.ctx.workload_options.get("negative-balances", False)),
         )
