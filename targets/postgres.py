@@ -10,7 +10,9 @@ read when the run's isolation is serializable (a hot standby refuses serializabl
 
 Durability stays PostgreSQL's default (``fsync=on``, ``synchronous_commit=on``), so a
 SIGKILLed server restarted on the same data directory keeps every acknowledged
-transaction. The client is psycopg 3 with explicit connect, statement, lock and
+transaction. Crash recovery first syncs the data directory with one ``syncfs`` rather than
+an fsync per file (``recovery_init_sync_method=syncfs``): as durable, and on a busy
+machine it serves again in a fraction of a second instead of several. The client is psycopg 3 with explicit connect, statement, lock and
 idle-in-transaction timeouts; see ``targets.sql`` for the transactions and the errors.
 """
 
@@ -46,6 +48,7 @@ SETTINGS = (
     "hba_file={dir}/pg_hba.conf",
     "shared_buffers=16MB",
     "fsync=on",
+    "recovery_init_sync_method=syncfs",
     "synchronous_commit=on",
     "wal_level=replica",
     "wal_keep_size=256MB",
@@ -74,7 +77,9 @@ def server(settings: Sequence[str]) -> Server:
         name="postgres",
         command=tuple(command),
         port=PORT,
-        ready=ReadyCommand(("{pg-bin}/pg_isready", "-q", "-h", "{address}", "-p", "{port}")),
+        ready=ReadyCommand(
+            ("{pg-bin}/pg_isready", "-q", "-h", "{address}", "-p", "{port}", "-U", "postgres")
+        ),
         config=(ConfigFile("pg_hba.conf", PG_HBA),),
         package="postgresql",
     )
