@@ -18,8 +18,9 @@ Tables, one per data type: ``la`` (list-append: one row per key, the list as tex
 ``"1,2,3"`` appended in place, as Jepsen's SQL tests do), ``reg`` (register), ``elements``
 (set: one row per element), ``rw`` (rw-register: one row per key), ``accounts`` (bank: a
 transfer reads both balances and writes the values computed from them, as Jepsen's does;
-the accounts open, as ``checkers.bank.initial_balances`` says, before clients start). Replicas (``-o replicas=N``) copy the primary; ``-o
-reads=replica`` sends read-only transactions to them.
+the accounts open, as ``checkers.bank.initial_balances`` says, before clients start).
+Replicas (``-o replicas=N``) copy the primary; ``-o reads=replica`` sends read-only
+transactions to them.
 """
 
 from __future__ import annotations
@@ -189,11 +190,12 @@ class Session:
 
     def transaction(self, isolation: str, body: Callable[[Txn], Any]) -> Any:
         """Run ``body`` in one transaction and commit; Failed on any error, Refused (after a
-        rollback) when the body refuses."""
+        rollback) when the body refuses. A broken connection is closed only once its
+        deadline is off, so the deadline never cuts a descriptor reused meanwhile."""
         conn = self._connection()
         phase = Phase.TXN
-        with self.deadline.over(self.driver.socket_of(conn)):
-            try:
+        try:
+            with self.deadline.over(self.driver.socket_of(conn)):
                 txn = Txn(conn.cursor())
                 for statement in self.dialect.begin(isolation):
                     txn.rows(statement)
@@ -201,20 +203,22 @@ class Session:
                 phase = Phase.COMMIT
                 txn.rows("COMMIT")
                 return result
-            except Refused:
+        except Refused:
+            self._rollback()
+            raise
+        except Exception as e:
+            if self.driver.stated(e) is None:
+                self.close()
+            else:
                 self._rollback()
-                raise
-            except Exception as e:
-                if self.driver.stated(e) is None:
-                    self.close()
-                else:
-                    self._rollback()
-                raise Failed(phase, e) from e
+            raise Failed(phase, e) from e
 
     def _rollback(self) -> None:
-        """Roll back on a connection that still works; drop it if that fails too."""
+        """Roll back on a connection that still works (under a deadline too); drop it if
+        that fails."""
         try:
-            self.conn.cursor().execute("ROLLBACK")
+            with self.deadline.over(self.driver.socket_of(self.conn)):
+                self.conn.cursor().execute("ROLLBACK")
         except Exception:
             self.close()
 
