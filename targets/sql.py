@@ -390,8 +390,8 @@ SIGNAL_ROUNDS = 5
 found by the next (the postmaster, signalled first as the daemon, forks no more)."""
 SIGNAL_BY_CWD = (
     'd=$(readlink -f -- "$1") || exit 0; '
-    "for p in /proc/[0-9]*; do "
-    '[ "$(readlink "$p/cwd" 2>/dev/null)" = "$d" ] && kill -s "$2" "${p#/proc/}" 2>/dev/null; '
+    'for c in $(find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$d" 2>/dev/null); do '
+    'p=${c#/proc/}; kill -s "$2" "${p%/cwd}" 2>/dev/null; '
     "done; exit 0"
 )
 """Signals every process whose working directory is the data directory: a PostgreSQL

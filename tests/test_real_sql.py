@@ -36,7 +36,7 @@ from splitbrain.targets.sql import SqlTarget, working_in
 pytestmark = [pytest.mark.real, pytest.mark.timeout(180)]
 
 CLAIMS = Path(__file__).resolve().parent.parent / "claims"
-TIME_LIMIT = 5.0
+TIME_LIMIT = 4.0
 KILL_TIME_LIMIT, KILL_INTERVAL = 6.0, 2.0
 """A restarted server replays its WAL and checkpoints before it serves again (about a
 second on a busy machine): each restart gets two seconds to serve before the next kill."""
