@@ -435,7 +435,6 @@ class SqlTarget(ServerTarget):
     driver: Driver
     dialect: Dialect
     db_user = ""
-    default_rate = 0.0
 
     def configure(self, options: dict[str, str]) -> None:
         if "nodes" in options and "replicas" not in options:
