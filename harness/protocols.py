@@ -66,14 +66,14 @@ DATA_TYPES = {
     "counter.add": "counter",
     "enqueue": "queue",
     "txn": "list-append",
-    "bank.transfer": "bank",
     "rw.txn": "rw-register",
+    "bank.transfer": "bank",
 }
 
 
 def data_type(operations: frozenset[str]) -> str:
     """The data type a run's operations act on, for targets that keep one per type
-    (``set``, ``counter``, ``queue``, ``list-append``, ``bank``, ``rw-register``; otherwise
+    (``set``, ``counter``, ``queue``, ``list-append``, ``rw-register``, ``bank``; otherwise
     ``register``)."""
     return next((t for op, t in DATA_TYPES.items() if op in operations), "register")
 
