@@ -83,6 +83,7 @@ def test_claim_holds_as_written(claim: gate.Claim, store: Path) -> None:
     spec = claim.build_spec(store=store, time_limit=TIME_LIMIT)
     if spec.nemesis == ["kill"]:
         spec.time_limit, spec.nemesis_interval = KILL_TIME_LIMIT, KILL_INTERVAL
+        spec.settle = 1.0
     result = core.run(spec)
     test = json.loads((result.run_dir / "test.json").read_text())
     assert gate.expectation_met(claim, result.valid), result.run_dir

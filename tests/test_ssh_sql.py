@@ -41,7 +41,7 @@ def test_serializable_list_append_under_kill_over_ssh(
     spec = core.TestSpec(
         target=target, workload="list-append", nemesis=["kill"], concurrency=6,
         time_limit=5.0, keys=3, seed=3, store=str(store), nemesis_interval=1.5,
-        model="serializable", ssh=sshd.options().to_dict(),
+        model="serializable", settle=1.0, ssh=sshd.options().to_dict(),
     )  # fmt: skip
     result = core.run(spec)
     assert result.valid is True, result.results
