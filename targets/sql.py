@@ -52,6 +52,10 @@ ISOLATIONS = {
 READS = ("primary", "replica")
 MAX_REPLICAS = 8
 SCHEMA_TIMEOUT = 5.0
+CONNECT_SHARE = 0.5
+"""The share of an op's time a new connection may take."""
+MIN_DEADLINE = 0.2
+ROLLBACK_DEADLINE = 1.0
 CONNECT_BACKOFF = 0.05
 """Seconds a client waits after a failed connect, so a down server is not hammered."""
 OPERATIONS = frozenset(
@@ -124,25 +128,20 @@ class Dialect:
     create_account: str
 
 
-class Deadline:
-    """Cuts a connection's socket when an operation overruns, so a paused or partitioned
-    server cannot hold a client past the op timeout (libpq has no read timeout)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    @contextlib.contextmanager
-    def over(self, fd: int | None) -> Iterator[None]:
-        if fd is None or fd < 0:
-            yield
-            return
-        timer = threading.Timer(self.seconds, _cut, (fd,))
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
+@contextlib.contextmanager
+def deadline(fd: int | None, seconds: float) -> Iterator[None]:
+    """Cut the connection's socket if the block overruns ``seconds``, so a paused or
+    partitioned server cannot hold a client past the op timeout (libpq has no read timeout)."""
+    if fd is None or fd < 0:
+        yield
+        return
+    timer = threading.Timer(max(seconds, MIN_DEADLINE), _cut, (fd,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _cut(fd: int) -> None:
@@ -175,14 +174,14 @@ class Session:
     ) -> None:
         self.driver, self.dialect = driver, dialect
         self.host, self.port, self.name = host, port, name
-        self.deadline = Deadline(timeout)
         self.timeout = timeout
+        """Seconds one op may take, connecting included."""
         self.conn: Any = None
 
     def _connection(self) -> Any:
         if self.conn is None:
             try:
-                self.conn = self.driver.connect(self.host, self.port, self.timeout)
+                self.conn = self.driver.connect(self.host, self.port, self.timeout * CONNECT_SHARE)
             except Exception as e:
                 time.sleep(CONNECT_BACKOFF)
                 raise Failed(Phase.CONNECT, e) from e
@@ -192,10 +191,12 @@ class Session:
         """Run ``body`` in one transaction and commit; Failed on any error, Refused (after a
         rollback) when the body refuses. A broken connection is closed only once its
         deadline is off, so the deadline never cuts a descriptor reused meanwhile."""
+        started = time.monotonic()
         conn = self._connection()
         phase = Phase.TXN
+        left = self.timeout - (time.monotonic() - started)
         try:
-            with self.deadline.over(self.driver.socket_of(conn)):
+            with deadline(self.driver.socket_of(conn), left):
                 txn = Txn(conn.cursor())
                 for statement in self.dialect.begin(isolation):
                     txn.rows(statement)
@@ -217,7 +218,7 @@ class Session:
         """Roll back on a connection that still works (under a deadline too); drop it if
         that fails."""
         try:
-            with self.deadline.over(self.driver.socket_of(self.conn)):
+            with deadline(self.driver.socket_of(self.conn), ROLLBACK_DEADLINE):
                 self.conn.cursor().execute("ROLLBACK")
         except Exception:
             self.close()
@@ -412,12 +413,12 @@ def working_in(directory: Path) -> list[int]:
 
 def wait_for(ready: Callable[[], bool], seconds: float, failure: str) -> None:
     """Ask ``ready`` (an exception counts as not yet) until it says True; else NodeError."""
-    deadline = time.monotonic() + seconds
+    until = time.monotonic() + seconds
     while True:
         with contextlib.suppress(Exception):
             if ready():
                 return
-        if time.monotonic() > deadline:
+        if time.monotonic() > until:
             raise NodeError(failure)
         time.sleep(0.2)
 
