@@ -3,13 +3,12 @@ initialized, run as the database user, killed and restarted there, through the r
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import ssh_fixtures
+from real_helpers import traversable_store
 from ssh_fixtures import SshTestCluster
 
 from splitbrain.harness import core
@@ -25,13 +24,8 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
 
 @pytest.fixture
 def store() -> Iterator[Path]:
-    """A store the database users can traverse (pytest's tmp_path is closed to them)."""
-    path = Path(tempfile.mkdtemp(prefix="splitbrain-sql-ssh-"))
-    path.chmod(0o755)
-    try:
+    with traversable_store() as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.parametrize("target", ["postgres", "mariadb"])
