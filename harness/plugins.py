@@ -50,7 +50,13 @@ GROUPS: dict[str, str] = {
 }
 """Kind of plugin -> its entry-point group."""
 
-EXTRAS = {"redis": "redis", "requests": "etcd", "paramiko": "ssh"}
+EXTRAS = {
+    "redis": "redis",
+    "requests": "etcd",
+    "paramiko": "ssh",
+    "psycopg": "postgres",
+    "pymysql": "mariadb",
+}
 """Server drivers, and the extra of ``pip install 'splitbrain[EXTRA]'`` that installs each."""
 
 

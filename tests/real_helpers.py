@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import shutil
 import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +108,15 @@ def wait_listening(nodes: list[LocalNode], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("listeners did not come up")
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def traversable_store() -> Iterator[Path]:
+    """A store directory unprivileged database users can reach (pytest's tmp_path, under a
+    0700 ``/tmp/pytest-of-root``, is closed to them); removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="splitbrain-sql-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

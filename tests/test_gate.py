@@ -263,7 +263,14 @@ def test_shipped_claims_cover_every_example_target() -> None:
         p.stem: {c.build_spec().target for c in gate.parse_claims(p)}
         for p in CLAIMS_DIR.glob("*.yaml")
     }
-    assert found == {"memory": {"memory"}, "sim": {"sim"}, "etcd": {"etcd"}, "redis": {"redis"}}
+    assert found == {
+        "memory": {"memory"},
+        "sim": {"sim"},
+        "etcd": {"etcd"},
+        "redis": {"redis"},
+        "postgres": {"postgres"},
+        "mariadb": {"mariadb"},
+    }
     expects = {c.expect for c in gate.parse_claims(CLAIMS_DIR / "sim.yaml")}
     assert expects == {"holds", "violated"}
 

@@ -179,6 +179,12 @@ def test_an_installed_plugin_is_listed_and_runs_through_the_cli(
     assert sorted(no_driver) == [
         "splitbrain: target plugin 'etcd' (splitbrain 0.2.0) 'splitbrain.targets.etcd:EtcdTarget' "
         "needs the requests package: pip install 'splitbrain[etcd]'",
+        "splitbrain: target plugin 'mariadb' (splitbrain 0.2.0) "
+        "'splitbrain.targets.mariadb:MariaDBTarget' "
+        "needs the pymysql package: pip install 'splitbrain[mariadb]'",
+        "splitbrain: target plugin 'postgres' (splitbrain 0.2.0) "
+        "'splitbrain.targets.postgres:PostgresTarget' "
+        "needs the psycopg package: pip install 'splitbrain[postgres]'",
         "splitbrain: target plugin 'redis' (splitbrain 0.2.0) 'splitbrain.targets.redis:RedisTarget' "
         "needs the redis package: pip install 'splitbrain[redis]'",
     ]
