@@ -1,0 +1,300 @@
+"""The CAP profile of a run: what the system paid in availability while faults were active,
+and a one-line account of what it did (refused requests, lied, both or neither).
+
+The history is cut into windows at every fault's start and stop (``harness.faults``): each
+window has one set of active fault kinds, none for a quiet window. A client operation
+belongs to the window its invocation falls in, whenever it completed. Per window, per kind
+of fault (every window where that kind was active), and for the quiet windows together:
+for each operation ``f`` and for all of them, the ``ok`` / ``fail`` / ``info`` counts and
+fractions (an invocation never completed counts as ``info``), throughput (``ok`` ops per
+second of window time) and latency quantiles of the completed ops.
+
+A pure function of the history, like every checker; ``classify`` reads the checkers'
+verdicts (and the spectrum of models, where the run has one) besides the profile.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from splitbrain.checkers.stats import latency_summary
+from splitbrain.harness.faults import fault_windows
+from splitbrain.harness.history import Op, Pair, pairs
+
+QUIET = "quiet"
+FAULTED = "faulted"
+"""The ``during`` key of every window with any fault active."""
+KIND_ORDER = ("partition", "packet", "kill", "pause", "clock", "fault")
+KIND_WORDS = {
+    "partition": "partitions",
+    "packet": "packet faults",
+    "kill": "kills",
+    "pause": "pauses",
+    "clock": "clock faults",
+    "fault": "faults",
+    FAULTED: "faults",
+}
+MAX_WINDOWS_LISTED = 1000
+"""Windows listed one by one in the profile; the aggregates (``during``) always cover all."""
+REFUSAL_MARGIN = 0.05
+"""How much more often requests must fail during faults than when quiet (5 points) for the
+run to count as having refused them; less is noise (an op caught by the fault's onset)."""
+NOT_CONSISTENCY = frozenset({"stats", "availability"})
+"""Checker results that say nothing about consistency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A stretch of the history with one set of active fault kinds (none: quiet)."""
+
+    start_pos: int
+    end_pos: int
+    start_ns: int
+    end_ns: int
+    kinds: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @property
+    def seconds(self) -> float:
+        return max(self.end_ns - self.start_ns, 0) / 1e9
+
+
+def windows(history: list[Op]) -> list[Window]:
+    """The history cut at every fault's start and stop, in order, covering all of it."""
+    if not history:
+        return []
+    times = [op.time for op in history]
+    first = next((t for t in times if t is not None), 0)
+    end = max((t for t in times if t is not None), default=0)
+    faults = fault_windows(history, end)
+    cuts = sorted({0, len(history), *(w.start_pos for w in faults), *(w.end_pos for w in faults)})
+    out: list[Window] = []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        active = [w for w in faults if w.start_pos <= lo < w.end_pos]
+        kinds = tuple(sorted({w.kind for w in active}, key=_kind_key))
+        t0 = first if lo == 0 else _time_at(times, lo, first)
+        t1 = end if hi == len(history) else _time_at(times, hi, first)
+        out.append(Window(lo, hi, t0, max(t1, t0), kinds, tuple(w.name for w in active)))
+    return out
+
+
+def _time_at(times: list[int | None], pos: int, default: int) -> int:
+    """The time of the op at ``pos``, or of the nearest one before it that has one."""
+    for i in range(pos, -1, -1):
+        t = times[i]
+        if t is not None:
+            return t
+    return default
+
+
+def _kind_key(kind: str) -> tuple[int, str]:
+    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
+
+
+def availability(group: Iterable[Pair], seconds: float | None) -> dict[str, Any]:
+    """Counts, fractions, throughput and latency of some client ops, over ``seconds``."""
+    counts = {"ok": 0, "fail": 0, "info": 0}
+    latencies: list[int] = []
+    for p in group:
+        counts[p.outcome] += 1
+        done = p.complete
+        if done is not None and done.time is not None and p.invoke.time is not None:
+            latencies.append(done.time - p.invoke.time)
+    total = sum(counts.values())
+    out: dict[str, Any] = dict(counts, total=total)
+    for outcome in ("ok", "fail", "info"):
+        out[f"{outcome}_fraction"] = round(counts[outcome] / total, 6) if total else None
+    out["throughput"] = round(counts["ok"] / seconds, 3) if seconds else None
+    out["latency"] = latency_summary(latencies)
+    return out
+
+
+def _by_f(group: list[Pair], seconds: float | None) -> dict[str, Any]:
+    split: dict[str, list[Pair]] = defaultdict(list)
+    for p in group:
+        split[p.invoke.f].append(p)
+    return {
+        "all": availability(group, seconds),
+        "by_f": {f: availability(ps, seconds) for f, ps in sorted(split.items())},
+    }
+
+
+def profile(history: list[Op]) -> dict[str, Any]:
+    """The CAP profile (see the module's doc); ``timed`` is false when the history has no
+    times (a hand-written one): then windows are cut by position and have no durations."""
+    cut = windows(history)
+    timed = any(op.time for op in history)
+    starts = [w.start_pos for w in cut]
+    members: list[list[Pair]] = [[] for _ in cut]
+    for p in pairs(history):
+        members[bisect.bisect_right(starts, p.invoke_pos) - 1].append(p)
+    span = sum(w.seconds for w in cut) if timed else None
+    during: dict[str, tuple[list[Pair], list[float]]] = {}
+    for w, group in zip(cut, members, strict=True):
+        for key in (*w.kinds, FAULTED) if w.kinds else (QUIET,):
+            ps, secs = during.setdefault(key, ([], []))
+            ps.extend(group)
+            secs.append(w.seconds)
+    listed = [
+        {
+            "start_s": round(w.start_ns / 1e9, 6),
+            "end_s": round(w.end_ns / 1e9, 6),
+            "faults": list(w.kinds),
+            "label": ", ".join(w.names) or QUIET,
+            **_by_f(group, w.seconds if timed else None),
+        }
+        for w, group in list(zip(cut, members, strict=True))[:MAX_WINDOWS_LISTED]
+    ]
+    seconds = {key: sum(secs) for key, (_, secs) in during.items()}
+    faulted_s = seconds.get(FAULTED, 0.0) if timed else None
+    return {
+        "timed": timed,
+        "span_s": None if span is None else round(span, 6),
+        "faulted_s": None if faulted_s is None else round(faulted_s, 6),
+        "faulted_share": _share(faulted_s, span),
+        "faulted_share_by_kind": {
+            k: _share(seconds[k], span) for k in sorted(during, key=_kind_key) if k in KIND_ORDER
+        }
+        if timed
+        else {},
+        "during": {
+            key: {"windows": len(secs), "seconds": round(seconds[key], 6) if timed else None}
+            | _by_f(ps, seconds[key] if timed else None)
+            for key, (ps, secs) in sorted(during.items(), key=lambda kv: _during_key(kv[0]))
+        },
+        "windows": listed,
+        "windows_total": len(cut),
+    }
+
+
+def _during_key(key: str) -> tuple[int, tuple[int, str]]:
+    return (0, (0, "")) if key == QUIET else (1 if key == FAULTED else 2, _kind_key(key))
+
+
+def _share(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(part / whole, 6)
+
+
+# ---------------------------------------------------------------- classification
+
+
+def consistency(
+    checkers: Mapping[str, Any], spectrum: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What held and what failed: the spectrum's strongest model holding and weakest failing
+    when the run has a spectrum, else each consistency checker's verdict."""
+    if spectrum:
+        held = _names(spectrum.get("strongest_holding") or spectrum.get("strongest"))
+        failed = _names(spectrum.get("weakest_failing") or spectrum.get("weakest_failed"))
+        unknown: list[str] = []
+    else:
+        parts = {
+            str(name): part.get("valid")
+            for name, part in checkers.items()
+            if name not in NOT_CONSISTENCY and isinstance(part, Mapping)
+        }
+        held = [n for n, v in parts.items() if v is True]
+        failed = [n for n, v in parts.items() if v is False]
+        unknown = [n for n, v in parts.items() if v not in (True, False)]
+    valid: Any = False if failed else ("unknown" if unknown or not held else True)
+    return {"valid": valid, "held": held, "failed": failed, "unknown": unknown}
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _not(name: str) -> str:
+    return f"not {name}" if name.endswith(("able", "ent", "al")) else f"{name} violated"
+
+
+def consistency_text(c: Mapping[str, Any]) -> str:
+    failed, held = c["failed"], c["held"]
+    if failed:
+        words = ", ".join(_not(n) for n in failed)
+        return f"{words} ({', '.join(held)} held)" if held else words
+    if c["unknown"]:
+        return "consistency unknown (" + ", ".join(c["unknown"]) + ")"
+    return ", ".join(held) if held else "no consistency checked"
+
+
+def classify(
+    prof: Mapping[str, Any], checkers: Mapping[str, Any], spectrum: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``behaved``: ``CP`` (refused requests during faults, consistent), ``AP`` (served them,
+    not consistent), ``neither`` (refused requests AND not consistent: the worst of both),
+    ``unforced`` (served and consistent: the faults forced no choice), ``no-faults`` or
+    ``unknown`` (a checker could not decide); ``text``: what happened, in one line."""
+    during = prof.get("during", {})
+    c = consistency(checkers, spectrum)
+    said = consistency_text(c)
+    key = "partition" if "partition" in during else FAULTED
+    fault = during.get(key)
+    quiet = during.get(QUIET)
+    if not fault or not fault["all"]["total"]:
+        share = quiet["all"]["ok_fraction"] if quiet else None
+        served = "served no requests" if share is None else f"served {pct(share)} of requests"
+        return {"behaved": "no-faults", "during": None, "text": f"no faults: {served}; {said}"}
+    refused = 1 - fault["all"]["ok_fraction"]
+    baseline = 1 - quiet["all"]["ok_fraction"] if quiet and quiet["all"]["total"] else 0.0
+    refusing = refused - baseline >= REFUSAL_MARGIN
+    words = KIND_WORDS.get(key, key)
+    if refusing:
+        by_f = ", ".join(
+            f"{pct(1 - a['ok_fraction'])} of {_plural(f)}"
+            for f, a in fault["by_f"].items()
+            if a["total"] and f != "read-node"
+        )
+        served = f"refused {by_f} during {words} (quiet: {pct(baseline)})"
+    else:
+        served = f"served {pct(fault['all']['ok_fraction'])} of requests during {words}"
+    if c["valid"] == "unknown":
+        behaved, tail = "unknown", ""
+    elif c["valid"]:
+        behaved, tail = ("CP", ": behaved CP") if refusing else ("unforced", ": forced no choice")
+    elif refusing:
+        return {
+            "behaved": "neither",
+            "during": key,
+            "text": f"{served} AND {said}: the worst of both",
+        }
+    else:
+        behaved, tail = "AP", ": behaved AP"
+    return {"behaved": behaved, "during": key, "text": f"{served}; {said}{tail}"}
+
+
+def _plural(f: str) -> str:
+    return {"read": "reads", "write": "writes", "txn": "transactions"}.get(f, f"{f} ops")
+
+
+def pct(x: float) -> str:
+    """A share as a percentage that never rounds a loss away: 0.996 is 99.6%, not 100%."""
+    if x <= 0:
+        return "0%"
+    if x >= 1:
+        return "100%"
+    if x < 0.01:
+        return f"{max(x * 100, 0.1):.1f}%"
+    if x > 0.99:
+        return f"{int(x * 1000) / 10:.1f}%"
+    return f"{x * 100:.0f}%"
+
+
+def of_run(history: list[Op], results: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's ``cap`` key of ``results.json``: the profile and its classification."""
+    prof = profile(history)
+    spectrum = results.get("spectrum")
+    prof["classification"] = classify(
+        prof, results.get("checkers") or {}, spectrum if isinstance(spectrum, Mapping) else None
+    )
+    return prof
