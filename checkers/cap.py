@@ -298,3 +298,49 @@ def of_run(history: list[Op], results: Mapping[str, Any]) -> dict[str, Any]:
         prof, results.get("checkers") or {}, spectrum if isinstance(spectrum, Mapping) else None
     )
     return prof
+
+
+# ---------------------------------------------------------------- availability claims
+
+DURING = (QUIET, FAULTED, *KIND_ORDER, "run")
+"""What a requirement may be about: quiet windows, any fault, one kind of fault, the run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """At least ``min_ok`` of the ``ops`` (every function when empty) invoked ``during``
+    must be answered ``ok``, as Maelstrom's ``--availability``."""
+
+    during: str
+    min_ok: float
+    ops: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        ops = f"{', '.join(self.ops)} ops" if self.ops else "ops"
+        return f"ok >= {pct(self.min_ok)} of {ops} during {self.during}"
+
+
+def requirement_met(prof: Mapping[str, Any], req: Requirement) -> tuple[bool, str]:
+    """Whether the profile meets ``req``, and the measured share in words. No op of those
+    functions in those windows (the run had no such fault) does not meet it."""
+    during = prof.get("during") or {}
+    keys = (QUIET, FAULTED) if req.during == "run" else (req.during,)
+    parts = [during.get(k) for k in keys]
+    ok = total = 0
+    for part in parts:
+        if not part:
+            continue
+        for f, a in (part.get("by_f") or {}).items():
+            if not req.ops or f in req.ops:
+                ok += a["ok"]
+                total += a["total"]
+    ops = f"{', '.join(req.ops)} ops" if req.ops else "ops"
+    if not total:
+        return False, f"no {ops} ops were invoked during {req.during}: nothing to measure"
+    share = ok / total
+    met = share >= req.min_ok
+    word = "at least" if met else "below"
+    return met, (
+        f"{pct(share)} of {total} {ops} ok during {req.during}, "
+        f"{word} the {pct(req.min_ok)} required"
+    )

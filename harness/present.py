@@ -179,6 +179,9 @@ def verdict_line(results: dict[str, Any], stats: dict[str, Any], interrupted: bo
 def explanation(results: dict[str, Any], report: Path | str, command: str | None) -> str:
     """A run's verdict and reasons, for a gate's failure or a pytest failure message."""
     lines = [f"verdict: {verdict_word(results.get('valid'))}", *verdict_lines(results)]
+    line = ((results.get("cap") or {}).get("classification") or {}).get("text")
+    if line:
+        lines.append(f"cap: {line}")
     if results.get("interrupted"):
         lines.append("interrupted: only the history recorded so far was checked")
     lines.append(f"report: {report}")
