@@ -3,7 +3,9 @@ and a one-line account of what it did (refused requests, lied, both or neither).
 
 The history is cut into windows at every fault's start and stop (``harness.faults``): each
 window has one set of active fault kinds, none for a quiet window. A client operation
-belongs to the window its invocation falls in, whenever it completed. Per window, per kind
+belongs to the first fault window its execution overlaps (from its invocation to its
+completion, or to the end when it never completed: an op stuck when a partition began is the
+partition's), else to the quiet window it was invoked in. Per window, per kind
 of fault (every window where that kind was active), and for the quiet windows together:
 for each operation ``f`` and for all of them, the ``ok`` / ``fail`` / ``info`` counts and
 fractions (an invocation never completed counts as ``info``), throughput (``ok`` ops per
@@ -43,6 +45,9 @@ MAX_WINDOWS_LISTED = 1000
 REFUSAL_MARGIN = 0.05
 """How much more often requests must fail during faults than when quiet (5 points) for the
 run to count as having refused them; less is noise (an op caught by the fault's onset)."""
+NODE_REFUSAL = 0.5
+"""A node refused requests during a fault when it served at least half of its requests fewer
+than when quiet: its clients hang on timeouts, so it completes few ops, and fewer would be noise."""
 NOT_CONSISTENCY = frozenset({"stats", "availability"})
 """Checker results that say nothing about consistency."""
 
@@ -95,6 +100,18 @@ def _kind_key(kind: str) -> tuple[int, str]:
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
 
 
+def _window_of(p: Pair, cut: list[Window], starts: list[int]) -> int:
+    """The first fault window ``p`` overlaps, else the window it was invoked in."""
+    first = bisect.bisect_right(starts, p.invoke_pos) - 1
+    last = p.complete_pos if p.complete_pos is not None else starts[-1]
+    i = first
+    while i < len(cut) and cut[i].start_pos <= last:
+        if cut[i].kinds:
+            return i
+        i += 1
+    return first
+
+
 def availability(group: Iterable[Pair], seconds: float | None) -> dict[str, Any]:
     """Counts, fractions, throughput and latency of some client ops, over ``seconds``."""
     counts = {"ok": 0, "fail": 0, "info": 0}
@@ -123,6 +140,22 @@ def _by_f(group: list[Pair], seconds: float | None) -> dict[str, Any]:
     }
 
 
+def _by_node(group: list[Pair]) -> dict[str, Any]:
+    """Counts per node that answered (the completion's ``node``; ops without one are left
+    out): CAP's availability is every live node's, and a node whose clients wait out their
+    timeouts completes few ops, which the totals hide."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "fail": 0, "info": 0})
+    for p in group:
+        node = p.complete.node if p.complete is not None else None
+        if node is not None:
+            counts[str(node)][p.outcome] += 1
+    out = {}
+    for node, c in sorted(counts.items()):
+        total = sum(c.values())
+        out[node] = dict(c, total=total, ok_fraction=round(c["ok"] / total, 6))
+    return out
+
+
 def profile(history: list[Op]) -> dict[str, Any]:
     """The CAP profile (see the module's doc); ``timed`` is false when the history has no
     times (a hand-written one): then windows are cut by position and have no durations."""
@@ -131,7 +164,7 @@ def profile(history: list[Op]) -> dict[str, Any]:
     starts = [w.start_pos for w in cut]
     members: list[list[Pair]] = [[] for _ in cut]
     for p in pairs(history):
-        members[bisect.bisect_right(starts, p.invoke_pos) - 1].append(p)
+        members[_window_of(p, cut, starts)].append(p)
     span = sum(w.seconds for w in cut) if timed else None
     during: dict[str, tuple[list[Pair], list[float]]] = {}
     for w, group in zip(cut, members, strict=True):
@@ -164,6 +197,7 @@ def profile(history: list[Op]) -> dict[str, Any]:
         "during": {
             key: {"windows": len(secs), "seconds": round(seconds[key], 6) if timed else None}
             | _by_f(ps, seconds[key] if timed else None)
+            | {"by_node": _by_node(ps)}
             for key, (ps, secs) in sorted(during.items(), key=lambda kv: _during_key(kv[0]))
         },
         "windows": listed,
@@ -245,19 +279,7 @@ def classify(
         share = quiet["all"]["ok_fraction"] if quiet else None
         served = "served no requests" if share is None else f"served {pct(share)} of requests"
         return {"behaved": "no-faults", "during": None, "text": f"no faults: {served}; {said}"}
-    refused = 1 - fault["all"]["ok_fraction"]
-    baseline = 1 - quiet["all"]["ok_fraction"] if quiet and quiet["all"]["total"] else 0.0
-    refusing = refused - baseline >= REFUSAL_MARGIN
-    words = KIND_WORDS.get(key, key)
-    if refusing:
-        by_f = ", ".join(
-            f"{pct(1 - a['ok_fraction'])} of {_plural(f)}"
-            for f, a in fault["by_f"].items()
-            if a["total"] and f != "read-node"
-        )
-        served = f"refused {by_f} during {words} (quiet: {pct(baseline)})"
-    else:
-        served = f"served {pct(fault['all']['ok_fraction'])} of requests during {words}"
+    refusing, served = _served(fault, quiet, KIND_WORDS.get(key, key))
     if c["valid"] == "unknown":
         behaved, tail = "unknown", ""
     elif c["valid"]:
@@ -271,6 +293,36 @@ def classify(
     else:
         behaved, tail = "AP", ": behaved AP"
     return {"behaved": behaved, "during": key, "text": f"{served}; {said}{tail}"}
+
+
+def _served(
+    fault: Mapping[str, Any], quiet: Mapping[str, Any] | None, words: str
+) -> tuple[bool, str]:
+    """Whether requests were refused during the fault (in all, beyond the quiet rate, or at
+    some node, most of its requests), and what was served, in words."""
+    has_quiet = quiet is not None and quiet["all"]["total"]
+    baseline = 1 - quiet["all"]["ok_fraction"] if has_quiet else 0.0
+    if 1 - fault["all"]["ok_fraction"] - baseline >= REFUSAL_MARGIN:
+        by_f = ", ".join(
+            f"{pct(1 - a['ok_fraction'])} of {_plural(f)}"
+            for f, a in fault["by_f"].items()
+            if a["total"] and f != "read-node"
+        )
+        return True, f"refused {by_f} during {words} (quiet: {pct(baseline)})"
+    quiet_nodes = quiet.get("by_node", {}) if quiet else {}
+    refusing = [
+        (node, a)
+        for node, a in (fault.get("by_node") or {}).items()
+        if (quiet_nodes.get(node, {}).get("ok_fraction", 1.0) - a["ok_fraction"]) >= NODE_REFUSAL
+    ]
+    served = f"served {pct(fault['all']['ok_fraction'])} of requests during {words}"
+    if not refusing:
+        return False, served
+    nodes = ", ".join(
+        f"{pct(1 - a['ok_fraction'])} of {a['total']} requests at {n}" for n, a in refusing[:3]
+    )
+    more = f" and {len(refusing) - 3} more nodes" if len(refusing) > 3 else ""
+    return True, f"{served}, but refused {nodes}{more}"
 
 
 def _plural(f: str) -> str:
