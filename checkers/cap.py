@@ -272,7 +272,8 @@ def classify(
     during = prof.get("during", {})
     c = consistency(checkers, spectrum)
     said = consistency_text(c)
-    key = "partition" if "partition" in during else FAULTED
+    kinds = [k for k in during if k in KIND_ORDER]
+    key = "partition" if "partition" in kinds else (kinds[0] if len(kinds) == 1 else FAULTED)
     fault = during.get(key)
     quiet = during.get(QUIET)
     if not fault or not fault["all"]["total"]:
