@@ -46,8 +46,9 @@ REFUSAL_MARGIN = 0.05
 """How much more often requests must fail during faults than when quiet (5 points) for the
 run to count as having refused them; less is noise (an op caught by the fault's onset)."""
 NODE_REFUSAL = 0.5
-"""A node refused requests during a fault when it served at least half of its requests fewer
-than when quiet: its clients hang on timeouts, so it completes few ops, and fewer would be noise."""
+"""A node refused requests during a fault window when it served at least half of its requests
+fewer than when quiet. Its clients hang on timeouts, so it completes few ops and the totals
+hide it; it is judged window by window because each partition cuts off other nodes."""
 NOT_CONSISTENCY = frozenset({"stats", "availability"})
 """Checker results that say nothing about consistency."""
 
@@ -179,6 +180,7 @@ def profile(history: list[Op]) -> dict[str, Any]:
             "faults": list(w.kinds),
             "label": ", ".join(w.names) or QUIET,
             **_by_f(group, w.seconds if timed else None),
+            "by_node": _by_node(group),
         }
         for w, group in list(zip(cut, members, strict=True))[:MAX_WINDOWS_LISTED]
     ]
@@ -280,7 +282,7 @@ def classify(
         share = quiet["all"]["ok_fraction"] if quiet else None
         served = "served no requests" if share is None else f"served {pct(share)} of requests"
         return {"behaved": "no-faults", "during": None, "text": f"no faults: {served}; {said}"}
-    refusing, served = _served(fault, quiet, KIND_WORDS.get(key, key))
+    refusing, served = _served(prof, key, quiet, KIND_WORDS.get(key, key))
     if c["valid"] == "unknown":
         behaved, tail = "unknown", ""
     elif c["valid"]:
@@ -297,10 +299,11 @@ def classify(
 
 
 def _served(
-    fault: Mapping[str, Any], quiet: Mapping[str, Any] | None, words: str
+    prof: Mapping[str, Any], key: str, quiet: Mapping[str, Any] | None, words: str
 ) -> tuple[bool, str]:
-    """Whether requests were refused during the fault (in all, beyond the quiet rate, or at
-    some node, most of its requests), and what was served, in words."""
+    """Whether requests were refused during the fault (in all, beyond the quiet rate; or at
+    some node, most of its requests in some window of the fault), and what was, in words."""
+    fault = prof["during"][key]
     has_quiet = quiet is not None and quiet["all"]["total"]
     baseline = 1 - quiet["all"]["ok_fraction"] if has_quiet else 0.0
     if 1 - fault["all"]["ok_fraction"] - baseline >= REFUSAL_MARGIN:
@@ -310,20 +313,44 @@ def _served(
             if a["total"] and f != "read-node"
         )
         return True, f"refused {by_f} during {words} (quiet: {pct(baseline)})"
-    quiet_nodes = quiet.get("by_node", {}) if quiet else {}
-    refusing = [
-        (node, a)
-        for node, a in (fault.get("by_node") or {}).items()
-        if (quiet_nodes.get(node, {}).get("ok_fraction", 1.0) - a["ok_fraction"]) >= NODE_REFUSAL
-    ]
     served = f"served {pct(fault['all']['ok_fraction'])} of requests during {words}"
+    quiet_nodes = quiet.get("by_node", {}) if quiet else {}
+    windows = fault_windows_of(prof, key)
+    refusing: dict[str, None] = {}
+    hit = 0
+    for w in windows:
+        nodes = [n for n, a in w.get("by_node", {}).items() if _refused_at(a, quiet_nodes.get(n))]
+        refusing.update(dict.fromkeys(nodes))
+        hit += bool(nodes)
     if not refusing:
         return False, served
-    nodes = ", ".join(
-        f"{pct(1 - a['ok_fraction'])} of {a['total']} requests at {n}" for n, a in refusing[:3]
+    names = ", ".join(sorted(refusing))
+    return True, (
+        f"{served}, but {names} refused most of their requests in {hit} of {len(windows)} "
+        f"{KIND_WORDS.get(key, key)}"
     )
-    more = f" and {len(refusing) - 3} more nodes" if len(refusing) > 3 else ""
-    return True, f"{served}, but refused {nodes}{more}"
+
+
+def fault_windows_of(prof: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """The profile's listed windows where ``key`` (a kind, or ``faulted``) was active."""
+    return [
+        w
+        for w in prof.get("windows", [])
+        if (key in w["faults"]) or (key == FAULTED and w["faults"])
+    ]
+
+
+def worst_node(prof: Mapping[str, Any], key: str) -> float | None:
+    """The lowest share of its requests any node served in any window of ``key``."""
+    shares = [
+        a["ok_fraction"] for w in fault_windows_of(prof, key) for a in w.get("by_node", {}).values()
+    ]
+    return min(shares) if shares else None
+
+
+def _refused_at(fault: Mapping[str, Any], quiet: Mapping[str, Any] | None) -> bool:
+    base = quiet["ok_fraction"] if quiet else 1.0
+    return base - fault["ok_fraction"] >= NODE_REFUSAL
 
 
 def _plural(f: str) -> str:
