@@ -9,7 +9,8 @@ partition's), else to the quiet window it was invoked in. Per window, per kind
 of fault (every window where that kind was active), and for the quiet windows together:
 for each operation ``f`` and for all of them, the ``ok`` / ``fail`` / ``info`` counts and
 fractions (an invocation never completed counts as ``info``), throughput (``ok`` ops per
-second of window time) and latency quantiles of the completed ops.
+second of window time) and latency quantiles of the completed ops; per node too (the node
+that answered). The final phase's ``read-node`` probes are not requests and are left out.
 
 A pure function of the history, like every checker; ``classify`` reads the checkers'
 verdicts (and the spectrum of models, where the run has one) besides the profile.
@@ -40,6 +41,8 @@ KIND_WORDS = {
     "fault": "faults",
     FAULTED: "faults",
 }
+PROBE = "read-node"
+"""The final phase's read of each node on its own: the harness's probe, not a request."""
 MAX_WINDOWS_LISTED = 1000
 """Windows listed one by one in the profile; the aggregates (``during``) always cover all."""
 REFUSAL_MARGIN = 0.05
@@ -165,7 +168,8 @@ def profile(history: list[Op]) -> dict[str, Any]:
     starts = [w.start_pos for w in cut]
     members: list[list[Pair]] = [[] for _ in cut]
     for p in pairs(history):
-        members[_window_of(p, cut, starts)].append(p)
+        if p.invoke.f != PROBE:
+            members[_window_of(p, cut, starts)].append(p)
     span = sum(w.seconds for w in cut) if timed else None
     during: dict[str, tuple[list[Pair], list[float]]] = {}
     for w, group in zip(cut, members, strict=True):
@@ -310,7 +314,7 @@ def _served(
         by_f = ", ".join(
             f"{pct(1 - a['ok_fraction'])} of {_plural(f)}"
             for f, a in fault["by_f"].items()
-            if a["total"] and f != "read-node"
+            if a["total"]
         )
         return True, f"refused {by_f} during {words} (quiet: {pct(baseline)})"
     served = f"served {pct(fault['all']['ok_fraction'])} of requests during {words}"

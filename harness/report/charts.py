@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from splitbrain.checkers.cap import PROBE
 from splitbrain.harness.report.markup import esc
 from splitbrain.harness.report.run import FaultWindow, OpSpan
 
@@ -110,8 +111,11 @@ def throughput_svg(
 def availability_svg(
     spans: list[OpSpan], faults: list[FaultWindow], end_ns: int, fs: list[str]
 ) -> str:
-    """The share of ops answered ``ok`` per time bucket (by invocation, as the CAP profile
-    counts them), per function and in all; a bucket without ops of a function is a gap."""
+    """The share of requests answered ``ok`` per time bucket (by invocation; the final
+    ``read-node`` probes left out, as in the CAP profile), per function and in all; a bucket
+    without ops of a function is a gap."""
+    spans = [s for s in spans if s.f != PROBE]
+    fs = [f for f in fs if f != PROBE]
     if not spans:
         return '<p class="empty">No operations.</p>'
     t_max = max(end_ns / 1e9, 1e-3)
