@@ -69,7 +69,7 @@ class Row:
 SIM = {"node-reads": "true"}
 """Every simulated row reads each node after the heal, so convergence (``eventual``) is checked."""
 
-REAL: dict[str, Any] = {"real": True, "interval": 4.0, "rate": None}
+REAL: dict[str, Any] = {"real": True, "time_limit": 16.0, "interval": 3.0, "rate": None}
 
 ROWS: tuple[Row, ...] = (
     Row("sim", "leader-sync", SIM | {"replication": "leader-sync"}),
@@ -175,10 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--real-seeds", type=int, default=3, help="seeds per etcd or Redis row")
     p.add_argument("--only", choices=("sim", "real"), default=None)
     p.add_argument("--json", type=Path, default=None, help="also write every run's figures here")
+    p.add_argument("--store", default=None, help="keep the runs here (default: a temporary one)")
     args = p.parse_args(argv)
     rows = [r for r in ROWS if args.only is None or r.real == (args.only == "real")]
     table, dump = [], []
-    with tempfile.TemporaryDirectory(prefix="cap-table-") as store:
+    with tempfile.TemporaryDirectory(prefix="cap-table-") as scratch:
+        store = args.store or scratch
         for row in rows:
             runs = []
             for seed in range(args.real_seeds if row.real else args.seeds):

@@ -329,8 +329,9 @@ def _served(
     if not refusing:
         return False, served
     names = ", ".join(sorted(refusing))
+    theirs = "their" if len(refusing) > 1 else "its"
     return True, (
-        f"{served}, but {names} refused most of their requests in {hit} of {len(windows)} "
+        f"{served}, but {names} refused most of {theirs} requests in {hit} of {len(windows)} "
         f"{KIND_WORDS.get(key, key)}"
     )
 

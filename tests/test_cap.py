@@ -272,3 +272,33 @@ def test_bad_availability_exits_254_with_one_line(tmp_path: Path) -> None:
         f"splitbrain: {claims}:3: claim 'x': key 'availability': min_ok: must be a finite "
         "number from 0 to 1, got -1\n"
     )
+
+
+# ---------------------------------------------------------------- real clusters
+
+
+@pytest.mark.real
+@pytest.mark.timeout(180)
+def test_etcd_refuses_at_the_cut_off_member_and_stays_linearizable(tmp_path: Path) -> None:
+    """The README row: etcd with linearizable reads behaves CP. The partition cuts the members
+    off from each other, not from the clients: the cut-off member's clients wait out their
+    timeouts while the majority serves, so the total hides it and the member does not."""
+    result = run_row(tmp_path, "etcd", "linearizable reads", time_limit=12.0)
+    assert result.results["checkers"]["linearizable"]["valid"] is True
+    prof = result.results["cap"]
+    assert prof["faulted_share_by_kind"]["partition"] > 0.1
+    assert cap.worst_node(prof, "partition") <= 0.5
+    line = prof["classification"]
+    assert line["behaved"] == "CP"
+    assert re.search(r"but (n\d(, )?)+ refused most of (its|their) requests in \d", line["text"])
+
+
+@pytest.mark.real
+@pytest.mark.timeout(180)
+def test_redis_replica_reads_keep_serving_and_are_not_linearizable(tmp_path: Path) -> None:
+    """The README row: Redis reading from replicas behaves AP."""
+    result = run_row(tmp_path, "redis", "replica reads", time_limit=10.0)
+    assert result.results["checkers"]["linearizable"]["valid"] is False
+    prof = result.results["cap"]
+    assert prof["during"]["partition"]["all"]["ok_fraction"] >= 0.95
+    assert prof["classification"]["behaved"] == "AP"
