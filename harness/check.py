@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import elle, linearizable
-from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
+from splitbrain.checkers import hierarchy, linearizable, spectrum
 from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
     BadOp,
@@ -18,6 +17,7 @@ from splitbrain.harness.history import (
     LoadedHistory,
     Op,
     Valid,
+    merge_valid,
     parse_history,
     read_history,
 )
@@ -42,10 +42,219 @@ def _checker(checker: Any, **fixed: Any) -> CheckFn:
     return check
 
 
+def consistency_models() -> list[str]:
+    """Every name ``--consistency`` accepts: the hierarchy's models, then Elle's other names."""
+    return [*hierarchy.NAMES, *spectrum.ELLE_ONLY]
+
+
 def models() -> list[str]:
     """Every name ``splitbrain check --model`` accepts besides ``module:attr`` paths: the
-    registered models and checkers, and Elle's consistency models (list-append histories)."""
-    return sorted({*plugins.names("model"), *plugins.names("checker"), *FRIENDLY_MODEL_NAMES})
+    data types (registered models), the registered checkers, and (deprecated there) the
+    consistency models."""
+    return sorted(
+        {*plugins.names("model"), *plugins.names("checker"), *hierarchy.DATA_TYPES}
+        | set(consistency_models())
+    )
+
+
+# ---------------------------------------------------------------- what a history is checked for
+
+_TXN_MOPS = {"append": "list-append", "w": "rw-register", "write": "multi-register"}
+_SINGLE_FS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"get", "put", "append"}), "kv"),
+    (frozenset({"enqueue", "dequeue"}), "queue"),
+    (frozenset({"acquire", "release"}), "mutex"),
+    (frozenset({"add", "read"}), "set"),
+    (frozenset({"read", "write", "cas"}), "cas-register"),
+)
+
+
+def infer_data_type(history: list[Op]) -> str | None:
+    """The data type a history's operations belong to, or None when they do not say."""
+    fs = {o.f for o in history if o.is_client and o.f not in spectrum.NOT_THE_OBJECT}
+    if fs == {"txn"}:
+        kinds = {
+            getattr(m[0], "name", m[0])
+            for o in history
+            if o.f == "txn" and isinstance(o.value, list)
+            for m in o.value
+            if isinstance(m, list | tuple) and m
+        }
+        found = {_TXN_MOPS[k] for k in kinds if k in _TXN_MOPS}
+        if len(found) == 1:
+            return found.pop()
+        if kinds == {"r"}:
+            return "list-append"
+        if kinds <= {"read", "write"} and kinds:
+            return "multi-register"
+        return None
+    if not fs:
+        return None
+    for allowed, data_type in _SINGLE_FS:
+        if fs <= allowed:
+            if data_type == "set" and "add" not in fs:
+                continue
+            if data_type == "cas-register" and "cas" not in fs:
+                return "register"
+            return data_type
+    return None
+
+
+def default_consistency(data_type: str) -> str:
+    return "strict-serializable" if data_type in hierarchy.TRANSACTIONAL else "linearizable"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``splitbrain check`` checks: a data type (None: inferred from each history) and
+    the consistency models claimed (none: the data type's default), or one named checker."""
+
+    data_type: Any = None
+    consistency: tuple[str, ...] = ()
+    checker: str | None = None
+    spectrum: bool = False
+
+
+def _is_data_type(name: Any) -> bool:
+    return (
+        not isinstance(name, str)
+        or plugins.is_path(name)
+        or name in hierarchy.DATA_TYPES
+        or name in plugins.entries("model")
+    )
+
+
+def select(
+    model: Any = None,
+    *,
+    data_type: Any = None,
+    consistency: tuple[str, ...] | list[str] = (),
+    checker: str | None = None,
+    spectrum: bool = False,
+    flag: str = "--model",
+) -> tuple[Selection, list[str]]:
+    """The selection the flags say, and a one-line deprecation notice for each old spelling:
+    ``--model`` naming a consistency model (now ``--consistency``) or a checker (``--checker``)."""
+    notices: list[str] = []
+    consistency = tuple(consistency)
+    if model is not None:
+        if _is_data_type(model):
+            if data_type is not None and data_type != model:
+                raise HarnessInputError(f"{flag} {model} and --data-type {data_type} disagree")
+            data_type = model
+        elif model in plugins.entries("checker"):
+            notices.append(f"{flag} {model} is deprecated for a checker; use --checker {model}")
+            checker = checker or model
+        elif model in consistency_models():
+            notices.append(
+                f"{flag} {model} is deprecated for a consistency model; use --consistency {model}"
+            )
+            consistency = (*consistency, model)
+        else:
+            raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
+    if data_type is not None and not _is_data_type(data_type):
+        raise HarnessInputError(
+            f"unknown data type {data_type!r}; known: {', '.join(_data_types())}"
+        )
+    for name in consistency:
+        if name not in consistency_models():
+            raise HarnessInputError(
+                f"unknown consistency model {name!r}; known: {', '.join(consistency_models())}"
+            )
+    if checker is not None:
+        if checker not in plugins.entries("checker") and not plugins.is_path(checker):
+            raise HarnessInputError(
+                f"unknown checker {checker!r}; known: {', '.join(plugins.names('checker'))}"
+            )
+        if consistency or spectrum:
+            raise HarnessInputError(
+                f"--checker {checker} runs that checker alone; it takes no --consistency or --spectrum"
+            )
+    return Selection(data_type, consistency, checker, spectrum), notices
+
+
+def _data_types() -> list[str]:
+    return sorted({*hierarchy.DATA_TYPES, *plugins.names("model")})
+
+
+def _model_check(model: str, data_type: str) -> CheckFn:
+    """One consistency model's checker over ``data_type``; one line (bad input) when it does
+    not apply or has no checker yet."""
+    try:
+        fn = spectrum.checker(model, data_type)
+    except hierarchy.NotApplicable as e:
+        raise HarnessInputError(str(e)) from None
+    if fn is None:
+        raise HarnessInputError(
+            f"consistency model {model} has no checker for data type {data_type} yet"
+        )
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        return fn(history, data_type, init, timeout)
+
+    return check
+
+
+def _custom(data_type: Any) -> bool:
+    """A data type the hierarchy does not know (a user's model): linearizability alone applies."""
+    return not isinstance(data_type, str) or data_type not in hierarchy.DATA_TYPES
+
+
+def checks(selection: Selection, data_type: Any) -> dict[str, CheckFn]:
+    """The checker of each claimed model for a history of ``data_type``."""
+    claimed = selection.consistency or (default_consistency(str(data_type)),)
+    if _custom(data_type):
+        other = [m for m in claimed if m != "linearizable"]
+        if other:
+            raise HarnessInputError(
+                f"consistency model {other[0]} does not apply to data type "
+                f"{assemble.label(data_type)} (a model of its own: only linearizable applies)"
+            )
+        return {"linearizable": _linearizable(data_type)}
+    return {m: _model_check(m, data_type) for m in claimed}
+
+
+def checker_for(selection: Selection) -> CheckFn:
+    """What checks one history for ``selection``: the named checker, or each claimed model
+    over the data type (inferred from the history when not given), then the spectrum if asked."""
+    if selection.checker is not None:
+        return _checker(plugins.load("checker", selection.checker))
+    if selection.data_type is not None:
+        if _custom(selection.data_type):
+            assemble.model(selection.data_type)
+        checks(selection, selection.data_type)  # refused now, not once per file
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        data_type = selection.data_type or infer_data_type(history)
+        if data_type is None:
+            fs = sorted({o.f for o in history if o.is_client})
+            raise ValueError(
+                f"cannot tell the data type from the operations ({', '.join(fs)}); "
+                f"name it with --data-type ({', '.join(_data_types())})"
+            )
+        parts = {m: fn(history, init, timeout) for m, fn in checks(selection, data_type).items()}
+        result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
+        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        result["data_type"] = assemble.label(data_type)
+        result["claimed"] = list(parts)
+        if selection.spectrum and not _custom(data_type):
+            result["spectrum"] = spectrum.spectrum(
+                history,
+                data_type,
+                init=init,
+                timeout=timeout,
+                decided={m: (m, p) for m, p in parts.items()},
+            )
+        return result
+
+    return check
+
+
+def resolve_model(model: Any) -> CheckFn:
+    """What checks a history for ``--model`` (a data type, a checker, or a consistency model),
+    without deprecation notices: the library's spelling of ``select`` and ``checker_for``."""
+    selection, _ = select(model)
+    return checker_for(selection)
 
 
 @dataclass
@@ -66,22 +275,6 @@ def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
         if op.index == index and position < len(loaded.lines):
             return f"{path}:{loaded.lines[position]}"
     return str(path)
-
-
-def resolve_model(model: Any) -> CheckFn:
-    """What checks a history for ``--model``: a model (name, path or object) is checked for
-    linearizability; a registered checker's name runs that checker; an Elle consistency
-    model's name runs Elle's list-append checker for it."""
-    if not isinstance(model, str) or plugins.is_path(model):
-        assemble.model(model)
-        return _linearizable(model)
-    if model in plugins.entries("model"):
-        return _linearizable(model)
-    if model in plugins.entries("checker"):
-        return _checker(plugins.load("checker", model))
-    if model in FRIENDLY_MODEL_NAMES:
-        return _checker(elle.check, consistency_models=[model])
-    raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
 STDIN = "-"
@@ -168,15 +361,23 @@ class CheckResult:
 
 def check(
     history: list[Op] | str | Path,
-    model: Any,
+    model: Any = None,
     *,
     init: Any = None,
     timeout: float | None = None,
+    data_type: Any = None,
+    consistency: tuple[str, ...] | list[str] = (),
+    spectrum: bool = False,
 ) -> CheckResult:
-    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
-    a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
-    not be hashable). Raises HarnessInputError for a bad model or file."""
-    checker = resolve_model(model)
+    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) for ``consistency``
+    (models of ``checkers.hierarchy``; default the data type's strongest checked one) over
+    ``data_type`` (inferred from the history when not given): a registered name, a
+    ``module:attr`` path, or a model object (``Model``; its states need not be hashable).
+    ``model`` is the older spelling: a data type, a checker or a consistency model.
+    ``spectrum`` adds every applicable model's verdict under ``result["spectrum"]``.
+    Raises HarnessInputError for a bad model or file."""
+    selection, _ = select(model, data_type=data_type, consistency=consistency, spectrum=spectrum)
+    checker = checker_for(selection)
     if isinstance(history, str | Path):
         verdict = check_file(history, checker, init=init, timeout=timeout)
         if verdict.valid is None:

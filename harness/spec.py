@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers import hierarchy
+from splitbrain.checkers.spectrum import ELLE_ONLY
 from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
@@ -56,6 +58,10 @@ class Param:
     """Settable from a claims file, the marker and the fixture."""
     always: bool = False
     """Always in the replay command, not only when it differs from the default."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings of the flag."""
+    repeat: bool = False
+    """The flag may be given more than once; its texts are joined with commas."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +207,19 @@ class TestSpec:
     model: Any = _param(
         None,
         Optional(Part()),
-        "consistency model checked (default: the workload's)",
+        "the data type the workload's operations are checked as (register workload: "
+        "cas-register or register, or a model as module:attr; default: the workload's)",
+        flag="--data-type",
+        aliases=("--type", "--model"),
+    )
+    consistency: list[str] = _param(
+        [],
+        NameList(empty="default", max_items=32),
+        "consistency models claimed, comma-separated or repeated (linearizable, sequential, "
+        "serializable, snapshot-isolation, ...; default: the workload's own, e.g. "
+        "linearizable for register, strict-serializable for list-append)",
+        metavar="MODEL[,MODEL]",
+        repeat=True,
     )
     nemesis_interval: float = _param(
         3.0,
@@ -329,6 +347,24 @@ CLAIM_KEYS: tuple[str, ...] = tuple(p.name for p in PARAMS.values() if p.claim)
 """The fields a claim, the marker and the fixture may set."""
 
 
+# ---------------------------------------------------------------- the older spelling
+
+
+def consistency_in_model(values: dict[str, Any]) -> str | None:
+    """When ``values["model"]`` names a consistency model (the older spelling), move it to
+    ``values["consistency"]`` and return it; the caller says so in one deprecation line."""
+    model = values.get("model")
+    if not isinstance(model, str) or model not in CONSISTENCY_NAMES:
+        return None
+    del values["model"]
+    claimed = list(values.get("consistency") or [])
+    values["consistency"] = claimed if model in claimed else [*claimed, model]
+    return model
+
+
+CONSISTENCY_NAMES = frozenset({*hierarchy.NAMES, *ELLE_ONLY})
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -344,9 +380,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for p in PARAMS.values():
         if p.flag is None:
             continue
-        repeat = isinstance(p.kind, TextMap)
+        repeat = isinstance(p.kind, TextMap) or p.repeat
         parser.add_argument(
             p.flag,
+            *p.aliases,
             dest=p.name,
             metavar=p.metavar,
             default=[] if repeat else None,
@@ -356,8 +393,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ssh_arguments(parser)
 
 
-def from_args(args: argparse.Namespace) -> TestSpec:
-    """The spec the flags say; raises HarnessInputError naming the flag and its range."""
+def from_args(args: argparse.Namespace, notices: list[str] | None = None) -> TestSpec:
+    """The spec the flags say; raises HarnessInputError naming the flag and its range.
+    A deprecated spelling is appended to ``notices`` in one line."""
     values: dict[str, Any] = {}
     for p in PARAMS.values():
         if p.flag is None:
@@ -369,10 +407,17 @@ def from_args(args: argparse.Namespace) -> TestSpec:
             if isinstance(p.kind, TextMap):
                 pairs = [pair for word in given for pair in p.kind.from_text(word)]
                 values[p.name] = p.kind.from_pairs(pairs, p.flag)
+            elif p.repeat:
+                values[p.name] = p.kind.from_text(",".join(given))
             else:
                 values[p.name] = p.kind.from_text(given)
         except Problem as e:
             raise HarnessInputError(f"{p.flag} {e}") from None
+    moved = consistency_in_model(values)
+    if moved is not None and notices is not None:
+        notices.append(
+            f"--model {moved} is deprecated for a consistency model; use --consistency {moved}"
+        )
     return TestSpec(**values, ssh=ssh_options_from_args(args))
 
 
