@@ -571,9 +571,15 @@ def _describe(
         f"{_short(kh.describe(culprit))}: the ops completed up to there cannot all be put "
         "in one order that keeps each process's own order and the data type's rules, "
         "whatever the later or unfinished ops did.",
-        f"{'These' if minimal else 'At most these'} {len(ops)} op(s) of "
-        f"{'process' if len(processes) == 1 else 'processes'} "
-        f"{', '.join(map(str, processes))} already cannot be ordered together:",
+        (
+            f"This op of process {processes[0]} cannot be placed at all, even with every "
+            "other op free to happen or not:"
+            if len(ops) == 1
+            else f"{'These' if minimal else 'At most these'} {len(ops)} ops of "
+            f"{'process' if len(processes) == 1 else 'processes'} "
+            f"{', '.join(map(str, processes))} cannot be ordered together, even with every "
+            "other op free to happen or not:"
+        ),
         *(f"  {_short(kh.describe(i))}" for i in ops),
         f"The longest order found ({len(found.order)} ops"
         + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable
@@ -36,8 +37,15 @@ def _linearizable(model: Any) -> CheckFn:
 
 
 def _checker(checker: Any, **fixed: Any) -> CheckFn:
+    """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
+    try:
+        accepts = set(inspect.signature(checker).parameters)
+    except (TypeError, ValueError):
+        accepts = set()
+
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        return checker(history, **fixed)
+        extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
+        return checker(history, **fixed, **extra)
 
     return check
 
