@@ -394,15 +394,16 @@ def _mw(h: RegisterHistory, found: _Findings) -> None:
                 ws = seqs.get((writer, e.key))
                 if not ws:
                     continue
-                k = bisect.bisect_right(ws, w2.seq)
+                k = bisect.bisect_left(ws, w2.seq)
                 if k == 0:
                     continue
                 w1 = ok_writes[(writer, e.key)][k - 1]
+                by_writer = src is not INIT and freeze(src.process) == writer and src.ok
                 lacks = src is INIT or (
-                    freeze(src.process) == writer and src.seq < w1.seq and src.ok
+                    by_writer and (src.seq <= w1.seq if e.key == w2.key else src.seq < w1.seq)
                 )
                 if lacks:
-                    earlier = src if src is not INIT and w1 is w2 else w1
+                    earlier = w1
                     found.add(
                         "observed-out-of-order",
                         e.process,

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from splitbrain.checkers import convergence, elle, linearizable, sequential
+from splitbrain.checkers import causal, convergence, elle, linearizable, sequential, session
 from splitbrain.checkers import hierarchy as h
+from splitbrain.checkers.models import ModelInputError
 from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.history import Op
 
@@ -42,6 +43,17 @@ def _linearizable(history: list[Op], data_type: str, init: Any, timeout: float |
 
 def _sequential(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
     return sequential.check(object_ops(history), data_type, init=init, timeout=timeout)
+
+
+def _causal(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
+    return causal.check(object_ops(history), data_type, init=init, timeout=timeout)
+
+
+def _session(guarantee: str) -> CheckFn:
+    def check(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
+        return session.check(object_ops(history), guarantee, data_type, init=init, timeout=timeout)
+
+    return check
 
 
 def _eventual(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
@@ -101,6 +113,8 @@ def _elle_all(
 CHECKS: dict[str, dict[str, CheckFn]] = {
     "linearizable": {t: _linearizable for t in h.SINGLE_OBJECT},
     "sequential": {t: _sequential for t in h.SINGLE_OBJECT},
+    "causal": {t: _causal for t in h.UNIQUE_WRITES},
+    **{g: {t: _session(g) for t in h.UNIQUE_WRITES} for g in session.GUARANTEES},
     "eventual": {t: _eventual for t in h.MODELS["eventual"].data_types},
     **{m: {"list-append": _elle_one(m)} for m in ELLE_MODELS},
 }
@@ -142,7 +156,10 @@ def _decider(model: str, data_type: str) -> Decider | None:
         return None
 
     def decide(history: list[Op], dt: str, init: Any, timeout: float | None) -> dict[str, Result]:
-        return {model: one(history, dt, init, timeout)}
+        try:
+            return {model: one(history, dt, init, timeout)}
+        except ModelInputError as e:  # e.g. causal over values written twice: not a verdict
+            return {model: {"valid": "unknown", "unchecked": str(e)}}
 
     return decide
 
@@ -158,6 +175,8 @@ class _Ladder:
         self.names = names
         self.entries: dict[str, dict[str, Any]] = {}
         self.checked: dict[str, Any] = {}
+        self.per_key: set[str] = set()
+        """Models checked key by key only: their holding says nothing of the whole history."""
 
     def record(self, model: str, result: Result, seconds: float | None, seeded: str | None) -> None:
         if model in self.checked or model not in self.names:
@@ -172,6 +191,8 @@ class _Ladder:
         scope = result.get("consistency")
         if isinstance(scope, str) and scope != model:
             entry["checked_as"] = scope
+            if scope.startswith("per-key"):
+                self.per_key.add(model)
         if seeded:
             entry["checker"] = seeded
         elif valid is not True:
@@ -185,7 +206,7 @@ class _Ladder:
 
     def _propagate(self) -> None:
         for model, valid in self.checked.items():
-            if valid is True:
+            if valid is True and model not in self.per_key:
                 for w in h.weaker(model):
                     self._infer(w, True, f"implied: {model} holds")
             elif valid is False:
@@ -229,7 +250,16 @@ class _Ladder:
             "weakest_failing": [
                 m for m in self.names if m in failing and not h.weaker(m) & failing
             ],
-            "contradictions": [list(c) for c in h.contradictions(self.checked)],
+            "contradictions": [
+                list(c)
+                for c in h.contradictions(
+                    {
+                        m: v
+                        for m, v in self.checked.items()
+                        if m not in self.per_key or v is not True
+                    }
+                )
+            ],
         }
 
 

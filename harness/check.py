@@ -150,14 +150,14 @@ def select(
             if data_type is not None and data_type != model:
                 raise HarnessInputError(f"{flag} {model} and --data-type {data_type} disagree")
             data_type = model
-        elif model in plugins.entries("checker"):
-            notices.append(f"{flag} {model} is deprecated for a checker; use --checker {model}")
-            checker = checker or model
         elif model in consistency_models():
             notices.append(
                 f"{flag} {model} is deprecated for a consistency model; use --consistency {model}"
             )
             consistency = (*consistency, model)
+        elif model in plugins.entries("checker"):
+            notices.append(f"{flag} {model} is deprecated for a checker; use --checker {model}")
+            checker = checker or model
         else:
             raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
     if data_type is not None and not _is_data_type(data_type):

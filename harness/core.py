@@ -193,11 +193,17 @@ def decided_models(
     return out
 
 
+SPECTRUM_SECONDS = 10.0
+"""Seconds each model the run did not claim may take in its spectrum (the check timeout if
+shorter); a model out of time there is unknown."""
+
+
 def add_spectrum(
     results: dict[str, Any], history: Sequence[Op], workload: Any, timeout: float | None
 ) -> None:
     """``results["spectrum"]``: every model of the workload's data type, reusing the run's own
     verdicts. It reports; it does not vote in the run's verdict (the claimed models do)."""
+    timeout = SPECTRUM_SECONDS if timeout is None else min(timeout, SPECTRUM_SECONDS)
     data_type = getattr(workload, "data_type", None)
     if data_type is None:
         return

@@ -67,13 +67,13 @@ def test_the_table_has_exactly_the_arrows_of_jepsens_map() -> None:
 
 
 def _cases() -> list[dict[str, Any]]:
-    """The shared histories with a verdict: every Knossos and Elle one but Elle's performance
-    case, porcupine's kv and every eighth etcd log (the rest add time, not coverage)."""
+    """A sample of the shared histories: every data type and source, every Knossos "bad" one,
+    some of the rest (more add time, not coverage); not Elle's performance case."""
     cases = json.loads((shared_histories() / "verdicts.json").read_text())["cases"]
-    etcd = [c for c in cases if c["file"].startswith("porcupine/etcd/")]
-    keep = [c for c in cases if not c["file"].startswith("porcupine/etcd/")]
+    register = [c for c in cases if c["model"] == "cas-register" and "/bad/" not in c["file"]]
+    keep = [c for c in cases if c not in register]
     keep = [c for c in keep if "huge-scc" not in c["file"] and "c50" not in c["file"]]
-    return keep + etcd[::8]
+    return keep + register[::15]
 
 
 def _ops(path: Path) -> list[Any]:
@@ -93,14 +93,15 @@ def test_shared_histories_never_contradict_the_arrows() -> None:
             case["model"].startswith(data_type)
         ), case["file"]
         seen.add(data_type)
-        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=30, exhaustive=True)
+        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5, exhaustive=True)
         assert full["contradictions"] == [], case["file"]
         checked = {m: e["valid"] for m, e in full["models"].items() if e["by"] == "checked"}
         assert hierarchy.contradictions(checked) == []
-        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=30)
+        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5)
         for model, entry in quick["models"].items():  # what skipping inferred, a check confirms
-            if entry["valid"] in (True, False) and full["models"][model]["by"] == "checked":
-                assert full["models"][model]["valid"] is entry["valid"], (case["file"], model)
+            again = full["models"][model]
+            if entry["valid"] in (True, False) and again["valid"] in (True, False):
+                assert again["valid"] is entry["valid"], (case["file"], model)
         strongest = hierarchy.applicable(data_type)[0]
         if case.get("expected") is not None:
             assert full["models"][strongest]["valid"] is case["expected"], case["file"]
@@ -199,11 +200,12 @@ def test_every_run_carries_its_spectrum_uncontradicted(runs: dict[str, Any]) -> 
         line = next(x for x in text.splitlines() if "strongest holding:" in x)
         assert (", ".join(ladder["strongest_holding"]) or "none") in line
         ops = read_history(run_dir / "history.jsonl").ops
-        full = sp.spectrum(ops, ladder["data_type"], timeout=60, exhaustive=True)
+        full = sp.spectrum(ops, ladder["data_type"], timeout=10, exhaustive=True)
         assert full["contradictions"] == []
         for model, entry in ladder["models"].items():
-            if entry["valid"] in (True, False) and full["models"][model]["by"] == "checked":
-                assert full["models"][model]["valid"] is entry["valid"], (name, model)
+            again = full["models"][model]
+            if entry["valid"] in (True, False) and again["valid"] in (True, False):
+                assert again["valid"] is entry["valid"], (name, model)
     stale = json.loads((runs["stale"][0] / "results.json").read_text())["spectrum"]
     assert stale["models"]["linearizable"] == {
         "verdict": "fails",
@@ -212,7 +214,7 @@ def test_every_run_carries_its_spectrum_uncontradicted(runs: dict[str, Any]) -> 
         "checker": "linearizable",
         "availability": "unavailable",
     }
-    assert stale["weakest_failing"] == ["linearizable"]
+    assert stale["weakest_failing"] and "linearizable" not in stale["weakest_failing"]
     assert runs["stale"][2] == 1
     assert json.loads((runs["multi"][0] / "results.json").read_text())["spectrum"][
         "weakest_failing"
