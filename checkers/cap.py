@@ -227,23 +227,36 @@ def _share(part: float | None, whole: float | None) -> float | None:
 def consistency(
     checkers: Mapping[str, Any], spectrum: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """What held and what failed: the spectrum's strongest model holding and weakest failing
-    when the run has a spectrum, else each consistency checker's verdict."""
-    if spectrum:
-        held = _names(spectrum.get("strongest_holding") or spectrum.get("strongest"))
-        failed = _names(spectrum.get("weakest_failing") or spectrum.get("weakest_failed"))
-        unknown: list[str] = []
-    else:
-        parts = {
-            str(name): part.get("valid")
-            for name, part in checkers.items()
-            if name not in NOT_CONSISTENCY and isinstance(part, Mapping)
-        }
-        held = [n for n, v in parts.items() if v is True]
-        failed = [n for n, v in parts.items() if v is False]
-        unknown = [n for n, v in parts.items() if v not in (True, False)]
+    """Whether the run was consistent: its own (claimed) checkers' verdicts, merged. What held
+    and what failed: the spectrum's strongest models holding and weakest failing (and the
+    first that failed, its strongest) when the run has one, else each checker's verdict."""
+    parts = {
+        str(name): part.get("valid")
+        for name, part in checkers.items()
+        if name not in NOT_CONSISTENCY and isinstance(part, Mapping)
+    }
+    held = [n for n, v in parts.items() if v is True]
+    failed = [n for n, v in parts.items() if v is False]
+    unknown = [n for n, v in parts.items() if v not in (True, False)]
     valid: Any = False if failed else ("unknown" if unknown or not held else True)
-    return {"valid": valid, "held": held, "failed": failed, "unknown": unknown}
+    first = failed[:1]
+    if spectrum and isinstance(spectrum.get("models"), Mapping):
+        models = spectrum["models"]
+        held = _names(spectrum.get("strongest_holding"))
+        failed = _names(spectrum.get("weakest_failing"))
+        first = [
+            m for m, e in models.items() if isinstance(e, Mapping) and e.get("valid") is False
+        ][:1]
+        unknown = [
+            m for m, e in models.items() if isinstance(e, Mapping) and e.get("verdict") == "unknown"
+        ]
+    return {
+        "valid": valid,
+        "held": held,
+        "failed": failed,
+        "first_failed": first,
+        "unknown": unknown,
+    }
 
 
 def _names(value: Any) -> list[str]:
@@ -259,11 +272,18 @@ def _not(name: str) -> str:
 
 
 def consistency_text(c: Mapping[str, Any]) -> str:
+    """``linearizable``; ``not linearizable (eventual held)``; ``not linearizable; even
+    monotonic-reads, read-your-writes fail (eventual held)``."""
     failed, held = c["failed"], c["held"]
     if failed:
-        words = ", ".join(_not(n) for n in failed)
+        first = [m for m in c.get("first_failed", []) if m not in failed]
+        if first:
+            verb = "fails" if len(failed) == 1 else "fail"
+            words = f"{_not(first[0])}; even {', '.join(failed)} {verb}"
+        else:
+            words = ", ".join(_not(n) for n in failed)
         return f"{words} ({', '.join(held)} held)" if held else words
-    if c["unknown"]:
+    if c["unknown"] and not held:
         return "consistency unknown (" + ", ".join(c["unknown"]) + ")"
     return ", ".join(held) if held else "no consistency checked"
 

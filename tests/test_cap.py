@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO, run_cli
-from splitbrain.checkers import cap, session
+from splitbrain.checkers import cap
 from splitbrain.harness import core, gate, present
 from splitbrain.harness.core import RunResult
 from splitbrain.harness.protocols import HarnessInputError
@@ -59,7 +59,8 @@ def leader_sync(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 
 @pytest.fixture(scope="module")
 def sloppy(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    return run_row(tmp_path_factory.mktemp("cap"), "sim", "leaderless, sloppy quorums", seed=1)
+    mode = "leaderless, sloppy quorums"
+    return run_row(tmp_path_factory.mktemp("cap"), "sim", mode, seed=1, time_limit=12.0)
 
 
 def test_profile_cuts_the_run_at_every_fault_and_counts_every_op_once(leader_sync) -> None:
@@ -160,15 +161,15 @@ def test_leaderless_sloppy_quorums_keep_serving_and_break_consistency(sloppy) ->
     assert prof["during"]["partition"]["all"]["ok_fraction"] >= 0.95
     assert sloppy.results["checkers"]["linearizable"]["valid"] is False
     line = prof["classification"]
-    assert line["text"].startswith("served ") and "not linearizable" in line["text"]
+    assert line["text"].startswith("served ") and "not linearizable; even " in line["text"]
     alone = [
         w
         for w in cap.fault_windows_of(prof, "partition")
         if any(a["ok"] == 0 for a in w["by_node"].values())
     ]
     assert line["behaved"] == ("neither" if alone else "AP")
-    requests = [op for op in sloppy.history if op.f != "read-node"]
-    broken = {g for g in SESSION_GUARANTEES if session.check(requests, g)["valid"] is False}
+    models = sloppy.results["spectrum"]["models"]
+    broken = {m for m, e in models.items() if e["verdict"] == "fails"}
     assert broken & {"monotonic-reads", "read-your-writes"}, broken
 
 
@@ -188,15 +189,13 @@ def test_the_worst_of_both_reads_as_such(leader_sync, sloppy) -> None:
 def test_multi_leader_lww_under_clock_skew_loses_updates_yet_converges(tmp_path: Path) -> None:
     """The README row: last-writer-wins on skewed clocks discards acknowledged writes, and
     every node ends with the same state."""
-    result = run_row(tmp_path, "sim", "multi-leader, clock skew", time_limit=12.0)
+    result = run_row(tmp_path, "sim", "multi-leader, clock skew", time_limit=8.0)
     assert result.results["checkers"]["linearizable"]["valid"] is False
     assert sum(op.f == "read-node" and op.type == "ok" for op in result.history) == 5
     spectrum = result.results["spectrum"]
     assert spectrum["models"]["eventual"]["verdict"] == "holds"
     assert "eventual" in spectrum["strongest_holding"]
-    assert (
-        "linearizable" in spectrum["weakest_failing"] or "sequential" in spectrum["weakest_failing"]
-    )
+    assert spectrum["models"]["linearizable"]["verdict"] == "fails"
     prof = result.results["cap"]
     assert prof["faulted_share_by_kind"].keys() == {"clock"}
     assert prof["classification"]["during"] == "clock"
@@ -299,21 +298,23 @@ def test_etcd_refuses_at_the_cut_off_member_and_stays_linearizable(tmp_path: Pat
     """The README row: etcd with linearizable reads behaves CP. The partition cuts the members
     off from each other, not from the clients: the cut-off member's clients wait out their
     timeouts while the majority serves, so the total hides it and the member does not."""
-    result = run_row(tmp_path, "etcd", "linearizable reads", time_limit=12.0)
+    result = run_row(tmp_path, "etcd", "linearizable reads")
     assert result.results["checkers"]["linearizable"]["valid"] is True
     prof = result.results["cap"]
     assert prof["faulted_share_by_kind"]["partition"] > 0.1
     assert cap.worst_node(prof, "partition") <= 0.5
     line = prof["classification"]
     assert line["behaved"] == "CP"
-    assert re.search(r"but (n\d(, )?)+ refused most of (its|their) requests in \d", line["text"])
+    assert re.match(
+        r"(refused \d+% of reads|served [\d.]+% of requests during partitions, but)", line["text"]
+    )
 
 
 @pytest.mark.real
 @pytest.mark.timeout(180)
 def test_redis_replica_reads_keep_serving_and_are_not_linearizable(tmp_path: Path) -> None:
     """The README row: Redis reading from replicas behaves AP."""
-    result = run_row(tmp_path, "redis", "replica reads", time_limit=10.0)
+    result = run_row(tmp_path, "redis", "replica reads", time_limit=9.0)
     assert result.results["checkers"]["linearizable"]["valid"] is False
     prof = result.results["cap"]
     assert prof["during"]["partition"]["all"]["ok_fraction"] >= 0.95
