@@ -113,6 +113,8 @@ class Measured:
 
 def measure(row: Row, seed: int, store: str) -> Measured:
     result = core.run(row.spec(seed, store))
+    if result.interrupted:  # the run caught SIGINT/SIGTERM/SIGHUP: stop here, not at the next
+        raise SystemExit(130)
     results = result.results
     profile = results.get("cap") or {}
     c = cap.consistency(results.get("checkers") or {}, results.get("spectrum"))
