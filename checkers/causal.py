@@ -44,8 +44,9 @@ Result::
      "bad_patterns": [name, ...], "violations": [violation, ...] (first 10),
      "violations_total": n, "violation": first}
 
-A violation: {"pattern", "key", "processes", "ops" (in the order of the pattern or cycle),
-"text"}.
+A violation: {"pattern", "key", "processes", "ops" (in the order of the pattern or cycle;
+for CyclicCF the cycle's writes, then the reads that order them), "text"}. Every op of the
+pattern is listed, so those ops alone, with every other op free to happen or not, show it.
 """
 
 from __future__ import annotations
@@ -198,13 +199,21 @@ class _Graph:
             if before:
                 w = _lowest(before)
                 out.append(self._write_co_init_read(w, r))
+        desc = self._descendants(order)
         for r, w1 in self.src.items():
-            between = anc[r] & wmask[self.nodes[r].key] & ~(1 << w1)
-            for w2 in _bits(between):
-                if anc[w2] >> w1 & 1:
-                    out.append(self._write_co_read(w1, w2, r))
-                    break
+            between = anc[r] & wmask[self.nodes[r].key] & desc[w1]
+            if between:
+                out.append(self._write_co_read(w1, _lowest(between), r))
         return out
+
+    def _descendants(self, order: list[int]) -> list[int]:
+        desc = [0] * len(self.nodes)
+        for v in reversed(order):
+            m = 0
+            for s in self.succ[v]:
+                m |= desc[s] | (1 << s)
+            desc[v] = m
+        return desc
 
     def _ancestors(self, order: list[int]) -> list[int]:
         preds: list[list[int]] = [[] for _ in self.nodes]
@@ -223,12 +232,21 @@ class _Graph:
 
     def cf_violations(self) -> list[dict[str, Any]]:
         """co ∪ cf acyclic? cf: every other write of x causally before a read of x from w
-        precedes w. Only co-maximal such writes need an edge (the rest follow through co)."""
+        precedes w. Only each process's last such write needs an edge: its earlier ones
+        precede it in co already."""
         succ = [list(s) for s in self.succ]
         rel = dict(self.rel)
+        by_process: dict[Hashable, dict[Any, int]] = {}
+        for i, e in enumerate(self.nodes):
+            if e.kind == "write":
+                masks = by_process.setdefault(e.key, {})
+                masks[e.process] = masks.get(e.process, 0) | (1 << i)
         for r, w in self.src.items():
-            others = self.anc[r] & self.wmask[self.nodes[r].key] & ~(1 << w)
-            for w1 in _bits(others):
+            for mask in by_process[self.nodes[r].key].values():
+                others = self.anc[r] & mask & ~(1 << w)
+                if not others:
+                    continue
+                w1 = others.bit_length() - 1  # the process's last such write: the rest precede it
                 if (w1, w) not in rel:
                     succ[w1].append(w)
                     rel[(w1, w)] = "cf"
@@ -332,7 +350,14 @@ class _Graph:
             if pattern == "CyclicCO"
             else "no single order of the writes (one arbitration) explains every read"
         )
-        return self._violation(pattern, cycle, f"{self._chain_text(closed, rel)}: {why}")
+        witnesses = [
+            self.cf_by[(a, b)]
+            for a, b in zip(closed, closed[1:], strict=False)
+            if (a, b) in self.cf_by
+        ]
+        return self._violation(
+            pattern, [*cycle, *witnesses], f"{self._chain_text(closed, rel)}: {why}"
+        )
 
 
 def _bits(mask: int) -> Iterator[int]:
@@ -346,7 +371,8 @@ def _lowest(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
 
-def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
+def _peel(n: int, succ: list[list[int]]) -> list[int]:
+    """Kahn's algorithm: the nodes in topological order, as far as no cycle stops it."""
     indeg = [0] * n
     for bs in succ:
         for b in bs:
@@ -360,28 +386,20 @@ def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
             indeg[v] -= 1
             if indeg[v] == 0:
                 queue.append(v)
+    return order
+
+
+def _topological(n: int, succ: list[list[int]]) -> list[int] | None:
+    order = _peel(n, succ)
     return order if len(order) == n else None
 
 
 def _cycle(n: int, succ: list[list[int]]) -> list[int] | None:
-    """A shortest cycle through some node of a cyclic component (BFS back to the start)."""
-    order = _topological(n, succ)
-    if order is not None:
+    """A short cycle: BFS back to the start from nodes that peeling sources leaves (those on
+    or behind cycles), keeping the shortest of the first few found."""
+    removed = set(_peel(n, succ))
+    if len(removed) == n:
         return None
-    # nodes left after peeling sources are on or behind cycles; BFS from each for a short one
-    indeg = [0] * n
-    for bs in succ:
-        for b in bs:
-            indeg[b] += 1
-    queue = deque(i for i in range(n) if indeg[i] == 0)
-    removed = set()
-    while queue:
-        u = queue.popleft()
-        removed.add(u)
-        for v in succ[u]:
-            indeg[v] -= 1
-            if indeg[v] == 0:
-                queue.append(v)
     best: list[int] | None = None
     tries = 0
     for start in (i for i in range(n) if i not in removed):

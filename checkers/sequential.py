@@ -32,11 +32,17 @@ got, how many indeterminate ops of each kind were applied), memoised as WGL and 
 memoise theirs: a configuration already explored is never explored again. A read-only op
 that is legal is taken at once without trying alternatives (it changes no state, and the
 rest of its process comes after it anyway). Indeterminate ops with the same effect are
-interchangeable, so only their number matters. Moves are tried in invocation order, so a
-history that is close to linearizable is ordered at the first attempt. Deciding sequential
-consistency is NP-complete (Gibbons & Korach), so ``timeout`` (seconds, for the whole check)
-and ``memory_limit_mb`` (an estimate of the configuration cache) end the search with
-``"unknown"``, never a guess.
+interchangeable, so only their number matters. Depth-first searches have heavy tails, so two
+move orders take turns, each an exhaustive search of its own: invocation order, and first
+the moves that let waiting reads go on. With them runs the linearizability search (for
+registers with unique values its zone check), since a linearization is a sequential order
+too; it can only find a witness, never a violation. The first to settle the question
+decides. Before searching a register key with unique values, the polynomial causal check
+(``checkers.causal``) runs on it: sequential consistency implies causal convergence, so a bad
+pattern there refutes the key at once (the violation then says ``refuted_by`` and names the
+pattern's ops). Deciding sequential consistency is NP-complete (Gibbons & Korach), so ``timeout``
+(seconds, for the whole check) and ``memory_limit_mb`` (an estimate of the configuration
+caches) end the search with ``"unknown"``, never a guess.
 
 Result::
 
@@ -60,7 +66,7 @@ from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.checkers import register_fastpath, wgl
+from splitbrain.checkers import causal, register_fastpath, wgl
 from splitbrain.checkers.linearizable import _KeyHistory, _short, resolve_model, split
 from splitbrain.checkers.models import DROP, ILLEGAL, Model, ModelInputError, freeze, thaw
 from splitbrain.harness.history import Op, merge_valid
@@ -73,9 +79,11 @@ MAX_FAILURES = 10
 WINDOW = 20
 _ENTRY_BYTES = 200
 _CHECK_EVERY = 1024
-EXPLAIN_STEPS = 200_000
+EXPLAIN_STEPS = 50_000
 """Search steps each explanation search may take (the verdict never depends on them)."""
-MINIMIZE_MAX_OPS = 80
+EXPLAIN_SECONDS = 10.0
+"""Time all explanation searches of one violation may take together."""
+MINIMIZE_MAX_OPS = 60
 """Violations with more ops than this are not shrunk op by op."""
 
 REGISTER_FS = frozenset({"read", "write", "cas"})
@@ -108,11 +116,11 @@ def check(
     init: Any = None,
     timeout: float | None = None,
     memory_limit_mb: int | None = None,
-    try_linearizable: bool = True,
+    shortcuts: bool = True,
 ) -> dict[str, Any]:
     """Check ``history`` for (per-key) sequential consistency; see the module docstring.
-    ``try_linearizable=False`` leaves out the linearization search (tests use it to
-    exercise the sequential search alone)."""
+    ``shortcuts=False`` leaves out the linearization search and the causal refutation (tests
+    use it to exercise the sequential search alone)."""
     m = resolve_model(model if model is not None else infer_model(history), init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_entries = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024 // _ENTRY_BYTES
@@ -121,7 +129,16 @@ def check(
     failures: list[dict[str, Any]] = []
     unknown_reason = None
     for kh in keys:
-        problem = _KeyProblem.of(kh, m, try_linearizable)
+        if shortcuts and m.unique_register:
+            if register_fastpath.decide(kh.calls, m.init).valid is True:
+                outcomes.append({"valid": True})  # linearizable, so sequential
+                continue
+            refuted = _causal_refutation(kh, m, init)
+            if refuted is not None:
+                outcomes.append({"valid": False})
+                failures.append(refuted)
+                break
+        problem = _KeyProblem.of(kh, m, shortcuts)
         try:
             found = problem.search(deadline, max_entries)
         except _Aborted as e:
@@ -179,11 +196,11 @@ class _KeyProblem:
     """Process of each call."""
     definite: list[bool]
     args: list[Any]
-    try_linearizable: bool = True
+    shortcuts: bool = True
     """Also look for a linearization (it is a sequential order too); off only in tests."""
 
     @classmethod
-    def of(cls, kh: _KeyHistory, model: Model, try_linearizable: bool = True) -> _KeyProblem:
+    def of(cls, kh: _KeyHistory, model: Model, shortcuts: bool = True) -> _KeyProblem:
         calls = kh.calls
         return cls(
             model,
@@ -192,7 +209,7 @@ class _KeyProblem:
             [kh.history[c.inv].process for c in calls],
             [c.ret is not None for c in calls],
             [c.arg for c in calls],
-            try_linearizable,
+            shortcuts,
         )
 
     def relaxed(self, indeterminate: set[int]) -> _KeyProblem:
@@ -205,7 +222,7 @@ class _KeyProblem:
             definite[i] = False
             args[i] = self._info_arg(i)
         return _KeyProblem(
-            self.model, self.history, self.calls, self.procs, definite, args, self.try_linearizable
+            self.model, self.history, self.calls, self.procs, definite, args, self.shortcuts
         )
 
     def _info_arg(self, i: int) -> Any:
@@ -221,17 +238,18 @@ class _KeyProblem:
         the lucky one: depth-first searches have heavy tails), and with them the
         linearizability search, whose linearization, when there is one, is also a sequential
         order. The first that settles the question decides."""
-        if self.try_linearizable and self.model.unique_register:
-            fr = register_fastpath.decide(self.calls, self.model.init)
-            if fr.valid is True:
-                return _Found(True, [], None, [])
         runs: list[Generator[None, None, Any]] = [
             self._steps(deadline, max_entries, max_steps, e) for e in (False, True)
         ]
-        if self.try_linearizable:
+        if self.shortcuts:
+            calls = [
+                wgl.Call(c.inv, c.ret if self.definite[i] else None, self.args[i])
+                for i, c in enumerate(self.calls)
+                if self.args[i] is not DROP
+            ]
             runs.append(
                 wgl.search_steps(
-                    self.calls,
+                    calls,
                     self.model.init,
                     self.model.step,
                     readonly=self.model.readonly,
@@ -297,6 +315,8 @@ def _search(
     for i in sorted(range(n), key=invs.__getitem__):
         pid.setdefault(freeze(procs[i]), len(pid))
     P = len(pid)
+    if max_entries is not None:  # the budget is in base-size entries; positions add 8 bytes each
+        max_entries = max_entries * _ENTRY_BYTES // (_ENTRY_BYTES + 8 * P)
     defs: list[list[int]] = [[] for _ in range(P)]
     floating: list[tuple[int, int]] = []
     for i in sorted(range(n), key=invs.__getitem__):
@@ -361,6 +381,15 @@ def _search(
             rel_members[c].pop()
         pos[p] -= 1
 
+    def undo_forced(forced: list[int], chain: tuple | None) -> tuple | None:
+        nonlocal depth, remaining
+        for p in reversed(forced):
+            retreat(p)
+            chain = chain[1]  # type: ignore[index]
+        depth -= len(forced)
+        remaining += len(forced)
+        return chain
+
     def blocked_now() -> list[int]:
         return [defs[p][pos[p]] for p in range(P) if pos[p] < len(defs[p])]
 
@@ -398,12 +427,7 @@ def _search(
                 return _Found(True, _unwind(order), state, [])
             key = (state, tuple(pos), appl)
             if key in visited:
-                for p in reversed(forced):
-                    retreat(p)
-                depth -= len(forced)
-                remaining += len(forced)
-                for _ in forced:
-                    order = order[1]  # type: ignore[index]
+                order = undo_forced(forced, order)
                 if not frames:
                     break
                 continue
@@ -466,13 +490,7 @@ def _search(
             entering = True
             continue
         frames.pop()
-        forced = frame[2]
-        for p in reversed(forced):
-            retreat(p)
-        depth -= len(forced)
-        remaining += len(forced)
-        for _ in forced:
-            order = order[1]  # type: ignore[index]
+        order = undo_forced(frame[2], order)
         if not frames:
             break
     _, chain, st, blocked = best
@@ -493,6 +511,56 @@ def _unwind(chain: tuple | None) -> list[int]:
     return out
 
 
+# ---------------------------------------------------------------- refuting through causality
+
+
+def _causal_refutation(kh: _KeyHistory, model: Model, init: Any) -> dict[str, Any] | None:
+    """A register key that is not causally convergent is not sequentially consistent: a
+    sequential order is an arbitration order consistent with causality in which every read
+    returns the last write before it (so sequential consistency implies CCv). The causal check
+    is polynomial, so it refutes what the search could take exponential time over. It applies
+    to register models (the caller's test) with unique values, and only when every indeterminate op is its
+    process's last (then the two checks read process order the same way)."""
+    last: dict[Any, int] = {}
+    for c in kh.calls:
+        p = freeze(kh.history[c.inv].process)
+        last[p] = max(last.get(p, -1), c.inv)
+    positions: list[int] = []
+    for i, c in enumerate(kh.calls):
+        if c.ret is None and last[freeze(kh.history[c.inv].process)] != c.inv:
+            return None
+        positions.append(c.inv)
+        if kh.completions[i] >= 0:
+            positions.append(kh.completions[i])
+    sub = [kh.history[pos] for pos in sorted(positions)]
+    try:
+        r = causal.check(sub, init=init)
+    except ModelInputError:
+        return None
+    if r["valid"] is not False:
+        return None
+    v = r["violation"]
+    where = f"key {value_text(kh.key)}: " if kh.key is not None else ""
+    return {
+        "key": thaw(freeze(kh.key)) if kh.key is not None else None,
+        "prefix_end": max((o["complete_index"] or o["invoke_index"]) for o in v["ops"]),
+        "op": v["ops"][-1],
+        "processes": v["processes"],
+        "ops": v["ops"],
+        "minimal": False,
+        "refuted_by": f"causal convergence (CCv): {v['pattern']}",
+        "ordered": [],
+        "ordered_total": 0,
+        "state": None,
+        "blocked": [],
+        "text": (
+            f"{where}not sequentially consistent: a sequential order would also be causally "
+            f"convergent, and these ops show the bad pattern {v['pattern']} (Bouajjani et al.), "
+            f"with every other op free to happen or not:\n  {v['text']}"
+        ),
+    }
+
+
 # ---------------------------------------------------------------- explaining a violation
 
 
@@ -509,12 +577,15 @@ def _violation(
     Reading the ops completed from some history position on as indeterminate only adds
     orders, so "the first ``m`` completions, everything else optional" is monotone in ``m``
     and a binary search finds the smallest failing ``m``. Each explanation search has a step
-    budget: the verdict never depends on it, only how small the explanation gets."""
+    budget, and all of them a time budget: the verdict never depends on them, only how small
+    the explanation gets (``minimal`` says whether it is known to be minimal)."""
     by_completion = sorted(
         (i for i in range(len(problem.calls)) if problem.definite[i]),
         key=lambda i: problem.calls[i].ret,
     )
     exact = True
+    stop = time.monotonic() + EXPLAIN_SECONDS
+    deadline = stop if deadline is None else min(deadline, stop)
 
     def invalid(relax: set[int]) -> _Found | None:
         nonlocal exact

@@ -30,9 +30,9 @@ every guarantee here). A read *observes* the version it returned, the one its wr
   of the initial value after a read of a written value, or a version observed again after a
   different one (a, b, a).
 - ``monotonic-writes`` (as Jepsen states it: if a process writes w1 and then w2, every process
-  observes w1 before w2): no process observes w2 and afterwards w1 itself when w1 and w2
-  write the same key, or a state without w1 (the initial value of w1's key, or a write of
-  that key its process made before w1) when they write different keys.
+  observes w1 before w2): no process observes w2 and afterwards a state of w1's key older
+  than w1 (its initial value, or a write of that key that w1's process made before w1), nor,
+  when w1 and w2 write the same key, w1 itself.
 - ``writes-follow-reads`` (session causality: if a process read a value written by w1 and
   then wrote w2, w2 is visible only after w1): no process observes w2 and afterwards the
   initial value of w1's key. The dependency is transitive (what the reader of w2 had itself
@@ -66,12 +66,12 @@ complete_index} as in the linearizability counterexample.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from splitbrain.checkers.models import ModelInputError, freeze, thaw
-from splitbrain.harness.history import NOT_AN_INVOKE, Op, completion_positions
+from splitbrain.harness.history import Op, pairs
 from splitbrain.harness.notation import value_text
 
 __all__ = [
@@ -156,12 +156,8 @@ def register_events(history: list[Op], init: Any = None) -> RegisterHistory:
     null_unknown = not kv and init is not None
     events: list[Event] = []
     sessions: dict[Any, list[Event]] = {}
-    for pos, c in enumerate(completion_positions(history)):
-        if c == NOT_AN_INVOKE:
-            continue
-        inv = history[pos]
-        comp = history[c] if c >= 0 else None
-        status = "info" if comp is None or comp.type == "invoke" else comp.type
+    for pair in pairs(history):
+        inv, comp, status = pair.invoke, pair.complete, pair.outcome
         if status == "fail":
             continue
         f = REGISTER_FS[inv.f]
@@ -383,13 +379,7 @@ def _mw(h: RegisterHistory, found: _Findings) -> None:
     seqs = {k: [w.seq for w in ws] for k, ws in ok_writes.items()}
     for observer in h.sessions.values():
         floor: dict[Any, tuple[Event, Event]] = {}
-        for e in observer:
-            if e.kind != "read" or h.thin_air(e):
-                continue
-            src = h.source(e)
-            if src is None:
-                found.ambiguous += 1
-                continue
+        for e, src in _observations(h, observer, found):
             for writer, (w2, r1) in floor.items():
                 ws = seqs.get((writer, e.key))
                 if not ws:
@@ -444,13 +434,7 @@ def _wfr(h: RegisterHistory, found: _Findings) -> None:
                     seen.setdefault(k, (*chain, src, e))
     for observer in h.sessions.values():
         required: dict[Hashable, tuple[Event, ...]] = {}
-        for e in observer:
-            if e.kind != "read" or h.thin_air(e):
-                continue
-            src = h.source(e)
-            if src is None:
-                found.ambiguous += 1
-                continue
+        for e, src in _observations(h, observer, found):
             if src is INIT and e.key in required:
                 chain = required[e.key]
                 r0, w2, r1 = chain[1], chain[-2], chain[-1]
@@ -468,6 +452,21 @@ def _wfr(h: RegisterHistory, found: _Findings) -> None:
             if src is not INIT:
                 for k, chain in deps.get(src.id, {}).items():
                     required.setdefault(k, (*chain, src, e))
+
+
+def _observations(
+    h: RegisterHistory, session: list[Event], found: _Findings
+) -> Iterator[tuple[Event, Any]]:
+    """A session's reads with the one version each observed; reads that could have observed
+    several are counted as ambiguous and left out."""
+    for e in session:
+        if e.kind != "read" or h.thin_air(e):
+            continue
+        src = h.source(e)
+        if src is None:
+            found.ambiguous += 1
+            continue
+        yield e, src
 
 
 def _write_text(w: Event) -> str:

@@ -10,11 +10,19 @@ tests use it to show that no checker ever contradicts the arrows).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from splitbrain.checkers import causal, convergence, elle, linearizable, sequential, session
+from splitbrain.checkers import (
+    causal,
+    convergence,
+    linearizable,
+    sequential,
+    session,
+    transactional,
+)
 from splitbrain.checkers import hierarchy as h
 from splitbrain.checkers.models import ModelInputError
 from splitbrain.checkers.txn import models as cm
@@ -26,7 +34,7 @@ CheckFn = Callable[[list[Op], str, Any, float | None], Result]
 Decider = Callable[[list[Op], str, Any, float | None], dict[str, Result]]
 """Like CheckFn, but deciding several models at once: results by model name."""
 
-NO_CHECKER = "no checker for this model yet"
+NO_CHECKER = "no checker of its own here: settled only through the arrows"
 
 
 NOT_THE_OBJECT = frozenset({"read-node", "final-read"})
@@ -72,14 +80,14 @@ ELLE_MODELS = (
     "read-committed",
     "read-uncommitted",
 )
-"""The models Elle's list-append checker decides by the anomalies each proscribes.
+"""The models Elle's list-append and rw-register checkers decide by the anomalies each proscribes.
 Monotonic atomic view is not among them: Elle names no anomaly of its own for it, so it is
 settled only through the arrows."""
 
 
 def _elle_one(model: str) -> CheckFn:
     def check(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
-        return elle.check(history, consistency_models=[model])
+        return transactional.check(history, consistency_models=[model])
 
     return check
 
@@ -89,7 +97,7 @@ def _elle_all(
 ) -> dict[str, Result]:
     """Every Elle model from one search: each fails on a found anomaly it proscribes, and is
     unknown when a search gave up and nothing it proscribes was found."""
-    whole = elle.check(history, consistency_models=list(ELLE_MODELS))
+    whole = transactional.check(history, consistency_models=list(ELLE_MODELS))
     found = whole.get("anomaly_types", [])
     gave_up = [a for a in found if a in cm.UNKNOWN_ANOMALIES]
     out: dict[str, Result] = {}
@@ -116,11 +124,13 @@ CHECKS: dict[str, dict[str, CheckFn]] = {
     "causal": {t: _causal for t in h.UNIQUE_WRITES},
     **{g: {t: _session(g) for t in h.UNIQUE_WRITES} for g in session.GUARANTEES},
     "eventual": {t: _eventual for t in h.MODELS["eventual"].data_types},
-    **{m: {"list-append": _elle_one(m)} for m in ELLE_MODELS},
+    **{m: {t: _elle_one(m) for t in h.TRANSACTIONAL} for m in ELLE_MODELS},
 }
 """One model's checker by model and data type: what ``splitbrain check --consistency`` runs."""
 
-DECIDERS: dict[str, dict[str, Decider]] = {m: {"list-append": _elle_all} for m in ELLE_MODELS}
+DECIDERS: dict[str, dict[str, Decider]] = {
+    m: {t: _elle_all for t in h.TRANSACTIONAL} for m in ELLE_MODELS
+}
 """Checkers that settle several models at once, preferred by ``spectrum``."""
 
 
@@ -133,6 +143,11 @@ ELLE_ONLY: tuple[str, ...] = tuple(
 not on the ladder."""
 
 
+UNTIMED_MAX_OPS = {"causal": 100_000}
+"""Checkers that take no deadline (polynomial, but slow on long histories): within a time
+budget the spectrum leaves them unchecked beyond this many ops."""
+
+
 def checker(model: str, data_type: str) -> CheckFn | None:
     """The checker of ``model`` over ``data_type``; None when there is none (yet).
     Raises ``hierarchy.NotApplicable`` when the model does not apply to the data type."""
@@ -142,7 +157,7 @@ def checker(model: str, data_type: str) -> CheckFn | None:
                 f"consistency model {model} does not apply to data type {data_type} "
                 f"(it applies to {', '.join(h.TRANSACTIONAL)})"
             )
-        return _elle_one(model) if data_type == "list-append" else None
+        return _elle_one(model)
     h.refuse_inapplicable(model, data_type)
     return CHECKS.get(model, {}).get(data_type)
 
@@ -162,6 +177,18 @@ def _decider(model: str, data_type: str) -> Decider | None:
             return {model: {"valid": "unknown", "unchecked": str(e)}}
 
     return decide
+
+
+def _over_budget(model: str, ops: int, left: float, budget: float | None) -> str | None:
+    if left <= 0:
+        return f"not checked: the spectrum's {budget:g} s were spent"
+    limit = UNTIMED_MAX_OPS.get(model)
+    if limit is not None and ops > limit:
+        return (
+            f"not checked within the spectrum's {budget:g} s: {ops} ops, over {limit} "
+            f"(splitbrain check --consistency {model} checks it)"
+        )
+    return None
 
 
 def _verdict(valid: Any) -> str:
@@ -280,12 +307,14 @@ def spectrum(
     decided: Mapping[str, tuple[str, Result]] | None = None,
     exhaustive: bool = False,
     models: Iterable[str] | None = None,
+    budget: float | None = None,
 ) -> dict[str, Any]:
     """Each applicable model's verdict (``models``: a subset of them), how it was reached, the
     strongest models that hold and the weakest that fail.
 
     ``decided``: results already at hand, by model: (the checker that gave it, its result),
-    e.g. the run's own linearizability check, so it is not done twice.
+    e.g. the run's own linearizability check, so it is not done twice. ``budget``: seconds
+    for all the checks together; a model left when it is spent is unchecked, with the reason.
     """
     names = h.applicable(data_type)
     if models is not None:
@@ -294,14 +323,22 @@ def spectrum(
     ladder = _Ladder(names)
     for model, (name, result) in (decided or {}).items():
         ladder.record(model, result, None, seeded=name)
+    deadline = None if budget is None else time.monotonic() + budget
     for model in names:
         if model in ladder.checked or (ladder.settled(model) and not exhaustive):
             continue
         decide = _decider(model, data_type)
         if decide is None:
             continue
+        left = timeout
+        if deadline is not None:
+            reason = _over_budget(model, len(history), deadline - time.monotonic(), budget)
+            if reason:
+                ladder.record(model, {"valid": "unknown", "unchecked": reason}, None, None)
+                continue
+            left = min(timeout or math.inf, (deadline - time.monotonic()) / 2)
         started = time.perf_counter()
-        results = decide(history, data_type, init, timeout)
+        results = decide(history, data_type, init, left)
         seconds = time.perf_counter() - started
         for name, result in results.items():
             ladder.record(name, result, seconds if len(results) == 1 else None, seeded=None)

@@ -226,6 +226,7 @@ def prepare(spec: Any) -> Parts:
         model=spec.model,
         consistency=tuple(getattr(spec, "consistency", ()) or ()),
         check_timeout=spec.check_timeout,
+        assume=tuple(spec.assume),
         options=dict(spec.workload_options),
     )
     made = with_consistency(
@@ -234,6 +235,12 @@ def prepare(spec: Any) -> Parts:
         label(spec.workload),
         spec.check_timeout,
     )
+    refused = [a for a in spec.assume if a not in made.assumptions]
+    if refused:
+        raise HarnessInputError(
+            f"--assume {refused[0]}: workload {label(spec.workload)!r} makes no use of it"
+            + (f" (it takes {', '.join(sorted(made.assumptions))})" if made.assumptions else "")
+        )
     operations = check_operations(built, made, target_label)
     return Parts(built, made, kinds, operations)
 

@@ -25,12 +25,18 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def brief(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, without building a huge repr first."""
-    if isinstance(value, (list, tuple, dict, set, frozenset)):
+    """``repr(value)`` cut to ``limit`` characters, without building a huge repr first: a
+    container is named by its type and size, any other object by its type."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, (list, tuple, dict, set, frozenset)):
         return f"a {type(value).__name__} of {len(value)}"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return "an integer of more than 60 digits"
-    text = repr(value)
+    elif isinstance(value, int | float | bool) or value is None:
+        text = repr(value)
+    else:
+        return f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -159,14 +165,15 @@ def unmatched_completions(ops: list[Any]) -> list[int]:
     if not any(op.type == "invoke" for op in ops):
         return []
     open_processes: set[Any] = set()
+    opened, closed = open_processes.add, open_processes.discard
     unmatched = []
     for position, op in enumerate(ops):
-        if not op.is_client:
-            continue
+        process = op.process
         if op.type == "invoke":
-            open_processes.add(op.process)
-        elif op.process in open_processes:
-            open_processes.discard(op.process)
-        else:
+            if op.is_client:
+                opened(process)
+        elif process in open_processes:
+            closed(process)
+        elif op.is_client:
             unmatched.append(position)
     return unmatched

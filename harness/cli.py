@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import (
     assemble,
     check,
@@ -88,7 +89,9 @@ def known_names() -> str:
     lines = ["known names (splitbrain list shows more):"]
     for kind, title in (("target", "targets"), ("workload", "workloads"), ("nemesis", "nemeses")):
         lines += _wrap(title, plugins.names(kind))
-    lines += _wrap("models", sorted(check.models()))
+    lines += _wrap("data types (--data-type)", check.data_types())
+    lines += _wrap("consistency models (--consistency)", check.consistency_models())
+    lines += _wrap("checkers (--checker)", plugins.names("checker"))
     lines.append("target options (-o KEY=VALUE, default):")
     for name in plugins.names("target"):
         try:
@@ -254,6 +257,14 @@ def _add_check(sub: Any) -> None:
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument(
+        "--assume",
+        action="append",
+        default=[],
+        choices=ASSUMPTIONS,
+        help="for an Elle consistency model on rw-register histories: a property of the keys "
+        "the checker may rely on to infer version orders (repeatable)",
+    )
+    p.add_argument(
         "--input-format",
         default="auto",
         choices=HISTORY_FORMATS,
@@ -284,6 +295,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         consistency=_names(args.consistency),
         checker=args.checker,
         spectrum=args.spectrum,
+        assume=args.assume,
     )
     for notice in notices:
         print(f"splitbrain: deprecated: {notice}", file=sys.stderr)

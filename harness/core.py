@@ -6,7 +6,6 @@ import contextlib
 import logging
 import random
 import signal
-import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,10 +24,12 @@ from splitbrain.harness.protocols import (
     ContributesResults,
     Cycle,
     HarnessInputError,
+    HasDefaultRate,
     HasLogs,
     Nemesis,
     NemesisKind,
     OwnsTime,
+    RefusesWorkloads,
     RunContext,
     Runtime,
     Target,
@@ -193,9 +194,9 @@ def decided_models(
     return out
 
 
-SPECTRUM_SECONDS = 10.0
-"""Seconds each model the run did not claim may take in its spectrum (the check timeout if
-shorter); a model out of time there is unknown."""
+SPECTRUM_SECONDS = 5.0
+"""Seconds the models the run did not claim may take together in its spectrum (the check
+timeout if shorter); a model out of time there is unknown, one left unchecked says why."""
 
 
 def add_spectrum(
@@ -211,7 +212,7 @@ def add_spectrum(
     log.info("spectrum: %s (%d ops)", data_type, len(history))
     try:
         results["spectrum"] = spectrum.spectrum(
-            list(history), data_type, timeout=timeout, decided=decided
+            list(history), data_type, timeout=timeout, decided=decided, budget=timeout
         )
     except Exception as e:
         log.error("spectrum failed: %s", "".join(traceback.format_exception(e)))
@@ -230,12 +231,12 @@ def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
     parts = assemble.prepare(spec)
-    refuse = getattr(parts.target, "refuse_workload", None)
-    if callable(refuse):
+    target = parts.target
+    if isinstance(target, RefusesWorkloads):
         model = None if spec.model is None else assemble.label(spec.model)
-        refuse(assemble.label(spec.workload), model, dict(spec.options))
+        target.refuse_workload(assemble.label(spec.workload), model, dict(spec.options))
     if spec.rate is None:
-        spec.rate = float(getattr(parts.target, "default_rate", 0.0))
+        spec.rate = float(target.default_rate) if isinstance(target, HasDefaultRate) else 0.0
     return parts
 
 
@@ -286,8 +287,6 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             operations=parts.operations,
             op_timeout=spec.op_timeout,
             concurrency=spec.concurrency,
-            clock=clock,
-            sleep=time.sleep,
         )
         writer = lifecycle.enter_context(HistoryWriter(run_dir / store.HISTORY))
         interrupted: str | None = None

@@ -18,14 +18,17 @@ from typing import Any
 
 from splitbrain.checkers import hierarchy
 from splitbrain.checkers.spectrum import ELLE_ONLY
+from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
+from splitbrain.harness.bounds import brief
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import command_args as ssh_command_args
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.values import (
+    ChoiceList,
     FilePath,
     Integer,
     Kind,
@@ -35,7 +38,6 @@ from splitbrain.harness.values import (
     Problem,
     Text,
     TextMap,
-    short,
 )
 
 MAX_FAULT_ROUNDS = 10_000
@@ -78,7 +80,7 @@ class RunName:
         return self.from_value(text)
 
     def from_value(self, value: Any) -> str:
-        fail = Problem(f"must be {self.describe}, at most 100 characters, got {short(value)}")
+        fail = Problem(f"must be {self.describe}, at most 100 characters, got {brief(value)}")
         try:
             name = self.text.from_value(value)
         except Problem:
@@ -114,7 +116,7 @@ class Part:
         if isinstance(value, str):
             return self.text.from_value(value)
         if isinstance(value, DATA):
-            raise Problem(f"must be a name, a module:attr path or an object, got {short(value)}")
+            raise Problem(f"must be a name, a module:attr path or an object, got {brief(value)}")
         return value
 
     def to_text(self, value: Any) -> str:
@@ -256,13 +258,21 @@ class TestSpec:
         flag=None,
         claim=False,
     )
+    assume: list[str] = _param(
+        [],
+        ChoiceList(ASSUMPTIONS),
+        "what the checker may assume of the keys, to infer more of their version orders "
+        "(rw-register; repeatable)",
+        repeat=True,
+        metavar="PROPERTY",
+    )
 
     def validate(self) -> None:
         """Every field in its kind and range, and every name known, before anything starts."""
         for p in PARAMS.values():
             if p.name == "ssh":
                 if self.ssh is not None and not isinstance(self.ssh, dict):
-                    raise HarnessInputError(f"ssh must be a dict or None, got {short(self.ssh)}")
+                    raise HarnessInputError(f"ssh must be a dict or None, got {brief(self.ssh)}")
                 continue
             try:
                 p.kind.from_value(getattr(self, p.name))
@@ -311,6 +321,10 @@ class TestSpec:
             if isinstance(p.kind, TextMap):
                 for key, text in sorted(value.items()):
                     words += [p.flag, f"{key}={text}"]
+                continue
+            if p.repeat:
+                for item in value:
+                    words += [p.flag, p.kind.to_text([item])]
                 continue
             text = p.kind.to_text(value)
             words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]

@@ -65,7 +65,7 @@ def test_two_processes_each_reading_the_others_write_is_not_sequential() -> None
         (0, "read", None, 2),
         (1, "read", None, 1),
     )
-    r = sequential.check(h, "register", try_linearizable=False)
+    r = sequential.check(h, "register", shortcuts=False)
     assert r["valid"] is False
     v = r["violation"]
     assert v["prefix_end"] == 7  # the last completion: without it p0's read of 2 is fine
@@ -94,7 +94,7 @@ def test_the_smallest_failing_prefix_and_a_minimal_core() -> None:
         (2, "read", None, 7),
         (1, "read", None, 5),
     )
-    r = sequential.check(h, "register", try_linearizable=False)
+    r = sequential.check(h, "register", shortcuts=False)
     assert r["valid"] is False
     v = r["violation"]
     assert v["prefix_end"] == 5
@@ -113,7 +113,7 @@ def test_crashed_ops_may_happen_anywhere_after_their_process_or_never() -> None:
     assert sequential.check(h, "register")["valid"] is False
     # p0 read 1 and only then crashed writing 1: its own later write cannot explain its read
     h = hist((0, "read", None, 1), (0, "write", 1, None, None, "info"))
-    assert sequential.check(h, "register", try_linearizable=False)["valid"] is False
+    assert sequential.check(h, "register", shortcuts=False)["valid"] is False
     # ... and a crashed write that never happened leaves the register alone: p0 reads null
     h = hist((1, "write", 1, None, None, "info"), (0, "read", None, None))
     assert sequential.check(h, "register")["valid"] is True
@@ -145,13 +145,18 @@ def _hard(n: int) -> list[Op]:
 
 def test_unknown_when_out_of_time_or_memory_never_a_guess() -> None:
     h = _hard(9)
-    r = sequential.check(h, "register", timeout=0.0, try_linearizable=False)
+    r = sequential.check(h, "register", timeout=0.0, shortcuts=False)
     assert r["valid"] == "unknown" and r["unknown_reason"] == "timeout"
     assert r["failures"] == []
-    r = sequential.check(h, "register", memory_limit_mb=1, try_linearizable=False)
+    r = sequential.check(h, "register", memory_limit_mb=1, shortcuts=False)
     assert r["valid"] == "unknown" and r["unknown_reason"] == "memory"
     assert "ran out of memory" in explain(r)[0]
-    assert sequential.check(_hard(3), "register", try_linearizable=False)["valid"] is False
+    assert sequential.check(_hard(3), "register", shortcuts=False)["valid"] is False
+    # what the search cannot settle, the causal refutation can: sequential implies causal
+    r = sequential.check(h, "register", memory_limit_mb=1)
+    assert r["valid"] is False
+    assert r["violation"]["refuted_by"] == "causal convergence (CCv): CyclicCF"
+    assert "not sequentially consistent: a sequential order would also be causally" in explain(r)[0]
 
 
 def test_sequential_refuses_a_history_without_a_data_type() -> None:
@@ -260,7 +265,7 @@ def tiny_histories(draw: st.DrawFn, max_ops: int = 6) -> list[Op]:
 @given(tiny_histories())
 def test_sequential_matches_brute_force(h: list[Op]) -> None:
     expected = _brute_sequential(h)
-    assert sequential.check(h, "cas-register", try_linearizable=False)["valid"] is expected
+    assert sequential.check(h, "cas-register", shortcuts=False)["valid"] is expected
     assert sequential.check(h, "cas-register")["valid"] is expected
 
 
@@ -467,7 +472,7 @@ def test_causal_bad_patterns() -> None:
     )
     r = causal.check(h)
     assert r["valid"] is False and r["cc"] is True and r["bad_patterns"] == ["CyclicCF"]
-    assert [o["process"] for o in r["violation"]["ops"]] == [1, 2]
+    assert [o["process"] for o in r["violation"]["ops"]] == [1, 2, 3, 4]
     assert "process 3 read 2" in r["violation"]["text"]
     assert causal.check(h, variant="CC")["valid"] is True
     assert causal.check(CASES["fine"][0])["valid"] is True
@@ -548,6 +553,8 @@ def _sessions_serial(h: list[Op]) -> list[Op]:
 @given(keyed_histories(keys=1))
 def test_implications_on_one_key(h: list[Op]) -> None:
     v = verdicts(h)
+    # the causal refutation and the linearization search never change the search's answer
+    assert sequential.check(h, shortcuts=False)["valid"] == v["sequential"]
     if v["linearizable"] is True:
         assert v["sequential"] is True, v
     if v["sequential"] is True:
@@ -622,7 +629,7 @@ def test_the_search_alone_never_contradicts_a_linearizable_fixture() -> None:
             case["model"].split()[0],
             init=case.get("init"),
             timeout=0.3,
-            try_linearizable=False,
+            shortcuts=False,
         )
         assert r["valid"] in (True, "unknown"), case["file"]
 

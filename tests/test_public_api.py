@@ -39,6 +39,7 @@ PUBLIC = [
     "ExitCode",
     "HarnessFailure",
     "HarnessInputError",
+    "HasDefaultRate",
     "HasLogs",
     "HasNetworkNodes",
     "HashesStates",
@@ -52,6 +53,7 @@ PUBLIC = [
     "OwnsTime",
     "Pausable",
     "PluginError",
+    "RefusesWorkloads",
     "RunContext",
     "RunResult",
     "RunsOnHosts",
@@ -85,7 +87,7 @@ SIGNATURES = {
     "run": "(spec: 'TestSpec', *, on_start: 'Callable[[Path], None] | None' = None) -> 'RunResult'",
     "check": "(history: 'list[Op] | str | Path', model: 'Any' = None, *, init: 'Any' = None, "
     "timeout: 'float | None' = None, data_type: 'Any' = None, "
-    "consistency: 'tuple[str, ...] | list[str]' = (), spectrum: 'bool' = False) -> 'CheckResult'",
+    "consistency: 'tuple[str, ...] | list[str]' = (), spectrum: 'bool' = False, assume: 'Iterable[str]' = ()) -> 'CheckResult'",
 }
 
 SPEC_FIELDS = [
@@ -109,6 +111,7 @@ SPEC_FIELDS = [
     "final_time_limit",
     "check_timeout",
     "ssh",
+    "assume",
 ]
 
 PROTOCOL_MEMBERS = {
@@ -132,6 +135,8 @@ PROTOCOL_MEMBERS = {
     "RunsOnHosts": ["provider"],
     "Configurable": ["options", "configure"],
     "LimitsNemeses": ["supported_nemeses"],
+    "HasDefaultRate": ["default_rate"],
+    "RefusesWorkloads": ["refuse_workload"],
     "OwnsTime": ["runtime"],
     "Runtime": ["reads_nodes", "stopped", "nodes", "faults", "run_phase", "nemesis_op", "settle"],
     "HashesStates": ["hash", "equal"],

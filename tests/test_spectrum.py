@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report_browser import dump, screenshot
 
 from conftest import shared_histories
 from splitbrain.checkers import elle, hierarchy
@@ -93,11 +94,11 @@ def test_shared_histories_never_contradict_the_arrows() -> None:
             case["model"].startswith(data_type)
         ), case["file"]
         seen.add(data_type)
-        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5, exhaustive=True)
+        full = sp.spectrum(ops, data_type, init=case.get("init"), timeout=1, exhaustive=True)
         assert full["contradictions"] == [], case["file"]
         checked = {m: e["valid"] for m, e in full["models"].items() if e["by"] == "checked"}
         assert hierarchy.contradictions(checked) == []
-        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=5)
+        quick = sp.spectrum(ops, data_type, init=case.get("init"), timeout=1)
         for model, entry in quick["models"].items():  # what skipping inferred, a check confirms
             again = full["models"][model]
             if entry["valid"] in (True, False) and again["valid"] in (True, False):
@@ -323,7 +324,7 @@ def test_test_and_claims_take_consistency_and_refuse_what_does_not_apply(
     test_json = json.loads(
         next((tmp_path / "g" / "new").iterdir()).joinpath("test.json").read_text()
     )
-    assert "--consistency serializable,read-committed" in test_json["command"]
+    assert "--consistency serializable --consistency read-committed" in test_json["command"]
 
 
 def test_a_claimed_model_replaces_the_workloads_own(tmp_path: Path, capsys: Any) -> None:
@@ -348,3 +349,15 @@ def test_a_claimed_model_replaces_the_workloads_own(tmp_path: Path, capsys: Any)
     )
     assert code == 0 and set(results["checkers"]) == {"stats", "convergence"}
     assert results["spectrum"]["models"]["linearizable"]["by"] == "checked"
+
+
+@pytest.mark.browser
+def test_the_diagram_loads_in_a_real_browser(runs: dict[str, Any]) -> None:
+    run_dir = runs["multi"][0]
+    ladder = json.loads((run_dir / "results.json").read_text())["spectrum"]
+    load = dump((run_dir / "report.html").as_uri())
+    assert load.console == []
+    assert '<section id="spectrum">' in load.dom and '<svg class="spectrum"' in load.dom
+    for model, entry in ladder["models"].items():
+        assert f'data-model="{model}" data-verdict="{entry["verdict"]}"' in load.dom
+    screenshot((run_dir / "report.html").as_uri() + "#spectrum", "report-spectrum.png")

@@ -35,6 +35,8 @@ class WorkloadSpec:
     consistency: tuple[str, ...] = ()
     """The consistency models claimed (``checkers.hierarchy``); empty: the workload's own."""
     check_timeout: float | None = None
+    assume: tuple[str, ...] = ()
+    """What the user asserts about the system for the checker to rely on (``--assume``)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Option texts when given to ``load``; the workload receives them parsed."""
 
@@ -62,6 +64,8 @@ class Workload:
     """The data type of its ops (``checkers.hierarchy``): the run's spectrum is over its models."""
     decides: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Checker name -> the consistency models whose conjunction that checker decides."""
+    assumptions: frozenset[str] = frozenset()
+    """The ``--assume`` names its checker can use; any other given is refused."""
 
 
 def declared_options(factory: ModuleType | Callable[..., Any]) -> dict[str, Option]:

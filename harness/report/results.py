@@ -322,8 +322,11 @@ def _edge_svg(
     etype = str(e.get("type", ""))
     label = etype + (f" {value_text(e.get('key'), 16)}" if e.get("key") is not None else "")
     tip = f"T{i + 1} → T{j + 1}: {label}"
-    if e.get("value") is not None:
-        tip += f", element {value_text(e.get('value'), 60)}"
+    value, after = e.get("value"), e.get("value_after")
+    if after is not None:
+        tip += f", {value_text(value, 60)} then {value_text(after, 60)}"
+    elif value is not None:
+        tip += f", value {value_text(value, 60)}"
     return (
         f'<g class="edge edge-{esc(etype)}" data-from="T{i + 1}" data-to="T{j + 1}">'
         f'<path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
