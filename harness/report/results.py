@@ -15,16 +15,20 @@ DRAWINGS_SHOWN = 5
 MAX_WALK = 100
 
 
-def checkers_html(results: dict[str, Any] | None) -> str:
+def checkers_html(results: dict[str, Any] | None, charts: dict[str, str] | None = None) -> str:
+    """Each checker's section; ``charts`` (by checker name) are drawn above its details."""
     if results is None:
         return '<p class="empty">No results.json: this run was not checked.</p>'
     checkers = results.get("checkers")
     if not isinstance(checkers, dict) or not checkers:
         return value_html(results)
-    return "".join(checker_html(str(name), res) for name, res in checkers.items())
+    charts = charts or {}
+    return "".join(
+        checker_html(str(name), res, charts.get(str(name), "")) for name, res in checkers.items()
+    )
 
 
-def checker_html(name: str, result: Any) -> str:
+def checker_html(name: str, result: Any, chart: str = "") -> str:
     valid = result.get("valid") if isinstance(result, dict) else None
     failed = verdict_class(valid) in ("invalid", "unknown")
     parts: list[str] = []
@@ -44,7 +48,7 @@ def checker_html(name: str, result: Any) -> str:
     details = _details_html(result, failed, drawn_keys)
     return (
         f'<section class="checker {verdict_class(valid)}" id="checker-{esc(name)}">'
-        f"<h3>{esc(name)} {badge(valid)}</h3>{''.join(parts)}{details}</section>"
+        f"<h3>{esc(name)} {badge(valid)}</h3>{chart}{''.join(parts)}{details}</section>"
     )
 
 
