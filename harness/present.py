@@ -109,7 +109,8 @@ def cap_lines(results: dict[str, Any], fmt: str = "text") -> list[str]:
         return [f"cap: {line}", ""] if line else []
     shares = ", ".join(f"{k} {_share(v)}%" for k, v in by_kind.items() if v is not None)
     out = [cap_table(cap, fmt), ""]
-    out.append(f"faulted: {_share(cap.get('faulted_share'))}% of the run ({shares})")
+    faulted = f"faulted: {_share(cap.get('faulted_share'))}% of the run ({shares})"
+    out.append(faulted + ("  " if fmt == "markdown" and line else ""))  # a markdown line break
     if line:
         out.append(f"cap: {line}")
     return [*out, ""]
