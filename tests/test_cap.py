@@ -32,6 +32,7 @@ def _table_module() -> Any:
 
 
 TABLE = _table_module()
+pytest_plugins = ["pytester"]
 SESSION_GUARANTEES = (
     "read-your-writes",
     "monotonic-reads",
@@ -319,3 +320,32 @@ def test_redis_replica_reads_keep_serving_and_are_not_linearizable(tmp_path: Pat
     prof = result.results["cap"]
     assert prof["during"]["partition"]["all"]["ok_fraction"] >= 0.95
     assert prof["classification"]["behaved"] == "AP"
+
+
+MARKED = """
+import pytest
+
+CLAIM = dict(target="sim", workload="register", model="register", nemesis=["partition"],
+             options={"replication": "leader-sync"}, time_limit=8, rate=500, seed=1)
+
+@pytest.mark.consistency(**CLAIM, availability={"during": "partition", "min_ok": 0.9, "ops": ["read"]})
+def test_reads_served_while_partitioned():
+    pass
+
+@pytest.mark.consistency(**CLAIM, availability={"during": "quiet", "min_ok": 0.8})
+def test_quiet_serves():
+    pass
+"""
+
+
+def test_the_pytest_marker_requires_availability(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(MARKED)
+    store = pytester.path / "runs"
+    outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--splitbrain-store={store}")
+    outcome.assert_outcomes(passed=1, failed=1)
+    text = outcome.stdout.str()
+    assert re.search(
+        r"consistency claim 'test_reads_served_while_partitioned' not met: availability: "
+        r"\d+% of \d+ read ops ok during partition, below the 90% required",
+        text,
+    ), text
