@@ -267,6 +267,15 @@ class TestSpec:
         metavar="PROPERTY",
     )
 
+    def __post_init__(self) -> None:
+        """A consistency model given as ``model`` (the older spelling) is one claimed: the
+        front ends say so in one line (``consistency_in_model``); a spec built directly
+        means the same, and its replay command says ``--consistency``."""
+        if isinstance(self.consistency, list):
+            values = {"model": self.model, "consistency": self.consistency}
+            if consistency_in_model(values) is not None:
+                self.model, self.consistency = None, values["consistency"]
+
     def validate(self) -> None:
         """Every field in its kind and range, and every name known, before anything starts."""
         for p in PARAMS.values():
@@ -324,7 +333,8 @@ class TestSpec:
                 continue
             if p.repeat:
                 for item in value:
-                    words += [p.flag, p.kind.to_text([item])]
+                    text = p.kind.to_text([item])
+                    words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]
                 continue
             text = p.kind.to_text(value)
             words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]
