@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import spectrum, stats
+from splitbrain.checkers import cap, spectrum, stats
 from splitbrain.harness import assemble, report, signals, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
@@ -170,6 +170,15 @@ def check_history(
     return {"valid": valid, "checkers": parts}
 
 
+def cap_profile(history: Sequence[Op], results: dict[str, Any]) -> dict[str, Any]:
+    """The run's CAP profile (``checkers.cap``); one that cannot be drawn up is logged, not fatal."""
+    try:
+        return cap.of_run(list(history), results)
+    except Exception as e:
+        log.error("CAP profile failed: %s", "".join(traceback.format_exception(e)))
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
 def decided_models(
     results: dict[str, Any], decides: dict[str, tuple[str, ...]]
 ) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -317,6 +326,7 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             add_results(results, target.extra_results())
         if interrupted:
             results["interrupted"] = interrupted
+        results["cap"] = cap_profile(history, results)
         with signals.deferred():
             test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
             store_errors = _store_outputs(store_dir, run_dir, writer, test_doc, results, history)

@@ -17,7 +17,7 @@ import time
 import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,14 @@ from typing import Any
 import yaml
 
 from splitbrain import workloads
+from splitbrain.checkers import cap
 from splitbrain.harness import assemble, core, present, progress, safeyaml
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.bounds import brief
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import Choice, Flag, Number, Problem, has_control
+from splitbrain.harness.values import Choice, Flag, NameList, Number, Problem, has_control
 from splitbrain.harness.verdict import (
     EXIT_BAD_INPUT,
     EXIT_HARNESS,
@@ -54,8 +55,35 @@ def _description(value: Any) -> str:
     return value.strip()
 
 
+AVAILABILITY: dict[str, Any] = {
+    "during": Choice(cap.DURING),
+    "min_ok": Number(0, 1),
+    "ops": NameList(empty="all"),
+}
+"""The keys of a claim's ``availability:`` and their kinds (``ops`` may be left out: all)."""
+
+
+def _availability(value: Any) -> cap.Requirement:
+    """``{during: partition, min_ok: 0.9, ops: [read]}``, as Maelstrom's ``--availability``."""
+    if not isinstance(value, dict):
+        raise Problem(f"must be a mapping of {', '.join(AVAILABILITY)}, got {brief(value)}")
+    for key in value:
+        if key not in AVAILABILITY:
+            raise Problem(f"unknown key {brief(key)}; known: {', '.join(AVAILABILITY)}")
+    parsed: dict[str, Any] = {}
+    for key, kind in AVAILABILITY.items():
+        if key not in value and key != "ops":
+            raise Problem(f"missing required key {key!r}")
+        try:
+            parsed[key] = kind.from_value(value.get(key, "all"))
+        except Problem as e:
+            raise Problem(f"{key}: {e}") from None
+    return cap.Requirement(parsed["during"], parsed["min_ok"], tuple(parsed["ops"]))
+
+
 CLAIM_ONLY: dict[str, Callable[[Any], Any]] = {
     "description": _description,
+    "availability": _availability,
     "expect": Choice(EXPECTATIONS).from_value,
     "allow_unknown": Flag().from_value,
 }
@@ -78,6 +106,8 @@ class Claim:
     expect: str = "holds"
     allow_unknown: bool = False
     description: str = ""
+    availability: cap.Requirement | None = None
+    """The share of ops that must be served (``ok``) during some windows of the run."""
     where: str = ""
     """``FILE:LINE`` of the claim, for messages."""
 
@@ -128,6 +158,17 @@ def expectation_met(claim: Claim, valid: Valid) -> bool:
 
 def expectation_text(claim: Claim) -> str:
     return claim.expect + (" (unknown ok)" if claim.allow_unknown else "")
+
+
+def availability_met(claim: Claim, results: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the run served what the claim's ``availability`` requires, and the measured
+    share in words ("" when the claim requires nothing)."""
+    if claim.availability is None:
+        return True, ""
+    profile = results.get("cap")
+    if not isinstance(profile, dict) or "during" not in profile:
+        return False, "the run has no CAP profile to measure availability on"
+    return cap.requirement_met(profile, claim.availability)
 
 
 # ---------------------------------------------------------------- loading
@@ -246,6 +287,7 @@ def _claim(values: dict[str, Any], where: str) -> Claim:
         expect=values.get("expect", "holds"),
         allow_unknown=values.get("allow_unknown", False),
         description=values.get("description", ""),
+        availability=values.get("availability"),
         where=where,
     )
 
@@ -280,9 +322,15 @@ def check_claim(claim: Claim) -> None:
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None
     try:
-        core.prepare(spec)
+        parts = core.prepare(spec)
     except HarnessInputError as e:
         raise HarnessInputError(f"{claim.where}: claim {claim.name!r}: {e}") from None
+    unknown = sorted(set(claim.availability.ops) - parts.operations) if claim.availability else []
+    if unknown:
+        raise HarnessInputError(
+            f"{claim.where}: claim {claim.name!r}: key 'availability': ops: the workload issues "
+            f"no {unknown[0]!r}; it issues: {', '.join(sorted(parts.operations))}"
+        )
 
 
 def load_claims(path: str | Path) -> list[Claim]:
@@ -321,6 +369,9 @@ class Outcome:
     explanation: str = ""
     error: str | None = None
     interrupted: bool = False
+    availability_met: bool = True
+    availability: str = ""
+    """The measured share of ops served, against the claim's ``availability``."""
     bad_input: bool = False
     """The error is the claim's fault (found only once it ran), not the harness's."""
 
@@ -363,15 +414,19 @@ def run_claim(
     finally:
         watch.stop()
     problems = [*result.teardown_errors, *result.store_errors]  # the harness's: exit 255
+    served, measured = availability_met(claim, result.results)
+    met = expectation_met(claim, result.valid) and served
     outcome = Outcome(
         claim,
         valid=result.valid,
-        passed=expectation_met(claim, result.valid) and not result.interrupted and not problems,
+        passed=met and not result.interrupted and not problems,
         seconds=time.monotonic() - started,
         run_dir=result.run_dir,
         explanation=explain(result.results, result.run_dir, spec.command()),
         error="; ".join(problems) or None,
         interrupted=result.interrupted,
+        availability_met=served,
+        availability=measured,
     )
     return outcome, result.interrupted
 
@@ -382,6 +437,8 @@ def failure_message(outcome: Outcome) -> str:
     claim = outcome.claim
     if outcome.interrupted:
         return "interrupted: only the history recorded so far was checked"
+    if not outcome.availability_met and expectation_met(claim, outcome.valid):
+        return f"availability not met: {outcome.availability}"
     if outcome.valid == "unknown":
         return "verdict unknown, and the claim does not allow unknown"
     if claim.expect == "holds":
@@ -396,20 +453,31 @@ def _result_word(o: Outcome) -> str:
 
 
 def render_table(outcomes: list[Outcome], fmt: str = "text") -> str:
+    """One row per claim; an ``availability`` column when some claim requires availability."""
+    served = any(o.claim.availability is not None for o in outcomes)
     rows = [
         (
             o.claim.name,
             o.verdict,
             expectation_text(o.claim),
+            *((_availability_cell(o),) if served else ()),
             _result_word(o),
             f"{o.seconds:.1f}s",
             o.report,
         )
         for o in outcomes
     ]
-    return present.table(
-        rows, ("claim", "verdict", "expected", "result", "duration", "report"), fmt
-    )
+    headers = ("claim", "verdict", "expected", *(("availability",) if served else ()))
+    return present.table(rows, (*headers, "result", "duration", "report"), fmt)
+
+
+def _availability_cell(o: Outcome) -> str:
+    req = o.claim.availability
+    if req is None:
+        return "-"
+    if not o.availability:
+        return req.describe()
+    return ("met: " if o.availability_met else "NOT met: ") + o.availability
 
 
 def render_gate(outcomes: list[Outcome], claims: list[Claim], fmt: str = "text") -> str:
@@ -441,6 +509,13 @@ def outcome_record(o: Outcome) -> dict[str, Any]:
         "report": o.report,
         "error": o.error,
         "explanation": o.explanation,
+        "availability": None
+        if o.claim.availability is None
+        else {
+            "required": asdict(o.claim.availability),
+            "met": o.availability_met,
+            "measured": o.availability,
+        },
     }
 
 

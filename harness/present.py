@@ -68,6 +68,54 @@ def ops_table(stats: dict[str, Any], fmt: str = "text") -> str:
     return table(rows, ("f", "ok", "fail", "info", "median ms", "p99 ms"), fmt)
 
 
+def _share(v: Any) -> str:
+    return "-" if v is None else f"{v * 100:.1f}"
+
+
+def cap_table(cap: dict[str, Any], fmt: str = "text") -> str:
+    """Availability while quiet and during each kind of fault, per function and in all."""
+    rows = []
+    during = cap.get("during") or {}
+    kinds = [k for k in during if k not in ("quiet", "faulted")]
+    for key, part in during.items():
+        if key == "faulted" and len(kinds) == 1:
+            continue
+        for f, a in [*part.get("by_f", {}).items(), ("all", part.get("all", {}))]:
+            lat = a.get("latency") or {}
+            rows.append(
+                (
+                    key,
+                    f,
+                    _share(a.get("ok_fraction")),
+                    _share(a.get("fail_fraction")),
+                    _share(a.get("info_fraction")),
+                    "-" if a.get("throughput") is None else f"{a['throughput']:.1f}",
+                    _ms(lat.get("median_ms")),
+                    _ms(lat.get("p99_ms")),
+                )
+            )
+    headers = ("during", "f", "ok %", "fail %", "info %", "ok/s", "median ms", "p99 ms")
+    return table(rows, headers, fmt)
+
+
+def cap_lines(results: dict[str, Any], fmt: str = "text") -> list[str]:
+    """The CAP profile: the table (when the run had faults), the faulted share, the one line."""
+    cap = results.get("cap")
+    if not isinstance(cap, dict) or "during" not in cap:
+        return []
+    line = (cap.get("classification") or {}).get("text")
+    by_kind = cap.get("faulted_share_by_kind") or {}
+    if not by_kind:
+        return [f"cap: {line}", ""] if line else []
+    shares = ", ".join(f"{k} {_share(v)}%" for k, v in by_kind.items() if v is not None)
+    out = [cap_table(cap, fmt), ""]
+    faulted = f"faulted: {_share(cap.get('faulted_share'))}% of the run ({shares})"
+    out.append(faulted + ("  " if fmt == "markdown" and line else ""))  # a markdown line break
+    if line:
+        out.append(f"cap: {line}")
+    return [*out, ""]
+
+
 def checker_lines(name: str, part: Any, limit: int = MAX_EXPLAIN_LINES) -> list[str]:
     """``NAME: VERDICT`` and, when not valid, why (indented, at most ``limit`` lines)."""
     valid = part.get("valid") if isinstance(part, dict) else None
@@ -102,13 +150,14 @@ def run_text(
     verdict = verdict_line(results, stats, interrupted)
     if fmt == "markdown":
         out = [f"### splitbrain: {run_dir.parent.name}: **{verdict}**", ""]
-        out += [ops_table(stats, fmt), "", "```", *verdict_lines(results)]
+        out += [ops_table(stats, fmt), "", *cap_lines(results, fmt), "```", *verdict_lines(results)]
         out += [*ladder_lines(results.get("spectrum")), "```", ""]
         out.append(f"run: `{run_dir}`  ")
         if command:
             out.append(f"replay: `{command}`")
         return "\n".join(out)
-    out = [ops_table(stats, fmt), "", *verdict_lines(results), *net_lines(results)]
+    out = [ops_table(stats, fmt), "", *cap_lines(results, fmt)]
+    out += [*verdict_lines(results), *net_lines(results)]
     out += ladder_lines(results.get("spectrum"))
     out.append(f"verdict: {verdict}")
     out.append(f"run: {run_dir}")
@@ -133,6 +182,9 @@ def verdict_line(results: dict[str, Any], stats: dict[str, Any], interrupted: bo
 def explanation(results: dict[str, Any], report: Path | str, command: str | None) -> str:
     """A run's verdict and reasons, for a gate's failure or a pytest failure message."""
     lines = [f"verdict: {verdict_word(results.get('valid'))}", *verdict_lines(results)]
+    line = ((results.get("cap") or {}).get("classification") or {}).get("text")
+    if line:
+        lines.append(f"cap: {line}")
     if results.get("interrupted"):
         lines.append("interrupted: only the history recorded so far was checked")
     lines.append(f"report: {report}")

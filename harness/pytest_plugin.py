@@ -33,6 +33,7 @@ from splitbrain.harness import core
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.gate import (
     FIELDS,
+    availability_met,
     check_claim,
     claim_from_fields,
     expectation_met,
@@ -317,6 +318,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             pytest.fail(
                 f"consistency claim {claim.name!r} not met: expected {expectation_text(claim)}, "
                 f"verdict {verdict_word(result.verdict)}\n{result.explain()}",
+                pytrace=False,
+            )
+        served, measured = availability_met(claim, result.results)
+        if not served:
+            pytest.fail(
+                f"consistency claim {claim.name!r} not met: availability: {measured}\n"
+                f"{result.explain()}",
                 pytrace=False,
             )
     return outcome

@@ -146,7 +146,12 @@ def test_flags_claim_keys_and_fixture_keywords_all_come_from_the_fields() -> Non
     assert fields - {"ssh"} <= flags
     claimable = fields - {"store", "ssh"}
     assert set(test_spec.CLAIM_KEYS) == claimable
-    assert set(gate.FIELDS) == claimable | {"description", "expect", "allow_unknown"}
+    assert set(gate.FIELDS) == claimable | {
+        "description",
+        "expect",
+        "allow_unknown",
+        "availability",
+    }
     fixture = set(inspect.signature(Splitbrain.run).parameters) - {"self"}
     assert fixture == claimable
     assert CoreTestSpec is TestSpec

@@ -1,4 +1,5 @@
-"""Latency, throughput and the bank's read totals over time as inline SVG, with fault windows shaded."""
+"""Latency, throughput, availability and the bank's read totals over time as inline SVG, with
+fault windows shaded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from splitbrain.checkers.cap import PROBE
 from splitbrain.harness.report.markup import esc
 from splitbrain.harness.report.run import FaultWindow, OpSpan
 
@@ -106,6 +108,64 @@ def throughput_svg(
     if max(rates) > frame.y_hi:
         title += f" (a burst of up to {_fmt(max(rates))} ops/s, the final phase's, is cut off)"
     return _chart(frame, faults, body, legend, "ops/s", title)
+
+
+def availability_svg(
+    spans: list[OpSpan], faults: list[FaultWindow], end_ns: int, fs: list[str]
+) -> str:
+    """The share of requests answered ``ok`` per time bucket (by invocation; the final
+    ``read-node`` probes left out, as in the CAP profile), per function and in all; a bucket
+    without ops of a function is a gap."""
+    spans = [s for s in spans if s.f != PROBE]
+    fs = [f for f in fs if f != PROBE]
+    if not spans:
+        return '<p class="empty">No operations.</p>'
+    t_max = max(end_ns / 1e9, 1e-3)
+    dt = _nice_step(t_max / 100)
+    nb = max(1, math.ceil(t_max / dt))
+    tally: dict[str, list[list[int]]] = defaultdict(lambda: [[0, 0] for _ in range(nb)])
+    for s in spans:
+        b = min(int(s.start / 1e9 / dt), nb - 1)
+        for f in (s.f, ALL):
+            cell = tally[f][b]
+            cell[0] += s.outcome == "ok"
+            cell[1] += 1
+    frame = Frame(t_max, 0.0, 100.0)
+    colours = f_colours(fs) | {ALL: "#333"}
+    body, legend = [], []
+    for f in [*fs, ALL]:
+        runs = _runs_of_buckets(tally[f])
+        width = "2.2" if f == ALL else "1.3"
+        for run in runs:
+            pts = " ".join(
+                f"{frame.x(min((i + 0.5) * dt, t_max)):.1f},{frame.y(100.0 * ok / n):.1f}"
+                for i, ok, n in run
+            )
+            body.append(
+                f'<polyline points="{pts}" fill="none" stroke="{colours[f]}"'
+                f' stroke-width="{width}"><title>{esc(f)}: ok share</title></polyline>'
+            )
+        legend.append((f"{f} ok", colours[f], "", "line"))
+    title = f"Availability: share of ops answered ok, {_fmt(dt)} s buckets by invocation"
+    return _chart(frame, faults, body, legend, "ok (% of ops)", title)
+
+
+ALL = "all"
+
+
+def _runs_of_buckets(cells: list[list[int]]) -> list[list[tuple[int, int, int]]]:
+    """Consecutive buckets that hold ops, as (bucket, ok, total) runs."""
+    runs: list[list[tuple[int, int, int]]] = []
+    current: list[tuple[int, int, int]] = []
+    for i, (ok, n) in enumerate(cells):
+        if n:
+            current.append((i, ok, n))
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
 
 
 BANK_MARKS = (

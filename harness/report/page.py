@@ -11,7 +11,7 @@ from splitbrain.harness import store
 from splitbrain.harness.history import Op
 from splitbrain.harness.notation import fault_text
 from splitbrain.harness.report import assets
-from splitbrain.harness.report.charts import bank_svg, latency_svg, throughput_svg
+from splitbrain.harness.report.charts import availability_svg, bank_svg, latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
     embed_json,
     esc,
@@ -72,6 +72,7 @@ def render_report(run: RunData) -> str:
             latency_svg(run.spans, run.faults, run.end_time, fs)
             + throughput_svg(run.spans, run.faults, run.end_time, fs),
         ),
+        _section("Availability (CAP profile)", _cap_html(run, fs), sid="cap"),
         _section("Faults", _faults_table(run)),
         _section(
             "Test",
@@ -235,6 +236,45 @@ def _timeline_section(run: RunData, fs: list[str]) -> str:
         "<noscript>The timeline needs JavaScript.</noscript>"
     )
     return _section("Timeline", content, sid="timeline")
+
+
+def _cap_html(run: RunData, fs: list[str]) -> str:
+    """The run's one-line classification, its faulted share, the availability chart and the
+    table of ``results.json``'s ``cap.during``."""
+    cap = (run.results or {}).get("cap")
+    chart = availability_svg(run.spans, run.faults, run.end_time, fs)
+    if not isinstance(cap, dict) or not isinstance(cap.get("during"), dict):
+        return chart + '<p class="empty">No CAP profile in results.json.</p>'
+    line = (cap.get("classification") or {}).get("text")
+    head = f'<p class="cap-line" id="cap-line">{esc(line)}</p>' if line else ""
+    shares = cap.get("faulted_share_by_kind") or {}
+    if shares:
+        kinds = ", ".join(f"{esc(k)} {_pct(v)}" for k, v in shares.items())
+        head += f"<p>faulted: {_pct(cap.get('faulted_share'))} of the run ({kinds})</p>"
+    rows = []
+    for key, part in cap["during"].items():
+        for f, a in [*(part.get("by_f") or {}).items(), ("all", part.get("all") or {})]:
+            lat = a.get("latency") or {}
+            cells = [key, f, a.get("total")] + [_pct(a.get(f"{o}_fraction")) for o in OUTCOMES]
+            cells += [a.get("throughput"), lat.get("median_ms"), lat.get("p99_ms")]
+            rows.append("<tr>" + "".join(f"<td>{esc(_cell(c))}</td>" for c in cells) + "</tr>")
+    heads = ("during", "f", "ops", "ok", "fail", "info", "ok/s", "median ms", "p99 ms")
+    table = (
+        '<table class="grid cap"><tr>'
+        + "".join(f"<th>{h}</th>" for h in heads)
+        + f"</tr>{''.join(rows)}</table>"
+    )
+    return head + chart + table
+
+
+def _pct(v: Any) -> str:
+    return "-" if not isinstance(v, (int, float)) else f"{v * 100:.1f}%"
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
 def _bank_charts(run: RunData) -> dict[str, str]:

@@ -8,18 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.harness import store
+from splitbrain.harness.faults import FaultWindow, fault_windows
 from splitbrain.harness.history import HistoryError, Op, pairs, read_history
 from splitbrain.harness.protocols import HarnessInputError
 
 RUN_FILES = (*store.HISTORIES, store.RESULTS, store.TEST)
-
-# Faults whose opening and closing op names do not follow "start-X"/"stop-X".
-_OPENERS = {
-    "kill": "start",
-    "pause": "resume",
-    "bump-clock": "reset-clock",
-    "strobe-clock": "reset-clock",
-}
 
 
 @dataclass(slots=True)
@@ -33,17 +26,6 @@ class OpSpan:
     end: int | None
     invoke: Op
     complete: Op | None
-
-
-@dataclass(slots=True)
-class FaultWindow:
-    """The time a fault was active, from the completion of its start to that of its stop."""
-
-    name: str
-    start: int
-    end: int
-    detail: Any
-    open_ended: bool = False
 
 
 @dataclass
@@ -105,7 +87,7 @@ def run_data(
         results=results,
         spans=_spans(ops),
         nemesis_ops=nemesis_ops,
-        faults=fault_windows(nemesis_ops, end_time),
+        faults=fault_windows(ops, end_time),
         end_time=end_time,
         op_count=len(ops),
         problems=problems or [],
@@ -167,69 +149,3 @@ def _spans(ops: list[Op]) -> list[OpSpan]:
             )
         )
     return out
-
-
-def closer_of(f: str) -> str | None:
-    if f.startswith("start-"):
-        return "stop-" + f[len("start-") :]
-    return _OPENERS.get(f)
-
-
-def _family(f: str) -> str:
-    return f[len("start-") :] if f.startswith("start-") else f
-
-
-def fault_windows(nemesis_ops: list[Op], end_time: int) -> list[FaultWindow]:
-    """Pair nemesis start/stop ops into windows; a start never stopped lasts to the end.
-
-    "start" closes an open "kill"; otherwise it opens a generic window that "stop" closes
-    (Jepsen's classic nemeses use bare :start and :stop). An op that changed nothing (its
-    completion is an empty list or map) opens no window.
-    """
-    windows: list[FaultWindow] = []
-    open_by_closer: dict[str, list[FaultWindow]] = {}
-    pending: dict[Any, Op] = {}
-    for op in nemesis_ops:
-        if op.type == "invoke":
-            pending[op.process] = op
-            continue
-        invoke = pending.pop(op.process, None)
-        f = invoke.f if invoke is not None else op.f
-        if op.type == "fail":
-            continue
-        t = op.time or 0
-        if f in open_by_closer and open_by_closer[f]:
-            for w in open_by_closer.pop(f):
-                w.end = t
-                w.open_ended = False
-            continue
-        closer = closer_of(f) or ("stop" if f == "start" else None)
-        if closer is None or _changed_nothing(op.value):
-            continue
-        value = invoke.value if invoke is not None else None
-        w = FaultWindow(_family(f), t, end_time, {"value": value, "result": op.value}, True)
-        label = _short(value)
-        if label:
-            w.name = f"{w.name} {label}"
-        windows.append(w)
-        open_by_closer.setdefault(closer, []).append(w)
-    for op in pending.values():
-        closer = closer_of(op.f)
-        if closer is not None:
-            windows.append(
-                FaultWindow(_family(op.f), op.time or 0, end_time, {"value": op.value}, True)
-            )
-    return windows
-
-
-def _changed_nothing(result: Any) -> bool:
-    """A fault op whose completion names no node or rule (``[]``, ``{}``): it did nothing, as
-    the teardown's final restart after a kill that was already healed."""
-    return isinstance(result, (list, dict)) and not result
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
