@@ -260,7 +260,7 @@ def test_plain_test_command_reaches_the_target(tmp_path: Path) -> None:
             ["--bin", str(NODES / "echo.py"), "--msgs-per-op", "many"],
             "-o msgs-per-op: not a number",
         ),
-        (["--bin", str(NODES / "echo.py"), "--availability", "most"], "option availability"),
+        (["--bin", str(NODES / "echo.py"), "--availability", "most"], "-w availability: must be"),
     ],
 )
 def test_bad_input_is_one_line_and_254(tmp_path: Path, args: list, message: str, capsys) -> None:

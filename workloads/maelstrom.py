@@ -24,7 +24,16 @@ from splitbrain.checkers.txn.models import validate_models
 from splitbrain.harness import generator as gen
 from splitbrain.harness.generator import Context, Generator, Invocation, Result
 from splitbrain.harness.history import Op
-from splitbrain.harness.values import Option, Optional, Text
+from splitbrain.harness.values import (
+    Fraction,
+    Integer,
+    Limits,
+    NameList,
+    Number,
+    Option,
+    Optional,
+    Problem,
+)
 from splitbrain.workloads import (
     CheckerFn,
     Workload,
@@ -39,48 +48,60 @@ from splitbrain.workloads.set import SetOps
 
 DEFAULT_RECOVERY_S = 10.0
 
+LATENCY_QUANTILES = ("median", "p99", "max")
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """Elle consistency model names, comma-separated or a list; unknown ones refused."""
+
+    names: NameList = NameList(empty="none")
+    describe: str = "Elle consistency model names, comma-separated or a list"
+
+    def from_text(self, text: str) -> list[str]:
+        return self.from_value(text)
+
+    def from_value(self, value: Any) -> list[str]:
+        models = self.names.from_value(value)
+        try:
+            return validate_models(models)
+        except ValueError as e:
+            raise Problem(str(e)) from None
+
+    def to_text(self, value: list[str]) -> str:
+        return self.names.to_text(value)
+
+
 OPTIONS = {
     "availability": Option(
-        Optional(Text()), None, "checker: 'total' or the fraction of ops that must succeed"
+        Optional(Fraction()), None, "checker: 'total' or the fraction of ops that must succeed"
     ),
     "recovery-time": Option(
-        Optional(Text()), None, "generator: seconds after healing before the final reads (10)"
+        Number(0, 3600, unit="seconds"),
+        DEFAULT_RECOVERY_S,
+        "generator: seconds after healing before the final reads",
     ),
     "max-txn-length": Option(
-        Optional(Text()), None, "generator: micro-ops per txn-list-append transaction (4)"
+        Integer(1, 64), 4, "generator: micro-ops per txn-list-append transaction"
     ),
     "max-writes-per-key": Option(
-        Optional(Text()), None, "generator: appends to one key before it is retired (16)"
+        Integer(1, 10_000), 16, "generator: appends to one key before it is retired"
     ),
     "consistency-models": Option(
-        Optional(Text()), None, "checker: models txn-list-append claims (strict-serializable)"
+        ModelNames(), ["strict-serializable"], "checker: models txn-list-append claims"
     ),
     "stable-latency": Option(
-        Optional(Text()), None, "checker: limits such as median:400,max:600 (ms)"
+        Limits(LATENCY_QUANTILES, unit="ms"),
+        {},
+        "checker (broadcast, g-set): limits such as median:400,max:600 (ms)",
     ),
 }
-"""``-w`` options of every Maelstrom workload (texts, parsed where they are used)."""
+"""``-w`` options of every Maelstrom workload."""
 FINAL_READ = "final-read"
 
 
-def _number(spec: WorkloadSpec, name: str, default: float) -> float:
-    raw = spec.options.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"option {name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"option {name} must not be negative, got {raw!r}")
-    return value
-
-
 def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> dict[str, CheckerFn]:
-    try:
-        required = availability.parse(str(spec.options.get("availability") or ""))
-    except ValueError as e:
-        raise ValueError(f"option availability: {e}") from None
+    required = spec.options["availability"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return availability.check(history, required)
@@ -89,7 +110,7 @@ def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> di
 
 
 def _final(spec: WorkloadSpec, reads: Generator) -> Generator:
-    return gen.phases(gen.sleep(_number(spec, "recovery-time", DEFAULT_RECOVERY_S)), reads)
+    return gen.phases(gen.sleep(spec.options["recovery-time"]), reads)
 
 
 def _workload(
@@ -124,25 +145,6 @@ def unique_ids_workload(spec: WorkloadSpec) -> Workload:
     return _workload("unique-ids", spec, ops, None, checkers, {"generate"})
 
 
-LATENCY_QUANTILES = ("median", "p99", "max")
-
-
-def latency_limits(text: str) -> dict[str, float]:
-    """``median:400,max:600`` (ms; ``=`` works too) -> {"median": 400.0, "max": 600.0}."""
-    limits: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        q, sep, ms = part.replace("=", ":").partition(":")
-        if not sep or q.strip() not in LATENCY_QUANTILES:
-            raise ValueError(
-                f"option stable-latency: expected QUANTILE:MS with QUANTILE one of {', '.join(LATENCY_QUANTILES)}, got {part!r}"
-            )
-        try:
-            limits[q.strip()] = float(ms)
-        except ValueError:
-            raise ValueError(f"option stable-latency: not a number of ms: {ms!r}") from None
-    return limits
-
-
 def within_latency(result: dict[str, Any], limits: dict[str, float]) -> dict[str, Any]:
     """set-full's result, invalid as well when a stable-latency quantile exceeds its limit."""
     if not limits:
@@ -162,7 +164,7 @@ def within_latency(result: dict[str, Any], limits: dict[str, float]) -> dict[str
 def _set_workload(name: str, spec: WorkloadSpec, data_type: str) -> Workload:
     final = _final(spec, gen.each_worker(gen.once("read")))
     operations = {f"{data_type}.add", f"{data_type}.read"}
-    limits = latency_limits(str(spec.options.get("stable-latency") or ""))
+    limits = spec.options["stable-latency"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return within_latency(set_full.check(history), limits)
@@ -219,14 +221,12 @@ def lin_kv_workload(spec: WorkloadSpec) -> Workload:
 
 
 def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
-    raw = str(spec.options.get("consistency-models") or "strict-serializable")
-    models = [m.strip() for m in raw.split(",") if m.strip()]
-    validate_models(models)
+    models = spec.options["consistency-models"]
     keys = max(1, spec.keys)
     ops = ListAppendOps(
         tuple(range(keys)),
-        max_writes=int(_number(spec, "max-writes-per-key", 16)),
-        max_len=max(1, int(_number(spec, "max-txn-length", 4))),
+        max_writes=spec.options["max-writes-per-key"],
+        max_len=spec.options["max-txn-length"],
         next_key=keys,
     )
 
