@@ -11,11 +11,11 @@ import pytest
 from splitbrain.checkers import kafka
 from splitbrain.harness.history import Op
 from splitbrain.harness.maelstrom_cli import concurrency, mistyped
+from splitbrain.harness.values import Fraction, Problem
 from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
 from splitbrain.targets.maelstrom.services import LinKV, LinTSO, LwwKV, SeqKV
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
-from splitbrain.harness.values import Fraction, Problem
 from splitbrain.workloads.maelstrom import OPTIONS, within_latency
 
 
