@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from splitbrain import workloads
-from splitbrain.harness import assemble, core, present, progress, safeyaml
+from splitbrain.harness import assemble, core, limits, plugins, present, progress, safeyaml
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
@@ -58,11 +58,14 @@ CLAIM_ONLY: dict[str, Callable[[Any], Any]] = {
     "expect": Choice(EXPECTATIONS).from_value,
     "allow_unknown": Flag().from_value,
 }
-FIELDS: dict[str, Callable[[Any], Any]] = {
-    key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS
-} | CLAIM_ONLY
+FIELDS: dict[str, Callable[[Any], Any]] = (
+    {key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS}
+    | CLAIM_ONLY
+    | {key: limit.parse for key, limit in limits.KINDS.items()}
+)
 """Every key a claim (or ``defaults:``) may have, with its parser: the TestSpec fields a
-claim may set (``harness.spec.CLAIM_KEYS``) and the claim's own keys."""
+claim may set (``harness.spec.CLAIM_KEYS``), the claim's own keys, and the limits on what
+the run measured (``harness.limits``)."""
 
 SPEC_KEYS = frozenset(test_spec.CLAIM_KEYS) - {"name"}
 
@@ -77,6 +80,8 @@ class Claim:
     expect: str = "holds"
     allow_unknown: bool = False
     description: str = ""
+    limits: dict[str, Any] = field(default_factory=dict)
+    """Limits on what the run measured (``harness.limits``), already in ``spec``'s options."""
     where: str = ""
     """``FILE:LINE`` of the claim, for messages."""
 
@@ -232,9 +237,15 @@ def _parse_claim(path: Path, root: Any, index: int, raw: Any, defaults: dict[str
 
 
 def _claim(values: dict[str, Any], where: str) -> Claim:
+    set_limits = {k: values[k] for k in limits.KINDS if k in values}
+    try:
+        spec = limits.apply({k: v for k, v in values.items() if k in SPEC_KEYS}, set_limits)
+    except Problem as e:
+        raise HarnessInputError(f"{where}: claim {short(values['name'])}: {e}") from None
     return Claim(
         name=values["name"],
-        spec={k: v for k, v in values.items() if k in SPEC_KEYS},
+        spec=spec,
+        limits=set_limits,
         expect=values.get("expect", "holds"),
         allow_unknown=values.get("allow_unknown", False),
         description=values.get("description", ""),
@@ -271,10 +282,30 @@ def check_claim(claim: Claim) -> None:
             raise HarnessInputError(
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None
+    for key in claim.limits:
+        refusal = _limit_refusal(key, spec)
+        if refusal:
+            raise HarnessInputError(f"{claim.where}: claim {claim.name!r}: key {key!r}: {refusal}")
     try:
         core.prepare(spec)
     except HarnessInputError as e:
         raise HarnessInputError(f"{claim.where}: claim {claim.name!r}: {e}") from None
+
+
+def _limit_refusal(key: str, spec: Any) -> str | None:
+    """Why the claim's target or workload cannot judge limit ``key``; None when it can."""
+    limit = limits.KINDS[key]
+    if limit.flag == "-o":
+        target = assemble.target(spec.target)
+        if limit.option not in getattr(target, "options", {}):
+            return f"target {assemble.label(spec.target)!r} does not measure it (maelstrom does)"
+        return None
+    if not isinstance(spec.workload, str):
+        return None  # a workload given built: its options are its own
+    declared = workloads.declared_options(plugins.load("workload", spec.workload))
+    if limit.option not in declared:
+        return f"workload {spec.workload!r} does not measure it (the Maelstrom workloads do)"
+    return None
 
 
 def load_claims(path: str | Path) -> list[Claim]:
@@ -315,6 +346,7 @@ class Outcome:
     interrupted: bool = False
     bad_input: bool = False
     """The error is the claim's fault (found only once it ran), not the harness's."""
+    results: dict[str, Any] | None = None
 
     @property
     def verdict(self) -> str:
@@ -362,6 +394,7 @@ def run_claim(
         seconds=time.monotonic() - started,
         run_dir=result.run_dir,
         explanation=explain(result.results, result.run_dir, spec.command()),
+        results=result.results,
         error="; ".join(problems) or None,
         interrupted=result.interrupted,
     )
@@ -409,6 +442,10 @@ def render_gate(outcomes: list[Outcome], claims: list[Claim], fmt: str = "text")
     if fmt == "json":
         return present.to_json([outcome_record(o) for o in outcomes])
     out = [render_table(outcomes, fmt)]
+    measured = [(o.claim.name, limits.report_lines(o.claim.limits, o.results)) for o in outcomes]
+    if any(lines for _, lines in measured):
+        out += ["", "limits:"]
+        out += [f"  {name}: {line}" for name, lines in measured for line in lines]
     for o in outcomes:
         if not o.passed:
             out += ["", f"{o.claim.name}: {failure_message(o)}"]
@@ -433,6 +470,7 @@ def outcome_record(o: Outcome) -> dict[str, Any]:
         "report": o.report,
         "error": o.error,
         "explanation": o.explanation,
+        "limits": limits.report_lines(o.claim.limits, o.results),
     }
 
 
@@ -469,6 +507,7 @@ def junit_xml(source: Path, outcomes: list[Outcome], skipped: list[Claim]) -> ET
             failure = ET.SubElement(case, "failure", message=xml_text(failure_message(o)))
             failure.text = xml_text(o.explanation)
         out = [f"expected: {expectation_text(o.claim)}", f"verdict: {o.verdict}"]
+        out += limits.report_lines(o.claim.limits, o.results)
         out.append(f"report: {o.report}")
         ET.SubElement(case, "system-out").text = xml_text("\n".join(out))
     for claim in skipped:

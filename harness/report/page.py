@@ -10,7 +10,7 @@ from typing import Any
 from splitbrain.harness import store
 from splitbrain.harness.history import Op
 from splitbrain.harness.notation import fault_text
-from splitbrain.harness.report import assets
+from splitbrain.harness.report import assets, lamport
 from splitbrain.harness.report.charts import latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
     embed_json,
@@ -65,6 +65,7 @@ def render_report(run: RunData) -> str:
         _section("Operations", _ops_table(run.spans, fs)),
         _section("Checkers", checkers_html(run.results)),
         _timeline_section(run, fs),
+        _lamport_section(run),
         _section(
             "Latency and throughput",
             latency_svg(run.spans, run.faults, run.end_time, fs)
@@ -155,7 +156,7 @@ def _links(run: RunData) -> str:
             store.RESULTS,
             store.TEST,
             store.LOG,
-            "lamport.html",
+            lamport.DATA_FILE,
             "net-journal.jsonl",
         )
         if (run.run_dir / n).is_file()
@@ -233,6 +234,11 @@ def _timeline_section(run: RunData, fs: list[str]) -> str:
         "<noscript>The timeline needs JavaScript.</noscript>"
     )
     return _section("Timeline", content, sid="timeline")
+
+
+def _lamport_section(run: RunData) -> str:
+    data = lamport.load(run.run_dir)
+    return "" if data is None else lamport.section(data)
 
 
 def _faults_table(run: RunData) -> str:

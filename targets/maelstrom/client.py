@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.protocols import bare_f
-from splitbrain.targets.maelstrom.router import Client, Router
+from splitbrain.targets.maelstrom.remote import Client, RouterProcess
 
 Body = dict[str, Any]
 DEFINITE_ERRORS = {
@@ -190,7 +190,9 @@ class ClientIds:
         return f"c{next(self._next)}"
 
 
-def rpc(router: Router, client: Client, dest: str, body: Body, timeout: float) -> Body | None:
+def rpc(
+    router: RouterProcess, client: Client, dest: str, body: Body, timeout: float
+) -> Body | None:
     """Send ``body`` (with its ``msg_id``) and wait for the reply to it; None on timeout.
     Late replies to earlier requests are skipped; a reply without an integer ``in_reply_to``
     is taken as the answer (and judged malformed), since a client has one request out."""
@@ -225,7 +227,7 @@ class MaelstromClient:
 
     def __init__(
         self,
-        router: Router,
+        router: RouterProcess,
         client_id: str,
         node: str,
         rpcs: dict[str, Rpc],
