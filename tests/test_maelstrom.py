@@ -352,3 +352,26 @@ def test_a_limit_the_claim_cannot_judge_is_refused(
     rc = cli.main(["gate", str(path), "--store", str(tmp_path / "runs")])
     err = capsys.readouterr().err
     assert rc == 254 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.browser
+def test_the_report_draws_the_lamport_diagram_of_a_real_run(tmp_path: Path) -> None:
+    """A real run under partition and packet faults, its report.html in headless Chromium:
+    the Messages section draws the first page of the diagram, no console message."""
+    from test_report_browser import dump, screenshot
+
+    rc, results, run_dir = mael(
+        tmp_path, "broadcast", NODES / "broadcast.py", nemesis="partition,packet", latency="5"
+    )
+    assert rc in (0, 1) and results["net"]["all"]["send-count"] > 1000
+    page = run_dir / "report.html"
+    load = dump(page.as_uri())
+    assert load.console == []
+    assert 'data-lamport="ready"' in load.dom
+    drawn = int(load.dom.split('id="lp-canvas"', 1)[1].split('data-drawn="', 1)[1].split('"')[0])
+    total = results["net"]["all"]["send-count"]
+    assert 0 < drawn < total  # one page, not the whole run
+    status = load.dom.split('id="lp-status">', 1)[1].split("<", 1)[0]
+    assert status.startswith("messages 1 to ") and f"of {total:,}" in status
+    assert f"{total:,} messages between" in load.dom
+    screenshot(page.as_uri(), "report-maelstrom-lamport.png")
