@@ -18,36 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers.models import freeze, thaw
+from splitbrain.checkers.txn import core
 from splitbrain.checkers.txn import graph as tg
-from splitbrain.checkers.txn import models as cm
+from splitbrain.checkers.txn.core import DEFAULT_BUDGET, DEFAULT_MAX_CASES, BadHistory, Txn
 from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op, pairs
-from splitbrain.harness.notation import op_text, value_text
+from splitbrain.harness.history import Op
+from splitbrain.harness.notation import value_text
 
 INIT = ("<init>",)
 """Stands for the empty list, the state no append produced."""
-
-DEFAULT_BUDGET = 3_000_000
-DEFAULT_MAX_CASES = 100
-
-
-class BadHistory(BadOp):
-    """The history is not a list-append history: bad input, never an ``unknown`` verdict."""
-
-
-@dataclass(slots=True)
-class Txn:
-    id: int
-    type: str
-    process: Any
-    mops: list[tuple[str, Hashable, Any]]
-    index: int
-    invoke_index: int
-    invoke_pos: int
-    complete_pos: int | None
-    time: int | None
-    invoke_time: int | None
-
 
 # ---------------------------------------------------------------- reading the history
 
@@ -62,14 +41,8 @@ def _freeze_list(v: list[Any]) -> tuple[Any, ...]:
 
 
 def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
-    if not isinstance(value, list):
-        raise BadHistory(where, "value is not a list of micro-ops")
     out: list[tuple[str, Hashable, Any]] = []
-    for m in value:
-        if not isinstance(m, (list, tuple)) or len(m) != 3:
-            raise BadHistory(where, f"micro-op {brief(m)} is not [f, key, value]")
-        f, k, v = m
-        f = getattr(f, "name", f)
+    for f, k, v in core.mop_triples(value, where):
         if f == "append":
             out.append(("append", freeze(k), freeze(v)))
         elif f == "r":
@@ -82,47 +55,8 @@ def _mops(value: Any, where: int) -> list[tuple[str, Hashable, Any]]:
 
 
 def transactions(history: list[Op]) -> list[Txn]:
-    """Pairs invocations with completions (per process, in order) into transactions.
-
-    A completion without an invocation stands alone; an invocation never completed is ``info``.
-    """
-    raw: list[tuple[int, Op | None, int | None, Op | None]] = []
-    matched: set[int] = set()
-    for p in pairs(history):
-        raw.append((p.invoke_pos, p.invoke, p.complete_pos, p.complete))
-        if p.complete_pos is not None:
-            matched.add(p.complete_pos)
-    raw.extend(
-        (pos, None, pos, op)
-        for pos, op in enumerate(history)
-        if op.type != "invoke" and op.is_client and pos not in matched
-    )
-    raw.sort(key=lambda r: r[0])
-    txns: list[Txn] = []
-    for ipos, inv, cpos, comp in raw:
-        main = comp if comp is not None else inv
-        assert main is not None
-        value = (
-            comp.value
-            if comp is not None and comp.value is not None
-            else (inv.value if inv else None)
-        )
-        typ = comp.type if comp is not None else "info"
-        txns.append(
-            Txn(
-                id=len(txns),
-                type=typ,
-                process=main.process,
-                mops=_mops(value, main.index),
-                index=main.index,
-                invoke_index=inv.index if inv is not None else main.index,
-                invoke_pos=ipos,
-                complete_pos=cpos,
-                time=main.time,
-                invoke_time=inv.time if inv is not None else main.time,
-            )
-        )
-    return txns
+    """List-append transactions (``core.transactions``)."""
+    return core.transactions(history, _mops)
 
 
 # ---------------------------------------------------------------- indexes
@@ -207,84 +141,24 @@ def build_indexes(possible: list[Txn], orders: dict[Hashable, tuple[Any, ...]]) 
 # ---------------------------------------------------------------- anomalies without a graph
 
 
-def _describe(t: Txn) -> dict[str, Any]:
-    return {
-        "index": t.index,
-        "process": t.process,
-        "type": t.type,
-        "value": [[f, thaw(k), thaw(v) if v is not None else None] for f, k, v in t.mops],
-    }
-
-
-def _mop(m: tuple[str, Hashable, Any]) -> list[Any]:
-    f, k, v = m
-    return [f, thaw(k), thaw(v) if v is not None else None]
-
-
 def verify_unique_appends(txns: list[Txn]) -> None:
-    seen: dict[tuple[Hashable, Any], int] = {}
-    for t in txns:
-        for f, k, v in t.mops:
-            if f == "append":
-                other = seen.setdefault((k, v), t.id)
-                if other != t.id:
-                    raise BadHistory(
-                        t.index,
-                        f"value {brief(thaw(v))} appended to key {brief(thaw(k))} more than "
-                        f"once (also at index {txns[other].index}); appends must be unique",
-                    )
+    core.verify_unique_writes(txns, "append", "appended to")
+
+
+def _elements(v: tuple[Any, ...]) -> tuple[Any, ...]:
+    return v
+
+
+def _last(v: tuple[Any, ...]) -> Any:
+    return v[-1] if v else None
 
 
 def g1a_cases(oks: list[Txn], failed: list[Txn]) -> list[dict[str, Any]]:
-    failed_writes = {(k, v): t for t in failed for f, k, v in t.mops if f == "append"}
-    if not failed_writes:
-        return []
-    cases = []
-    for t in oks:
-        for m in t.mops:
-            f, k, v = m
-            if f == "r" and v:
-                for e in v:
-                    w = failed_writes.get((k, e))
-                    if w is not None:
-                        cases.append(
-                            {
-                                "op": _describe(t),
-                                "mop": _mop(m),
-                                "writer": _describe(w),
-                                "element": thaw(e),
-                            }
-                        )
-    return cases
+    return core.aborted_read_cases(oks, failed, "append", _elements)
 
 
 def g1b_cases(oks: list[Txn], writers: list[Txn]) -> list[dict[str, Any]]:
-    intermediate: dict[tuple[Hashable, Any], Txn] = {}
-    for t in writers:
-        last: dict[Hashable, Any] = {}
-        for f, k, v in t.mops:
-            if f == "append":
-                if k in last:
-                    intermediate[(k, last[k])] = t
-                last[k] = v
-    if not intermediate:
-        return []
-    cases = []
-    for t in oks:
-        for m in t.mops:
-            f, k, v = m
-            if f == "r" and v:
-                w = intermediate.get((k, v[-1]))
-                if w is not None and w.id != t.id:
-                    cases.append(
-                        {
-                            "op": _describe(t),
-                            "mop": _mop(m),
-                            "writer": _describe(w),
-                            "element": thaw(v[-1]),
-                        }
-                    )
-    return cases
+    return core.intermediate_read_cases(oks, writers, "append", _last)
 
 
 _UNKNOWN_PREFIX = object()
@@ -313,7 +187,7 @@ def internal_case(t: Txn) -> dict[str, Any] | None:
                     if s and s[0] is _UNKNOWN_PREFIX
                     else [thaw(e) for e in s]
                 )
-                return {"op": _describe(t), "mop": _mop(m), "expected": expected}
+                return {"op": core.describe(t), "mop": core.mop(m), "expected": expected}
         state[k] = seen
     return None
 
@@ -326,7 +200,7 @@ def future_read_case(t: Txn) -> dict[str, Any] | None:
         if f == "append":
             r = read.get((k, v))
             if r is not None:
-                return {"op": _describe(t), "mop": _mop(r), "element": thaw(v)}
+                return {"op": core.describe(t), "mop": core.mop(r), "element": thaw(v)}
         elif v:
             for e in v:
                 read.setdefault((k, e), m)
@@ -343,7 +217,7 @@ def duplicate_cases(possible: list[Txn]) -> list[dict[str, Any]]:
                 for e in v:
                     counts[e] = counts.get(e, 0) + 1
                 dups = {str(thaw(e)): c for e, c in counts.items() if c > 1}
-                cases.append({"op": _describe(t), "mop": _mop(m), "duplicates": dups})
+                cases.append({"op": core.describe(t), "mop": core.mop(m), "duplicates": dups})
     return cases
 
 
@@ -357,7 +231,7 @@ def garbage_cases(oks: list[Txn], all_txns: list[Txn]) -> list[dict[str, Any]]:
             if f == "r" and v:
                 garbage = [thaw(e) for e in v if (k, e) not in appended]
                 if garbage:
-                    cases.append({"op": _describe(t), "mop": _mop(m), "elements": garbage})
+                    cases.append({"op": core.describe(t), "mop": core.mop(m), "elements": garbage})
     return cases
 
 
@@ -391,34 +265,14 @@ def dirty_update_cases(txns: list[Txn]) -> list[dict[str, Any]]:
                     {
                         "key": thaw(k),
                         "values": [thaw(e) for e in vs],
-                        "txns": [_describe(prev_txn), "...", _describe(t2)]
+                        "txns": [core.describe(prev_txn), "...", core.describe(t2)]
                         if prev_txn
-                        else [_describe(t2)],
+                        else [core.describe(t2)],
                     }
                 )
             if t2_type == "ok" or prev_type != "fail":
                 prev_type, prev_txn, vs = t2_type, t2, [v]
     return cases
-
-
-def lost_update_cases(oks: list[Txn]) -> list[dict[str, Any]]:
-    """Two committed transactions that read the same version of a key and both appended to it."""
-    groups: dict[tuple[Hashable, Any], list[Txn]] = {}
-    for t in oks:
-        reads: dict[Hashable, Any] = {}
-        wrote: set[Hashable] = set()
-        for f, k, v in t.mops:
-            if f == "r":
-                reads.setdefault(k, v or ())
-            elif k not in wrote:
-                wrote.add(k)
-                if k in reads:
-                    groups.setdefault((k, reads[k]), []).append(t)
-    return [
-        {"key": thaw(k), "value": thaw(v), "txns": [_describe(t) for t in ts]}
-        for (k, v), ts in groups.items()
-        if len(ts) > 1
-    ]
 
 
 # ---------------------------------------------------------------- the dependency graph
@@ -449,43 +303,6 @@ def data_edges(g: tg.Graph, possible: list[Txn], idx: Indexes) -> None:
                     link(w, me, tg.WR)
 
 
-def process_edges(g: tg.Graph, possible: list[Txn]) -> None:
-    """Each process's ok transactions in the order it ran them."""
-    last: dict[Any, int] = {}
-    for t in sorted((t for t in possible if t.type == "ok"), key=lambda t: t.complete_pos or 0):
-        if t.process is None:
-            continue
-        prev = last.get(t.process)
-        if prev is not None:
-            g.link(prev, t.id, tg.PROCESS)
-        last[t.process] = t.id
-
-
-def realtime_edges(g: tg.Graph, possible: list[Txn]) -> None:
-    """T1 -> T2 when T1 completed ok before T2 was invoked; a transitive reduction, as Elle builds it."""
-    events: list[tuple[int, int, int]] = []
-    for t in possible:
-        events.append((t.invoke_pos, 0, t.id))
-        if t.type == "ok" and t.complete_pos is not None:
-            events.append((t.complete_pos, 1, t.id))
-    events.sort()
-    buffer: set[int] = set()
-    preds: dict[int, list[int]] = {}
-    link = g.link
-    for _, kind, node in events:
-        if kind == 0:
-            if buffer:
-                ps = list(buffer)
-                preds[node] = ps
-                for b in ps:
-                    link(b, node, tg.REALTIME)
-        else:
-            ps = preds.get(node)
-            if ps:
-                buffer.difference_update(ps)
-            buffer.add(node)
-
-
 # ---------------------------------------------------------------- explaining cycles
 
 
@@ -512,106 +329,30 @@ def _edge_explanation(a: Txn, b: Txn, rel: int, idx: Indexes) -> dict[str, Any]:
                         "value": None if prev is INIT else thaw(prev),
                         "value_after": thaw(v),
                     }
-    elif rel == tg.PROCESS:
-        return {**base, "process": a.process}
-    elif rel == tg.REALTIME:
-        return {**base, "completed_index": a.index, "invoked_index": b.invoke_index}
     return base
 
 
-def _render_edge(e: dict[str, Any], names: dict[int, str]) -> str:
-    a, b = names[e["from"]], names[e["to"]]
+def _render_edge(e: dict[str, Any], a: str, b: str) -> str:
     t = e["type"]
     key, value, after = (value_text(e.get(f)) for f in ("key", "value", "value_after"))
     if t == "ww":
         return f"{b} appended {after} after {a} appended {value} to key {key}"
     if t == "wr":
         return f"{b} observed {a}'s append of {value} to key {key}"
-    if t == "rw":
-        if e.get("value") is None:
-            return (
-                f"{a} observed the initial (empty) state of key {key}, which {b} "
-                f"changed by appending {after}"
-            )
-        return f"{a} did not observe {b}'s append of {after} to key {key}"
-    if t == "process":
-        return f"process {e.get('process')} executed {a} before {b}"
-    return f"{a} completed at index {e.get('completed_index')} before the invocation of {b}, at index {e.get('invoked_index')}"
+    if e.get("value") is None:
+        return (
+            f"{a} observed the initial (empty) state of key {key}, which {b} "
+            f"changed by appending {after}"
+        )
+    return f"{a} did not observe {b}'s append of {after} to key {key}"
 
 
 def explain_cycle(
     cycle: list[tuple[int, int, int]], txns: list[Txn], idx: Indexes
 ) -> dict[str, Any]:
-    members = [txns[a] for a, _, _ in cycle]
-    edges = [_edge_explanation(txns[a], txns[b], rel, idx) for a, b, rel in cycle]
-    names = {t.index: f"T{i + 1}" for i, t in enumerate(members)}
-    lines = ["Let:"]
-    lines += [f"  {names[t.index]} = {op_text(_describe(t))}" for t in members]
-    lines.append("Then:")
-    for i, e in enumerate(edges):
-        lead = "However, " if i == len(edges) - 1 else ""
-        tail = ": a contradiction!" if i == len(edges) - 1 else "."
-        lines.append(
-            f"  - {lead}{names[e['from']]} < {names[e['to']]}, because {_render_edge(e, names)}{tail}"
-        )
-    return {
-        "type": tg.classify([rel for _, _, rel in cycle]),
-        "cycle": [_describe(t) for t in members],
-        "edges": edges,
-        "text": "\n".join(lines),
-    }
-
-
-# ---------------------------------------------------------------- cycle search
-
-
-def _specs_to_search(
-    prohibited: set[str], has_process: bool, has_realtime: bool
-) -> list[tg.CycleSpec]:
-    specs = list(tg.BASE_SPECS)
-    if has_process:
-        specs += tg.PROCESS_SPECS
-    if has_realtime:
-        specs += tg.REALTIME_SPECS
-    return [s for s in specs if cm.item(s.name) in prohibited or s.name in prohibited]
-
-
-def cycle_anomalies(
-    g: tg.Graph, txns: list[Txn], idx: Indexes, prohibited: set[str], budget: int
-) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    has_process = any(m & tg.PROCESS for s in g.succ for m in s.values())
-    has_realtime = any(m & tg.REALTIME for s in g.succ for m in s.values())
-    specs = _specs_to_search(prohibited, has_process, has_realtime)
-    for scc in sorted(tg.sccs(g, -1), key=len):
-        scc.sort()
-        here: set[str] = set()
-        implied: set[str] = set()
-        searched: list[str] = []
-        for spec in specs:
-            if spec.name in implied:
-                continue
-            try:
-                cycle = tg.find_cycle(g, spec, scc, tg.Budget(budget))
-            except tg.SearchBudgetExceeded:
-                found.setdefault("cycle-search-timeout", []).append(
-                    {
-                        "anomaly_spec_type": spec.name,
-                        "does_not_contain": [s for s in searched if s not in here],
-                        "scc_size": len(scc),
-                    }
-                )
-                searched.append(spec.name)
-                continue
-            searched.append(spec.name)
-            if cycle is None:
-                continue
-            ex = explain_cycle(cycle, txns, idx)
-            name = ex.pop("type")
-            found.setdefault(name, []).append(ex)
-            here.add(name)
-            implied |= cm.implied_anomalies([cm.item(name)])
-    return found
+    return core.explain_cycle(
+        cycle, txns, lambda a, b, rel: _edge_explanation(a, b, rel, idx), _render_edge
+    )
 
 
 # ---------------------------------------------------------------- the checker
@@ -632,14 +373,11 @@ def check(
     edge relaxations spent looking for one class of cycle in one component; when it runs
     out the result can only be ``unknown`` for that class.
     """
-    models = list(cm.DEFAULT_MODELS) if consistency_models is None else list(consistency_models)
-    cm.validate_models(models)
+    models, prohibited = core.prohibited_anomalies(consistency_models, anomalies)
     txns = transactions(history)
     verify_unique_appends(txns)
-    prohibited = cm.anomalies_prohibited_by(models) | cm.anomalies_implying(anomalies)
-    reportable = prohibited | cm.UNKNOWN_ANOMALIES
     found = find_anomalies(txns, prohibited, cycle_search_budget)
-    return result_map(found, prohibited, reportable, models, max_cases)
+    return core.result_map(found, prohibited, models, max_cases)
 
 
 def find_anomalies(
@@ -664,7 +402,7 @@ def find_anomalies(
         add("dirty-update", dirty_update_cases(txns))
     sorted_values = _sorted_values(_observed_values(possible))
     add("incompatible-order", incompatible_order_cases(sorted_values))
-    add("lost-update", lost_update_cases(oks))
+    add("lost-update", core.lost_update_cases(oks, ()))
     if not possible:
         found["empty-transaction-graph"] = [{"message": "no ok or info transactions"}]
         return found
@@ -672,33 +410,10 @@ def find_anomalies(
     idx = build_indexes(possible, _orders(sorted_values))
     g = tg.Graph(len(txns))
     data_edges(g, possible, idx)
-    if prohibited & {s.name for s in tg.REALTIME_SPECS}:
-        realtime_edges(g, possible)
-    elif prohibited & {s.name for s in tg.PROCESS_SPECS}:
-        process_edges(g, possible)
+    core.order_edges(g, possible, prohibited)
     if not any(g.succ):
         found["empty-transaction-graph"] = [{"message": "no dependencies between transactions"}]
-    for name, cases in cycle_anomalies(g, txns, idx, prohibited, budget).items():
+    explain = lambda cycle: explain_cycle(cycle, txns, idx)  # noqa: E731
+    for name, cases in core.cycle_anomalies(g, prohibited, budget, explain).items():
         add(name, cases)
     return found
-
-
-def result_map(
-    found: dict[str, list[dict[str, Any]]],
-    prohibited: set[str],
-    reportable: set[str],
-    models: list[str],
-    max_cases: int,
-) -> dict[str, Any]:
-    bad = [name for name in found if cm.item(name) in prohibited]
-    shown = sorted(name for name in found if cm.item(name) in reportable)
-    valid: Any = False if bad else ("unknown" if shown else True)
-    result: dict[str, Any] = {
-        "valid": valid,
-        "model": ", ".join(models),
-        "anomaly_types": shown,
-        "anomalies": {name: found[name][:max_cases] for name in shown},
-        "anomaly_counts": {name: len(found[name]) for name in shown},
-    }
-    result.update(cm.boundary({cm.item(name) for name in found} - cm.UNKNOWN_ANOMALIES))
-    return result

@@ -224,9 +224,16 @@ def prepare(spec: Any) -> Parts:
         seed=spec.seed or 0,
         model=spec.model,
         check_timeout=spec.check_timeout,
+        assume=tuple(spec.assume),
         options=dict(spec.workload_options),
     )
     made = workload(spec.workload, wspec)
+    refused = [a for a in spec.assume if a not in made.assumptions]
+    if refused:
+        raise HarnessInputError(
+            f"--assume {refused[0]}: workload {label(spec.workload)!r} makes no use of it"
+            + (f" (it takes {', '.join(sorted(made.assumptions))})" if made.assumptions else "")
+        )
     operations = check_operations(built, made, target_label)
     return Parts(built, made, kinds, operations)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import elle, linearizable
+from splitbrain.checkers import linearizable, transactional
 from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
 from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
@@ -68,10 +68,17 @@ def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
     return str(path)
 
 
-def resolve_model(model: Any) -> CheckFn:
+def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     """What checks a history for ``--model``: a model (name, path or object) is checked for
     linearizability; a registered checker's name runs that checker; an Elle consistency
-    model's name runs Elle's list-append checker for it."""
+    model's name runs Elle's list-append or rw-register checker for it, as the history's
+    micro-ops say, relying on the properties of the keys the user asserts (``assume``,
+    rw-register only)."""
+    assumed = list(assume)
+    if assumed and not (isinstance(model, str) and model in FRIENDLY_MODEL_NAMES):
+        raise HarnessInputError(
+            f"--assume is for Elle's consistency models (rw-register histories), not {model!r}"
+        )
     if not isinstance(model, str) or plugins.is_path(model):
         assemble.model(model)
         return _linearizable(model)
@@ -80,7 +87,7 @@ def resolve_model(model: Any) -> CheckFn:
     if model in plugins.entries("checker"):
         return _checker(plugins.load("checker", model))
     if model in FRIENDLY_MODEL_NAMES:
-        return _checker(elle.check, consistency_models=[model])
+        return _checker(transactional.check, consistency_models=[model], assume=assumed)
     raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
@@ -172,11 +179,13 @@ def check(
     *,
     init: Any = None,
     timeout: float | None = None,
+    assume: Iterable[str] = (),
 ) -> CheckResult:
     """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
     a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
-    not be hashable). Raises HarnessInputError for a bad model or file."""
-    checker = resolve_model(model)
+    not be hashable); ``assume`` as ``resolve_model``'s. Raises HarnessInputError for a bad
+    model or file."""
+    checker = resolve_model(model, assume)
     if isinstance(history, str | Path):
         verdict = check_file(history, checker, init=init, timeout=timeout)
         if verdict.valid is None:

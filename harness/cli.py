@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import (
     assemble,
     check,
@@ -223,6 +224,14 @@ def _add_check(sub: Any) -> None:
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument(
+        "--assume",
+        action="append",
+        default=[],
+        choices=ASSUMPTIONS,
+        help="for an Elle consistency model on rw-register histories: a property of the keys "
+        "the checker may rely on to infer version orders (repeatable)",
+    )
+    p.add_argument(
         "--input-format",
         default="auto",
         choices=HISTORY_FORMATS,
@@ -243,7 +252,7 @@ def _add_check(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    checker = check.resolve_model(args.model)
+    checker = check.resolve_model(args.model, args.assume)
     init: Any = None
     if args.init is not None:
         try:

@@ -14,6 +14,7 @@ from splitbrain.harness.notation import mop_text, op_text, plural, value_text
 
 Result = dict[str, Any]
 LISTED = 5
+_UNKNOWN_MARKERS = ("empty-transaction-graph", "cycle-search-timeout")
 
 
 def explain(result: Any) -> list[str]:
@@ -92,8 +93,11 @@ def _elle(r: Result) -> list[str]:
 
 
 def _first_anomaly(anomalies: dict[str, Any]) -> tuple[str, list[Any]]:
-    """A cycle first (it shows the most), else the first name."""
+    """A cycle first (it shows the most), else the first name; the markers of an unknown
+    verdict only when nothing else was found."""
     items = [(n, c if isinstance(c, list) else [c]) for n, c in anomalies.items()]
+    found = [(n, c) for n, c in items if n not in _UNKNOWN_MARKERS]
+    items = found or items
     for n, c in items:
         if c and isinstance(c[0], dict) and c[0].get("cycle"):
             return n, c
@@ -114,21 +118,25 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
             f"its read {mop} contradicts its own earlier micro-ops, by which it "
             f"{_expected_text(case.get('expected'))}",
         ]
+    appended, element = ("wrote", "value") if _registers(case) else ("appended", "element")
     if name in ("G1a", "G1b") and op:
         writer = op_text(case["writer"]) if isinstance(case.get("writer"), dict) else "a writer"
         why = (
             "which was written by a transaction that failed (aborted read)"
             if name == "G1a"
-            else "an intermediate version: its writer appended again to that key later in the "
+            else f"an intermediate version: its writer {appended} that key again later in the "
             "same transaction (intermediate read)"
         )
         return [
             op,
-            f"its read {mop} saw element {value_text(case.get('element'))}, {why}:",
+            f"its read {mop} saw {element} {value_text(case.get('element'))}, {why}:",
             f"  {writer}",
         ]
     if name == "future-read" and op:
-        return [op, f"its read {mop} saw {value_text(case.get('element'))} before appending it"]
+        return [
+            op,
+            f"its read {mop} saw {value_text(case.get('element'))} before it {appended} it itself",
+        ]
     if name == "duplicate-elements" and op:
         return [
             op,
@@ -149,12 +157,19 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
         txns = [op_text(t) if isinstance(t, dict) else str(t) for t in case.get("txns") or []]
         what = (
             f"these transactions all read key {value_text(case.get('key'))} as "
-            f"{value_text(case.get('value'))} and all appended to it: only one can be first"
+            f"{value_text(case.get('value'))} and all {appended} it: only one can be first"
             if name == "lost-update"
             else f"key {value_text(case.get('key'))} versions {value_text(case.get('values'))}: "
-            "a committed append follows a failed one"
+            "a committed write follows a failed one"
         )
         return [what + ":", *("  " + t for t in txns)]
+    if name == "cyclic-versions":
+        sources = [str(x) for x in case.get("sources") or []]
+        return [
+            f"key {value_text(case.get('key'))}: versions {value_text(case.get('scc'))} are "
+            f"ordered in a cycle by {', '.join(sources)}; no version order explains them, so "
+            f"the last of these ({sources[-1] if sources else '?'}) was not used"
+        ]
     if name == "cycle-search-timeout":
         return [
             f"the search for {case.get('anomaly_spec_type')} cycles ran out of budget in a "
@@ -163,6 +178,17 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
     if case.get("message"):
         return [str(case["message"])]
     return [value_text(case, 300)]
+
+
+def _registers(case: dict[str, Any]) -> bool:
+    """Whether a case's transactions write registers (rw-register) rather than append."""
+    txns = [case.get("op"), case.get("writer"), *(case.get("txns") or [])]
+    return any(
+        isinstance(t, dict)
+        and isinstance(t.get("value"), list)
+        and any(isinstance(m, list) and m[:1] == ["w"] for m in t["value"])
+        for t in txns
+    )
 
 
 def _expected_text(expected: Any) -> str:

@@ -63,12 +63,18 @@ class RunContext:
     """Sleep in run time (real seconds, or virtual in the simulator)."""
 
 
-DATA_TYPES = {"set.add": "set", "counter.add": "counter", "enqueue": "queue", "txn": "list-append"}
+DATA_TYPES = {
+    "set.add": "set",
+    "counter.add": "counter",
+    "enqueue": "queue",
+    "txn": "list-append",
+    "rw.txn": "rw-register",
+}
 
 
 def data_type(operations: frozenset[str]) -> str:
     """The data type a run's operations act on, for targets that keep one per type
-    (``set``, ``counter``, ``queue``, ``list-append``; otherwise ``register``)."""
+    (``set``, ``counter``, ``queue``, ``list-append``, ``rw-register``; otherwise ``register``)."""
     return next((t for op, t in DATA_TYPES.items() if op in operations), "register")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
@@ -24,6 +25,7 @@ from splitbrain.harness.control.sshopts import options_from_args as ssh_options_
 from splitbrain.harness.outputs import writable_dir
 from splitbrain.harness.protocols import HarnessInputError
 from splitbrain.harness.values import (
+    ChoiceList,
     FilePath,
     Integer,
     Kind,
@@ -56,6 +58,8 @@ class Param:
     """Settable from a claims file, the marker and the fixture."""
     always: bool = False
     """Always in the replay command, not only when it differs from the default."""
+    repeat: bool = False
+    """The flag may be given more than once (its words join as a comma-separated list)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,14 @@ class TestSpec:
         Optional(Part()),
         "consistency model checked (default: the workload's)",
     )
+    assume: list[str] = _param(
+        [],
+        ChoiceList(ASSUMPTIONS),
+        "what the checker may assume of the keys, to infer more of their version orders "
+        "(rw-register; repeatable)",
+        repeat=True,
+        metavar="PROPERTY",
+    )
     nemesis_interval: float = _param(
         3.0,
         Number(0.01, 3600, unit=SECONDS),
@@ -294,6 +306,10 @@ class TestSpec:
                 for key, text in sorted(value.items()):
                     words += [p.flag, f"{key}={text}"]
                 continue
+            if p.repeat:
+                for item in value:
+                    words += [p.flag, p.kind.to_text([item])]
+                continue
             text = p.kind.to_text(value)
             words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]
         return words + ssh_command_args(self.ssh)
@@ -344,7 +360,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for p in PARAMS.values():
         if p.flag is None:
             continue
-        repeat = isinstance(p.kind, TextMap)
+        repeat = isinstance(p.kind, TextMap) or p.repeat
         parser.add_argument(
             p.flag,
             dest=p.name,
@@ -369,6 +385,8 @@ def from_args(args: argparse.Namespace) -> TestSpec:
             if isinstance(p.kind, TextMap):
                 pairs = [pair for word in given for pair in p.kind.from_text(word)]
                 values[p.name] = p.kind.from_pairs(pairs, p.flag)
+            elif p.repeat:
+                values[p.name] = p.kind.from_text(",".join(given))
             else:
                 values[p.name] = p.kind.from_text(given)
         except Problem as e:

@@ -281,6 +281,30 @@ class NameList:
         return ",".join(value) or self.empty
 
 
+@dataclass(frozen=True)
+class ChoiceList:
+    """Names from a fixed set, as a list or comma-separated; the word ``none`` for no names."""
+
+    choices: tuple[str, ...]
+
+    @property
+    def describe(self) -> str:
+        return f"any of {', '.join(self.choices)}"
+
+    def from_text(self, text: str) -> list[str]:
+        return self.from_value(text)
+
+    def from_value(self, value: Any) -> list[str]:
+        names = NameList(empty="none", max_items=len(self.choices)).from_value(value)
+        for n in names:
+            if n not in self.choices:
+                raise Problem(f"must be {self.describe}, got {short(n)}")
+        return names
+
+    def to_text(self, value: list[str]) -> str:
+        return ",".join(value) or "none"
+
+
 def scalar_text(value: Any) -> str:
     """A YAML or Python scalar as option text: ``true``/``false``, numbers, strings."""
     if isinstance(value, bool):

@@ -99,6 +99,27 @@ class MemoryStore:
                     out.append([f, k, list(current)])
         return out
 
+    def rw_txn(self, mops: list[list[Any]]) -> list[list[Any]]:
+        """Elle's rw-register micro-ops on registers of their own, applied atomically; the
+        faults act on each micro-op: a read may return an older value of its key
+        (``stale-reads``), a write may be acknowledged and dropped (``lost-writes``)."""
+        self._gate()
+        out: list[list[Any]] = []
+        with self._lock:
+            for f, k, v in mops:
+                key = ("rw", k)
+                if f == "w":
+                    if not self._faulty("lost-writes"):
+                        self._set(key, v)
+                    out.append([f, k, v])
+                    continue
+                past = self._past.get(key)
+                if past and self._faulty("stale-reads"):
+                    out.append([f, k, self._rng.choice(past)])
+                else:
+                    out.append([f, k, self._data.get(key)])
+        return out
+
     def add(self, element: Any) -> None:
         self._gate()
         with self._lock:
@@ -173,6 +194,7 @@ OPERATIONS = frozenset(
         "write",
         "cas",
         "txn",
+        "rw.txn",
         "set.add",
         "set.read",
         "counter.add",
@@ -186,7 +208,7 @@ OPERATIONS = frozenset(
 
 
 class MemoryClient:
-    """Register ops on ``key``; ``txn`` (list-append); set and counter ``add``/``read``;
+    """Register ops on ``key``; ``txn`` (list-append, or rw-register as ``rw.txn``); set and counter ``add``/``read``;
     queue ``enqueue``/``dequeue``/``drain``. ``operations`` (the run's) say which meaning
     each ``f`` has: ``set.add`` and ``counter.add`` are both invoked as ``add``."""
 
@@ -197,6 +219,7 @@ class MemoryClient:
             "write": self._write,
             "cas": self._cas,
             "txn": self._txn,
+            "rw.txn": self._rw_txn,
             "set.add": self._add_element,
             "set.read": self._read_set,
             "counter.add": self._increment,
@@ -234,6 +257,9 @@ class MemoryClient:
 
     def _txn(self, op: Op) -> Op:
         return _complete(op, "ok", self._store.txn(op.value))
+
+    def _rw_txn(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.rw_txn(op.value))
 
     def _add_element(self, op: Op) -> Op:
         self._store.add(op.value)

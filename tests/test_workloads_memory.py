@@ -9,7 +9,13 @@ import pytest
 
 from conftest import run_cli
 
-CHECKER = {"list-append": "elle", "set": "set-full", "counter": "counter", "queue": "total-queue"}
+CHECKER = {
+    "list-append": "elle",
+    "rw-register": "elle-rw-register",
+    "set": "set-full",
+    "counter": "counter",
+    "queue": "total-queue",
+}
 
 
 @pytest.mark.parametrize("workload", sorted(CHECKER))

@@ -32,6 +32,8 @@ class WorkloadSpec:
     seed: int = 0
     model: str | None = None
     check_timeout: float | None = None
+    assume: tuple[str, ...] = ()
+    """What the user asserts about the system for the checker to rely on (``--assume``)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Option texts when given to ``load``; the workload receives them parsed."""
 
@@ -55,6 +57,8 @@ class Workload:
     """The operations the generators issue (``harness.protocols``: operations)."""
     read_every_node: bool = False
     """After the final phase, read each node directly (``read-node``, value = node name)."""
+    assumptions: frozenset[str] = frozenset()
+    """The ``--assume`` names its checker can use; any other given is refused."""
 
 
 def declared_options(factory: ModuleType | Callable[..., Any]) -> dict[str, Option]:

@@ -20,13 +20,15 @@ from splitbrain.workloads import Workload, WorkloadSpec
 
 @dataclass(frozen=True, slots=True)
 class ListAppendOps:
-    """An endless stream of 1..max_len micro-op transactions over ``active`` keys."""
+    """An endless stream of 1..max_len micro-op transactions over ``active`` keys: reads, and
+    writes of a counter unique per key (``write``: ``append`` here, ``w`` for rw-register)."""
 
     active: tuple[int, ...]
     max_writes: int = 32
     max_len: int = 4
     next_key: int = 0
     writes: tuple[tuple[int, int], ...] = ()
+    write: str = "append"
 
     def op(self, ctx: Context) -> Result:
         active = list(self.active)
@@ -40,7 +42,7 @@ class ListAppendOps:
                 continue
             n = writes.get(k, 0) + 1
             writes[k] = n
-            mops.append(["append", k, n])
+            mops.append([self.write, k, n])
             if n >= self.max_writes:
                 active[active.index(k)] = next_key
                 next_key += 1

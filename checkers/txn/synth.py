@@ -1,8 +1,9 @@
-"""Synthetic list-append histories for tests and benchmarks: strictly serializable by construction."""
+"""Synthetic list-append and rw-register histories for tests and benchmarks: strictly serializable by construction."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +39,48 @@ def serializable_history(
     max_len: int = 4,
 ) -> list[Op]:
     """``n`` list-append transactions by ``concurrency`` processes, each applied atomically at its completion."""
+
+    def apply(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
+        if f == "append":
+            state.setdefault(k, []).append(v)
+            return [f, k, v]
+        return [f, k, list(state.get(k, []))]
+
+    return _serial(n, seed, concurrency, key_count, max_writes, max_len, "append", apply)
+
+
+def serializable_rw_history(
+    n: int,
+    seed: int = 0,
+    concurrency: int = 10,
+    key_count: int = 10,
+    max_writes: int = 32,
+    max_len: int = 4,
+) -> list[Op]:
+    """``n`` rw-register transactions by ``concurrency`` processes, each applied atomically at its completion."""
+
+    def apply(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
+        if f == "w":
+            state[k] = v
+            return [f, k, v]
+        return [f, k, state.get(k)]
+
+    return _serial(n, seed, concurrency, key_count, max_writes, max_len, "w", apply)
+
+
+def _serial(
+    n: int,
+    seed: int,
+    concurrency: int,
+    key_count: int,
+    max_writes: int,
+    max_len: int,
+    write: str,
+    apply: Callable[[dict[int, Any], str, int, Any], list[Any]],
+) -> list[Op]:
     rng = random.Random(seed)
     pool = _KeyPool(list(range(key_count)), max_writes, next_key=key_count)
-    state: dict[int, list[int]] = {}
+    state: dict[int, Any] = {}
     next_value: dict[int, int] = {}
     pending: dict[int, list[list[Any]]] = {}
     ops: list[Op] = []
@@ -50,14 +90,7 @@ def serializable_history(
         p = rng.randrange(concurrency)
         t += rng.randrange(1000, 100000)
         if p in pending:
-            txn = pending.pop(p)
-            done = []
-            for f, k, v in txn:
-                if f == "append":
-                    state.setdefault(k, []).append(v)
-                    done.append([f, k, v])
-                else:
-                    done.append([f, k, list(state.get(k, []))])
+            done = [apply(state, f, k, v) for f, k, v in pending.pop(p)]
             ops.append(Op(type="ok", f="txn", process=p, value=done, time=t, index=len(ops)))
         elif started < n:
             txn = []
@@ -67,7 +100,7 @@ def serializable_history(
                     v = next_value.get(k, 0) + 1
                     next_value[k] = v
                     pool.wrote(k)
-                    txn.append(["append", k, v])
+                    txn.append([write, k, v])
                 else:
                     txn.append(["r", k, None])
             pending[p] = txn
