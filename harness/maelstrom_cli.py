@@ -22,7 +22,7 @@ from splitbrain.harness.verdict import exit_code
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
-DEFAULT_KEYS = {"txn-list-append": 3}
+DEFAULT_KEYS = {"txn-list-append": 3, "txn-rw-register": 3}
 
 
 def concurrency(text: str, node_count: int) -> int:

@@ -59,6 +59,7 @@ CASES = [
     ("g-counter", ["counter.py"], ["counter.js"], "", "counter"),
     ("pn-counter", ["counter.py"], ["counter.js"], "", "counter"),
     ("txn-list-append", ["txn.py"], ["txn.js"], "", "elle"),
+    ("txn-rw-register", ["txn.py"], ["txn.js"], "", "elle-rw-register"),
     ("kafka", ["kafka.py"], ["kafka.js"], "", "kafka"),
 ]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from splitbrain.checkers import availability, counter, echo, elle, kafka, set_full, unique_ids
+from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.models import validate_models
 from splitbrain.harness import generator as gen
 from splitbrain.harness.generator import Context, Generator, Invocation, Result
@@ -88,7 +89,9 @@ OPTIONS = {
         Integer(1, 10_000), 16, "generator: appends to one key before it is retired"
     ),
     "consistency-models": Option(
-        ModelNames(), ["strict-serializable"], "checker: models txn-list-append claims"
+        ModelNames(),
+        ["strict-serializable"],
+        "checker: models txn-list-append and txn-rw-register claim",
     ),
     "stable-latency": Option(
         Limits(LATENCY_QUANTILES, unit="ms"),
@@ -98,6 +101,8 @@ OPTIONS = {
 }
 """``-w`` options of every Maelstrom workload."""
 FINAL_READ = "final-read"
+RW_TXN = "rw.txn"
+"""rw-register's transactions (``workloads.rw_register``): invoked as ``txn``."""
 
 
 def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> dict[str, CheckerFn]:
@@ -234,6 +239,25 @@ def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
         return elle.check(history, consistency_models=models)
 
     return _workload("txn-list-append", spec, ops, None, {"elle": check}, {"txn"})
+
+
+def txn_rw_register_workload(spec: WorkloadSpec) -> Workload:
+    """Maelstrom's txn-rw-register: transactions of ``["r", k, null]`` and ``["w", k, v]``
+    (values unique per key), judged by Elle's rw-register checker for the models claimed."""
+    models = spec.options["consistency-models"]
+    keys = max(1, spec.keys)
+    ops = ListAppendOps(
+        tuple(range(keys)),
+        max_writes=spec.options["max-writes-per-key"],
+        max_len=spec.options["max-txn-length"],
+        next_key=keys,
+        write="w",
+    )
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return rw_register.check(history, consistency_models=models)
+
+    return _workload("txn-rw-register", spec, ops, None, {"elle-rw-register": check}, {RW_TXN})
 
 
 @dataclass(frozen=True, slots=True)
