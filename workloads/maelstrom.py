@@ -225,19 +225,26 @@ def lin_kv_workload(spec: WorkloadSpec) -> Workload:
     )
 
 
-def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
-    models = spec.options["consistency-models"]
+def _txn_ops(spec: WorkloadSpec, write: str) -> ListAppendOps:
+    """Transactions of reads and ``write``s (values unique per key) over ``keys`` keys, each
+    retired after ``max-writes-per-key`` writes."""
     keys = max(1, spec.keys)
-    ops = ListAppendOps(
+    return ListAppendOps(
         tuple(range(keys)),
         max_writes=spec.options["max-writes-per-key"],
         max_len=spec.options["max-txn-length"],
         next_key=keys,
+        write=write,
     )
+
+
+def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
+    models = spec.options["consistency-models"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return elle.check(history, consistency_models=models)
 
+    ops = _txn_ops(spec, "append")
     return _workload("txn-list-append", spec, ops, None, {"elle": check}, {"txn"})
 
 
@@ -245,18 +252,11 @@ def txn_rw_register_workload(spec: WorkloadSpec) -> Workload:
     """Maelstrom's txn-rw-register: transactions of ``["r", k, null]`` and ``["w", k, v]``
     (values unique per key), judged by Elle's rw-register checker for the models claimed."""
     models = spec.options["consistency-models"]
-    keys = max(1, spec.keys)
-    ops = ListAppendOps(
-        tuple(range(keys)),
-        max_writes=spec.options["max-writes-per-key"],
-        max_len=spec.options["max-txn-length"],
-        next_key=keys,
-        write="w",
-    )
 
     def check(history: list[Op]) -> dict[str, Any]:
         return rw_register.check(history, consistency_models=models)
 
+    ops = _txn_ops(spec, "w")
     return _workload("txn-rw-register", spec, ops, None, {"elle-rw-register": check}, {RW_TXN})
 
 
