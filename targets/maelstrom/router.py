@@ -24,6 +24,7 @@ import heapq
 import logging
 import os
 import random
+import resource
 import selectors
 import signal
 import subprocess
@@ -94,6 +95,9 @@ class Stats:
         self.unknown_dest = 0
         self.bad_lines = 0
         self.lateness = [0] * (LATENESS_BUCKETS + 1)
+        self.wakeups = [0] * (LATENESS_BUCKETS + 1)
+        """How late the loop ran after sleeping until a message was due: the time the
+        operating system kept it waiting, as opposed to the time it was busy."""
 
     def part(self, src: str, dest: str) -> str:
         return "clients" if is_client(src) or is_client(dest) else "servers"
@@ -109,12 +113,16 @@ class Stats:
         self.counts[part]["recv-count"] += 1
         self.lateness[min(LATENESS_BUCKETS, max(0, late_ns) // LATENESS_BUCKET_NS)] += 1
 
-    def lateness_ms(self, q: float) -> float | None:
-        total = sum(self.lateness)
+    def woke(self, late_ns: int) -> None:
+        self.wakeups[min(LATENESS_BUCKETS, max(0, late_ns) // LATENESS_BUCKET_NS)] += 1
+
+    @staticmethod
+    def quantile_ms(histogram: list[int], q: float) -> float | None:
+        total = sum(histogram)
         if not total:
             return None
         rank, seen = q * (total - 1), 0
-        for i, n in enumerate(self.lateness):
+        for i, n in enumerate(histogram):
             seen += n
             if seen > rank:
                 return round((i + 1) * LATENESS_BUCKET_NS / 1e6, 3)
@@ -130,8 +138,12 @@ class Stats:
         out["unknown-destination"] = self.unknown_dest
         out["unparsable-lines"] = self.bad_lines
         out["delivery-lateness-ms"] = {
-            "median": self.lateness_ms(0.5),
-            "p99": self.lateness_ms(0.99),
+            "median": self.quantile_ms(self.lateness, 0.5),
+            "p99": self.quantile_ms(self.lateness, 0.99),
+        }
+        out["wakeup-lateness-ms"] = {
+            "median": self.quantile_ms(self.wakeups, 0.5),
+            "p99": self.quantile_ms(self.wakeups, 0.99),
         }
         return out
 
@@ -219,7 +231,13 @@ class Router:
         self.faults_changed()
 
     def summary(self, invocations: int) -> dict[str, Any]:
-        return self.stats.summary(invocations)
+        """The statistics, and what the router process itself cost: CPU seconds, and how
+        often the operating system took the CPU from it while it had work (preemptions)."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return self.stats.summary(invocations) | {
+            "router-cpu-s": round(usage.ru_utime + usage.ru_stime, 3),
+            "router-preempted": usage.ru_nivcsw,
+        }
 
     def shutdown(self) -> None:
         """Kill every node, close the journal, and end the loop."""
@@ -318,13 +336,18 @@ class Router:
     def _loop(self, conn: Connection) -> None:
         select, heap, clock = self.selector.select, self.heap, self.clock
         while self.running:
-            timeout = 0.1
+            timeout, due = 0.1, None
             if heap:
                 timeout = max(0.0, min(timeout, (heap[0][0] - clock()) / 1e9))
+                if timeout > 0:
+                    due = heap[0][0]  # the loop sleeps until then, unless woken earlier
                 if timeout < EPOLL_RESOLUTION_S:
                     time.sleep(timeout)  # epoll would round this up to a whole millisecond
                     timeout = 0.0
-            for key, mask in select(timeout):
+            events = select(timeout)
+            if due is not None and not events:
+                self.stats.woke(clock() - due)
+            for key, mask in events:
                 kind, node = key.data
                 if kind == "out":
                     if mask & selectors.EVENT_READ:
