@@ -25,12 +25,18 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def brief(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, without building a huge repr first."""
-    if isinstance(value, (list, tuple, dict, set, frozenset)):
+    """``repr(value)`` cut to ``limit`` characters, without building a huge repr first: a
+    container is named by its type and size, any other object by its type."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, (list, tuple, dict, set, frozenset)):
         return f"a {type(value).__name__} of {len(value)}"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return "an integer of more than 60 digits"
-    text = repr(value)
+    elif isinstance(value, int | float | bool) or value is None:
+        text = repr(value)
+    else:
+        return f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

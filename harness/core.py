@@ -6,7 +6,6 @@ import contextlib
 import logging
 import random
 import signal
-import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,10 +24,12 @@ from splitbrain.harness.protocols import (
     ContributesResults,
     Cycle,
     HarnessInputError,
+    HasDefaultRate,
     HasLogs,
     Nemesis,
     NemesisKind,
     OwnsTime,
+    RefusesWorkloads,
     RunContext,
     Runtime,
     Target,
@@ -181,12 +182,12 @@ def prepare(spec: TestSpec) -> assemble.Parts:
     """Validate the spec and build its parts, before anything is set up."""
     spec.validate()
     parts = assemble.prepare(spec)
-    refuse = getattr(parts.target, "refuse_workload", None)
-    if callable(refuse):
+    target = parts.target
+    if isinstance(target, RefusesWorkloads):
         model = None if spec.model is None else assemble.label(spec.model)
-        refuse(assemble.label(spec.workload), model, dict(spec.options))
+        target.refuse_workload(assemble.label(spec.workload), model, dict(spec.options))
     if spec.rate is None:
-        spec.rate = float(getattr(parts.target, "default_rate", 0.0))
+        spec.rate = float(target.default_rate) if isinstance(target, HasDefaultRate) else 0.0
     return parts
 
 
@@ -237,8 +238,6 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             operations=parts.operations,
             op_timeout=spec.op_timeout,
             concurrency=spec.concurrency,
-            clock=clock,
-            sleep=time.sleep,
         )
         writer = lifecycle.enter_context(HistoryWriter(run_dir / store.HISTORY))
         interrupted: str | None = None

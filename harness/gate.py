@@ -27,10 +27,11 @@ import yaml
 from splitbrain import workloads
 from splitbrain.harness import assemble, core, limits, plugins, present, progress, safeyaml
 from splitbrain.harness import spec as test_spec
+from splitbrain.harness.bounds import brief
 from splitbrain.harness.history import Valid
 from splitbrain.harness.outputs import writable_dir, writable_file
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import Choice, Flag, Number, Problem, has_control, short
+from splitbrain.harness.values import Choice, Flag, Number, Problem, has_control
 from splitbrain.harness.verdict import (
     EXIT_BAD_INPUT,
     EXIT_HARNESS,
@@ -49,7 +50,7 @@ TOP_LEVEL_KEYS = ("claims", "defaults")
 
 def _description(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000 or has_control(value.replace("\n", " ")):
-        raise Problem(f"must be a text of at most 2000 characters, got {short(value)}")
+        raise Problem(f"must be a text of at most 2000 characters, got {brief(value)}")
     return value.strip()
 
 
@@ -169,7 +170,7 @@ def _parse_fields(raw: Any, what: str, allowed: Iterable[str]) -> dict[str, Any]
     for key, value in raw.items():
         if key not in allowed:
             raise _KeyProblem(
-                str(key), f"unknown key {short(key)}; known: {', '.join(sorted(allowed))}"
+                str(key), f"unknown key {brief(key)}; known: {', '.join(sorted(allowed))}"
             )
         try:
             out[key] = FIELDS[key](value)
@@ -193,7 +194,7 @@ def parse_claims(path: str | Path) -> list[Claim]:
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise HarnessInputError(
-                f"{path}: unknown top-level key {short(key)}; known: {', '.join(TOP_LEVEL_KEYS)}"
+                f"{path}: unknown top-level key {brief(key)}; known: {', '.join(TOP_LEVEL_KEYS)}"
             )
     try:
         defaults = _parse_fields(data.get("defaults") or {}, "defaults", set(FIELDS) - {"name"})
@@ -218,7 +219,7 @@ def parse_claims(path: str | Path) -> list[Claim]:
 def _parse_claim(path: Path, root: Any, index: int, raw: Any, defaults: dict[str, Any]) -> Claim:
     label = f"claim #{index + 1}"
     if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-        label = f"claim {short(raw['name'])}"
+        label = f"claim {brief(raw['name'])}"
     try:
         values = _parse_fields(raw, label, FIELDS)
     except _KeyProblem as e:

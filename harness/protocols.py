@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -56,11 +56,6 @@ class RunContext:
         """The worker slot of a process. Targets bind clients to nodes by worker, as Jepsen
         binds threads, so the process that replaces a crashed one talks to the same node."""
         return process % self.concurrency if self.concurrency > 0 else process
-
-    clock: Callable[[], int] = lambda: 0
-    """Nanoseconds since the run began (monotonic, or virtual in the simulator)."""
-    sleep: Callable[[float], None] = lambda s: None
-    """Sleep in run time (real seconds, or virtual in the simulator)."""
 
 
 DATA_TYPES = {
@@ -172,6 +167,21 @@ class RunsOnHosts(Protocol):
     """The target's nodes come from a provider, so ``--nodes`` can put them on SSH hosts."""
 
     provider: Any
+
+
+@runtime_checkable
+class HasDefaultRate(Protocol):
+    """A target with a rate of its own for runs that give no ``--rate`` (ops per second)."""
+
+    default_rate: float
+
+
+@runtime_checkable
+class RefusesWorkloads(Protocol):
+    """A target that can tell before the run that it cannot serve a workload."""
+
+    def refuse_workload(self, workload: str, model: str | None, options: dict[str, str]) -> None:
+        """Raise HarnessInputError naming why, or return."""
 
 
 @runtime_checkable

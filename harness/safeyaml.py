@@ -22,8 +22,9 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from splitbrain.harness import bounds
+from splitbrain.harness.bounds import brief
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import MAX_NUMBER_TEXT, short
+from splitbrain.harness.values import MAX_NUMBER_TEXT
 
 MAX_BYTES = 256 << 10
 """256 KiB: far above any claims file (the shipped ones are under 4 KiB), parsed in well under
@@ -79,14 +80,14 @@ class _Loader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ignore[mi
             if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
                 raise _Refused(key.start_mark, "mapping keys must be plain names (no merge keys)")
             if (key.tag, key.value) in seen:
-                raise _Refused(key.start_mark, f"duplicate key {short(key.value)}")
+                raise _Refused(key.start_mark, f"duplicate key {brief(key.value)}")
             seen.add((key.tag, key.value))
         return node
 
     def construct_finite_float(self, node: yaml.ScalarNode) -> float:
         value = self.construct_yaml_float(node)
         if not math.isfinite(value):
-            raise _Refused(node.start_mark, f"not a finite number: {short(node.value)}")
+            raise _Refused(node.start_mark, f"not a finite number: {brief(node.value)}")
         return value
 
     def construct_short_int(self, node: yaml.ScalarNode) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
+from splitbrain.harness.bounds import brief
 from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
 from splitbrain.harness.control.sshopts import command_args as ssh_command_args
 from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
@@ -35,7 +36,6 @@ from splitbrain.harness.values import (
     Problem,
     Text,
     TextMap,
-    short,
 )
 
 MAX_FAULT_ROUNDS = 10_000
@@ -76,7 +76,7 @@ class RunName:
         return self.from_value(text)
 
     def from_value(self, value: Any) -> str:
-        fail = Problem(f"must be {self.describe}, at most 100 characters, got {short(value)}")
+        fail = Problem(f"must be {self.describe}, at most 100 characters, got {brief(value)}")
         try:
             name = self.text.from_value(value)
         except Problem:
@@ -112,7 +112,7 @@ class Part:
         if isinstance(value, str):
             return self.text.from_value(value)
         if isinstance(value, DATA):
-            raise Problem(f"must be a name, a module:attr path or an object, got {short(value)}")
+            raise Problem(f"must be a name, a module:attr path or an object, got {brief(value)}")
         return value
 
     def to_text(self, value: Any) -> str:
@@ -256,7 +256,7 @@ class TestSpec:
         for p in PARAMS.values():
             if p.name == "ssh":
                 if self.ssh is not None and not isinstance(self.ssh, dict):
-                    raise HarnessInputError(f"ssh must be a dict or None, got {short(self.ssh)}")
+                    raise HarnessInputError(f"ssh must be a dict or None, got {brief(self.ssh)}")
                 continue
             try:
                 p.kind.from_value(getattr(self, p.name))

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-SHORT = 60
+from splitbrain.harness.bounds import brief
+
 """Characters of a bad value quoted back in a message."""
 MAX_NUMBER_TEXT = 40
 """Longer number texts are refused before conversion (no 5,000-digit integers)."""
@@ -26,19 +27,6 @@ TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 class Problem(ValueError):
     """A value that does not fit its kind; the message says what is expected."""
-
-
-def short(value: Any, limit: int = SHORT) -> str:
-    """``repr(value)``, cut to ``limit`` characters, without building a huge repr first."""
-    if isinstance(value, str):
-        text = repr(value[: limit + 1])
-    elif isinstance(value, int | float | bool) or value is None:
-        text = (
-            repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "<huge int>"
-        )
-    else:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def has_control(text: str) -> bool:
@@ -73,7 +61,7 @@ class Integer:
         return f"an integer from {self.low} to {self.high}"
 
     def _fail(self, given: Any) -> Problem:
-        return Problem(f"must be {self.describe}, got {short(given)}")
+        return Problem(f"must be {self.describe}, got {brief(given)}")
 
     def from_text(self, text: str) -> int:
         if len(text) > MAX_NUMBER_TEXT:
@@ -113,7 +101,7 @@ class Number:
         return f"a finite number from {_number(self.low)} to {_number(self.high)}{unit}"
 
     def _fail(self, given: Any) -> Problem:
-        return Problem(f"must be {self.describe}, got {short(given)}")
+        return Problem(f"must be {self.describe}, got {brief(given)}")
 
     def from_text(self, text: str) -> float:
         if len(text) > MAX_NUMBER_TEXT:
@@ -149,7 +137,7 @@ class Text:
 
     def _fail(self, given: Any) -> Problem:
         return Problem(
-            f"must be {self.describe}, at most {self.max_len} characters, got {short(given)}"
+            f"must be {self.describe}, at most {self.max_len} characters, got {brief(given)}"
         )
 
     def from_text(self, text: str) -> str:
@@ -178,7 +166,7 @@ class FilePath:
     def from_value(self, value: Any) -> str:
         if not isinstance(value, str) or not value or "\0" in value or len(value) > 4096:
             raise Problem(
-                f"must be {self.describe} (no NUL, at most 4096 characters), got {short(value)}"
+                f"must be {self.describe} (no NUL, at most 4096 characters), got {brief(value)}"
             )
         return value
 
@@ -193,12 +181,12 @@ class Flag:
     def from_text(self, text: str) -> bool:
         word = text.strip().lower()
         if word not in TRUE + FALSE:
-            raise Problem(f"must be {self.describe}, got {short(text)}")
+            raise Problem(f"must be {self.describe}, got {brief(text)}")
         return word in TRUE
 
     def from_value(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise Problem(f"must be {self.describe}, got {short(value)}")
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
         return value
 
     def to_text(self, value: bool) -> str:
@@ -218,7 +206,7 @@ class Choice:
 
     def from_value(self, value: Any) -> str:
         if value not in self.choices:
-            raise Problem(f"must be {self.describe}, got {short(value)}")
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
         return str(value)
 
     def to_text(self, value: str) -> str:
@@ -266,15 +254,15 @@ class NameList:
         elif isinstance(value, list | tuple) and all(isinstance(w, str) for w in value):
             words = [w.strip() for w in value]
         else:
-            raise Problem(f"must be {self.describe}, got {short(value)}")
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
         if len(words) > self.max_items or any(not w for w in words):
-            raise Problem(f"must be {self.describe}, with no empty name, got {short(value)}")
+            raise Problem(f"must be {self.describe}, with no empty name, got {brief(value)}")
         if any("," in w for w in words):
-            raise Problem(f"must be {self.describe}, a name without ',', got {short(value)}")
+            raise Problem(f"must be {self.describe}, a name without ',', got {brief(value)}")
         names = [self.item.from_value(w) for w in words if w != self.empty]
         for n in names:
             if names.count(n) > 1:
-                raise Problem(f"must not name {short(n)} twice")
+                raise Problem(f"must not name {brief(n)} twice")
         return names
 
     def to_text(self, value: list[str]) -> str:
@@ -311,7 +299,7 @@ def scalar_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise Problem(f"option values must be finite, got {short(value)}")
+            raise Problem(f"option values must be finite, got {brief(value)}")
         return _number(value)
     if isinstance(value, str) and len(value) > MAX_OPTION_TEXT:
         raise Problem(f"option values must be at most {MAX_OPTION_TEXT} characters")
@@ -337,24 +325,24 @@ class TextMap:
             or has_control(key)
         ):
             raise Problem(
-                f"option names must be texts without '=' or a leading '-', got {short(key)}"
+                f"option names must be texts without '=' or a leading '-', got {brief(key)}"
             )
         if key != key.strip():
-            raise Problem(f"option name {short(key)} has surrounding spaces")
+            raise Problem(f"option name {brief(key)} has surrounding spaces")
         return key
 
     def from_text(self, text: str) -> list[tuple[str, str]]:
         """One ``KEY=VALUE`` word (a repeated flag gives several)."""
         key, sep, value = text.partition("=")
         if not sep:
-            raise Problem(f"expected KEY=VALUE, got {short(text)}")
+            raise Problem(f"expected KEY=VALUE, got {brief(text)}")
         return [(self.key(key.strip()), value)]
 
     def from_pairs(self, pairs: list[tuple[str, str]], flag: str) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, value in pairs:
             if key in out:
-                raise Problem(f"{flag} {short(key)} given twice")
+                raise Problem(f"{flag} {brief(key)} given twice")
             out[key] = scalar_text(value)
         if len(out) > self.max_items:
             raise Problem(f"at most {self.max_items} options")
@@ -362,7 +350,7 @@ class TextMap:
 
     def from_value(self, value: Any) -> dict[str, str]:
         if not isinstance(value, Mapping):
-            raise Problem(f"must be {self.describe}, got {short(value)}")
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
         if len(value) > self.max_items:
             raise Problem(f"at most {self.max_items} options")
         return {self.key(k): scalar_text(v) for k, v in value.items()}
@@ -387,7 +375,7 @@ def parse_options(
     for key in given:
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise Problem(f"unknown {flag} key {short(key)} for {owner}; known: {known}")
+            raise Problem(f"unknown {flag} key {brief(key)} for {owner}; known: {known}")
     out: dict[str, Any] = {}
     for key, option in declared.items():
         if key not in given:

@@ -30,13 +30,20 @@ def small_store(tmp_path: Path) -> Iterator[Path]:
 
 
 def _problem_lines(stderr: str) -> list[str]:
-    return [x for x in stderr.splitlines() if x.strip() and not x.startswith("run directory:")]
+    """stderr without the run directory and the progress lines of a long check."""
+    return [
+        x
+        for x in stderr.splitlines()
+        if x.strip() and not x.startswith(("run directory:", "splitbrain: checking: "))
+    ]
 
 
 def test_store_filling_up_mid_run(small_store: Path) -> None:
     r = run_cli("test", "--time-limit", "3", "--store", str(small_store), "--rate", "20000")
     assert r.returncode == 255, r.stdout + r.stderr
-    (line,) = _problem_lines(r.stderr)
+    lines = _problem_lines(r.stderr)
+    assert len(lines) == 1, lines
+    (line,) = lines
     assert line.startswith(f"splitbrain: no space left on {small_store}: history.jsonl holds ")
     assert "verdict: valid" in r.stdout
     held, total = (int(w) for w in line.split("holds ")[1].split(" ops")[0].split(" of "))
