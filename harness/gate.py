@@ -242,7 +242,7 @@ def _claim(values: dict[str, Any], where: str) -> Claim:
     try:
         spec = limits.apply({k: v for k, v in values.items() if k in SPEC_KEYS}, set_limits)
     except Problem as e:
-        raise HarnessInputError(f"{where}: claim {short(values['name'])}: {e}") from None
+        raise HarnessInputError(f"{where}: claim {brief(values['name'])}: {e}") from None
     return Claim(
         name=values["name"],
         spec=spec,

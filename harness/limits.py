@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.values import Fraction, Limits, Number, Problem, short
+from splitbrain.harness.bounds import brief
+from splitbrain.harness.values import Fraction, Limits, Number, Problem
 
 STABLE_LATENCY_QUANTILES = ("median", "p99", "max")
 WHOLE_RUN = "run"
@@ -43,11 +44,11 @@ class Availability:
             return self.fraction.from_value(value)
         unknown = [k for k in value if k not in AVAILABILITY_KEYS]
         if unknown:
-            raise Problem(f"unknown key {short(unknown[0])}; known: {', '.join(AVAILABILITY_KEYS)}")
+            raise Problem(f"unknown key {brief(unknown[0])}; known: {', '.join(AVAILABILITY_KEYS)}")
         during = value.get("during", WHOLE_RUN)
         if during != WHOLE_RUN:
             raise Problem(
-                f"during {short(during)}: only {WHOLE_RUN!r} (the whole run) is judged here"
+                f"during {brief(during)}: only {WHOLE_RUN!r} (the whole run) is judged here"
             )
         if "min_ok" not in value:
             raise Problem("needs min_ok, the fraction of client ops that must succeed")

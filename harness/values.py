@@ -286,7 +286,7 @@ class ChoiceList:
         names = NameList(empty="none", max_items=len(self.choices)).from_value(value)
         for n in names:
             if n not in self.choices:
-                raise Problem(f"must be {self.describe}, got {short(n)}")
+                raise Problem(f"must be {self.describe}, got {brief(n)}")
         return names
 
     def to_text(self, value: list[str]) -> str:
@@ -407,11 +407,11 @@ class Fraction:
         if word == "total":
             return 1.0
         if len(word) > MAX_NUMBER_TEXT:
-            raise Problem(f"must be {self.describe}, got {short(text)}")
+            raise Problem(f"must be {self.describe}, got {brief(text)}")
         try:
             return self.from_value(float(word))
         except ValueError:
-            raise Problem(f"must be {self.describe}, got {short(text)}") from None
+            raise Problem(f"must be {self.describe}, got {brief(text)}") from None
 
     def from_value(self, value: Any) -> float:
         if isinstance(value, str):
@@ -419,7 +419,7 @@ class Fraction:
         try:
             return Number(0, 1).from_value(value)
         except Problem:
-            raise Problem(f"must be {self.describe}, got {short(value)}") from None
+            raise Problem(f"must be {self.describe}, got {brief(value)}") from None
 
     def to_text(self, value: float) -> str:
         return "total" if value == 1 else _number(value)
@@ -440,12 +440,12 @@ class Limits:
 
     def _limit(self, name: Any, value: Any) -> tuple[str, float]:
         if name not in self.names:
-            raise Problem(f"must be {self.describe}, got the name {short(name)}")
+            raise Problem(f"must be {self.describe}, got the name {brief(name)}")
         try:
             return name, Number(0, 1e12).from_value(value)
         except Problem:
             raise Problem(
-                f"limit {name} must be a finite number from 0, got {short(value)}"
+                f"limit {name} must be a finite number from 0, got {brief(value)}"
             ) from None
 
     def from_text(self, text: str) -> dict[str, float]:
@@ -455,7 +455,7 @@ class Limits:
         for part in filter(None, (p.strip() for p in text.split(","))):
             name, sep, number = part.replace("=", ":").partition(":")
             if not sep or len(number) > MAX_NUMBER_TEXT:
-                raise Problem(f"must be {self.describe}, got {short(part)}")
+                raise Problem(f"must be {self.describe}, got {brief(part)}")
             try:
                 value: Any = float(number)
             except ValueError:
@@ -468,7 +468,7 @@ class Limits:
         if isinstance(value, str):
             return self.from_text(value)
         if not isinstance(value, Mapping):
-            raise Problem(f"must be {self.describe}, got {short(value)}")
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
         return dict(self._limit(k, v) for k, v in value.items())
 
     def to_text(self, value: Mapping[str, float]) -> str:
