@@ -11,7 +11,7 @@ import statistics
 import time
 
 from splitbrain.checkers.txn import rw_register
-from splitbrain.checkers.txn.synth import serializable_rw_history
+from splitbrain.checkers.txn.synth import serializable_history
 
 CLAIMS: list[tuple[list[str], list[str]]] = [
     (["strict-serializable"], []),
@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--txns", type=int, default=20_000)
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    history = serializable_rw_history(args.txns, seed=42, concurrency=10)
+    history = serializable_history(args.txns, seed=42, concurrency=10, data_type="rw-register")
     for models, assume in CLAIMS:
         times = []
         result: dict = {}

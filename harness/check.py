@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -72,22 +73,30 @@ def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     """What checks a history for ``--model``: a model (name, path or object) is checked for
     linearizability; a registered checker's name runs that checker; an Elle consistency
     model's name runs Elle's list-append or rw-register checker for it, as the history's
-    micro-ops say, relying on the properties of the keys the user asserts (``assume``,
-    rw-register only)."""
+    micro-ops say. ``assume`` (the properties of the keys the user asserts) goes to a
+    checker that takes it (rw-register's); for any other it is bad input."""
     assumed = list(assume)
-    if assumed and not (isinstance(model, str) and model in FRIENDLY_MODEL_NAMES):
+    if isinstance(model, str) and model in FRIENDLY_MODEL_NAMES:
+        return _checker(transactional.check, consistency_models=[model], assume=assumed)
+    checker = (
+        plugins.load("checker", model)
+        if isinstance(model, str)
+        and model not in plugins.entries("model")
+        and model in plugins.entries("checker")
+        else None
+    )
+    if assumed and (checker is None or "assume" not in inspect.signature(checker).parameters):
         raise HarnessInputError(
-            f"--assume is for Elle's consistency models (rw-register histories), not {model!r}"
+            f"--assume is for rw-register histories (an Elle consistency model or the "
+            f"rw-register checker), not {assemble.label(model)!r}"
         )
+    if checker is not None:
+        return _checker(checker, **({"assume": assumed} if assumed else {}))
     if not isinstance(model, str) or plugins.is_path(model):
         assemble.model(model)
         return _linearizable(model)
     if model in plugins.entries("model"):
         return _linearizable(model)
-    if model in plugins.entries("checker"):
-        return _checker(plugins.load("checker", model))
-    if model in FRIENDLY_MODEL_NAMES:
-        return _checker(transactional.check, consistency_models=[model], assume=assumed)
     raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 

@@ -118,14 +118,15 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
             f"its read {mop} contradicts its own earlier micro-ops, by which it "
             f"{_expected_text(case.get('expected'))}",
         ]
-    appended, element = ("wrote", "value") if _registers(case) else ("appended", "element")
+    registers = _registers(case)
+    appended_to, element = ("wrote", "value") if registers else ("appended to", "element")
     if name in ("G1a", "G1b") and op:
         writer = op_text(case["writer"]) if isinstance(case.get("writer"), dict) else "a writer"
         why = (
             "which was written by a transaction that failed (aborted read)"
             if name == "G1a"
-            else f"an intermediate version: its writer {appended} that key again later in the "
-            "same transaction (intermediate read)"
+            else f"an intermediate version: its writer {appended_to} that key again later in "
+            "the same transaction (intermediate read)"
         )
         return [
             op,
@@ -135,7 +136,8 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
     if name == "future-read" and op:
         return [
             op,
-            f"its read {mop} saw {value_text(case.get('element'))} before it {appended} it itself",
+            f"its read {mop} saw {value_text(case.get('element'))} before "
+            f"{'writing' if registers else 'appending'} it",
         ]
     if name == "duplicate-elements" and op:
         return [
@@ -157,10 +159,10 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
         txns = [op_text(t) if isinstance(t, dict) else str(t) for t in case.get("txns") or []]
         what = (
             f"these transactions all read key {value_text(case.get('key'))} as "
-            f"{value_text(case.get('value'))} and all {appended} it: only one can be first"
+            f"{value_text(case.get('value'))} and all {appended_to} it: only one can be first"
             if name == "lost-update"
             else f"key {value_text(case.get('key'))} versions {value_text(case.get('values'))}: "
-            "a committed write follows a failed one"
+            f"a committed {'write' if registers else 'append'} follows a failed one"
         )
         return [what + ":", *("  " + t for t in txns)]
     if name == "cyclic-versions":

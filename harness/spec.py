@@ -207,14 +207,6 @@ class TestSpec:
         Optional(Part()),
         "consistency model checked (default: the workload's)",
     )
-    assume: list[str] = _param(
-        [],
-        ChoiceList(ASSUMPTIONS),
-        "what the checker may assume of the keys, to infer more of their version orders "
-        "(rw-register; repeatable)",
-        repeat=True,
-        metavar="PROPERTY",
-    )
     nemesis_interval: float = _param(
         3.0,
         Number(0.01, 3600, unit=SECONDS),
@@ -249,6 +241,14 @@ class TestSpec:
         "remote nodes (harness.control.sshopts.SshOptions as a dict); None means local nodes",
         flag=None,
         claim=False,
+    )
+    assume: list[str] = _param(
+        [],
+        ChoiceList(ASSUMPTIONS),
+        "what the checker may assume of the keys, to infer more of their version orders "
+        "(rw-register; repeatable)",
+        repeat=True,
+        metavar="PROPERTY",
     )
 
     def validate(self) -> None:

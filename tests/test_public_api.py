@@ -86,7 +86,7 @@ PUBLIC += [  # the server-per-node target base
 SIGNATURES = {
     "run": "(spec: 'TestSpec', *, on_start: 'Callable[[Path], None] | None' = None) -> 'RunResult'",
     "check": "(history: 'list[Op] | str | Path', model: 'Any', *, init: 'Any' = None, "
-    "timeout: 'float | None' = None) -> 'CheckResult'",
+    "timeout: 'float | None' = None, assume: 'Iterable[str]' = ()) -> 'CheckResult'",
 }
 
 SPEC_FIELDS = [
@@ -109,6 +109,7 @@ SPEC_FIELDS = [
     "final_time_limit",
     "check_timeout",
     "ssh",
+    "assume",
 ]
 
 PROTOCOL_MEMBERS = {

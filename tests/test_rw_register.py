@@ -17,10 +17,14 @@ from conftest import run_cli
 from splitbrain.checkers import transactional
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.core import BadHistory
-from splitbrain.checkers.txn.synth import serializable_rw_history
+from splitbrain.checkers.txn.synth import serializable_history
+from splitbrain.harness import gate
+from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.explain import explain
 from splitbrain.harness.history import Op, read_history
 from splitbrain.harness.report.results import cycle_svg
+
+pytest_plugins = ["pytester"]
 
 Spec = tuple[Any, str, str]
 """(process, outcome, micro-ops in Elle's test notation: ``rx1wy2``, ``_`` for nil)."""
@@ -366,7 +370,9 @@ def test_a_serial_execution_is_always_valid(history: list[Op]) -> None:
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 12), st.integers(1, 6))
 def test_a_concurrent_serializable_history_is_valid(seed: int, keys: int, max_len: int) -> None:
-    history = serializable_rw_history(300, seed=seed, key_count=keys, max_len=max_len)
+    history = serializable_history(
+        300, seed=seed, key_count=keys, max_len=max_len, data_type="rw-register"
+    )
     r = rw_register.check(history, assume=rw_register.ASSUMPTIONS)
     assert r["valid"] is True, r["anomaly_types"]
 
@@ -445,6 +451,7 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
         ((str(lone), "--model", "serializable"), 2),
         ((str(edn), "--model", "serializable", "--assume", "causal-keys"), 254),
         ((str(edn), "--model", "register", "--assume", "wfr-keys"), 254),
+        ((str(edn), "--model", "rw-register", "--assume", "wfr-keys"), 1),
     ]
     out = {}
     for args, code in cases:
@@ -486,3 +493,59 @@ def test_memory_target_runs_rw_register_and_stale_reads_are_caught(tmp_path: Pat
     assert refused.stderr.strip() == (
         "splitbrain: --assume wfr-keys: workload 'list-append' makes no use of it"
     )
+
+
+# ---------------------------------------------------------------- claims and the pytest plugin
+
+CLAIMS = """\
+defaults:
+  workload: rw-register
+  time_limit: 1
+  rate: 1000
+  seed: 5
+claims:
+  - name: rw-clean
+    assume: [wfr-keys, sequential-keys]
+  - name: rw-stale
+    assume: linearizable-keys
+    options: {fault: stale-reads}
+    expect: violated
+"""
+
+
+def test_claims_take_assume_and_refuse_unknown_ones(tmp_path: Path) -> None:
+    path = tmp_path / "claims.yaml"
+    path.write_text(CLAIMS)
+    clean, stale = gate.load_claims(path)
+    assert clean.build_spec().assume == ["wfr-keys", "sequential-keys"]
+    assert stale.build_spec().assume == ["linearizable-keys"]
+    path.write_text(CLAIMS.replace("assume: linearizable-keys", "assume: [causal-keys]"))
+    with pytest.raises(HarnessInputError, match="key 'assume': must be any of sequential-keys"):
+        gate.load_claims(path)
+    path.write_text(CLAIMS.replace("workload: rw-register", "workload: list-append"))
+    with pytest.raises(HarnessInputError, match="workload 'list-append' makes no use of it"):
+        gate.load_claims(path)
+
+
+def test_marker_and_fixture_take_assume(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        QUICK = dict(workload="rw-register", time_limit=1, rate=1000, seed=5)
+
+        @pytest.mark.consistency(
+            assume=["linearizable-keys"], options={"fault": "stale-reads"}, expect="violated", **QUICK
+        )
+        def test_stale_reads_are_caught(splitbrain_result):
+            assert splitbrain_result.checkers["elle-rw-register"]["assumptions"] == ["linearizable-keys"]
+
+        def test_fixture(splitbrain):
+            r = splitbrain.run(assume="wfr-keys,sequential-keys", **QUICK)
+            assert r.checkers["elle-rw-register"]["valid"] is True
+        """
+    )
+    outcome = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--splitbrain-store={pytester.path}"
+    )
+    outcome.assert_outcomes(passed=2)

@@ -20,6 +20,7 @@ from splitbrain.harness.errors import HarnessInputError
 from splitbrain.harness.pytest_plugin import Splitbrain
 from splitbrain.harness.spec import PARAMS, Part, Parts, RunName, TestSpec
 from splitbrain.harness.values import (
+    ChoiceList,
     FilePath,
     Integer,
     NameList,
@@ -68,6 +69,8 @@ def strategy(kind: Any) -> st.SearchStrategy[Any]:
             lambda n: "," not in n and n.strip() == n and n != "none"
         )
         return st.lists(names, max_size=4, unique=True)
+    if isinstance(kind, ChoiceList):
+        return st.lists(st.sampled_from(kind.choices), unique=True)
     if isinstance(kind, TextMap):
         keys = st.text(_TEXT, min_size=1, max_size=12).filter(_fits_key)
         return st.dictionaries(keys, st.text(_ANY_BUT_NUL, max_size=20), max_size=4)

@@ -144,26 +144,7 @@ def aborted_read_cases(
     oks: list[Txn], failed: list[Txn], write: str, seen: Callable[[Any], Iterable[Any]]
 ) -> list[Case]:
     """G1a: an ok transaction's read shows a value (``seen(v)``) a failed transaction wrote."""
-    failed_writes = {(k, v): t for t in failed for f, k, v in t.mops if f == write}
-    if not failed_writes:
-        return []
-    cases = []
-    for t in oks:
-        for m in t.mops:
-            f, k, v = m
-            if f == "r" and v is not None:
-                for e in seen(v):
-                    w = failed_writes.get((k, e))
-                    if w is not None:
-                        cases.append(
-                            {
-                                "op": describe(t),
-                                "mop": mop(m),
-                                "writer": describe(w),
-                                "element": thaw(e),
-                            }
-                        )
-    return cases
+    return _reads_from(oks, {(k, v): t for t in failed for f, k, v in t.mops if f == write}, seen)
 
 
 def intermediate_read_cases(
@@ -178,15 +159,23 @@ def intermediate_read_cases(
                 if k in latest:
                     intermediate[(k, latest[k])] = t
                 latest[k] = v
-    if not intermediate:
+    return _reads_from(oks, intermediate, lambda v: (last(v),))
+
+
+def _reads_from(
+    oks: list[Txn], writers: dict[tuple[Hashable, Any], Txn], seen: Callable[[Any], Iterable[Any]]
+) -> list[Case]:
+    """Reads by other transactions of the values (``seen(v)``) that ``writers`` wrote."""
+    if not writers:
         return []
     cases = []
     for t in oks:
         for m in t.mops:
             f, k, v = m
-            if f == "r" and v is not None:
-                e = last(v)
-                w = intermediate.get((k, e))
+            if f != "r" or v is None:
+                continue
+            for e in seen(v):
+                w = writers.get((k, e))
                 if w is not None and w.id != t.id:
                     cases.append(
                         {

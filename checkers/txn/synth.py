@@ -30,6 +30,24 @@ class _KeyPool:
             self.next_key += 1
 
 
+def _append(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
+    if f == "append":
+        state.setdefault(k, []).append(v)
+        return [f, k, v]
+    return [f, k, list(state.get(k, []))]
+
+
+def _register(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
+    if f == "w":
+        state[k] = v
+        return [f, k, v]
+    return [f, k, state.get(k)]
+
+
+DATA_TYPES = {"list-append": ("append", _append), "rw-register": ("w", _register)}
+"""Each data type's write micro-op and how a micro-op acts on the state (returning it done)."""
+
+
 def serializable_history(
     n: int,
     seed: int = 0,
@@ -37,35 +55,12 @@ def serializable_history(
     key_count: int = 10,
     max_writes: int = 32,
     max_len: int = 4,
+    data_type: str = "list-append",
 ) -> list[Op]:
-    """``n`` list-append transactions by ``concurrency`` processes, each applied atomically at its completion."""
-
-    def apply(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
-        if f == "append":
-            state.setdefault(k, []).append(v)
-            return [f, k, v]
-        return [f, k, list(state.get(k, []))]
-
-    return _serial(n, seed, concurrency, key_count, max_writes, max_len, "append", apply)
-
-
-def serializable_rw_history(
-    n: int,
-    seed: int = 0,
-    concurrency: int = 10,
-    key_count: int = 10,
-    max_writes: int = 32,
-    max_len: int = 4,
-) -> list[Op]:
-    """``n`` rw-register transactions by ``concurrency`` processes, each applied atomically at its completion."""
-
-    def apply(state: dict[int, Any], f: str, k: int, v: Any) -> list[Any]:
-        if f == "w":
-            state[k] = v
-            return [f, k, v]
-        return [f, k, state.get(k)]
-
-    return _serial(n, seed, concurrency, key_count, max_writes, max_len, "w", apply)
+    """``n`` transactions of ``data_type`` (``DATA_TYPES``) by ``concurrency`` processes, each
+    applied atomically at its completion."""
+    write, apply = DATA_TYPES[data_type]
+    return _serial(n, seed, concurrency, key_count, max_writes, max_len, write, apply)
 
 
 def _serial(
