@@ -28,13 +28,15 @@ from splitbrain.harness.values import Fraction, Limits, Number, Problem
 
 STABLE_LATENCY_QUANTILES = ("median", "p99", "max")
 WHOLE_RUN = "run"
-AVAILABILITY_KEYS = ("during", "min_ok")
+AVAILABILITY_KEYS = ("during", "min_ok", "ops")
+ALL_OPS = ("all", [], ())
 
 
 @dataclass(frozen=True)
 class Availability:
-    """``total``, a fraction, or ``{during: run, min_ok: F}``: the share of client ops that
-    must succeed over the whole run."""
+    """``total``, a fraction, or ``{during: run, min_ok: F, ops: all}``: the share of client
+    ops that must succeed over the whole run (the keys of branch cap's ``availability``,
+    whose ``during: run`` this is)."""
 
     fraction: Fraction = Fraction()
     describe: str = "'total', a fraction from 0 to 1, or {during: run, min_ok: FRACTION}"
@@ -50,6 +52,8 @@ class Availability:
             raise Problem(
                 f"during {brief(during)}: only {WHOLE_RUN!r} (the whole run) is judged here"
             )
+        if value.get("ops", "all") not in ALL_OPS:
+            raise Problem(f"ops {brief(value['ops'])}: only all client ops are judged here")
         if "min_ok" not in value:
             raise Problem("needs min_ok, the fraction of client ops that must succeed")
         try:

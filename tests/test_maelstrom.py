@@ -288,7 +288,10 @@ def test_gossip_glomers_thresholds_as_gate_claims(tmp_path: Path) -> None:
         "claims": [
             {"name": "efficient", "msgs_per_op": 30},
             {"name": "too chatty", "msgs_per_op": 2, "expect": "violated"},
-            {"name": "whole-run form", "availability": {"during": "run", "min_ok": 0.99}},
+            {
+                "name": "whole-run form",
+                "availability": {"during": "run", "min_ok": 0.99, "ops": "all"},
+            },
         ],
     }
     path = tmp_path / "claims.yaml"
@@ -320,6 +323,7 @@ def test_gossip_glomers_thresholds_as_gate_claims(tmp_path: Path) -> None:
         ("availability", 1.5, "key 'availability': must be 'total' or a fraction from 0 to 1"),
         ("availability", {"during": "partition", "min_ok": 1}, "during 'partition': only 'run'"),
         ("availability", {"min_ok": "most"}, "min_ok must be 'total' or a fraction"),
+        ("availability", {"min_ok": 1, "ops": ["read"]}, "ops a list of 1: only all client ops"),
     ],
 )
 def test_bad_limits_in_claims_are_one_line_and_254(
