@@ -352,6 +352,8 @@ class Router:
                 if kind == "out":
                     if mask & selectors.EVENT_READ:
                         self._read(node)
+                        if heap and heap[0][0] <= clock():
+                            self._deliver_due()  # not after every node's lines: on time
                     if mask & selectors.EVENT_WRITE:
                         self._flush(node)
                 elif kind == "err":
