@@ -5,7 +5,12 @@ determinism of the network schedule, and bad input."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -380,3 +385,37 @@ def test_the_report_draws_the_lamport_diagram_of_a_real_run(tmp_path: Path) -> N
     assert status.startswith("messages 1 to ") and f"of {total:,}" in status
     assert f"{total:,} messages between" in load.dom
     screenshot(page.as_uri(), "report-maelstrom-lamport.png")
+
+
+def test_sigterm_ends_the_run_with_130_and_leaves_no_node_or_router(tmp_path: Path) -> None:
+    argv = [
+        sys.executable, "-m", "splitbrain.harness.cli", "maelstrom", "test", "-w", "echo",
+        "--bin", str(NODES / "echo.py"), "--time-limit", "30", "--rate", "20",
+        "--store", str(tmp_path),
+    ]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("maelstrom-echo/2*/history.jsonl")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "verdict: interrupted by SIGTERM" in out
+    assert _processes_under(tmp_path) == []  # nodes run in the run directory, the router
+    # process has the harness's command line (which names tmp_path)
+
+
+def _processes_under(where: Path) -> list[str]:
+    """Processes whose command line names ``where`` or whose working directory is in it."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = os.readlink(proc / "cwd")
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if cwd.startswith(str(where)) or str(where) in cmdline:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
