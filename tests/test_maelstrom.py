@@ -388,27 +388,43 @@ def test_the_report_draws_the_lamport_diagram_of_a_real_run(tmp_path: Path) -> N
 
 
 def test_sigterm_ends_the_run_with_130_and_leaves_no_node_or_router(tmp_path: Path) -> None:
+    """Also: the router process is real-time scheduled where allowed, the nodes never."""
     argv = [
         sys.executable, "-m", "splitbrain.harness.cli", "maelstrom", "test", "-w", "echo",
         "--bin", str(NODES / "echo.py"), "--time-limit", "30", "--rate", "20",
         "--store", str(tmp_path),
     ]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.glob("maelstrom-echo/2*/history.jsonl")):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the run is under way: five nodes and the router process
+            found = _processes(tmp_path)
+            nodes = [pid for pid, cwd, _ in found if cwd.startswith(str(tmp_path))]
+            routers = [pid for pid, _, _ in found if pid not in [*nodes, proc.pid]]
+            history = list(tmp_path.glob("maelstrom-echo/2*/history.jsonl"))
+            if len(nodes) == 5 and len(routers) == 1 and history and history[0].stat().st_size:
+                break
+            assert time.monotonic() < deadline and proc.poll() is None, found
+            time.sleep(0.1)
+        assert all(os.sched_getscheduler(pid) == os.SCHED_OTHER for pid in nodes)
+        if os.geteuid() == 0:  # the router runs real-time where it may; its nodes never do
+            policy = os.sched_getscheduler(routers[0]) & ~os.SCHED_RESET_ON_FORK
+            assert policy == os.SCHED_RR
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a failed assertion: do not leave the run going
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "verdict: interrupted by SIGTERM" in out
-    assert _processes_under(tmp_path) == []  # nodes run in the run directory, the router
+    assert _processes(tmp_path) == []  # nodes run in the run directory, the router
     # process has the harness's command line (which names tmp_path)
 
 
-def _processes_under(where: Path) -> list[str]:
-    """Processes whose command line names ``where`` or whose working directory is in it."""
+def _processes(where: Path) -> list[tuple[int, str, str]]:
+    """(pid, cwd, command line) of the processes whose command line names ``where`` or
+    whose working directory is in it."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
@@ -417,5 +433,5 @@ def _processes_under(where: Path) -> list[str]:
         except OSError:
             continue
         if cwd.startswith(str(where)) or str(where) in cmdline:
-            found.append(f"{proc.name}: {cmdline}")
+            found.append((int(proc.name), cwd, cmdline))
     return found

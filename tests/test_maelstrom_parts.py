@@ -4,6 +4,8 @@ topologies and the CLI's option forms."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import networkx as nx
 import pytest
@@ -14,6 +16,7 @@ from splitbrain.harness.maelstrom_cli import concurrency, mistyped
 from splitbrain.harness.values import Fraction, Problem
 from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
+from splitbrain.targets.maelstrom.routerd import scheduling
 from splitbrain.targets.maelstrom.services import LinKV, LinTSO, LwwKV, SeqKV
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
 from splitbrain.workloads.maelstrom import OPTIONS, within_latency
@@ -204,3 +207,15 @@ def test_availability_is_total_or_a_fraction() -> None:
     for bad in ("most", "1.5", "-0.1", "nan", True, [1]):
         with pytest.raises(Problem, match="must be 'total' or a fraction from 0 to 1"):
             kind.from_value(bad)
+
+
+def test_real_time_scheduling_refused_is_said_not_fatal() -> None:
+    """Without the privilege (here: as nobody), the router says it runs normally."""
+    code = (
+        "import os; from splitbrain.targets.maelstrom.routerd import scheduling\n"
+        "if os.geteuid() == 0: os.setuid(65534)\n"
+        "print(scheduling(True))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "normal (real-time refused: Operation not permitted)", done.stderr
+    assert scheduling(False) == "normal"

@@ -57,9 +57,12 @@ OPTIONS: dict[str, str] = {
     "log-stderr": "false",
     "init-timeout": "10",
     "msgs-per-op": "",
+    "router-realtime": "true",
 }
 """``-o`` keys. ``msgs-per-op`` is a limit on the servers' messages per operation, judged by
-the target; the workloads' own settings (availability, recovery time, ...) are their ``-w``
+the target; ``router-realtime`` runs the router process under real-time round-robin
+scheduling where the system allows it (root), so a busy machine does not make deliveries
+late (the nodes keep normal scheduling); the workloads' own settings (availability, recovery time, ...) are their ``-w``
 options (``splitbrain.workloads.maelstrom.OPTIONS``)."""
 
 
@@ -139,6 +142,10 @@ class MaelstromTarget:
             )
         if opts["msgs-per-op"]:
             _number(opts, "msgs-per-op")
+        if opts["router-realtime"].strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise HarnessInputError(
+                f"-o router-realtime: must be true or false, got {opts['router-realtime']!r}"
+            )
         self.opts = opts
         self.node_ids = [f"n{i}" for i in range(int(count))]
 
@@ -157,6 +164,7 @@ class MaelstromTarget:
             opts["latency-dist"],
             ctx.run_dir / JOURNAL,
             log_stderr=_flag(opts["log-stderr"]),
+            realtime=_flag(opts["router-realtime"]),
         )
         try:
             router.start()

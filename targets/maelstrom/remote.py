@@ -50,6 +50,7 @@ class RouterProcess:
         latency_dist: str,
         journal: Path,
         log_stderr: bool = False,
+        realtime: bool = False,
     ) -> None:
         self.config = {
             "seed": seed,
@@ -57,6 +58,7 @@ class RouterProcess:
             "latency_dist": latency_dist,
             "journal": str(journal),
             "log_stderr": log_stderr,
+            "realtime": realtime,
         }
         self.faults = Faults()
         """The faults in force, as last sent to the router."""

@@ -196,6 +196,8 @@ class Router:
         self.selector = selectors.DefaultSelector()
         self.running = True
         self.dirty: set[str] = set()
+        self.scheduling = "normal"
+        """What the router process runs under (``routerd.scheduling``)."""
         self.outbox: list[tuple[str, bytes]] = []
         """Messages delivered to clients this turn of the loop: (client id, line)."""
 
@@ -237,6 +239,7 @@ class Router:
         return self.stats.summary(invocations) | {
             "router-cpu-s": round(usage.ru_utime + usage.ru_stime, 3),
             "router-preempted": usage.ru_nivcsw,
+            "router-scheduling": self.scheduling,
         }
 
     def shutdown(self) -> None:
