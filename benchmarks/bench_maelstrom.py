@@ -91,6 +91,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=5.0)
+    ap.add_argument(
+        "--fanout", type=int, default=28, help="noise messages per echo (msgs/op is about this + 2)"
+    )
     args = ap.parse_args()
     alone = statistics.median(router_alone() for _ in range(args.runs))
     print(f"router alone (no processes, no pipes): median {alone:,.0f} msgs/s")
@@ -110,9 +113,11 @@ def main() -> None:
             _, results = run(
                 store, "-w", "echo", "--bin", str(FANOUT), "--node-count", "25", "--concurrency", "1n",
                 "--rate", "1000", "--latency", "10", "--time-limit", f"{args.time_limit:g}",
+                str(args.fanout),
             )  # fmt: skip
             net = results["net"]
             rates.append(net["all"]["recv-count"] / args.time_limit)
+            offered = net["all"]["send-count"] / args.time_limit
             per_op.append(net["all"]["msgs-per-op"])
             p99s.append(net["delivery-lateness-ms"]["p99"])
             medians.append(net["delivery-lateness-ms"]["median"])
@@ -120,7 +125,8 @@ def main() -> None:
             idles.append(idle_share(before, cpu_times()))
             ops = results["checkers"]["stats"]["by_outcome"]
             print(
-                f"  run: {rates[-1]:,.0f} delivered msgs/s, {per_op[-1]} msgs/op, ops {ops}, "
+                f"  run: {rates[-1]:,.0f} delivered msgs/s of {offered:,.0f} sent "
+                f"({sum(ops.values()) / args.time_limit:,.0f} ops/s), {per_op[-1]} msgs/op, ops {ops}, "
                 f"lateness median {medians[-1]} ms p99 {p99s[-1]} ms; the router woke "
                 f"{wake_p99s[-1]} ms late (p99) after sleeping until a message was due; "
                 f"the router used {net['router-cpu-s']} CPU s and was preempted "
