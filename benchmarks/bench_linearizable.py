@@ -1,6 +1,6 @@
 """Benchmark of checkers.linearizable: prints the median of several runs for each case.
 
-    python benchmarks/bench_linearizable.py [--runs 5] [--shared ../shared/histories]
+    python benchmarks/bench_linearizable.py [--runs 5] [--shared ../shared/histories] [--whole-command]
 
 Cases: all porcupine etcd logs (checked in-process, and the whole ``splitbrain check``
 command on them), porcupine kv c50-ok and c50-bad, a generated register history (100,000
@@ -9,7 +9,8 @@ such histories with unique values and with values 0-99; generated single-key his
 20,000 ops with 20 processes and unique values, valid and with one late stale read: reads
 and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains); and
 single-key histories of reads and writes with repeated values (12, 16 and 20 processes,
-values 0-99 and 0-4), valid and with one late stale read. The generator below is
+values 0-99 and 0-4), valid and with one late stale read, and values 0-4 with 2% of the
+ops indeterminate. The generator below is
 deterministic (seeded), so anyone can reproduce the figures. The last line is the peak
 memory of the benchmark process.
 """
@@ -184,7 +185,11 @@ def _stale_value(
 
 
 def single_key(
-    stale: bool, cas_ratio: float = 0.0, processes: int = 20, values: int | None = None
+    stale: bool,
+    cas_ratio: float = 0.0,
+    processes: int = 20,
+    values: int | None = None,
+    info_ratio: float = 0.002,
 ) -> list[Op]:
     """20,000 ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
     return generate_register_history(
@@ -195,6 +200,7 @@ def single_key(
         stale_read_at=0.9 if stale else None,
         cas_ratio=cas_ratio,
         values=values,
+        info_ratio=info_ratio,
     )
 
 
@@ -208,30 +214,52 @@ REPEATED_CASES = [(12, 100, (False,)), (16, 100, (False, True)), (20, 100, (Fals
 REPEATED_CASES += [(16, 5, (False, True)), (20, 5, (False, True))]
 """(processes, values drawn from range(values), which of valid / one stale read)."""
 
+CRASHY_CASES = [(16, 5), (20, 5)]
+"""Repeated values with 2% of the ops indeterminate (ten times the other cases' share)."""
+
+
+CPU: list[float] = []
+"""The median CPU seconds of each row's runs, beside its median wall time: on a shared
+machine the wall time mostly measures the others' load, the CPU time much less so."""
+
 
 def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     times = []
+    cpu = []
     out = None
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    CPU.append(statistics.median(cpu))
     return statistics.median(times), out
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
-    """Median wall time of the whole ``splitbrain check`` command (startup, reading, checking)."""
+    """Median wall time of the whole ``splitbrain check`` command (startup, reading, checking);
+    its median CPU time (the command's own and its workers') goes to ``CPU``. The command runs
+    as installed, with its bytecode cached: without, each start compiles some 70 modules."""
     exe = Path(sys.executable).with_name("splitbrain")
     argv = [str(exe), "check", "--model", model, *map(str, files)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     times = []
+    cpu = []
     out = ""
     for _ in range(runs):
-        t = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        t, c = time.perf_counter(), _children_cpu()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
         times.append(time.perf_counter() - t)
+        cpu.append(_children_cpu() - c)
         out = {0: "valid", 1: "invalid", 2: "unknown"}.get(
             done.returncode, f"exit {done.returncode}"
         )
+    CPU.append(statistics.median(cpu))
     return statistics.median(times), out
 
 
@@ -257,11 +285,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--shared", default=None, help="directory holding verdicts.json")
+    ap.add_argument(
+        "--whole-command",
+        action="store_true",
+        help="only the rows that time the whole `splitbrain check` command",
+    )
     args = ap.parse_args()
+    load = os.getloadavg()
     base = shared_dir(args.shared)
     rows: list[tuple[str, float, Any, str]] = []
+    in_process = not args.whole_command
 
-    if (base / "verdicts.json").is_file():
+    if (base / "verdicts.json").is_file() and in_process:
         etcd = [
             read_history(base / c["file"]).ops
             for c in json.loads((base / "verdicts.json").read_text())["cases"]
@@ -271,6 +306,7 @@ def main() -> int:
         rows.append(
             (f"porcupine etcd, all {len(etcd)} logs", t, f"{out.count(False)} invalid", "< 2 s")
         )
+    if (base / "verdicts.json").is_file():
         files = [
             base / c["file"]
             for c in json.loads((base / "verdicts.json").read_text())["cases"]
@@ -280,23 +316,25 @@ def main() -> int:
         rows.append(
             (f"porcupine etcd, {len(files)} logs, whole command", t, word, "<= 0.63 s (porcupine)")
         )
+    if (base / "verdicts.json").is_file() and in_process:
         for name in ("c50-ok", "c50-bad"):
             h = read_history(base / "porcupine" / "kv" / f"{name}.txt").ops
             t, out = median_time(lambda h=h: check(h, "kv", init=""), args.runs)
             rows.append((f"porcupine kv {name}", t, out["valid"], "< 1 s"))
-    else:
+    if not (base / "verdicts.json").is_file():
         print(f"(no fixtures at {base}; skipping porcupine cases)", file=sys.stderr)
 
-    big = generate_register_history(100_000, 50, 100, seed=3)
-    t, out = median_time(lambda: check(big, "register"), args.runs)
-    rows.append(
-        (
-            "generated 100,000 ops, 50 procs, 100 keys",
-            t,
-            f"{out['valid']} ({out['algorithm']})",
-            "< 3 s",
+    if in_process:
+        big = generate_register_history(100_000, 50, 100, seed=3)
+        t, out = median_time(lambda: check(big, "register"), args.runs)
+        rows.append(
+            (
+                "generated 100,000 ops, 50 procs, 100 keys",
+                t,
+                f"{out['valid']} ({out['algorithm']})",
+                "< 3 s",
+            )
         )
-    )
     with tempfile.TemporaryDirectory() as tmp:
         for values, what in ((None, "unique values"), (100, "values 0-99")):
             path = Path(tmp) / "keyed.jsonl"
@@ -311,19 +349,26 @@ def main() -> int:
                     "<= 1 s (porcupine)",
                 )
             )
-    for cas_ratio, what in SINGLE_KEY_CASES:
+    for cas_ratio, what in SINGLE_KEY_CASES if in_process else []:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
             rows.append(single_key_row(h, f"20 procs{what}", stale, "< 5 s", args.runs))
-    for processes, values, variants in REPEATED_CASES:
+    for processes, values, variants in REPEATED_CASES if in_process else []:
         for stale in variants:
             h = single_key(stale, processes=processes, values=values)
             name = f"{processes} procs, values 0-{values - 1}"
             rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
 
-    print(f"{'case':76} {'median s':>9}  {'verdict':30} goal")
-    for name, t, verdict, goal in rows:
-        print(f"{name:76} {t:9.3f}  {str(verdict):30} {goal}")
+    for processes, values in CRASHY_CASES if in_process else []:
+        for stale in (False, True):
+            h = single_key(stale, processes=processes, values=values, info_ratio=0.02)
+            name = f"{processes} procs, values 0-{values - 1}, 2% info"
+            rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
+
+    print(f"{'case':76} {'median s':>9} {'cpu s':>6}  {'verdict':30} goal")
+    for (name, t, verdict, goal), cpu in zip(rows, CPU, strict=True):
+        print(f"{name:76} {t:9.3f} {cpu:6.3f}  {str(verdict):30} {goal}")
+    print(f"load average (1, 5, 15 min) at the start: {load}, at the end: {os.getloadavg()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MB (goal for the single-key cases: < 2 GB)")
     return 0

@@ -186,17 +186,23 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
         if c == NOT_AN_INVOKE:
             continue
         inv = history[pos]
-        comp = history[c] if c >= 0 else None
-        status = "info" if comp is None or comp.type == "invoke" else comp.type
-        result = comp.value if comp is not None else None
-        try:
-            arg = prepare(inv.f, inv.value, result, status)
-        except ModelInputError as e:
-            raise ModelInputError(f"history entry {inv.index}: {e}") from None
+        if c >= 0:
+            comp = history[c]
+            status = comp.type
+            try:
+                arg = prepare(inv.f, inv.value, comp.value, status)
+            except ModelInputError as e:
+                raise ModelInputError(f"history entry {inv.index}: {e}") from None
+        else:
+            status = "info"
+            try:
+                arg = prepare(inv.f, inv.value, None, status)
+            except ModelInputError as e:
+                raise ModelInputError(f"history entry {inv.index}: {e}") from None
         if arg is DROP:
             continue
         key = inv.key
-        if type(key) is not int and type(key) is not str:
+        if key is not None and type(key) is not int and type(key) is not str:
             key = freeze(key)
         kh = by_key.get(key)
         if kh is None:

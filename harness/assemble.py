@@ -76,17 +76,22 @@ def workload(part: Any, spec: WorkloadSpec) -> Workload:
     """The workload from a name, a path or object of a factory taking ``spec``, or a workload.
     A factory gets the ``-w`` options its module declares, parsed; a workload given already
     built takes none (they would be silently ignored)."""
+    return workload_with_options(part, spec)[0]
+
+
+def workload_with_options(part: Any, spec: WorkloadSpec) -> tuple[Workload, dict[str, Any]]:
+    """``workload(part, spec)``, and the ``-w`` options it was made with, parsed."""
     made = plugins.load("workload", part) if isinstance(part, str) else part
     what = f"workload {label(part)!r}"
     if not isinstance(made, type) and conformance_problem(made, Workload) is None:
         if spec.options:
             raise HarnessInputError(f"{what} is given built, so it takes no -w options")
-        return made
+        return made, {}
     try:
         spec = with_options(spec, declared_options(made), label(part))
     except ValueError as e:
         raise HarnessInputError(f"{what}: {e}") from None
-    return _build(made, Workload, what, spec)
+    return _build(made, Workload, what, spec), dict(spec.options)
 
 
 def nemesis_kind(part: Any) -> NemesisKind:
@@ -133,6 +138,8 @@ class Parts:
     """(what the spec named, its kind) for every fault."""
     operations: frozenset[str]
     """The operations the run issues: the workload's, and ``read-node`` if it reads every node."""
+    workload_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The workload's ``-w`` options, parsed (``RunContext.workload_options``)."""
 
 
 def needed_operations(workload: Workload) -> frozenset[str]:
@@ -227,7 +234,7 @@ def prepare(spec: Any) -> Parts:
         assume=tuple(spec.assume),
         options=dict(spec.workload_options),
     )
-    made = workload(spec.workload, wspec)
+    made, options = workload_with_options(spec.workload, wspec)
     refused = [a for a in spec.assume if a not in made.assumptions]
     if refused:
         raise HarnessInputError(
@@ -235,7 +242,7 @@ def prepare(spec: Any) -> Parts:
             + (f" (it takes {', '.join(sorted(made.assumptions))})" if made.assumptions else "")
         )
     operations = check_operations(built, made, target_label)
-    return Parts(built, made, kinds, operations)
+    return Parts(built, made, kinds, operations, options)
 
 
 def described(spec: Any) -> Any:

@@ -165,14 +165,15 @@ def unmatched_completions(ops: list[Any]) -> list[int]:
     if not any(op.type == "invoke" for op in ops):
         return []
     open_processes: set[Any] = set()
+    opened, closed = open_processes.add, open_processes.discard
     unmatched = []
     for position, op in enumerate(ops):
-        if not op.is_client:
-            continue
+        process = op.process
         if op.type == "invoke":
-            open_processes.add(op.process)
-        elif op.process in open_processes:
-            open_processes.discard(op.process)
-        else:
+            if op.is_client:
+                opened(process)
+        elif process in open_processes:
+            closed(process)
+        elif op.is_client:
             unmatched.append(position)
     return unmatched

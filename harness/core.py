@@ -236,6 +236,7 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             options=dict(spec.options),
             workload=assemble.label(spec.workload),
             operations=parts.operations,
+            workload_options=parts.workload_options,
             op_timeout=spec.op_timeout,
             concurrency=spec.concurrency,
         )

@@ -318,6 +318,71 @@ def _more(total: int, shown: list[str], what: str) -> list[str]:
     return [f"{rest} more {what}{tail}"]
 
 
+# ---------------------------------------------------------------- bank
+
+BANK_READS_NAMED = 3
+BANK_PROBLEM_WORDS = {
+    "wrong-total": ("wrong total", "wrong totals"),
+    "missing": ("read missing accounts", "reads missing accounts"),
+    "unexpected": ("read with unknown accounts", "reads with unknown accounts"),
+    "negative": ("read with a negative balance", "reads with negative balances"),
+}
+
+
+def _bank(r: Result) -> list[str]:
+    lines = _generic(r)
+    bad = r.get("bad_read_count") or 0
+    if not bad:
+        return lines
+    rule = f"{value_text(r.get('total'))} in total over {plural(r.get('accounts') or 0, 'account')}"
+    if r.get("negative_balances") is False:
+        rule += ", none below zero"
+    lines.append(
+        f"{bad} of {plural(r.get('read_count') or 0, 'read')} {'is' if bad == 1 else 'are'} bad: "
+        f"each must show {rule}"
+    )
+    counts = r.get("problem_counts") or {}
+    kinds = [
+        plural(n, *BANK_PROBLEM_WORDS[k])
+        for k, n in counts.items()
+        if n and k in BANK_PROBLEM_WORDS
+    ]
+    if kinds:
+        lines.append("by problem: " + ", ".join(kinds))
+    reads = [x for x in r.get("bad_reads") or [] if isinstance(x, dict)]
+    lines += ["  " + bank_read_text(x, r.get("total")) for x in reads[:BANK_READS_NAMED]]
+    rest = bad - min(len(reads), BANK_READS_NAMED)
+    if rest > 0:
+        lines.append(f"{plural(rest, 'more bad read')}; each is in the report")
+    return lines
+
+
+def bank_read_text(read: dict[str, Any], total: Any) -> str:
+    """One bad read in words: when, who, what it saw and what is wrong with it."""
+    t = read.get("time")
+    when = f"at {t / 1e9:.3f} s" if isinstance(t, (int, float)) else "at an unknown time"
+    got = read.get("total")
+    what = []
+    if "wrong-total" in (read.get("problems") or []):
+        what.append(f"a total of {value_text(got)}")
+        if isinstance(got, (int, float)) and isinstance(total, (int, float)):
+            diff = got - total
+            what[0] += f" ({value_text(abs(diff))} {'short' if diff < 0 else 'too much'})"
+    if read.get("missing"):
+        what.append(f"no balance for account {', '.join(map(value_text, read['missing']))}")
+    if read.get("unexpected"):
+        what.append(f"unknown account {', '.join(map(value_text, read['unexpected']))}")
+    negative = read.get("negative")
+    if isinstance(negative, dict) and negative:
+        what.append(
+            ", ".join(f"account {k} at {value_text(v)}" for k, v in negative.items())
+            + " (below zero)"
+        )
+    what = what or [f"a total of {value_text(got)}"]
+    where = f" (history {read['index']})" if isinstance(read.get("index"), int) else ""
+    return f"{when}, process {read.get('process')} read {'; '.join(what)}{where}"
+
+
 # ---------------------------------------------------------------- convergence, stats
 
 
@@ -361,6 +426,7 @@ def _stats(r: Result) -> list[str]:
 _EXPLAINERS: list[tuple[Callable[[Result], bool], Callable[[Result], list[str]]]] = [
     (lambda r: "counterexample" in r or "failures" in r, _linearizable),
     (lambda r: "anomalies" in r, _elle),
+    (lambda r: "bad_read_count" in r, _bank),
     (lambda r: "stable_count" in r or "never_read_count" in r, _set_full),
     (lambda r: "acknowledged_sum" in r or "error_count" in r and "errors" in r, _counter),
     (lambda r: "dequeued_count" in r, _total_queue),

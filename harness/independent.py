@@ -23,8 +23,10 @@ def _pair(value: Any) -> bool:
 def looks_independent(ops: list[Op]) -> bool:
     """True only when no other reading is plausible: no op has a key, every client value is a
     ``[k v]`` pair, and some read is invoked with ``[k nil]`` (a plain read invokes with nil)."""
+    if any(op.key is not None for op in ops if op.is_client):
+        return False
     client = [op for op in ops if op.is_client]
-    if not client or any(op.key is not None for op in client):
+    if not client:
         return False
     if not all(_pair(op.value) for op in client if op.value is not None):
         return False

@@ -47,6 +47,9 @@ class RunContext:
     """The workload's name, for logs and file names (clients dispatch on ``operations``)."""
     operations: frozenset[str] = frozenset()
     """The operations the workload issues (see the module docstring)."""
+    workload_options: dict[str, Any] = field(default_factory=dict)
+    """The workload's ``-w`` options, parsed, defaults filled in: what a client reads to set
+    up its data, as Jepsen's clients read the test map (the bank's accounts and total)."""
     op_timeout: float = 5.0
     """Seconds a client may take for one op before it must give up (recorded as ``info``)."""
     concurrency: int = 0
@@ -64,12 +67,14 @@ DATA_TYPES = {
     "enqueue": "queue",
     "txn": "list-append",
     "rw.txn": "rw-register",
+    "bank.transfer": "bank",
 }
 
 
 def data_type(operations: frozenset[str]) -> str:
     """The data type a run's operations act on, for targets that keep one per type
-    (``set``, ``counter``, ``queue``, ``list-append``, ``rw-register``; otherwise ``register``)."""
+    (``set``, ``counter``, ``queue``, ``list-append``, ``rw-register``, ``bank``; otherwise
+    ``register``)."""
     return next((t for op, t in DATA_TYPES.items() if op in operations), "register")
 
 

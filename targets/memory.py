@@ -7,6 +7,11 @@ deliberate fault modes exist to prove the checkers catch real bugs:
   value of the key instead of the current one.
 - ``-o fault=lost-writes``: with probability ``fault-rate``, a write is acknowledged but
   not applied.
+- ``-o fault=torn-transfers``: with probability ``fault-rate``, a bank transfer is applied
+  in two steps instead of one transaction: the debit at once, the credit only after the
+  store has answered the next read of the balances, which sees the money in flight.
+- ``-o fault=overdrafts``: with probability ``fault-rate``, a bank transfer skips its
+  funds check, so a balance may go below zero where the workload forbids it.
 
 The single node ``n1`` can be killed (clients are refused until it starts again; the data
 survives, as on a durable store) and paused (operations block until resumed).
@@ -21,11 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers.bank import DEFAULT_ACCOUNTS, DEFAULT_TOTAL, initial_balances
 from splitbrain.harness.history import Op
 from splitbrain.harness.locks import YieldingLock
-from splitbrain.harness.protocols import HarnessInputError, RunContext, bare_f
+from splitbrain.harness.protocols import HarnessInputError, RunContext, bare_f, data_type
 
-FAULTS = ("none", "stale-reads", "lost-writes")
+FAULTS = ("none", "stale-reads", "lost-writes", "torn-transfers", "overdrafts")
 NODE = "n1"
 
 
@@ -34,7 +40,8 @@ class NodeDown(ConnectionError):
 
 
 class MemoryStore:
-    """A thread-safe register store with read, write, compare-and-set, and a queue/set/counter."""
+    """A thread-safe register store with read, write, compare-and-set, a queue/set/counter,
+    and bank accounts."""
 
     def __init__(self, fault: str = "none", fault_rate: float = 0.0, seed: int = 0) -> None:
         self._lock = YieldingLock()
@@ -47,6 +54,10 @@ class MemoryStore:
         self._fault_rate = fault_rate
         self._rng = random.Random(seed)
         self.op_timeout = 5.0
+        self._balances: dict[int, int] = {}
+        self._negative_balances = False
+        self._in_flight: list[tuple[int, int]] = []
+        """Credits of torn transfers, applied after the next read of the balances."""
 
     def _gate(self) -> None:
         if not self._running.is_set() and not self._running.wait(self.op_timeout):
@@ -165,6 +176,41 @@ class MemoryStore:
             queue.clear()
             return out
 
+    def open_accounts(self, balances: dict[int, int], negative_balances: bool) -> None:
+        with self._lock:
+            self._balances = dict(balances)
+            self._negative_balances = negative_balances
+            self._in_flight.clear()
+
+    def transfer(self, source: int, dest: int, amount: int) -> str | None:
+        """Move ``amount`` from ``source`` to ``dest`` atomically; None when done, else why not."""
+        self._gate()
+        with self._lock:
+            for account in (source, dest):
+                if account not in self._balances:
+                    return f"no account {account!r}"
+            if (
+                not self._negative_balances
+                and self._balances[source] < amount
+                and not self._faulty("overdrafts")
+            ):
+                return "insufficient funds"
+            self._balances[source] -= amount
+            if self._faulty("torn-transfers"):
+                self._in_flight.append((dest, amount))
+            else:
+                self._balances[dest] += amount
+            return None
+
+    def read_balances(self) -> dict[int, int]:
+        self._gate()
+        with self._lock:
+            seen = dict(self._balances)
+            for dest, amount in self._in_flight:
+                self._balances[dest] += amount
+            self._in_flight.clear()
+            return seen
+
     def snapshot(self) -> dict[str, Any]:
         """The whole register state, keys as strings (as JSON will have them)."""
         self._gate()
@@ -202,14 +248,17 @@ OPERATIONS = frozenset(
         "enqueue",
         "dequeue",
         "drain",
+        "bank.transfer",
+        "bank.read",
         "read-node",
     }
 )
 
 
 class MemoryClient:
-    """Register ops on ``key``; ``txn`` (list-append, or rw-register as ``rw.txn``); set and counter ``add``/``read``;
-    queue ``enqueue``/``dequeue``/``drain``. ``operations`` (the run's) say which meaning
+    """Register ops on ``key``; ``txn`` (list-append, or rw-register as ``rw.txn``); set and
+    counter ``add``/``read``; queue ``enqueue``/``dequeue``/``drain``; bank ``transfer``/``read``.
+    ``operations`` (the run's) say which meaning
     each ``f`` has: ``set.add`` and ``counter.add`` are both invoked as ``add``."""
 
     def __init__(self, store: MemoryStore, operations: frozenset[str] = frozenset()) -> None:
@@ -227,6 +276,8 @@ class MemoryClient:
             "enqueue": self._enqueue,
             "dequeue": self._dequeue,
             "drain": self._drain,
+            "bank.transfer": self._transfer,
+            "bank.read": self._read_balances,
             "read-node": self._read_node,
         }
         self._handlers = {
@@ -288,6 +339,14 @@ class MemoryClient:
     def _drain(self, op: Op) -> Op:
         return _complete(op, "ok", self._store.drain())
 
+    def _transfer(self, op: Op) -> Op:
+        t = op.value
+        refused = self._store.transfer(t["from"], t["to"], t["amount"])
+        return _complete(op, "fail" if refused else "ok", op.value, error=refused)
+
+    def _read_balances(self, op: Op) -> Op:
+        return _complete(op, "ok", self._store.read_balances())
+
     def _read_node(self, op: Op) -> Op:
         return _complete(op, "ok", self._store.snapshot())
 
@@ -337,6 +396,14 @@ class MemoryTarget:
         self.store = MemoryStore(self._fault, self._rate, seed=ctx.seed)
         self.store.op_timeout = ctx.op_timeout
         self._operations = ctx.operations
+        if data_type(ctx.operations) == "bank":
+            opts = ctx.workload_options
+            self.store.open_accounts(
+                initial_balances(
+                    opts.get("accounts", DEFAULT_ACCOUNTS), opts.get("total", DEFAULT_TOTAL)
+                ),
+                bool(opts.get("negative-balances", False)),
+            )
 
     def teardown(self) -> None:
         if self.store is not None:

@@ -204,8 +204,8 @@ BAD_FILES = [
         "claim 'c': key 'target': unknown target 'nowhere'",
     ),
     (
-        "claims:\n  - name: c\n    workload: bank\n",
-        "claim 'c': key 'workload': unknown workload 'bank'",
+        "claims:\n  - name: c\n    workload: bakery\n",
+        "claim 'c': key 'workload': unknown workload 'bakery'",
     ),
     (
         "claims:\n  - name: c\n    nemesis: [meteor]\n",

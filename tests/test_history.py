@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from splitbrain.harness import edn
-from splitbrain.harness.history import HistoryError, HistoryWriter, Op, pairs, read_history
+from splitbrain.harness.history import (
+    HistoryError,
+    HistoryWriter,
+    Op,
+    pairs,
+    parse_jepsen_log,
+    parse_jsonl,
+    read_history,
+)
 
 
 def test_writer_flushes_each_line_before_close(tmp_path: Path) -> None:
@@ -142,3 +153,68 @@ def test_pairs_match_completions_and_mark_missing() -> None:
     ]
     got = [(p.invoke.process, p.outcome) for p in pairs(h)]
     assert got == [(0, "info"), (1, "ok")]
+
+
+_FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.sampled_from(["invoke", "ok", "fail", "info", "read", "nemesis", "n1", ""]),
+    st.lists(st.one_of(st.none(), st.integers(0, 3), st.floats(width=16), st.text(max_size=2))),
+    st.dictionaries(st.text(max_size=2), st.integers(0, 3), max_size=2),
+)
+_FIELDS = ["index", "time", "process", "type", "f", "key", "value", "node", "error", "extra"]
+
+
+_PLAIN_OP = {"index": 0, "process": 1, "type": "ok", "f": "read", "key": 2, "value": 3}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(_FIELDS), _FIELD_VALUES, max_size=2),
+            st.sets(st.sampled_from(list(_PLAIN_OP)), max_size=1),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_jsonl_reader_builds_what_from_dict_builds(changes: list[Any]) -> None:
+    """The reader's direct path for plain fields and the checked path agree on every line,
+    and refuse the same lines: each line is a plain op with a field or two changed or gone."""
+    dicts = []
+    for changed, gone in changes:
+        d = {**_PLAIN_OP, **changed}
+        for field in gone:
+            d.pop(field, None)
+        dicts.append(d)
+    text = "".join(json.dumps(d) + "\n" for d in dicts)
+    expected: list[Op] = []
+    refused = None
+    for i, d in enumerate(dicts):
+        try:
+            expected.append(Op.from_dict(json.loads(json.dumps(d)), len(expected)))
+        except ValueError:
+            refused = i + 1
+            break
+    try:
+        got = parse_jsonl(text, "h.jsonl").ops
+    except HistoryError as e:
+        assert e.line == refused
+    else:
+        assert refused is None
+        assert got == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nil", "0", "4", "007", "123456789012345678", "1234567890123456789", "[1 4]", "[01 4]"]
+    + ["[1  4]", "[1 4 5]", "[-1 4]", "[nil 3]", ":timed-out", "-3", "\u0663"],
+)
+def test_jepsen_log_values_read_as_edn_reads_them(text: str) -> None:
+    line = f"INFO  jepsen.util - 0\t:ok\t:read\t{text}\n"
+    op = parse_jepsen_log(line).ops[0]
+    assert op.value == edn.loads(text)
+    assert type(op.value) is type(edn.loads(text))

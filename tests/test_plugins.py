@@ -171,7 +171,8 @@ def test_an_installed_plugin_is_listed_and_runs_through_the_cli(
     rows = {tuple(line.split()[:4]) for line in listed.stdout.splitlines()}
     assert ("journal", "sb-journal-plugin", "1.2.3", "append") in rows
     assert ("journal-appends", "sb-journal-plugin", "1.2.3", "append") in rows
-    assert ("memory", "splitbrain", "0.2.0", "cas") in rows
+    memory = next(line.split() for line in listed.stdout.splitlines() if line.startswith("memory "))
+    assert memory[:3] == ["memory", "splitbrain", "0.2.0"] and "cas" in memory
     broken = [line for line in listed.stderr.splitlines() if line]
     # a bare install has no server drivers: those targets name the extra that brings them
     no_driver = [line for line in broken if "needs the" in line]

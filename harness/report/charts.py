@@ -1,10 +1,11 @@
-"""Latency and throughput over time as inline SVG, with fault windows shaded."""
+"""Latency, throughput and the bank's read totals over time as inline SVG, with fault windows shaded."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from splitbrain.harness.report.markup import esc
 from splitbrain.harness.report.run import FaultWindow, OpSpan
@@ -107,6 +108,72 @@ def throughput_svg(
     return _chart(frame, faults, body, legend, "ops/s", title)
 
 
+BANK_MARKS = (
+    ("wrong-total", "#d62728", "fail", "wrong total"),
+    ("negative", "#ff7f0e", "info", "negative balance"),
+    ("missing", "#7b4ea3", "square", "missing account"),
+    ("unexpected", "#17becf", "square", "unknown account"),
+)
+"""(problem, colour, marker, legend) of the bank checker's bad reads; a read with several
+problems gets one mark for each."""
+BANK_READ_COLOUR = "#2ca02c"
+
+
+def bank_svg(result: dict[str, Any], faults: list[FaultWindow], end_ns: int) -> str:
+    """The total of each ``ok`` read over time, from the bank checker's ``reads_over_time``:
+    good reads as dots, each problem of a bad read as its own mark, the expected total as a
+    dashed line."""
+    points = [
+        p
+        for p in result.get("reads_over_time") or []
+        if isinstance(p, list)
+        and len(p) >= 3
+        and isinstance(p[0], (int, float))
+        and isinstance(p[1], (int, float))
+    ]
+    if not points:
+        return '<p class="empty">No read with a time to draw.</p>'
+    expected = result.get("total")
+    totals = [p[1] for p in points] + ([expected] if isinstance(expected, (int, float)) else [])
+    lo, hi = min(totals), max(totals)
+    pad = max((hi - lo) * 0.08, abs(hi) * 0.04, 4)
+    frame = Frame(max(end_ns, max(p[0] for p in points)) / 1e9, lo - pad, hi + pad)
+    good = [p for p in points if not p[2]]
+    if len(good) > POINT_LIMIT:
+        good = good[:: math.ceil(len(good) / POINT_LIMIT)]
+    dots = "".join(
+        _marker("ok", frame.x(p[0] / 1e9), frame.y(p[1]), BANK_READ_COLOUR) for p in good
+    )
+    body = [f'<g class="bank-reads">{dots}</g>']
+    if isinstance(expected, (int, float)):
+        y = frame.y(expected)
+        body.append(
+            f'<path class="bank-expected" d="M{LEFT} {y:.1f}H{WIDTH - RIGHT}" stroke="#555"'
+            f' stroke-dasharray="6 3"><title>expected total {_fmt(expected)}</title></path>'
+        )
+    legend = [("good read", BANK_READ_COLOUR, "", "ok"), ("expected total", "#555", "6 3", "line")]
+    drawn: dict[str, int] = {}
+    for problem, colour, shape, label in BANK_MARKS:
+        bad = [p for p in points if problem in p[2]][:POINT_LIMIT]
+        for p in bad:
+            x, y = frame.x(p[0] / 1e9), frame.y(p[1])
+            where = f", history {p[3]}" if len(p) > 3 else ""
+            tip = f"{p[0] / 1e9:.3f} s: total {_fmt(p[1])}, {', '.join(map(str, p[2]))}{where}"
+            body.append(
+                f'<g class="bank-bad {problem}"><title>{esc(tip)}</title>'
+                f"{_marker(shape, x, y, colour)}</g>"
+            )
+        if bad:
+            drawn[label] = len(bad)
+            legend.append((label, colour, "", shape))
+    bad_count = result.get("bad_read_count", 0)
+    reads = result.get("read_count", len(points))
+    title = f"Bank: the total of each read over time; {bad_count} of {reads} reads bad"
+    if drawn:
+        title += " (" + ", ".join(f"{n} {label}" for label, n in drawn.items()) + ")"
+    return _chart(frame, faults, body, legend, "total of all accounts", title)
+
+
 def robust_peak(rates: list[float]) -> float:
     """The top of the scale: the highest rate, unless a few buckets (the final phase's burst
     of reads) are far above the rest; then the rest's highest, so the main phase stays visible."""
@@ -137,6 +204,11 @@ def _latency_points(
 def _marker(outcome: str, x: float, y: float, colour: str) -> str:
     if outcome == "ok":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{colour}"/>'
+    if outcome == "square":
+        return (
+            f'<rect x="{x - 2.5:.1f}" y="{y - 2.5:.1f}" width="5" height="5" fill="none"'
+            f' stroke="{colour}" stroke-width="1.2"/>'
+        )
     if outcome == "fail":
         return f'<path d="M{x - 2.5:.1f} {y - 2.5:.1f}l5 5m0 -5l-5 5" stroke="{colour}" stroke-width="1.2"/>'
     return (

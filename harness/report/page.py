@@ -11,7 +11,7 @@ from splitbrain.harness import store
 from splitbrain.harness.history import Op
 from splitbrain.harness.notation import fault_text
 from splitbrain.harness.report import assets, lamport
-from splitbrain.harness.report.charts import latency_svg, throughput_svg
+from splitbrain.harness.report.charts import bank_svg, latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
     embed_json,
     esc,
@@ -63,7 +63,7 @@ def render_report(run: RunData) -> str:
         "<main>",
         _problems(run),
         _section("Operations", _ops_table(run.spans, fs)),
-        _section("Checkers", checkers_html(run.results)),
+        _section("Checkers", checkers_html(run.results, _bank_charts(run))),
         _timeline_section(run, fs),
         _lamport_section(run),
         _section(
@@ -239,6 +239,18 @@ def _timeline_section(run: RunData, fs: list[str]) -> str:
 def _lamport_section(run: RunData) -> str:
     data = lamport.load(run.run_dir)
     return "" if data is None else lamport.section(data)
+
+
+def _bank_charts(run: RunData) -> dict[str, str]:
+    """The reads over time of each bank checker's result (recognised by its shape), by name."""
+    checkers = (run.results or {}).get("checkers")
+    if not isinstance(checkers, dict):
+        return {}
+    return {
+        str(name): f'<div class="bank-chart">{bank_svg(result, run.faults, run.end_time)}</div>'
+        for name, result in checkers.items()
+        if isinstance(result, dict) and "reads_over_time" in result
+    }
 
 
 def _faults_table(run: RunData) -> str:

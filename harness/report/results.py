@@ -15,16 +15,20 @@ DRAWINGS_SHOWN = 5
 MAX_WALK = 100
 
 
-def checkers_html(results: dict[str, Any] | None) -> str:
+def checkers_html(results: dict[str, Any] | None, charts: dict[str, str] | None = None) -> str:
+    """Each checker's section; ``charts`` (by checker name) are drawn above its details."""
     if results is None:
         return '<p class="empty">No results.json: this run was not checked.</p>'
     checkers = results.get("checkers")
     if not isinstance(checkers, dict) or not checkers:
         return value_html(results)
-    return "".join(checker_html(str(name), res) for name, res in checkers.items())
+    charts = charts or {}
+    return "".join(
+        checker_html(str(name), res, charts.get(str(name), "")) for name, res in checkers.items()
+    )
 
 
-def checker_html(name: str, result: Any) -> str:
+def checker_html(name: str, result: Any, chart: str = "") -> str:
     valid = result.get("valid") if isinstance(result, dict) else None
     failed = verdict_class(valid) in ("invalid", "unknown")
     parts: list[str] = []
@@ -44,7 +48,7 @@ def checker_html(name: str, result: Any) -> str:
     details = _details_html(result, failed, drawn_keys)
     return (
         f'<section class="checker {verdict_class(valid)}" id="checker-{esc(name)}">'
-        f"<h3>{esc(name)} {badge(valid)}</h3>{''.join(parts)}{details}</section>"
+        f"<h3>{esc(name)} {badge(valid)}</h3>{chart}{''.join(parts)}{details}</section>"
     )
 
 
@@ -322,8 +326,11 @@ def _edge_svg(
     etype = str(e.get("type", ""))
     label = etype + (f" {value_text(e.get('key'), 16)}" if e.get("key") is not None else "")
     tip = f"T{i + 1} → T{j + 1}: {label}"
-    if e.get("value") is not None:
-        tip += f", element {value_text(e.get('value'), 60)}"
+    value, after = e.get("value"), e.get("value_after")
+    if after is not None:
+        tip += f", {value_text(value, 60)} then {value_text(after, 60)}"
+    elif value is not None:
+        tip += f", value {value_text(value, 60)}"
     return (
         f'<g class="edge edge-{esc(etype)}" data-from="T{i + 1}" data-to="T{j + 1}">'
         f'<path d="M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"'
