@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from splitbrain.checkers import hierarchy, spectrum
 from splitbrain.harness import plugins
 from splitbrain.harness.errors import HarnessInputError, PluginError
 from splitbrain.harness.nemesis import NONE
@@ -230,11 +231,18 @@ def prepare(spec: Any) -> Parts:
         concurrency=spec.concurrency,
         seed=spec.seed or 0,
         model=spec.model,
+        consistency=tuple(getattr(spec, "consistency", ()) or ()),
         check_timeout=spec.check_timeout,
         assume=tuple(spec.assume),
         options=dict(spec.workload_options),
     )
     made, options = workload_with_options(spec.workload, wspec)
+    made = with_consistency(
+        made,
+        tuple(getattr(spec, "consistency", ()) or ()),
+        label(spec.workload),
+        spec.check_timeout,
+    )
     refused = [a for a in spec.assume if a not in made.assumptions]
     if refused:
         raise HarnessInputError(
@@ -243,6 +251,52 @@ def prepare(spec: Any) -> Parts:
         )
     operations = check_operations(built, made, target_label)
     return Parts(built, made, kinds, operations, options)
+
+
+def _claimed_check(model: str, data_type: str, timeout: float | None) -> Any:
+    fn = spectrum.checker(model, data_type)
+    if fn is None:
+        raise HarnessInputError(
+            f"consistency model {model} has no checker for data type {data_type} yet"
+        )
+
+    def check(history: list[Any]) -> dict[str, Any]:
+        return fn(history, data_type, None, timeout)
+
+    return check
+
+
+def with_consistency(made: Any, claimed: tuple[str, ...], name: str, timeout: float | None) -> Any:
+    """The workload checking the consistency models claimed: its own checkers that decide only
+    claimed models stay, one checker is added for each claimed model left, and its checkers
+    of models not claimed go. A model that does not apply to its data type is refused."""
+    if not claimed:
+        return made
+    data_type = getattr(made, "data_type", None)
+    if data_type is None:
+        raise HarnessInputError(
+            f"workload {name!r} names no data type, so it takes no --consistency "
+            f"(got {', '.join(claimed)})"
+        )
+    added = {}
+    for model in claimed:
+        try:
+            added[model] = _claimed_check(model, data_type, timeout)
+        except hierarchy.NotApplicable as e:
+            raise HarnessInputError(f"workload {name!r}: {e}") from None
+    decides = dict(getattr(made, "decides", {}))
+    checkers: dict[str, Any] = {}
+    for checker, fn in made.checkers.items():
+        models = decides.get(checker)
+        if models is None or set(models) <= set(claimed):
+            checkers[checker] = fn
+            for model in models or ():
+                added.pop(model, None)
+        else:
+            decides.pop(checker)
+    checkers.update(added)
+    decides.update({model: (model,) for model in added})
+    return dataclasses.replace(made, checkers=checkers, decides=decides)
 
 
 def described(spec: Any) -> Any:

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import linearizable, transactional
-from splitbrain.checkers.txn.models import FRIENDLY_MODEL_NAMES
+from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
 from splitbrain.harness import assemble, plugins, store
 from splitbrain.harness.history import (
     BadOp,
@@ -20,6 +19,7 @@ from splitbrain.harness.history import (
     Op,
     Valid,
     gc_paused,
+    merge_valid,
     parse_history,
     read_history,
 )
@@ -38,16 +38,260 @@ def _linearizable(model: Any) -> CheckFn:
 
 
 def _checker(checker: Any, **fixed: Any) -> CheckFn:
+    """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
+    accepts = _parameters(checker)
+
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        return checker(history, **fixed)
+        extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
+        return checker(history, **fixed, **extra)
 
     return check
 
 
+def consistency_models() -> list[str]:
+    """Every name ``--consistency`` accepts: the hierarchy's models, then Elle's other names."""
+    return [*hierarchy.NAMES, *spectrum.ELLE_ONLY]
+
+
 def models() -> list[str]:
     """Every name ``splitbrain check --model`` accepts besides ``module:attr`` paths: the
-    registered models and checkers, and Elle's consistency models (list-append histories)."""
-    return sorted({*plugins.names("model"), *plugins.names("checker"), *FRIENDLY_MODEL_NAMES})
+    data types (registered models), the registered checkers, and (deprecated there) the
+    consistency models."""
+    return sorted(
+        {*plugins.names("model"), *plugins.names("checker"), *hierarchy.DATA_TYPES}
+        | set(consistency_models())
+    )
+
+
+# ---------------------------------------------------------------- what a history is checked for
+
+_SINGLE_FS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"get", "put", "append"}), "kv"),
+    (frozenset({"enqueue", "dequeue"}), "queue"),
+    (frozenset({"acquire", "release"}), "mutex"),
+    (frozenset({"add", "read"}), "set"),
+    (frozenset({"read", "write", "cas"}), "cas-register"),
+)
+
+
+def infer_data_type(history: list[Op]) -> str | None:
+    """The data type a history's operations belong to, or None when they do not say."""
+    fs = {o.f for o in history if o.is_client and o.f not in spectrum.NOT_THE_OBJECT}
+    if fs == {"txn"}:
+        kinds = {
+            getattr(m[0], "name", m[0])
+            for o in history
+            if o.f == "txn" and isinstance(o.value, list)
+            for m in o.value
+            if isinstance(m, list | tuple) and m
+        }
+        if kinds and kinds <= {"read", "write"}:
+            return "multi-register"
+        return transactional.data_type(history)  # raises BadOp for a mix of the two
+    if not fs:
+        return None
+    for allowed, data_type in _SINGLE_FS:
+        if fs <= allowed:
+            if data_type == "set" and "add" not in fs:
+                continue
+            if data_type == "cas-register" and "cas" not in fs:
+                return "register"
+            return data_type
+    return None
+
+
+def default_consistency(data_type: str) -> str:
+    return "strict-serializable" if data_type in hierarchy.TRANSACTIONAL else "linearizable"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``splitbrain check`` checks: a data type (None: inferred from each history) and
+    the consistency models claimed (none: the data type's default), or one named checker."""
+
+    data_type: Any = None
+    consistency: tuple[str, ...] = ()
+    checker: str | None = None
+    spectrum: bool = False
+    assume: tuple[str, ...] = ()
+    """What rw-register's checker may rely on (``--assume``)."""
+
+
+def _is_data_type(name: Any) -> bool:
+    return (
+        not isinstance(name, str)
+        or plugins.is_path(name)
+        or name in hierarchy.DATA_TYPES
+        or name in plugins.entries("model")
+    )
+
+
+def select(
+    model: Any = None,
+    *,
+    data_type: Any = None,
+    consistency: tuple[str, ...] | list[str] = (),
+    checker: str | None = None,
+    spectrum: bool = False,
+    assume: Iterable[str] = (),
+    flag: str = "--model",
+) -> tuple[Selection, list[str]]:
+    """The selection the flags say, and a one-line deprecation notice for each old spelling:
+    ``--model`` naming a consistency model (now ``--consistency``) or a checker (``--checker``)."""
+    notices: list[str] = []
+    consistency = tuple(consistency)
+    if model is not None:
+        if _is_data_type(model):
+            if data_type is not None and data_type != model:
+                raise HarnessInputError(f"{flag} {model} and --data-type {data_type} disagree")
+            data_type = model
+        elif model in consistency_models():
+            notices.append(
+                f"{flag} {model} is deprecated for a consistency model; use --consistency {model}"
+            )
+            consistency = (*consistency, model)
+        elif model in plugins.entries("checker"):
+            notices.append(f"{flag} {model} is deprecated for a checker; use --checker {model}")
+            checker = checker or model
+        else:
+            raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
+    if data_type is not None and not _is_data_type(data_type):
+        raise HarnessInputError(
+            f"unknown data type {data_type!r}; known: {', '.join(data_types())}"
+        )
+    for name in consistency:
+        if name not in consistency_models():
+            raise HarnessInputError(
+                f"unknown consistency model {name!r}; known: {', '.join(consistency_models())}"
+            )
+    if checker is not None:
+        if checker not in plugins.entries("checker") and not plugins.is_path(checker):
+            raise HarnessInputError(
+                f"unknown checker {checker!r}; known: {', '.join(plugins.names('checker'))}"
+            )
+        if consistency or spectrum:
+            raise HarnessInputError(
+                f"--checker {checker} runs that checker alone; it takes no --consistency or --spectrum"
+            )
+    assumed = tuple(assume)
+    if assumed:
+        takes = checker is not None and "assume" in _parameters(plugins.load("checker", checker))
+        if (checker is not None and not takes) or (
+            checker is None and data_type is not None and data_type != transactional.RW_REGISTER
+        ):
+            raise HarnessInputError(
+                f"--assume is for rw-register histories (an Elle consistency model or the "
+                f"rw-register checker), not {assemble.label(checker or data_type)!r}"
+            )
+    return Selection(data_type, consistency, checker, spectrum, assumed), notices
+
+
+def _parameters(fn: Any) -> set[str]:
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def data_types() -> list[str]:
+    return sorted({*hierarchy.DATA_TYPES, *plugins.names("model")})
+
+
+def _model_check(model: str, data_type: str) -> CheckFn:
+    """One consistency model's checker over ``data_type``; one line (bad input) when it does
+    not apply or has no checker yet."""
+    try:
+        fn = spectrum.checker(model, data_type)
+    except hierarchy.NotApplicable as e:
+        raise HarnessInputError(str(e)) from None
+    if fn is None:
+        raise HarnessInputError(
+            f"consistency model {model} has no checker for data type {data_type} yet"
+        )
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        return fn(history, data_type, init, timeout)
+
+    return check
+
+
+def _custom(data_type: Any) -> bool:
+    """A data type the hierarchy does not know (a user's model): linearizability alone applies."""
+    return not isinstance(data_type, str) or data_type not in hierarchy.DATA_TYPES
+
+
+def checks(selection: Selection, data_type: Any) -> dict[str, CheckFn]:
+    """The checker of each claimed model for a history of ``data_type``."""
+    claimed = selection.consistency or (default_consistency(str(data_type)),)
+    if _custom(data_type):
+        other = [m for m in claimed if m != "linearizable"]
+        if other:
+            raise HarnessInputError(
+                f"consistency model {other[0]} does not apply to data type "
+                f"{assemble.label(data_type)} (a model of its own: only linearizable applies)"
+            )
+        return {"linearizable": _linearizable(data_type)}
+    if selection.assume:
+        if data_type != transactional.RW_REGISTER:
+            raise ValueError(
+                f"--assume {selection.assume[0]} is for rw-register histories; this one is "
+                f"{data_type}"
+            )
+        return {m: _assuming(m, selection.assume) for m in claimed}
+    return {m: _model_check(m, data_type) for m in claimed}
+
+
+def _assuming(model: str, assume: tuple[str, ...]) -> CheckFn:
+    _model_check(model, transactional.RW_REGISTER)  # applies, and has a checker
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        return transactional.check(history, consistency_models=[model], assume=assume)
+
+    return check
+
+
+def checker_for(selection: Selection) -> CheckFn:
+    """What checks one history for ``selection``: the named checker, or each claimed model
+    over the data type (inferred from the history when not given), then the spectrum if asked."""
+    if selection.checker is not None:
+        fixed = {"assume": list(selection.assume)} if selection.assume else {}
+        return _checker(plugins.load("checker", selection.checker), **fixed)
+    if selection.data_type is not None:
+        if _custom(selection.data_type):
+            assemble.model(selection.data_type)
+        checks(selection, selection.data_type)  # refused now, not once per file
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        data_type = selection.data_type or infer_data_type(history)
+        if data_type is None:
+            fs = sorted({o.f for o in history if o.is_client})
+            raise ValueError(
+                f"cannot tell the data type from the operations ({', '.join(fs)}); "
+                f"name it with --data-type ({', '.join(data_types())})"
+            )
+        parts = {m: fn(history, init, timeout) for m, fn in checks(selection, data_type).items()}
+        result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
+        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        result["data_type"] = assemble.label(data_type)
+        result["claimed"] = list(parts)
+        if selection.spectrum and not _custom(data_type):
+            result["spectrum"] = spectrum.spectrum(
+                history,
+                data_type,
+                init=init,
+                timeout=timeout,
+                decided={m: (m, p) for m, p in parts.items()},
+            )
+        return result
+
+    return check
+
+
+def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
+    """What checks a history for ``--model`` (a data type, a checker, or a consistency model),
+    without deprecation notices: the library's spelling of ``select`` and ``checker_for``."""
+    selection, _ = select(model, assume=assume)
+    return checker_for(selection)
 
 
 @dataclass
@@ -68,37 +312,6 @@ def _where(path: str | Path, loaded: LoadedHistory, index: int) -> str:
         if op.index == index and position < len(loaded.lines):
             return f"{path}:{loaded.lines[position]}"
     return str(path)
-
-
-def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
-    """What checks a history for ``--model``: a model (name, path or object) is checked for
-    linearizability; a registered checker's name runs that checker; an Elle consistency
-    model's name runs Elle's list-append or rw-register checker for it, as the history's
-    micro-ops say. ``assume`` (the properties of the keys the user asserts) goes to a
-    checker that takes it (rw-register's); for any other it is bad input."""
-    assumed = list(assume)
-    if isinstance(model, str) and model in FRIENDLY_MODEL_NAMES:
-        return _checker(transactional.check, consistency_models=[model], assume=assumed)
-    checker = (
-        plugins.load("checker", model)
-        if isinstance(model, str)
-        and model not in plugins.entries("model")
-        and model in plugins.entries("checker")
-        else None
-    )
-    if assumed and (checker is None or "assume" not in inspect.signature(checker).parameters):
-        raise HarnessInputError(
-            f"--assume is for rw-register histories (an Elle consistency model or the "
-            f"rw-register checker), not {assemble.label(model)!r}"
-        )
-    if checker is not None:
-        return _checker(checker, **({"assume": assumed} if assumed else {}))
-    if not isinstance(model, str) or plugins.is_path(model):
-        assemble.model(model)
-        return _linearizable(model)
-    if model in plugins.entries("model"):
-        return _linearizable(model)
-    raise HarnessInputError(f"unknown model {model!r}; known: {', '.join(models())}")
 
 
 STDIN = "-"
@@ -196,17 +409,27 @@ class CheckResult:
 
 def check(
     history: list[Op] | str | Path,
-    model: Any,
+    model: Any = None,
     *,
     init: Any = None,
     timeout: float | None = None,
+    data_type: Any = None,
+    consistency: tuple[str, ...] | list[str] = (),
+    spectrum: bool = False,
     assume: Iterable[str] = (),
 ) -> CheckResult:
-    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) against ``model``:
-    a registered name, a ``module:attr`` path, or a model object (``Model``; its states need
-    not be hashable); ``assume`` as ``resolve_model``'s. Raises HarnessInputError for a bad
-    model or file."""
-    checker = resolve_model(model, assume)
+    """Check a history (ops, or a file: JSON lines, EDN or a Jepsen log) for ``consistency``
+    (models of ``checkers.hierarchy``; default the data type's strongest checked one) over
+    ``data_type`` (inferred from the history when not given): a registered name, a
+    ``module:attr`` path, or a model object (``Model``; its states need not be hashable).
+    ``model`` is the older spelling: a data type, a checker or a consistency model.
+    ``spectrum`` adds every applicable model's verdict under ``result["spectrum"]``;
+    ``assume``: what rw-register's checker may rely on (``--assume``).
+    Raises HarnessInputError for a bad model or file."""
+    selection, _ = select(
+        model, data_type=data_type, consistency=consistency, spectrum=spectrum, assume=assume
+    )
+    checker = checker_for(selection)
     if isinstance(history, str | Path):
         verdict = check_file(history, checker, init=init, timeout=timeout)
         if verdict.valid is None:

@@ -89,7 +89,9 @@ def known_names() -> str:
     lines = ["known names (splitbrain list shows more):"]
     for kind, title in (("target", "targets"), ("workload", "workloads"), ("nemesis", "nemeses")):
         lines += _wrap(title, plugins.names(kind))
-    lines += _wrap("models", sorted(check.models()))
+    lines += _wrap("data types (--data-type)", check.data_types())
+    lines += _wrap("consistency models (--consistency)", check.consistency_models())
+    lines += _wrap("checkers (--checker)", plugins.names("checker"))
     lines.append("target options (-o KEY=VALUE, default):")
     for name in plugins.names("target"):
         try:
@@ -141,7 +143,10 @@ def _add_test(sub: Any) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    spec = test_spec.from_args(args)
+    notices: list[str] = []
+    spec = test_spec.from_args(args, notices)
+    for notice in notices:
+        print(f"splitbrain: deprecated: {notice}", file=sys.stderr)
     watch = progress.Progress(spec.time_limit)
 
     def started(run_dir: Path) -> None:
@@ -218,9 +223,37 @@ def _add_check(sub: Any) -> None:
         "standard input",
     )
     p.add_argument(
+        "--data-type",
+        "--type",
+        dest="data_type",
+        default=None,
+        metavar="TYPE",
+        help="the histories' data type (register, cas-register, kv, set, queue, list-append, ...) "
+        "or a model as module:attr (default: inferred from each history's operations)",
+    )
+    p.add_argument(
+        "--consistency",
+        action="append",
+        default=[],
+        metavar="MODEL[,MODEL]",
+        help="consistency model(s) claimed, repeatable or comma-separated (linearizable, "
+        "sequential, serializable, snapshot-isolation, ...; default: linearizable, or "
+        "strict-serializable for transactions)",
+    )
+    p.add_argument(
+        "--spectrum",
+        action="store_true",
+        help="also check every model of the hierarchy that applies, and show the ladder",
+    )
+    p.add_argument(
+        "--checker",
+        default=None,
+        help="run one registered checker instead (set-full, counter, ...)",
+    )
+    p.add_argument(
         "--model",
-        required=True,
-        help="a model or checker by name (register, cas-register, kv, set-full, ...) or module:attr",
+        default=None,
+        help="the data type (as --data-type); a consistency model or checker here is deprecated",
     )
     p.add_argument("--init", default=None, help="initial state as JSON (default: null)")
     p.add_argument(
@@ -251,8 +284,22 @@ def _add_check(sub: Any) -> None:
     p.set_defaults(func=cmd_check)
 
 
+def _names(words: list[str]) -> list[str]:
+    return [name.strip() for word in words for name in word.split(",") if name.strip()]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    checker = check.resolve_model(args.model, args.assume)
+    selection, notices = check.select(
+        args.model,
+        data_type=args.data_type,
+        consistency=_names(args.consistency),
+        checker=args.checker,
+        spectrum=args.spectrum,
+        assume=args.assume,
+    )
+    for notice in notices:
+        print(f"splitbrain: deprecated: {notice}", file=sys.stderr)
+    checker = check.checker_for(selection)
     init: Any = None
     if args.init is not None:
         try:
@@ -334,7 +381,10 @@ def _report_history(path: Path, model: str | None) -> int:
         raise HarnessInputError(str(e)) from None
     results = None
     if model is not None:
-        v = check.check_file(path, check.resolve_model(model))
+        selection, notices = check.select(model)
+        for notice in notices:
+            print(f"splitbrain: deprecated: {notice}", file=sys.stderr)
+        v = check.check_file(path, check.checker_for(selection))
         if v.error:
             raise HarnessInputError(v.error)
         results = {"valid": v.valid, "checkers": {model: v.result}}

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import stats
+from splitbrain.checkers import spectrum, stats
 from splitbrain.harness import assemble, report, signals, store
 from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
@@ -170,6 +170,46 @@ def check_history(
     return {"valid": valid, "checkers": parts}
 
 
+def decided_models(
+    results: dict[str, Any], decides: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The models the run's own checkers settled, so the spectrum does not check them again:
+    a checker of one model settles it either way; a checker of several, only when it holds."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for checker, models in decides.items():
+        result = (results.get("checkers") or {}).get(checker)
+        if not isinstance(result, dict):
+            continue
+        if len(models) == 1 or result.get("valid") is True:
+            out.update({model: (checker, result) for model in models})
+    return out
+
+
+SPECTRUM_SECONDS = 5.0
+"""Seconds the models the run did not claim may take together in its spectrum (the check
+timeout if shorter); a model out of time there is unknown, one left unchecked says why."""
+
+
+def add_spectrum(
+    results: dict[str, Any], history: Sequence[Op], workload: Any, timeout: float | None
+) -> None:
+    """``results["spectrum"]``: every model of the workload's data type, reusing the run's own
+    verdicts. It reports; it does not vote in the run's verdict (the claimed models do)."""
+    timeout = SPECTRUM_SECONDS if timeout is None else min(timeout, SPECTRUM_SECONDS)
+    data_type = getattr(workload, "data_type", None)
+    if data_type is None:
+        return
+    decided = decided_models(results, dict(getattr(workload, "decides", {})))
+    log.info("spectrum: %s (%d ops)", data_type, len(history))
+    try:
+        results["spectrum"] = spectrum.spectrum(
+            list(history), data_type, timeout=timeout, decided=decided, budget=timeout
+        )
+    except Exception as e:
+        log.error("spectrum failed: %s", "".join(traceback.format_exception(e)))
+        results["spectrum"] = {"data_type": data_type, "error": f"{type(e).__name__}: {e}"}
+
+
 def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
     """Merge what a target measured itself (the maelstrom router's network statistics) into
     ``results``: its ``checkers`` join the others and count in the verdict."""
@@ -269,6 +309,7 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         history = writer.snapshot()
         try:
             results = check_history(history, workload.checkers)
+            add_spectrum(results, history, workload, spec.check_timeout)
         except KeyboardInterrupt as e:
             interrupted = interrupted or signals.signal_name(e)
             results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}

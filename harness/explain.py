@@ -66,6 +66,31 @@ def _linearizable(r: Result) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- session guarantees, causal
+
+
+def _violations(r: Result) -> list[str]:
+    """Session guarantees and causal consistency: the first violation's text, and how many more."""
+    repeated = r.get("unknown_reason") == "repeated-values"
+    lines = [] if repeated else _generic(r)
+    if repeated:
+        lines.append(
+            f"{plural(r.get('ambiguous_reads', 0), 'read')} of values written more than once could "
+            "not be tied to one write, and no violation was found without them"
+        )
+    first = r.get("violation")
+    if not isinstance(first, dict):
+        return lines
+    name = r.get("guarantee") or r.get("consistency") or "the model"
+    kind = first.get("kind") or first.get("pattern")
+    lines.append(f"{name} is violated{f' ({kind})' if kind else ''}:")
+    lines += ["  " + line for line in str(first.get("text") or "").splitlines()]
+    total = r.get("violations_total")
+    if isinstance(total, int) and total > 1:
+        lines.append(f"{plural(total - 1, 'more violation')}; each is in the result")
+    return lines
+
+
 # ---------------------------------------------------------------- Elle's list-append
 
 
@@ -424,6 +449,7 @@ def _stats(r: Result) -> list[str]:
 
 
 _EXPLAINERS: list[tuple[Callable[[Result], bool], Callable[[Result], list[str]]]] = [
+    (lambda r: "violations" in r and ("guarantee" in r or "bad_patterns" in r), _violations),
     (lambda r: "counterexample" in r or "failures" in r, _linearizable),
     (lambda r: "anomalies" in r, _elle),
     (lambda r: "bad_read_count" in r, _bank),

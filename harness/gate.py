@@ -238,6 +238,13 @@ def _parse_claim(path: Path, root: Any, index: int, raw: Any, defaults: dict[str
 
 
 def _claim(values: dict[str, Any], where: str) -> Claim:
+    moved = test_spec.consistency_in_model(values)
+    if moved is not None:
+        print(
+            f"splitbrain: deprecated: {where}: model: {moved} names a consistency model; "
+            f"use consistency: {moved}",
+            file=sys.stderr,
+        )
     set_limits = {k: values[k] for k in limits.KINDS if k in values}
     try:
         spec = limits.apply({k: v for k, v in values.items() if k in SPEC_KEYS}, set_limits)

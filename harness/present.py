@@ -14,6 +14,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from splitbrain.checkers import hierarchy
 from splitbrain.harness.explain import explain
 from splitbrain.harness.maelstrom_summary import net_lines
 from splitbrain.harness.verdict import verdict_word
@@ -101,12 +102,14 @@ def run_text(
     verdict = verdict_line(results, stats, interrupted)
     if fmt == "markdown":
         out = [f"### splitbrain: {run_dir.parent.name}: **{verdict}**", ""]
-        out += [ops_table(stats, fmt), "", "```", *verdict_lines(results), "```", ""]
+        out += [ops_table(stats, fmt), "", "```", *verdict_lines(results)]
+        out += [*ladder_lines(results.get("spectrum")), "```", ""]
         out.append(f"run: `{run_dir}`  ")
         if command:
             out.append(f"replay: `{command}`")
         return "\n".join(out)
     out = [ops_table(stats, fmt), "", *verdict_lines(results), *net_lines(results)]
+    out += ladder_lines(results.get("spectrum"))
     out.append(f"verdict: {verdict}")
     out.append(f"run: {run_dir}")
     if command:
@@ -138,6 +141,38 @@ def explanation(results: dict[str, Any], report: Path | str, command: str | None
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- the spectrum
+
+
+def ladder_lines(spec: Any) -> list[str]:
+    """The spectrum as a few lines of text: each model, its verdict and how it was reached."""
+    if not isinstance(spec, dict):
+        return []
+    models: dict[str, Any] = spec.get("models") or {}
+    if not models:
+        return []
+    marks = {
+        hierarchy.HOLDS: "+",
+        hierarchy.FAILS: "x",
+        hierarchy.UNKNOWN: "?",
+        hierarchy.UNCHECKED: "-",
+    }
+    out = [f"spectrum ({spec.get('data_type')}):"]
+    width = max(len(m) for m in models)
+    for name, e in models.items():
+        verdict = e.get("verdict", hierarchy.UNCHECKED)
+        how = e.get("by") or ""
+        if e.get("checked_as"):
+            how = f"{how} ({e['checked_as']})"
+        if verdict in (hierarchy.UNKNOWN, hierarchy.UNCHECKED) and e.get("reason"):
+            how = f"{how}: {e['reason']}" if how else e["reason"]
+        out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
+    strongest = ", ".join(spec.get("strongest_holding") or []) or "none"
+    weakest = ", ".join(spec.get("weakest_failing") or []) or "none"
+    out.append(f"  strongest holding: {strongest}; weakest failing: {weakest}")
+    return out
+
+
 # ---------------------------------------------------------------- splitbrain check
 
 
@@ -153,10 +188,20 @@ def check_text(verdicts: Sequence[Any], fmt: str = "text") -> str:
     for v in verdicts:
         if v.error:
             out += ["", f"{v.path}: {v.error}"]
-        elif v.valid is not True:
-            body = checker_lines(v.path, v.result)
+            continue
+        body = _model_lines(v.path, v.result) if v.valid is not True else []
+        body += ladder_lines(v.result.get("spectrum"))
+        if body:
             out += ["", *(["```", *body, "```"] if fmt == "markdown" else body)]
     return "\n".join(out)
+
+
+def _model_lines(path: str, result: dict[str, Any]) -> list[str]:
+    """Each claimed model's verdict and reason, when a history was checked for several."""
+    parts = result.get("checkers")
+    if len(result.get("claimed") or []) > 1 and isinstance(parts, dict):
+        return [line for m, part in parts.items() for line in checker_lines(f"{path}: {m}", part)]
+    return checker_lines(path, result)
 
 
 def check_record(v: Any) -> dict[str, Any]:

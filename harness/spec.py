@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.checkers import hierarchy
+from splitbrain.checkers.spectrum import ELLE_ONLY
 from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
@@ -58,8 +60,10 @@ class Param:
     """Settable from a claims file, the marker and the fixture."""
     always: bool = False
     """Always in the replay command, not only when it differs from the default."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings of the flag."""
     repeat: bool = False
-    """The flag may be given more than once (its words join as a comma-separated list)."""
+    """The flag may be given more than once; its texts are joined with commas."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,19 @@ class TestSpec:
     model: Any = _param(
         None,
         Optional(Part()),
-        "consistency model checked (default: the workload's)",
+        "the data type the workload's operations are checked as (register workload: "
+        "cas-register or register, or a model as module:attr; default: the workload's)",
+        flag="--data-type",
+        aliases=("--type", "--model"),
+    )
+    consistency: list[str] = _param(
+        [],
+        NameList(empty="default", max_items=32),
+        "consistency models claimed, comma-separated or repeated (linearizable, sequential, "
+        "serializable, snapshot-isolation, ...; default: the workload's own, e.g. "
+        "linearizable for register, strict-serializable for list-append)",
+        metavar="MODEL[,MODEL]",
+        repeat=True,
     )
     nemesis_interval: float = _param(
         3.0,
@@ -250,6 +266,15 @@ class TestSpec:
         repeat=True,
         metavar="PROPERTY",
     )
+
+    def __post_init__(self) -> None:
+        """A consistency model given as ``model`` (the older spelling) is one claimed: the
+        front ends say so in one line (``consistency_in_model``); a spec built directly
+        means the same, and its replay command says ``--consistency``."""
+        if isinstance(self.consistency, list):
+            values = {"model": self.model, "consistency": self.consistency}
+            if consistency_in_model(values) is not None:
+                self.model, self.consistency = None, values["consistency"]
 
     def validate(self) -> None:
         """Every field in its kind and range, and every name known, before anything starts."""
@@ -308,7 +333,8 @@ class TestSpec:
                 continue
             if p.repeat:
                 for item in value:
-                    words += [p.flag, p.kind.to_text([item])]
+                    text = p.kind.to_text([item])
+                    words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]
                 continue
             text = p.kind.to_text(value)
             words += [f"{p.flag}={text}"] if text.startswith("-") else [p.flag, text]
@@ -345,6 +371,24 @@ CLAIM_KEYS: tuple[str, ...] = tuple(p.name for p in PARAMS.values() if p.claim)
 """The fields a claim, the marker and the fixture may set."""
 
 
+# ---------------------------------------------------------------- the older spelling
+
+
+def consistency_in_model(values: dict[str, Any]) -> str | None:
+    """When ``values["model"]`` names a consistency model (the older spelling), move it to
+    ``values["consistency"]`` and return it; the caller says so in one deprecation line."""
+    model = values.get("model")
+    if not isinstance(model, str) or model not in CONSISTENCY_NAMES:
+        return None
+    del values["model"]
+    claimed = list(values.get("consistency") or [])
+    values["consistency"] = claimed if model in claimed else [*claimed, model]
+    return model
+
+
+CONSISTENCY_NAMES = frozenset({*hierarchy.NAMES, *ELLE_ONLY})
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -363,6 +407,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         repeat = isinstance(p.kind, TextMap) or p.repeat
         parser.add_argument(
             p.flag,
+            *p.aliases,
             dest=p.name,
             metavar=p.metavar,
             default=[] if repeat else None,
@@ -372,8 +417,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ssh_arguments(parser)
 
 
-def from_args(args: argparse.Namespace) -> TestSpec:
-    """The spec the flags say; raises HarnessInputError naming the flag and its range."""
+def from_args(args: argparse.Namespace, notices: list[str] | None = None) -> TestSpec:
+    """The spec the flags say; raises HarnessInputError naming the flag and its range.
+    A deprecated spelling is appended to ``notices`` in one line."""
     values: dict[str, Any] = {}
     for p in PARAMS.values():
         if p.flag is None:
@@ -391,6 +437,11 @@ def from_args(args: argparse.Namespace) -> TestSpec:
                 values[p.name] = p.kind.from_text(given)
         except Problem as e:
             raise HarnessInputError(f"{p.flag} {e}") from None
+    moved = consistency_in_model(values)
+    if moved is not None and notices is not None:
+        notices.append(
+            f"--model {moved} is deprecated for a consistency model; use --consistency {moved}"
+        )
     return TestSpec(**values, ssh=ssh_options_from_args(args))
 
 

@@ -85,8 +85,9 @@ PUBLIC += [  # the server-per-node target base
 
 SIGNATURES = {
     "run": "(spec: 'TestSpec', *, on_start: 'Callable[[Path], None] | None' = None) -> 'RunResult'",
-    "check": "(history: 'list[Op] | str | Path', model: 'Any', *, init: 'Any' = None, "
-    "timeout: 'float | None' = None, assume: 'Iterable[str]' = ()) -> 'CheckResult'",
+    "check": "(history: 'list[Op] | str | Path', model: 'Any' = None, *, init: 'Any' = None, "
+    "timeout: 'float | None' = None, data_type: 'Any' = None, "
+    "consistency: 'tuple[str, ...] | list[str]' = (), spectrum: 'bool' = False, assume: 'Iterable[str]' = ()) -> 'CheckResult'",
 }
 
 SPEC_FIELDS = [
@@ -103,6 +104,7 @@ SPEC_FIELDS = [
     "options",
     "workload_options",
     "model",
+    "consistency",
     "nemesis_interval",
     "settle",
     "op_timeout",

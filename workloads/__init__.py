@@ -11,7 +11,7 @@ workload does not declare.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
@@ -31,6 +31,9 @@ class WorkloadSpec:
     concurrency: int = 5
     seed: int = 0
     model: str | None = None
+    """The data type the ops are checked as, where the workload has a choice (register)."""
+    consistency: tuple[str, ...] = ()
+    """The consistency models claimed (``checkers.hierarchy``); empty: the workload's own."""
     check_timeout: float | None = None
     assume: tuple[str, ...] = ()
     """What the user asserts about the system for the checker to rely on (``--assume``)."""
@@ -57,6 +60,10 @@ class Workload:
     """The operations the generators issue (``harness.protocols``: operations)."""
     read_every_node: bool = False
     """After the final phase, read each node directly (``read-node``, value = node name)."""
+    data_type: str | None = None
+    """The data type of its ops (``checkers.hierarchy``): the run's spectrum is over its models."""
+    decides: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Checker name -> the consistency models whose conjunction that checker decides."""
     assumptions: frozenset[str] = frozenset()
     """The ``--assume`` names its checker can use; any other given is refused."""
 

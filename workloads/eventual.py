@@ -42,4 +42,6 @@ def workload(spec: WorkloadSpec) -> Workload:
         checkers={"convergence": check},
         operations=frozenset({"read", "write"}),
         read_every_node=True,
+        data_type="register",
+        decides={"convergence": ("eventual",)},
     )

@@ -2,7 +2,7 @@
 
 Values appended are unique per key (one counter per key); each key is retired after
 ``max-writes`` appends and replaced by a fresh one, as Elle's generator does, so reads stay short.
-The claimed model (``--model``, Elle's names) defaults to strict-serializable.
+The claimed models (``--consistency``, Elle's names) default to strict-serializable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from splitbrain.checkers import elle
-from splitbrain.checkers.txn.models import validate_models
+from splitbrain.checkers.txn.models import DEFAULT_MODELS, validate_models
 from splitbrain.harness.generator import Context, Invocation, Result
 from splitbrain.harness.history import Op
 from splitbrain.harness.values import Integer, Option
@@ -66,9 +66,8 @@ OPTIONS = {
 
 def workload(spec: WorkloadSpec) -> Workload:
     keys = max(1, spec.keys)
-    models = [spec.model] if spec.model else None
-    if models:
-        validate_models(models)
+    models = list(spec.consistency) or ([spec.model] if spec.model else list(DEFAULT_MODELS))
+    validate_models(models)
     budget = spec.options["cycle-search-budget"]
 
     def check(history: list[Op]) -> dict[str, Any]:
@@ -85,4 +84,6 @@ def workload(spec: WorkloadSpec) -> Workload:
         final_generator=None,
         checkers={"elle": check},
         operations=frozenset({"txn"}),
+        data_type="list-append",
+        decides={"elle": tuple(models)},
     )

@@ -75,4 +75,6 @@ def workload(spec: WorkloadSpec) -> Workload:
         final_generator=final_reads(max(1, spec.keys)),
         checkers={"linearizable": check},
         operations=frozenset({"read", "write", "cas"}),
+        data_type=model if model in REGISTER_MODELS else None,
+        decides={"linearizable": ("linearizable",)},
     )

@@ -1,8 +1,8 @@
 """Elle's rw-register: transactions of register reads and writes over a rotating pool of keys.
 
 The generator is list-append's with ``["w", k, v]`` for appends: values written are unique per
-key, and each key retires after ``max-writes`` writes. The claimed model (``--model``, Elle's
-names) defaults to strict-serializable; ``--assume`` asserts properties of the keys
+key, and each key retires after ``max-writes`` writes. The claimed models (``--consistency``,
+Elle's names) default to strict-serializable; ``--assume`` asserts properties of the keys
 (``sequential-keys``, ``linearizable-keys``, ``wfr-keys``) from which the checker infers
 more of each key's version order (``checkers.txn.rw_register``).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from splitbrain.checkers.txn import rw_register
-from splitbrain.checkers.txn.models import validate_models
+from splitbrain.checkers.txn.models import DEFAULT_MODELS, validate_models
 from splitbrain.harness.history import Op
 from splitbrain.workloads import Workload, WorkloadSpec
 from splitbrain.workloads.list_append import OPTIONS as OPTIONS
@@ -24,9 +24,8 @@ OPERATION = "rw.txn"
 
 def workload(spec: WorkloadSpec) -> Workload:
     keys = max(1, spec.keys)
-    models = [spec.model] if spec.model else None
-    if models:
-        validate_models(models)
+    models = list(spec.consistency) or ([spec.model] if spec.model else list(DEFAULT_MODELS))
+    validate_models(models)
     assume = rw_register.validate_assumptions(spec.assume)
     budget = spec.options["cycle-search-budget"]
 
@@ -48,4 +47,6 @@ def workload(spec: WorkloadSpec) -> Workload:
         checkers={"elle-rw-register": check},
         operations=frozenset({OPERATION}),
         assumptions=frozenset(rw_register.ASSUMPTIONS),
+        data_type="rw-register",
+        decides={"elle-rw-register": tuple(models)},
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from splitbrain.checkers.hierarchy import closure as _closure
+
 IMPLIED_ANOMALIES: dict[str, list[str]] = {
     "G0": ["G1c", "G0-process"],
     "G0-process": ["G1c-process", "G0-realtime"],
@@ -221,17 +223,6 @@ ALL_MODELS: frozenset[str] = frozenset(
 FRIENDLY_MODEL_NAMES: tuple[str, ...] = tuple(
     sorted({friendly(m) for m in ALL_MODELS} | set(CANONICAL_NAMES))
 )
-
-
-def _closure(starts: Iterable[str], graph: dict[str, set[str]] | dict[str, list[str]]) -> set[str]:
-    seen = set(starts)
-    todo = list(seen)
-    while todo:
-        for nxt in graph.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def validate_models(models: Iterable[str]) -> list[str]:

@@ -38,6 +38,14 @@ section.checker.unknown { border-left: 5px solid var(--unknown); }
 .swatch { display: inline-block; width: 14px; height: 10px; border: 1px solid #999; }
 .cx-lin-sw { background: #c7e9c0; } .cx-con-sw { background: #dde6f0; } .cx-bad-sw { background: #f4b6b2; }
 svg text { font: 11px system-ui, sans-serif; fill: #333; }
+svg.spectrum .implies { stroke: #888; stroke-width: 1.3; }
+svg.spectrum .model rect { stroke-width: 1.5; } svg.spectrum .model text { font-size: 12px; }
+svg.spectrum .model-holds rect, .sp-holds { fill: #c7e9c0; background: #c7e9c0; stroke: #2ca02c; }
+svg.spectrum .model-fails rect, .sp-fails { fill: #f4b6b2; background: #f4b6b2; stroke: #d62728; }
+svg.spectrum .model-unknown rect, .sp-unknown { fill: #e6e6e6; background: #e6e6e6; stroke: #888; }
+svg.spectrum .model-unchecked rect, .sp-unchecked { fill: #f4f4f4; background: #f4f4f4; stroke: #bbb; }
+svg.spectrum .model-unchecked text { fill: #888; }
+svg.spectrum .strongest rect, svg.spectrum .weakest rect { stroke-width: 3.5; }
 svg.chart { max-width: 100%; height: auto; background: #fff; }
 figure { margin: 6px 0; } figcaption { font-weight: 600; margin-bottom: 2px; }
 .cx-svg rect { stroke: #666; } .cx-lin rect { fill: #c7e9c0; } .cx-con rect { fill: #dde6f0; }

@@ -23,6 +23,7 @@ from splitbrain.harness.report.markup import (
 )
 from splitbrain.harness.report.results import checkers_html
 from splitbrain.harness.report.run import OpSpan, RunData, load_run, run_data
+from splitbrain.harness.report.spectrum import spectrum_html
 from splitbrain.harness.report.timeline import timeline_data
 
 OUTCOMES = ("ok", "fail", "info")
@@ -64,6 +65,7 @@ def render_report(run: RunData) -> str:
         _problems(run),
         _section("Operations", _ops_table(run.spans, fs)),
         _section("Checkers", checkers_html(run.results, _bank_charts(run))),
+        _section("Consistency spectrum", spectrum_html(run.results), "spectrum"),
         _timeline_section(run, fs),
         _lamport_section(run),
         _section(
