@@ -1,7 +1,10 @@
 """The maelstrom target's speed: start+end overhead of a 5-node echo test, and the router's
 delivered messages per second at 25 nodes, rate 1,000, about 30 messages per op, with
 its delivery lateness (the time a message is handed to its destination minus its due time;
-node messages have 10 ms latency, so they wait on the router's heap and timer).
+node messages have 10 ms latency, so they wait on the router's heap and timer). To say why
+a run is late, each run also prints how late the router woke after sleeping until a message
+was due (the time the operating system kept it waiting, not time it was busy), the share
+of the machine's CPU left idle, and the load average.
 
 Usage: python benchmarks/bench_maelstrom.py [--runs R] [--time-limit S]. Prints medians.
 Goals: overhead < 2 s; >= 30,000 delivered msgs/s; lateness p99 <= 1 ms.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -39,6 +43,17 @@ def run(store: str, *args: str) -> tuple[float, dict]:
         raise SystemExit(f"run failed ({done.returncode}): {done.stderr[-2000:]}")
     latest = sorted(p for p in Path(store).glob("maelstrom-*/2*") if p.is_dir())[-1]
     return wall, json.loads((latest / "results.json").read_text())
+
+
+def cpu_times() -> tuple[int, int]:
+    """The machine's idle and total CPU ticks so far (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)
+
+
+def idle_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def router_alone(messages: int = 200_000) -> float:
@@ -76,6 +91,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=5.0)
+    ap.add_argument(
+        "--fanout", type=int, default=28, help="noise messages per echo (msgs/op is about this + 2)"
+    )
     args = ap.parse_args()
     alone = statistics.median(router_alone() for _ in range(args.runs))
     print(f"router alone (no processes, no pipes): median {alone:,.0f} msgs/s")
@@ -89,25 +107,37 @@ def main() -> None:
         print(
             f"5-node echo, time limit 1 s: start+end overhead median {statistics.median(overheads):.2f} s (goal < 2 s)"
         )
-        rates, p99s, medians, per_op = [], [], [], []
+        rates, p99s, medians, per_op, wake_p99s, idles = [], [], [], [], [], []
         for _ in range(args.runs):
+            before = cpu_times()
             _, results = run(
                 store, "-w", "echo", "--bin", str(FANOUT), "--node-count", "25", "--concurrency", "1n",
                 "--rate", "1000", "--latency", "10", "--time-limit", f"{args.time_limit:g}",
+                str(args.fanout),
             )  # fmt: skip
             net = results["net"]
             rates.append(net["all"]["recv-count"] / args.time_limit)
+            offered = net["all"]["send-count"] / args.time_limit
             per_op.append(net["all"]["msgs-per-op"])
             p99s.append(net["delivery-lateness-ms"]["p99"])
             medians.append(net["delivery-lateness-ms"]["median"])
+            wake_p99s.append(net["wakeup-lateness-ms"]["p99"])
+            idles.append(idle_share(before, cpu_times()))
             ops = results["checkers"]["stats"]["by_outcome"]
             print(
-                f"  run: {rates[-1]:,.0f} delivered msgs/s, {per_op[-1]} msgs/op, ops {ops}, lateness median {medians[-1]} ms p99 {p99s[-1]} ms"
+                f"  run: {rates[-1]:,.0f} delivered msgs/s of {offered:,.0f} sent "
+                f"({sum(ops.values()) / args.time_limit:,.0f} ops/s), {per_op[-1]} msgs/op, ops {ops}, "
+                f"lateness median {medians[-1]} ms p99 {p99s[-1]} ms; the router woke "
+                f"{wake_p99s[-1]} ms late (p99) after sleeping until a message was due; "
+                f"the router used {net['router-cpu-s']} CPU s and was preempted "
+                f"{net['router-preempted']:,} times; CPU idle {idles[-1]:.0%}, "
+                f"load {os.getloadavg()[0]:.1f}"
             )
         print(
             f"25 nodes, rate 1000, ~30 msgs/op: median {statistics.median(rates):,.0f} delivered msgs/s "
             f"(goal >= 30,000), msgs/op {statistics.median(per_op)}, delivery lateness median "
-            f"{statistics.median(medians)} ms, p99 {statistics.median(p99s)} ms (goal <= 1 ms)"
+            f"{statistics.median(medians)} ms, p99 {statistics.median(p99s)} ms (goal <= 1 ms); "
+            f"wake-up lateness p99 {statistics.median(wake_p99s)} ms, CPU idle {statistics.median(idles):.0%}"
         )
 
 

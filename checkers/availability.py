@@ -1,24 +1,11 @@
 """Availability, as Maelstrom's ``--availability``: the fraction of client operations
-that succeeded must reach the one required (``total`` is 1.0)."""
+that succeeded must reach the one required (``total`` is 1.0; ``harness.values.Fraction``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from splitbrain.harness.history import Op
-
-
-def parse(text: str) -> float | None:
-    """``total`` -> 1.0, a fraction in [0, 1] -> itself, empty or ``none`` -> None."""
-    text = text.strip().lower()
-    if text in ("", "none"):
-        return None
-    if text == "total":
-        return 1.0
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"availability must be 'total' or a fraction in [0, 1], got {text!r}")
-    return value
 
 
 def check(history: list[Op], required: float | None) -> dict[str, Any]:

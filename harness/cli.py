@@ -435,7 +435,7 @@ def _add_gate(sub: Any) -> None:
 
 
 def _add_maelstrom(sub: Any) -> None:
-    maelstrom_cli.add_parser(sub, present.run_text)
+    maelstrom_cli.add_parser(sub, present.run_text, run_exit_code)
 
 
 def _add_list(sub: Any) -> None:

@@ -26,7 +26,7 @@ import yaml
 
 from splitbrain import workloads
 from splitbrain.checkers import cap
-from splitbrain.harness import assemble, core, present, progress, safeyaml
+from splitbrain.harness import assemble, core, limits, plugins, present, progress, safeyaml
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.bounds import brief
 from splitbrain.harness.history import Valid
@@ -64,9 +64,14 @@ AVAILABILITY: dict[str, Any] = {
 
 
 def _availability(value: Any) -> cap.Requirement:
-    """``{during: partition, min_ok: 0.9, ops: [read]}``, as Maelstrom's ``--availability``."""
+    """``{during: partition, min_ok: 0.9, ops: [read]}``, as Maelstrom's ``--availability``;
+    ``total`` or a bare fraction is Maelstrom's own form, the whole run's share."""
+    if value == "total" or (isinstance(value, int | float) and not isinstance(value, bool)):
+        value = {"during": "run", "min_ok": 1.0 if value == "total" else value}
     if not isinstance(value, dict):
-        raise Problem(f"must be a mapping of {', '.join(AVAILABILITY)}, got {brief(value)}")
+        raise Problem(
+            f"must be total, a fraction, or a mapping of {', '.join(AVAILABILITY)}, got {brief(value)}"
+        )
     for key in value:
         if key not in AVAILABILITY:
             raise Problem(f"unknown key {brief(key)}; known: {', '.join(AVAILABILITY)}")
@@ -87,11 +92,14 @@ CLAIM_ONLY: dict[str, Callable[[Any], Any]] = {
     "expect": Choice(EXPECTATIONS).from_value,
     "allow_unknown": Flag().from_value,
 }
-FIELDS: dict[str, Callable[[Any], Any]] = {
-    key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS
-} | CLAIM_ONLY
+FIELDS: dict[str, Callable[[Any], Any]] = (
+    {key: partial(test_spec.claim_value, key) for key in test_spec.CLAIM_KEYS}
+    | CLAIM_ONLY
+    | {key: limit.parse for key, limit in limits.KINDS.items()}
+)
 """Every key a claim (or ``defaults:``) may have, with its parser: the TestSpec fields a
-claim may set (``harness.spec.CLAIM_KEYS``) and the claim's own keys."""
+claim may set (``harness.spec.CLAIM_KEYS``), the claim's own keys, and the limits on what
+the run measured (``harness.limits``)."""
 
 SPEC_KEYS = frozenset(test_spec.CLAIM_KEYS) - {"name"}
 
@@ -108,6 +116,8 @@ class Claim:
     description: str = ""
     availability: cap.Requirement | None = None
     """The share of ops that must be served (``ok``) during some windows of the run."""
+    limits: dict[str, Any] = field(default_factory=dict)
+    """Limits on what the run measured (``harness.limits``), already in ``spec``'s options."""
     where: str = ""
     """``FILE:LINE`` of the claim, for messages."""
 
@@ -281,9 +291,15 @@ def _claim(values: dict[str, Any], where: str) -> Claim:
             f"use consistency: {moved}",
             file=sys.stderr,
         )
+    set_limits = {k: values[k] for k in limits.KINDS if k in values}
+    try:
+        spec = limits.apply({k: v for k, v in values.items() if k in SPEC_KEYS}, set_limits)
+    except Problem as e:
+        raise HarnessInputError(f"{where}: claim {brief(values['name'])}: {e}") from None
     return Claim(
         name=values["name"],
-        spec={k: v for k, v in values.items() if k in SPEC_KEYS},
+        spec=spec,
+        limits=set_limits,
         expect=values.get("expect", "holds"),
         allow_unknown=values.get("allow_unknown", False),
         description=values.get("description", ""),
@@ -321,6 +337,10 @@ def check_claim(claim: Claim) -> None:
             raise HarnessInputError(
                 f"{claim.where}: claim {claim.name!r}: key 'model': {e}"
             ) from None
+    for key in claim.limits:
+        refusal = _limit_refusal(key, spec)
+        if refusal:
+            raise HarnessInputError(f"{claim.where}: claim {claim.name!r}: key {key!r}: {refusal}")
     try:
         parts = core.prepare(spec)
     except HarnessInputError as e:
@@ -331,6 +351,22 @@ def check_claim(claim: Claim) -> None:
             f"{claim.where}: claim {claim.name!r}: key 'availability': ops: the workload issues "
             f"no {unknown[0]!r}; it issues: {', '.join(sorted(parts.operations))}"
         )
+
+
+def _limit_refusal(key: str, spec: Any) -> str | None:
+    """Why the claim's target or workload cannot judge limit ``key``; None when it can."""
+    limit = limits.KINDS[key]
+    if limit.flag == "-o":
+        target = assemble.target(spec.target)
+        if limit.option not in getattr(target, "options", {}):
+            return f"target {assemble.label(spec.target)!r} does not measure it (maelstrom does)"
+        return None
+    if not isinstance(spec.workload, str):
+        return None  # a workload given built: its options are its own
+    declared = workloads.declared_options(plugins.load("workload", spec.workload))
+    if limit.option not in declared:
+        return f"workload {spec.workload!r} does not measure it (the Maelstrom workloads do)"
+    return None
 
 
 def load_claims(path: str | Path) -> list[Claim]:
@@ -374,6 +410,7 @@ class Outcome:
     """The measured share of ops served, against the claim's ``availability``."""
     bad_input: bool = False
     """The error is the claim's fault (found only once it ran), not the harness's."""
+    results: dict[str, Any] | None = None
 
     @property
     def verdict(self) -> str:
@@ -423,6 +460,7 @@ def run_claim(
         seconds=time.monotonic() - started,
         run_dir=result.run_dir,
         explanation=explain(result.results, result.run_dir, spec.command()),
+        results=result.results,
         error="; ".join(problems) or None,
         interrupted=result.interrupted,
         availability_met=served,
@@ -485,6 +523,10 @@ def render_gate(outcomes: list[Outcome], claims: list[Claim], fmt: str = "text")
     if fmt == "json":
         return present.to_json([outcome_record(o) for o in outcomes])
     out = [render_table(outcomes, fmt)]
+    measured = [(o.claim.name, limits.report_lines(o.claim.limits, o.results)) for o in outcomes]
+    if any(lines for _, lines in measured):
+        out += ["", "limits:"]
+        out += [f"  {name}: {line}" for name, lines in measured for line in lines]
     for o in outcomes:
         if not o.passed:
             out += ["", f"{o.claim.name}: {failure_message(o)}"]
@@ -516,6 +558,7 @@ def outcome_record(o: Outcome) -> dict[str, Any]:
             "met": o.availability_met,
             "measured": o.availability,
         },
+        "limits": limits.report_lines(o.claim.limits, o.results),
     }
 
 
@@ -552,6 +595,7 @@ def junit_xml(source: Path, outcomes: list[Outcome], skipped: list[Claim]) -> ET
             failure = ET.SubElement(case, "failure", message=xml_text(failure_message(o)))
             failure.text = xml_text(o.explanation)
         out = [f"expected: {expectation_text(o.claim)}", f"verdict: {o.verdict}"]
+        out += limits.report_lines(o.claim.limits, o.results)
         out.append(f"report: {o.report}")
         ET.SubElement(case, "system-out").text = xml_text("\n".join(out))
     for claim in skipped:

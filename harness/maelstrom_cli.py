@@ -17,12 +17,11 @@ from typing import Any
 
 from splitbrain.harness import core
 from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.verdict import exit_code
 
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
-DEFAULT_KEYS = {"txn-list-append": 3}
+DEFAULT_KEYS = {"txn-list-append": 3, "txn-rw-register": 3}
 
 
 def concurrency(text: str, node_count: int) -> int:
@@ -44,8 +43,9 @@ def mistyped(args: list[str]) -> list[str]:
     return [a for a in args if a[:1] in DASHES]
 
 
-def add_parser(sub: Any, summary: Callable[..., str]) -> None:
-    """``maelstrom test`` under ``sub``; ``summary`` renders a run's results (the CLI's)."""
+def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], int]) -> None:
+    """``maelstrom test`` under ``sub``; ``summary`` renders a run's results and ``run_exit``
+    gives a run's exit code (130 interrupted, 255 what teardown left: the CLI's)."""
     mael = sub.add_parser("maelstrom", help="run Maelstrom-protocol nodes, as Maelstrom does")
     msub = mael.add_subparsers(dest="maelstrom_command", metavar="COMMAND")
     p = msub.add_parser("test", help="test a node program with a Maelstrom workload")
@@ -78,7 +78,7 @@ def add_parser(sub: Any, summary: Callable[..., str]) -> None:
     p.add_argument("--op-timeout", type=float, default=5.0, help="client timeout, s (default: 5)")
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.set_defaults(func=cmd_test, node_args=[], summary=summary)
+    p.set_defaults(func=cmd_test, node_args=[], summary=summary, run_exit=run_exit)
     p.usage = "splitbrain maelstrom test -w WORKLOAD --bin PATH [OPTIONS] [ARGS...]"
 
 
@@ -138,4 +138,4 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(json.dumps(result.results, indent=2, default=str))
     else:
         print(args.summary(result.results, result.run_dir, spec.command(), result.interrupted))
-    return exit_code(result.valid)
+    return args.run_exit(result)

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from splitbrain.harness import core
+from splitbrain.harness import core, limits
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.gate import (
     FIELDS,
@@ -54,9 +54,10 @@ _POSITIONAL = ("target", "workload", "nemesis")
 
 
 def _run_signature() -> inspect.Signature:
-    """``Splitbrain.run``'s parameters: every claim key of the TestSpec, None meaning its default."""
+    """``Splitbrain.run``'s parameters: every claim key of the TestSpec and every limit
+    (``harness.limits``), None meaning its default."""
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
-    for key in test_spec.CLAIM_KEYS:
+    for key in (*test_spec.CLAIM_KEYS, *limits.KINDS):
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
         if key not in _POSITIONAL:
             kind = inspect.Parameter.KEYWORD_ONLY

@@ -394,3 +394,82 @@ def describe_options(declared: Mapping[str, Option]) -> str:
         f"{k}={o.kind.to_text(o.default)} ({o.kind.describe}): {o.help}"
         for k, o in declared.items()
     )
+
+
+@dataclass(frozen=True)
+class Fraction:
+    """A share in [0, 1], or the word ``total`` for 1 (Maelstrom's ``--availability``)."""
+
+    describe: str = "'total' or a fraction from 0 to 1"
+
+    def from_text(self, text: str) -> float:
+        word = text.strip().lower()
+        if word == "total":
+            return 1.0
+        if len(word) > MAX_NUMBER_TEXT:
+            raise Problem(f"must be {self.describe}, got {brief(text)}")
+        try:
+            return self.from_value(float(word))
+        except ValueError:
+            raise Problem(f"must be {self.describe}, got {brief(text)}") from None
+
+    def from_value(self, value: Any) -> float:
+        if isinstance(value, str):
+            return self.from_text(value)
+        try:
+            return Number(0, 1).from_value(value)
+        except Problem:
+            raise Problem(f"must be {self.describe}, got {brief(value)}") from None
+
+    def to_text(self, value: float) -> str:
+        return "total" if value == 1 else _number(value)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper limits by name (``median:400,max:600``, ``=`` works too, or a mapping): each
+    name one of ``names``, each limit a finite number from 0 up."""
+
+    names: tuple[str, ...]
+    unit: str = ""
+
+    @property
+    def describe(self) -> str:
+        unit = f" ({self.unit})" if self.unit else ""
+        return f"limits NAME:NUMBER{unit}, comma-separated or a mapping, NAME one of {', '.join(self.names)}"
+
+    def _limit(self, name: Any, value: Any) -> tuple[str, float]:
+        if name not in self.names:
+            raise Problem(f"must be {self.describe}, got the name {brief(name)}")
+        try:
+            return name, Number(0, 1e12).from_value(value)
+        except Problem:
+            raise Problem(
+                f"limit {name} must be a finite number from 0, got {brief(value)}"
+            ) from None
+
+    def from_text(self, text: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if text.strip().lower() == "none":
+            return out
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, sep, number = part.replace("=", ":").partition(":")
+            if not sep or len(number) > MAX_NUMBER_TEXT:
+                raise Problem(f"must be {self.describe}, got {brief(part)}")
+            try:
+                value: Any = float(number)
+            except ValueError:
+                value = number
+            key, limit = self._limit(name.strip(), value)
+            out[key] = limit
+        return out
+
+    def from_value(self, value: Any) -> dict[str, float]:
+        if isinstance(value, str):
+            return self.from_text(value)
+        if not isinstance(value, Mapping):
+            raise Problem(f"must be {self.describe}, got {brief(value)}")
+        return dict(self._limit(k, v) for k, v in value.items())
+
+    def to_text(self, value: Mapping[str, float]) -> str:
+        return ",".join(f"{k}:{_number(v)}" for k, v in value.items()) or "none"

@@ -294,7 +294,7 @@ def test_readme_schema_example_documents_every_key(tmp_path: Path) -> None:
     (claim,) = gate.parse_claims(_write(tmp_path, example))
     documented = {line.split(":")[0].strip(" -") for line in example.splitlines()[4:]}
     assert documented == set(gate.FIELDS)
-    assert claim.spec["options"] == {"replication": "leader-sync"}
+    assert claim.spec["options"] == {"replication": "leader-sync", "msgs-per-op": "30"}
 
 
 @pytest.mark.parametrize(

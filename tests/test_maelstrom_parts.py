@@ -4,6 +4,8 @@ topologies and the CLI's option forms."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import networkx as nx
 import pytest
@@ -11,11 +13,13 @@ import pytest
 from splitbrain.checkers import kafka
 from splitbrain.harness.history import Op
 from splitbrain.harness.maelstrom_cli import concurrency, mistyped
+from splitbrain.harness.values import Fraction, Problem
 from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
+from splitbrain.targets.maelstrom.routerd import scheduling
 from splitbrain.targets.maelstrom.services import LinKV, LinTSO, LwwKV, SeqKV
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
-from splitbrain.workloads.maelstrom import latency_limits, within_latency
+from splitbrain.workloads.maelstrom import OPTIONS, within_latency
 
 
 def test_lin_kv_read_write_cas_and_error_codes() -> None:
@@ -179,12 +183,39 @@ def test_kafka_checker_finds_each_anomaly() -> None:
 
 
 def test_stable_latency_limits() -> None:
-    assert latency_limits("median:400, max=600") == {"median": 400.0, "max": 600.0}
-    with pytest.raises(ValueError, match="QUANTILE:MS"):
-        latency_limits("mean:3")
+    kind = OPTIONS["stable-latency"].kind
+    assert kind.from_text("median:400, max=600") == {"median": 400.0, "max": 600.0}
+    assert kind.from_value({"median": 400, "max": 600}) == {"median": 400.0, "max": 600.0}
+    assert kind.to_text({"median": 400.0, "max": 600.5}) == "median:400,max:600.5"
+    with pytest.raises(Problem, match="NAME one of median, p99, max, got the name 'mean'"):
+        kind.from_text("mean:3")
+    with pytest.raises(Problem, match="limit max must be a finite number from 0, got 'inf'"):
+        kind.from_value({"max": "inf"})
     measured = {"valid": True, "stable_latency_ms": {"median": 10.0, "p99": 700.0, "max": 900.0}}
     assert within_latency(measured, {"median": 400})["valid"] is True
     over = within_latency(measured, {"median": 400, "max": 600})
     assert over["valid"] is False and over["stable_latency_over"] == {
         "max": {"ms": 900.0, "limit": 600}
     }
+
+
+def test_availability_is_total_or_a_fraction() -> None:
+    kind = Fraction()
+    assert kind.from_text("total") == 1.0 and kind.from_text(" 0.9 ") == 0.9
+    assert kind.from_value(0.5) == 0.5 and kind.from_value("TOTAL") == 1.0
+    assert kind.to_text(1.0) == "total" and kind.to_text(0.25) == "0.25"
+    for bad in ("most", "1.5", "-0.1", "nan", True, [1]):
+        with pytest.raises(Problem, match="must be 'total' or a fraction from 0 to 1"):
+            kind.from_value(bad)
+
+
+def test_real_time_scheduling_refused_is_said_not_fatal() -> None:
+    """Without the privilege (here: as nobody), the router says it runs normally."""
+    code = (
+        "import os; from splitbrain.targets.maelstrom.routerd import scheduling\n"
+        "if os.geteuid() == 0: os.setuid(65534)\n"
+        "print(scheduling(True))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "normal (real-time refused: Operation not permitted)", done.stderr
+    assert scheduling(False) == "normal"

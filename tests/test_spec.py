@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splitbrain import workloads
-from splitbrain.harness import assemble, cli, core, gate, plugins
+from splitbrain.harness import assemble, cli, core, gate, limits, plugins
 from splitbrain.harness import spec as test_spec
 from splitbrain.harness.core import TestSpec as CoreTestSpec
 from splitbrain.harness.errors import HarnessInputError
@@ -146,14 +146,15 @@ def test_flags_claim_keys_and_fixture_keywords_all_come_from_the_fields() -> Non
     assert fields - {"ssh"} <= flags
     claimable = fields - {"store", "ssh"}
     assert set(test_spec.CLAIM_KEYS) == claimable
+    limit_keys = set(limits.KINDS)
     assert set(gate.FIELDS) == claimable | {
         "description",
         "expect",
         "allow_unknown",
         "availability",
-    }
+    } | limit_keys
     fixture = set(inspect.signature(Splitbrain.run).parameters) - {"self"}
-    assert fixture == claimable
+    assert fixture == claimable | limit_keys
     assert CoreTestSpec is TestSpec
 
 

@@ -20,11 +20,21 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from splitbrain.checkers import availability, counter, echo, elle, kafka, set_full, unique_ids
+from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.models import validate_models
 from splitbrain.harness import generator as gen
 from splitbrain.harness.generator import Context, Generator, Invocation, Result
 from splitbrain.harness.history import Op
-from splitbrain.harness.values import Option, Optional, Text
+from splitbrain.harness.values import (
+    Fraction,
+    Integer,
+    Limits,
+    NameList,
+    Number,
+    Option,
+    Optional,
+    Problem,
+)
 from splitbrain.workloads import (
     CheckerFn,
     Workload,
@@ -39,48 +49,64 @@ from splitbrain.workloads.set import SetOps
 
 DEFAULT_RECOVERY_S = 10.0
 
+LATENCY_QUANTILES = ("median", "p99", "max")
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """Elle consistency model names, comma-separated or a list; unknown ones refused."""
+
+    names: NameList = NameList(empty="none")
+    describe: str = "Elle consistency model names, comma-separated or a list"
+
+    def from_text(self, text: str) -> list[str]:
+        return self.from_value(text)
+
+    def from_value(self, value: Any) -> list[str]:
+        models = self.names.from_value(value)
+        try:
+            return validate_models(models)
+        except ValueError as e:
+            raise Problem(str(e)) from None
+
+    def to_text(self, value: list[str]) -> str:
+        return self.names.to_text(value)
+
+
 OPTIONS = {
     "availability": Option(
-        Optional(Text()), None, "checker: 'total' or the fraction of ops that must succeed"
+        Optional(Fraction()), None, "checker: 'total' or the fraction of ops that must succeed"
     ),
     "recovery-time": Option(
-        Optional(Text()), None, "generator: seconds after healing before the final reads (10)"
+        Number(0, 3600, unit="seconds"),
+        DEFAULT_RECOVERY_S,
+        "generator: seconds after healing before the final reads",
     ),
     "max-txn-length": Option(
-        Optional(Text()), None, "generator: micro-ops per txn-list-append transaction (4)"
+        Integer(1, 64), 4, "generator: micro-ops per txn-list-append transaction"
     ),
     "max-writes-per-key": Option(
-        Optional(Text()), None, "generator: appends to one key before it is retired (16)"
+        Integer(1, 10_000), 16, "generator: appends to one key before it is retired"
     ),
     "consistency-models": Option(
-        Optional(Text()), None, "checker: models txn-list-append claims (strict-serializable)"
+        ModelNames(),
+        ["strict-serializable"],
+        "checker: models txn-list-append and txn-rw-register claim",
     ),
     "stable-latency": Option(
-        Optional(Text()), None, "checker: limits such as median:400,max:600 (ms)"
+        Limits(LATENCY_QUANTILES, unit="ms"),
+        {},
+        "checker (broadcast, g-set): limits such as median:400,max:600 (ms)",
     ),
 }
-"""``-w`` options of every Maelstrom workload (texts, parsed where they are used)."""
+"""``-w`` options of every Maelstrom workload."""
 FINAL_READ = "final-read"
-
-
-def _number(spec: WorkloadSpec, name: str, default: float) -> float:
-    raw = spec.options.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"option {name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"option {name} must not be negative, got {raw!r}")
-    return value
+RW_TXN = "rw.txn"
+"""rw-register's transactions (``workloads.rw_register``): invoked as ``txn``."""
 
 
 def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> dict[str, CheckerFn]:
-    try:
-        required = availability.parse(str(spec.options.get("availability") or ""))
-    except ValueError as e:
-        raise ValueError(f"option availability: {e}") from None
+    required = spec.options["availability"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return availability.check(history, required)
@@ -89,7 +115,7 @@ def _with_availability(spec: WorkloadSpec, checkers: dict[str, CheckerFn]) -> di
 
 
 def _final(spec: WorkloadSpec, reads: Generator) -> Generator:
-    return gen.phases(gen.sleep(_number(spec, "recovery-time", DEFAULT_RECOVERY_S)), reads)
+    return gen.phases(gen.sleep(spec.options["recovery-time"]), reads)
 
 
 def _workload(
@@ -124,25 +150,6 @@ def unique_ids_workload(spec: WorkloadSpec) -> Workload:
     return _workload("unique-ids", spec, ops, None, checkers, {"generate"})
 
 
-LATENCY_QUANTILES = ("median", "p99", "max")
-
-
-def latency_limits(text: str) -> dict[str, float]:
-    """``median:400,max:600`` (ms; ``=`` works too) -> {"median": 400.0, "max": 600.0}."""
-    limits: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        q, sep, ms = part.replace("=", ":").partition(":")
-        if not sep or q.strip() not in LATENCY_QUANTILES:
-            raise ValueError(
-                f"option stable-latency: expected QUANTILE:MS with QUANTILE one of {', '.join(LATENCY_QUANTILES)}, got {part!r}"
-            )
-        try:
-            limits[q.strip()] = float(ms)
-        except ValueError:
-            raise ValueError(f"option stable-latency: not a number of ms: {ms!r}") from None
-    return limits
-
-
 def within_latency(result: dict[str, Any], limits: dict[str, float]) -> dict[str, Any]:
     """set-full's result, invalid as well when a stable-latency quantile exceeds its limit."""
     if not limits:
@@ -162,7 +169,7 @@ def within_latency(result: dict[str, Any], limits: dict[str, float]) -> dict[str
 def _set_workload(name: str, spec: WorkloadSpec, data_type: str) -> Workload:
     final = _final(spec, gen.each_worker(gen.once("read")))
     operations = {f"{data_type}.add", f"{data_type}.read"}
-    limits = latency_limits(str(spec.options.get("stable-latency") or ""))
+    limits = spec.options["stable-latency"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return within_latency(set_full.check(history), limits)
@@ -218,22 +225,39 @@ def lin_kv_workload(spec: WorkloadSpec) -> Workload:
     )
 
 
-def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
-    raw = str(spec.options.get("consistency-models") or "strict-serializable")
-    models = [m.strip() for m in raw.split(",") if m.strip()]
-    validate_models(models)
+def _txn_ops(spec: WorkloadSpec, write: str) -> ListAppendOps:
+    """Transactions of reads and ``write``s (values unique per key) over ``keys`` keys, each
+    retired after ``max-writes-per-key`` writes."""
     keys = max(1, spec.keys)
-    ops = ListAppendOps(
+    return ListAppendOps(
         tuple(range(keys)),
-        max_writes=int(_number(spec, "max-writes-per-key", 16)),
-        max_len=max(1, int(_number(spec, "max-txn-length", 4))),
+        max_writes=spec.options["max-writes-per-key"],
+        max_len=spec.options["max-txn-length"],
         next_key=keys,
+        write=write,
     )
+
+
+def txn_list_append_workload(spec: WorkloadSpec) -> Workload:
+    models = spec.options["consistency-models"]
 
     def check(history: list[Op]) -> dict[str, Any]:
         return elle.check(history, consistency_models=models)
 
+    ops = _txn_ops(spec, "append")
     return _workload("txn-list-append", spec, ops, None, {"elle": check}, {"txn"})
+
+
+def txn_rw_register_workload(spec: WorkloadSpec) -> Workload:
+    """Maelstrom's txn-rw-register: transactions of ``["r", k, null]`` and ``["w", k, v]``
+    (values unique per key), judged by Elle's rw-register checker for the models claimed."""
+    models = spec.options["consistency-models"]
+
+    def check(history: list[Op]) -> dict[str, Any]:
+        return rw_register.check(history, consistency_models=models)
+
+    ops = _txn_ops(spec, "w")
+    return _workload("txn-rw-register", spec, ops, None, {"elle-rw-register": check}, {RW_TXN})
 
 
 @dataclass(frozen=True, slots=True)

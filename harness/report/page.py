@@ -10,7 +10,7 @@ from typing import Any
 from splitbrain.harness import store
 from splitbrain.harness.history import Op
 from splitbrain.harness.notation import fault_text
-from splitbrain.harness.report import assets
+from splitbrain.harness.report import assets, lamport
 from splitbrain.harness.report.charts import availability_svg, bank_svg, latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
     embed_json,
@@ -67,6 +67,7 @@ def render_report(run: RunData) -> str:
         _section("Checkers", checkers_html(run.results, _bank_charts(run))),
         _section("Consistency spectrum", spectrum_html(run.results), "spectrum"),
         _timeline_section(run, fs),
+        _lamport_section(run),
         _section(
             "Latency and throughput",
             latency_svg(run.spans, run.faults, run.end_time, fs)
@@ -158,7 +159,7 @@ def _links(run: RunData) -> str:
             store.RESULTS,
             store.TEST,
             store.LOG,
-            "lamport.html",
+            lamport.DATA_FILE,
             "net-journal.jsonl",
         )
         if (run.run_dir / n).is_file()
@@ -275,6 +276,11 @@ def _cell(v: Any) -> str:
     if v is None:
         return "-"
     return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def _lamport_section(run: RunData) -> str:
+    data = lamport.load(run.run_dir)
+    return "" if data is None else lamport.section(data)
 
 
 def _bank_charts(run: RunData) -> dict[str, str]:

@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -38,13 +39,13 @@ from splitbrain.targets.maelstrom.client import (
     rpc,
 )
 from splitbrain.targets.maelstrom.kafka import KafkaSession
-from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults, Network
-from splitbrain.targets.maelstrom.router import Router
+from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults
+from splitbrain.targets.maelstrom.remote import RouterGone, RouterProcess
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
 
 JOURNAL = "net-journal.jsonl"
 NET_STATS = "net-stats.json"
-LAMPORT = "lamport.html"
+LAMPORT = "lamport.json"
 
 OPTIONS: dict[str, str] = {
     "bin": "",
@@ -56,9 +57,12 @@ OPTIONS: dict[str, str] = {
     "log-stderr": "false",
     "init-timeout": "10",
     "msgs-per-op": "",
+    "router-realtime": "true",
 }
 """``-o`` keys. ``msgs-per-op`` is a limit on the servers' messages per operation, judged by
-the target; the workloads' own settings (availability, recovery time, ...) are their ``-w``
+the target; ``router-realtime`` runs the router process under real-time round-robin
+scheduling where the system allows it (root), so a busy machine does not make deliveries
+late (the nodes keep normal scheduling); the workloads' own settings (availability, recovery time, ...) are their ``-w``
 options (``splitbrain.workloads.maelstrom.OPTIONS``)."""
 
 
@@ -110,11 +114,12 @@ class MaelstromTarget:
         self.opts = dict(OPTIONS)
         self.argv: list[str] = []
         self.node_ids: list[str] = []
-        self.router: Router | None = None
+        self.router: RouterProcess | None = None
         self.ctx: RunContext | None = None
         self.client_ids = ClientIds()
         self.invocations = 0
         self._count_lock = threading.Lock()
+        self._faults_lock = threading.Lock()
         self.logs_dir = Path(".")
 
     # ------------------------------------------------------------ configuration
@@ -137,6 +142,10 @@ class MaelstromTarget:
             )
         if opts["msgs-per-op"]:
             _number(opts, "msgs-per-op")
+        if opts["router-realtime"].strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise HarnessInputError(
+                f"-o router-realtime: must be true or false, got {opts['router-realtime']!r}"
+            )
         self.opts = opts
         self.node_ids = [f"n{i}" for i in range(int(count))]
 
@@ -149,10 +158,18 @@ class MaelstromTarget:
         opts = self.opts
         self.logs_dir = ctx.run_dir / "logs"
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        network = Network(ctx.seed, _number(opts, "latency"), opts["latency-dist"])
-        self.router = router = Router(
-            network, ctx.run_dir / JOURNAL, ctx.seed, log_stderr=_flag(opts["log-stderr"])
+        self.router = router = RouterProcess(
+            ctx.seed,
+            _number(opts, "latency"),
+            opts["latency-dist"],
+            ctx.run_dir / JOURNAL,
+            log_stderr=_flag(opts["log-stderr"]),
+            realtime=_flag(opts["router-realtime"]),
         )
+        try:
+            router.start()
+        except RouterGone as e:
+            raise MaelstromNodeError(f"the maelstrom router did not start: {e}") from None
         ctx.log.info(
             "maelstrom: %d nodes of %s; latency %s ms %s; routing decisions from seed %d",
             len(self.node_ids),
@@ -163,7 +180,6 @@ class MaelstromTarget:
         )
         for node in self.node_ids:
             self._spawn(node)
-        router.start()
         self._init(self.node_ids)
         if "broadcast.add" in ctx.operations:
             self._send_topology()
@@ -174,7 +190,7 @@ class MaelstromTarget:
         node_dir.mkdir(exist_ok=True)
         log_path = node_dir / "stderr.log"
         try:
-            self.router.spawn(node, self.argv, log_path, self.ctx.run_dir)
+            self.router.call("spawn", node, self.argv, log_path, self.ctx.run_dir)
         except OSError as e:
             raise MaelstromNodeError(f"node {node}: cannot start {self.argv[0]}: {e}") from None
 
@@ -192,7 +208,7 @@ class MaelstromTarget:
         try:
             for node, client in waiting.items():
                 while True:
-                    code = router.call(lambda n=node: router.exit_code(n))
+                    code = router.call("exit_code", node)
                     if code is not None:
                         self._init_failed(node, f"exited with code {code} before init_ok")
                     left = deadline - time.monotonic()
@@ -220,7 +236,7 @@ class MaelstromTarget:
     def _init_failed(self, node: str, why: str) -> None:
         router = self._router()
         time.sleep(0.05)
-        tail = router.call(lambda: router.stderr_tail(node))
+        tail = router.call("stderr_tail", node)
         last = " | ".join(tail[-5:]) if tail else "(nothing on stderr)"
         raise MaelstromNodeError(f"node {node} {why}; last stderr lines: {last}")
 
@@ -239,13 +255,11 @@ class MaelstromTarget:
         router, self.router = self.router, None
         if router is None:
             return
-        if router.is_alive():
-            router.stop()
         router.close()
         assert self.ctx is not None
         journal = self.ctx.run_dir / JOURNAL
         try:
-            lamport.write(journal, self.ctx.run_dir / LAMPORT, f"messages of {self.ctx.run_id}")
+            lamport.write(journal, self.ctx.run_dir / LAMPORT)
         except (OSError, ValueError, KeyError) as e:
             self.ctx.log.error("maelstrom: writing %s failed: %s", LAMPORT, e)
 
@@ -278,38 +292,32 @@ class MaelstromTarget:
             self.invocations += 1
 
     def kill(self, node: str) -> None:
-        router = self._router()
-        router.call(lambda: router.kill(node))
+        self._router().call("kill", node)
 
     def start(self, node: str) -> None:
         """Restart a killed node (state lost) and ``init`` it again."""
-        router = self._router()
-        if router.call(lambda: router.exit_code(node)) is None:
+        if self._router().call("exit_code", node) is None:
             return
-        router.call(lambda: self._spawn(node))
+        self._spawn(node)
         self._init([node])
 
     def pause(self, node: str) -> None:
-        router = self._router()
-        router.call(lambda: router.signal(node, signal.SIGSTOP))
+        self._router().call("signal", node, signal.SIGSTOP)
 
     def resume(self, node: str) -> None:
-        router = self._router()
-        router.call(lambda: router.signal(node, signal.SIGCONT))
+        self._router().call("signal", node, signal.SIGCONT)
 
     def nemesis(self, name: str) -> Any:
         return router_nemesis.build(name)
 
     def change_faults(self, change: Callable[[Faults], Any]) -> None:
         router = self._router()
+        with self._faults_lock:
+            faults = replace(router.faults)
+            change(faults)
+            router.set_faults(faults)
 
-        def apply() -> None:
-            change(router.network.faults)
-            router.faults_changed()
-
-        router.call(apply)
-
-    def _router(self) -> Router:
+    def _router(self) -> RouterProcess:
         if self.router is None:
             raise MaelstromNodeError("the maelstrom router is not running")
         if self.router.error is not None:
@@ -320,7 +328,7 @@ class MaelstromTarget:
 
     def net_stats(self) -> dict[str, Any]:
         assert self.router is not None
-        return self.router.stats.summary(self.invocations)
+        return self.router.call("summary", self.invocations)
 
     def extra_results(self) -> dict[str, Any]:
         """Merged into results.json by the run: Maelstrom's network statistics."""

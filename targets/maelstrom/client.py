@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from splitbrain.harness.history import Op
 from splitbrain.harness.protocols import bare_f
-from splitbrain.targets.maelstrom.router import Client, Router
+from splitbrain.targets.maelstrom.remote import Client, RouterProcess
 
 Body = dict[str, Any]
 DEFINITE_ERRORS = {
@@ -61,20 +61,27 @@ def _list(v: Any) -> bool:
     return isinstance(v, list)
 
 
-def _mop_ok(sent: list[Any], got: Any) -> bool:
+def _mop_ok(sent: list[Any], got: Any, read_ok: Callable[[Any], bool]) -> bool:
     if not isinstance(got, list) or len(got) != 3 or got[0] != sent[0] or got[1] != sent[1]:
         return False
     if sent[0] == "r":
-        return got[2] is None or isinstance(got[2], list)
+        return got[2] is None or read_ok(got[2])
     return got[2] == sent[2]
 
 
-def _txn(op: Op, body: Body) -> Any:
-    got = field(body, "txn", _list, "a list of micro-ops")
-    sent = op.value
-    if len(got) != len(sent) or not all(_mop_ok(s, g) for s, g in zip(sent, got, strict=True)):
-        raise Malformed("reply txn does not match the request's micro-ops")
-    return got
+def _txn_of(read_ok: Callable[[Any], bool]) -> Callable[[Op, Body], Any]:
+    """The reply's micro-ops, each the request's with a read's value ``read_ok`` (or null)."""
+
+    def value(op: Op, body: Body) -> Any:
+        got = field(body, "txn", _list, "a list of micro-ops")
+        sent = op.value
+        if len(got) != len(sent) or not all(
+            _mop_ok(s, g, read_ok) for s, g in zip(sent, got, strict=True)
+        ):
+            raise Malformed("reply txn does not match the request's micro-ops")
+        return got
+
+    return value
 
 
 @dataclass(frozen=True)
@@ -132,11 +139,13 @@ OPERATIONS: dict[str, Rpc] = {
         "cas_ok",
         _none,
     ),
-    "txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn),
+    "txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn_of(_list)),
+    "rw.txn": Rpc(lambda op: {"type": "txn", "txn": op.value}, "txn_ok", _txn_of(is_int)),
 }
 """Each declared operation and its Maelstrom RPC (Maelstrom's workload documentation):
 g-set and splitbrain's set workload share ``set.*``, both counters ``counter.*``, lin-kv and
-the register workload ``read``/``write``/``cas``, txn-list-append and list-append ``txn``."""
+the register workload ``read``/``write``/``cas``, txn-list-append and list-append ``txn``,
+txn-rw-register and rw-register ``rw.txn`` (read values integers, not lists)."""
 KAFKA_OPERATIONS = frozenset({"send", "poll", "assign"})
 """Kafka's operations take several requests each (``targets.maelstrom.kafka``)."""
 ALL_OPERATIONS = frozenset(OPERATIONS) | KAFKA_OPERATIONS
@@ -190,7 +199,9 @@ class ClientIds:
         return f"c{next(self._next)}"
 
 
-def rpc(router: Router, client: Client, dest: str, body: Body, timeout: float) -> Body | None:
+def rpc(
+    router: RouterProcess, client: Client, dest: str, body: Body, timeout: float
+) -> Body | None:
     """Send ``body`` (with its ``msg_id``) and wait for the reply to it; None on timeout.
     Late replies to earlier requests are skipped; a reply without an integer ``in_reply_to``
     is taken as the answer (and judged malformed), since a client has one request out."""
@@ -225,7 +236,7 @@ class MaelstromClient:
 
     def __init__(
         self,
-        router: Router,
+        router: RouterProcess,
         client_id: str,
         node: str,
         rpcs: dict[str, Rpc],

@@ -1,16 +1,20 @@
-"""The router: one thread that owns every node's pipes, the services and the message heap.
+"""The router: one process of its own that owns every node's pipes, the services and the
+message heap.
 
 Nodes are processes speaking Maelstrom's protocol (one JSON message a line on stdin and
 stdout, stderr to the node's log). A line a node writes is parsed, checked for the
 envelope ``{src, dest, body}``, journaled, given its fate by the ``Network`` (from the
 seed) and put on the heap at its due time; due messages are written to their destination
-(a node's stdin, a client's reply queue, a service). A line that is not a message, or a
-message to an unknown destination, is logged with the node and the line, and the node's
-stream goes on. Routing uses the node that wrote the line, so a node may put another id
-in ``src`` (forwarding); statistics and the journal use the ``src`` it wrote.
+(a node's stdin, a client, a service). A line that is not a message, or a message to an
+unknown destination, is logged with the node and the line, and the node's stream goes on.
+Routing uses the node that wrote the line, so a node may put another id in ``src``
+(forwarding); statistics and the journal use the ``src`` it wrote.
 
-Everything else (clients sending, nemeses changing faults, kills) reaches the router thread
-as a callable in its inbox, so the router's state has one owner and needs no locks.
+The router runs in its own process (``routerd``), so the harness's client threads never
+hold the interpreter lock it needs to deliver a message on time. The harness talks to it
+over one socket (``RouterProcess``): clients' messages and commands (spawn, kill, faults)
+go in, in order; replies to clients come out, batched per turn of the loop. The router's
+state has one owner and needs no locks.
 """
 
 from __future__ import annotations
@@ -20,26 +24,24 @@ import heapq
 import logging
 import os
 import random
+import resource
 import selectors
 import signal
 import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from queue import SimpleQueue
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
-from splitbrain.targets.maelstrom.network import Network, is_client
+from splitbrain.targets.maelstrom.network import Faults, Network, is_client
 from splitbrain.targets.maelstrom.services import SERVICES, Service
 
 log = logging.getLogger("splitbrain.maelstrom")
-T = TypeVar("T")
 READ_CHUNK = 1 << 16
 STDERR_TAIL = 20
 PR_SET_PDEATHSIG = 1
@@ -79,14 +81,6 @@ class NodeProcess:
     writing: bool = False
 
 
-@dataclass
-class Client:
-    """A harness-side client: its id and the queue its replies land in."""
-
-    id: str
-    replies: SimpleQueue[dict[str, Any]] = field(default_factory=SimpleQueue)
-
-
 class Stats:
     """Maelstrom's network statistics: sends, receives and distinct messages, for all
     messages, those with a client at either end, and those between servers."""
@@ -101,6 +95,9 @@ class Stats:
         self.unknown_dest = 0
         self.bad_lines = 0
         self.lateness = [0] * (LATENESS_BUCKETS + 1)
+        self.wakeups = [0] * (LATENESS_BUCKETS + 1)
+        """How late the loop ran after sleeping until a message was due: the time the
+        operating system kept it waiting, as opposed to the time it was busy."""
 
     def part(self, src: str, dest: str) -> str:
         return "clients" if is_client(src) or is_client(dest) else "servers"
@@ -116,12 +113,16 @@ class Stats:
         self.counts[part]["recv-count"] += 1
         self.lateness[min(LATENESS_BUCKETS, max(0, late_ns) // LATENESS_BUCKET_NS)] += 1
 
-    def lateness_ms(self, q: float) -> float | None:
-        total = sum(self.lateness)
+    def woke(self, late_ns: int) -> None:
+        self.wakeups[min(LATENESS_BUCKETS, max(0, late_ns) // LATENESS_BUCKET_NS)] += 1
+
+    @staticmethod
+    def quantile_ms(histogram: list[int], q: float) -> float | None:
+        total = sum(histogram)
         if not total:
             return None
         rank, seen = q * (total - 1), 0
-        for i, n in enumerate(self.lateness):
+        for i, n in enumerate(histogram):
             seen += n
             if seen > rank:
                 return round((i + 1) * LATENESS_BUCKET_NS / 1e6, 3)
@@ -137,13 +138,37 @@ class Stats:
         out["unknown-destination"] = self.unknown_dest
         out["unparsable-lines"] = self.bad_lines
         out["delivery-lateness-ms"] = {
-            "median": self.lateness_ms(0.5),
-            "p99": self.lateness_ms(0.99),
+            "median": self.quantile_ms(self.lateness, 0.5),
+            "p99": self.quantile_ms(self.lateness, 0.99),
+        }
+        out["wakeup-lateness-ms"] = {
+            "median": self.quantile_ms(self.wakeups, 0.5),
+            "p99": self.quantile_ms(self.wakeups, 0.99),
         }
         return out
 
 
-class Router(threading.Thread):
+COMMANDS = frozenset(
+    {"spawn", "kill", "signal", "exit_code", "stderr_tail", "set_faults", "summary", "shutdown"}
+)
+"""The router methods the harness may call (``RouterProcess.call``)."""
+
+
+class ForwardLog(logging.Handler):
+    """The router process's log records, sent to the harness, which writes its log."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.conn.send(("log", record.levelno, record.getMessage()))
+        except OSError:
+            pass
+
+
+class Router:
     def __init__(
         self,
         network: Network,
@@ -152,13 +177,12 @@ class Router(threading.Thread):
         log_stderr: bool = False,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
-        super().__init__(name="maelstrom-router", daemon=True)
         self.network = network
         self.clock = clock
         self.t0 = clock()
         self.log_stderr = log_stderr
         self.nodes: dict[str, NodeProcess] = {}
-        self.clients: dict[str, Client] = {}
+        self.clients: set[str] = set()
         self.services: dict[str, Service] = {
             name: make(random.Random(f"{services_seed}:{name}")) for name, make in SERVICES.items()
         }
@@ -170,55 +194,63 @@ class Router(threading.Thread):
         self.journal = open(journal_path, "wb", buffering=1 << 20)  # noqa: SIM115
         self.last_flush = 0
         self.selector = selectors.DefaultSelector()
-        self.inbox: deque[Callable[[], None]] = deque()
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_r, False)
-        os.set_blocking(self.wake_w, False)
-        self.selector.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
         self.running = True
-        self.error: BaseException | None = None
         self.dirty: set[str] = set()
+        self.scheduling = "normal"
+        """What the router process runs under (``routerd.scheduling``)."""
+        self.outbox: list[tuple[str, bytes]] = []
+        """Messages delivered to clients this turn of the loop: (client id, line)."""
 
-    # ------------------------------------------------------------ other threads
+    # ------------------------------------------------------------ the harness's commands
 
-    def post(self, fn: Callable[[], None]) -> None:
-        self.inbox.append(fn)
-        try:
-            os.write(self.wake_w, b"\0")
-        except BlockingIOError:
-            pass  # the pipe is full of wake-ups already
-
-    def call(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
-        """Run ``fn`` in the router thread and return its result."""
-        if threading.current_thread() is self:
-            return fn()
-        fut: Future[T] = Future()
-
-        def run() -> None:
+    def command(self, conn: Connection, message: tuple[Any, ...]) -> None:
+        """One message from the harness: a client's message, a client coming or going,
+        or a call of one of ``COMMANDS``, answered with its result or its exception."""
+        kind = message[0]
+        if kind == "send":
+            _, client_id, dest, line = message
+            self._route(client_id, client_id, dest, line)
+        elif kind == "client":
+            _, client_id, present = message
+            if present:
+                self.clients.add(client_id)
+            else:
+                self.clients.discard(client_id)
+        elif kind == "call":
+            _, call_id, name, args = message
+            if name not in COMMANDS:
+                raise ValueError(f"the router has no command {name!r}")
             try:
-                fut.set_result(fn())
-            except BaseException as e:
-                fut.set_exception(e)
+                result = (True, getattr(self, name)(*args))
+            except Exception as e:
+                result = (False, e)
+            conn.send(("result", call_id, *result))
+        else:
+            raise ValueError(f"the router got an unknown message {kind!r}")
 
-        self.post(run)
-        return fut.result(timeout)
+    def set_faults(self, faults: Faults) -> None:
+        self.network.faults = faults
+        self.faults_changed()
 
-    def client_send(self, client: Client, dest: str, body: dict[str, Any]) -> None:
-        line = orjson.dumps({"src": client.id, "dest": dest, "body": body})
-        self.post(lambda: self._route(client.id, client.id, dest, line))
+    def summary(self, invocations: int) -> dict[str, Any]:
+        """The statistics, and what the router process itself cost: CPU seconds, and how
+        often the operating system took the CPU from it while it had work (preemptions)."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return self.stats.summary(invocations) | {
+            "router-cpu-s": round(usage.ru_utime + usage.ru_stime, 3),
+            "router-preempted": usage.ru_nivcsw,
+            "router-scheduling": self.scheduling,
+        }
 
-    def new_client(self, client_id: str) -> Client:
-        c = Client(client_id)
-        self.call(lambda: self.clients.__setitem__(client_id, c))
-        return c
-
-    def drop_client(self, client: Client) -> None:
-        self.post(lambda: self.clients.pop(client.id, None))
+    def shutdown(self) -> None:
+        """Kill every node, close the journal, and end the loop."""
+        self.running = False
+        self.close()
 
     # ------------------------------------------------------------ node processes
 
     def spawn(self, node_id: str, argv: list[str], stderr_log: Path, cwd: Path) -> None:
-        """Start (or restart) a node's process and register its pipes; router thread only."""
+        """Start (or restart) a node's process and register its pipes."""
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -294,33 +326,37 @@ class Router(threading.Thread):
 
     # ------------------------------------------------------------ the loop
 
-    def run(self) -> None:
+    def serve(self, conn: Connection) -> None:
+        """Route until the harness says ``shutdown`` or goes away (its end of ``conn``
+        closes: then every node is killed too)."""
+        self.selector.register(conn.fileno(), selectors.EVENT_READ, ("conn", None))
         try:
-            self._loop()
-        except BaseException as e:  # surfaced to the run by every later call
-            self.error = e
-            log.exception("the maelstrom router failed")
+            self._loop(conn)
         finally:
-            self.journal.flush()
+            if self.running:  # the harness went away without a shutdown
+                self.close()
 
-    def stop(self) -> None:
-        self.post(lambda: setattr(self, "running", False))
-        self.join(10)
-
-    def _loop(self) -> None:
+    def _loop(self, conn: Connection) -> None:
         select, heap, clock = self.selector.select, self.heap, self.clock
         while self.running:
-            timeout = 0.1
+            timeout, due = 0.1, None
             if heap:
                 timeout = max(0.0, min(timeout, (heap[0][0] - clock()) / 1e9))
+                if timeout > 0:
+                    due = heap[0][0]  # the loop sleeps until then, unless woken earlier
                 if timeout < EPOLL_RESOLUTION_S:
                     time.sleep(timeout)  # epoll would round this up to a whole millisecond
                     timeout = 0.0
-            for key, mask in select(timeout):
+            events = select(timeout)
+            if due is not None and not events:
+                self.stats.woke(clock() - due)
+            for key, mask in events:
                 kind, node = key.data
                 if kind == "out":
                     if mask & selectors.EVENT_READ:
                         self._read(node)
+                        if heap and heap[0][0] <= clock():
+                            self._deliver_due()  # not after every node's lines: on time
                     if mask & selectors.EVENT_WRITE:
                         self._flush(node)
                 elif kind == "err":
@@ -328,13 +364,9 @@ class Router(threading.Thread):
                 elif kind == "in":
                     self._flush(node)
                 else:
-                    try:
-                        os.read(self.wake_r, 4096)
-                    except BlockingIOError:
-                        pass
-            inbox = self.inbox
-            while inbox:
-                inbox.popleft()()
+                    self._commands(conn)
+                    if not self.running:
+                        return
             self._deliver_due()
             if self.dirty:
                 for node_id in self.dirty:
@@ -342,10 +374,21 @@ class Router(threading.Thread):
                     if node is not None and node.alive:
                         self._flush(node)
                 self.dirty.clear()
+            if self.outbox:
+                conn.send(("replies", self.outbox))
+                self.outbox = []
             now = clock()
             if now - self.last_flush > 100_000_000:
                 self.journal.flush()
                 self.last_flush = now
+
+    def _commands(self, conn: Connection) -> None:
+        """Every message the harness has sent so far; its end closing ends the loop."""
+        try:
+            while self.running and conn.poll():
+                self.command(conn, conn.recv())
+        except EOFError:
+            self.running = False
 
     def _read(self, node: NodeProcess) -> None:
         assert node.proc.stdout is not None
@@ -472,7 +515,7 @@ class Router(threading.Thread):
 
     def journal_event(self, event: dict[str, Any]) -> None:
         """A fault or node event (``{"type": "faults", ...}``, ``{"type": "node", ...}``),
-        in the journal's time line; router thread only."""
+        in the journal's time line."""
         record = {"time": self.clock() - self.t0} | event
         self.journal.write(orjson.dumps(record) + b"\n")
 
@@ -511,18 +554,17 @@ class Router(threading.Thread):
             node.out += b"\n"
             self.dirty.add(dest)
         else:
-            client = self.clients.get(dest)
+            client = dest in self.clients
             service = self.services.get(dest)
-            if client is None and service is None:
+            if not client and service is None:
                 self.stats.dropped["gone"] = self.stats.dropped.get("gone", 0) + 1
                 self._journal_drop(now, msg_id, "gone")
                 return
-            msg = orjson.loads(line)
-            if client is not None:
-                client.replies.put(msg["body"])
+            if client:
+                self.outbox.append((dest, line))
             else:
                 assert service is not None
-                self._serve(dest, service, msg, now)
+                self._serve(dest, service, orjson.loads(line), now)
         self.stats.received(part, now - due)
         self.journal.write(b'{"time":%d,"type":"recv","id":%d}\n' % (now - self.t0, msg_id))
 
@@ -556,7 +598,7 @@ class Router(threading.Thread):
             self.selector.unregister(fd)
 
     def close(self) -> None:
-        """Kill every node and close the journal; after ``stop``."""
+        """Kill every node and close the journal."""
         for node in list(self.nodes.values()):
             if node.alive:
                 try:
@@ -565,5 +607,3 @@ class Router(threading.Thread):
                     pass
                 self.kill(node.id)
         self.journal.close()
-        os.close(self.wake_r)
-        os.close(self.wake_w)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A counter on seq-kv: adds by read + cas on one key; reads first write a key of their
-own so the store catches the node up. --broken acknowledges every third add without
-applying it (a lost update, caught whatever the timing)."""
+own so the store catches the node up. --broken acknowledges every third positive add
+without applying it (a lost update that always lowers the sum: caught whatever the timing,
+also for a pn-counter, whose lost deltas could otherwise cancel out)."""
 
 import sys
 
@@ -42,8 +43,8 @@ def add(delta, done):
 @node.handler("add")
 def on_add(n, msg):
     global adds
-    adds += 1
-    if broken and adds % 3 == 0:
+    adds += msg["body"]["delta"] > 0
+    if broken and msg["body"]["delta"] > 0 and adds % 3 == 0:
         n.reply(msg, {"type": "add_ok"})
         return
     add(msg["body"]["delta"], lambda: n.reply(msg, {"type": "add_ok"}))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Kafka on lin-kv: a key's next offset is taken by cas on "next-KEY", its message stored
 at "msg-KEY-OFFSET", committed offsets at "committed-KEY" (raised by cas, never lowered);
-a poll reads offsets from the one asked until the first missing one. --broken keeps the
-logs on each node alone, so two nodes give the same offset to different messages."""
+a poll reads offsets from the one asked until the first missing one. --broken writes every
+third message twice, at two offsets (a retried append): a duplicate, caught whatever the
+timing."""
 
 import sys
 
@@ -10,8 +11,7 @@ from mnode import Node
 
 node = Node()
 broken = "--broken" in sys.argv
-local_logs = {}
-local_committed = {}
+sends = 0
 MAX_POLL = 10
 
 
@@ -36,18 +36,25 @@ def take_offset(key, done):
 
 @node.handler("send")
 def send(n, msg):
+    global sends
     key, value = msg["body"]["key"], msg["body"]["msg"]
-    if broken:
-        log = local_logs.setdefault(key, [])
-        log.append(value)
-        n.reply(msg, {"type": "send_ok", "offset": len(log) - 1})
-        return
+    sends += 1
+    twice = broken and sends % 3 == 0
 
     def stored(offset):
-        kv(
-            {"type": "write", "key": f"msg-{key}-{offset}", "value": value},
-            lambda _r: n.reply(msg, {"type": "send_ok", "offset": offset}),
-        )
+        def written(_r):
+            if twice:
+                take_offset(key, lambda again: kv(write(again), lambda _r: ack()))
+            else:
+                ack()
+
+        def ack():
+            n.reply(msg, {"type": "send_ok", "offset": offset})
+
+        kv(write(offset), written)
+
+    def write(offset):
+        return {"type": "write", "key": f"msg-{key}-{offset}", "value": value}
 
     take_offset(key, stored)
 
@@ -55,13 +62,6 @@ def send(n, msg):
 @node.handler("poll")
 def poll(n, msg):
     wanted = dict(msg["body"]["offsets"])
-    if broken:
-        out = {
-            k: [[o, v] for o, v in enumerate(local_logs.get(k, [])) if o >= start][:MAX_POLL]
-            for k, start in wanted.items()
-        }
-        n.reply(msg, {"type": "poll_ok", "msgs": {k: v for k, v in out.items() if v}})
-        return
     out = {}
     pending = list(wanted.items())
 
@@ -91,10 +91,6 @@ def poll(n, msg):
 @node.handler("commit_offsets")
 def commit(n, msg):
     offsets = dict(msg["body"]["offsets"])
-    if broken:
-        local_committed.update(offsets)
-        n.reply(msg, {"type": "commit_offsets_ok"})
-        return
     pending = list(offsets.items())
 
     def next_key():
@@ -127,15 +123,6 @@ def commit(n, msg):
 @node.handler("list_committed_offsets")
 def list_committed(n, msg):
     keys = list(msg["body"]["keys"])
-    if broken:
-        n.reply(
-            msg,
-            {
-                "type": "list_committed_offsets_ok",
-                "offsets": {k: local_committed[k] for k in keys if k in local_committed},
-            },
-        )
-        return
     out = {}
 
     def next_key():

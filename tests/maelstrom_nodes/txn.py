@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""txn-list-append on lin-kv: the whole database is one value, updated by cas (retried
-on conflict): strict serializable. --broken keeps a database per node, shared with no one."""
+"""txn-list-append and txn-rw-register on lin-kv: the whole database is one value, updated
+by cas (retried on conflict): strict serializable. --broken reports every third writing
+transaction aborted (txn-conflict, a definite error) but keeps its writes, so a later read
+observes an aborted write (G1a), caught whatever the timing."""
 
 import json
 import sys
@@ -9,30 +11,30 @@ from mnode import Node
 
 node = Node()
 broken = "--broken" in sys.argv
-local = {}
+writers = 0
 
 
 def apply(db, txn):
-    db = {k: list(v) for k, v in db.items()}
+    db = dict(db)
     out = []
     for f, k, v in txn:
         key = json.dumps(k)
         if f == "r":
-            out.append([f, k, list(db[key]) if key in db else None])
-        else:
-            db.setdefault(key, []).append(v)
-            out.append([f, k, v])
+            out.append([f, k, db.get(key)])
+            continue
+        db[key] = db.get(key, []) + [v] if f == "append" else v
+        out.append([f, k, v])
     return db, out
 
 
 @node.handler("txn")
 def on_txn(n, msg):
+    global writers
     txn = msg["body"]["txn"]
-    if broken:
-        global local
-        local, out = apply(local, txn)
-        n.reply(msg, {"type": "txn_ok", "txn": out})
-        return
+    lie = False
+    if any(f != "r" for f, _, _ in txn):
+        writers += 1
+        lie = broken and writers % 3 == 0
 
     def attempt():
         def got(body):
@@ -40,10 +42,12 @@ def on_txn(n, msg):
             new, out = apply(db, txn)
 
             def cased(reply):
-                if reply["type"] == "cas_ok":
-                    n.reply(msg, {"type": "txn_ok", "txn": out})
-                else:
+                if reply["type"] != "cas_ok":
                     attempt()
+                elif lie:
+                    n.reply(msg, {"type": "error", "code": 30, "text": "aborted (not really)"})
+                else:
+                    n.reply(msg, {"type": "txn_ok", "txn": out})
 
             n.rpc(
                 "lin-kv",

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Unique ids: NODE-COUNTER; with --broken the counter alone (ids repeat across nodes)."""
+"""Unique ids: NODE-COUNTER; with --broken the time in whole seconds (every id asked for
+within one second repeats)."""
 
 import sys
+import time
 
 from mnode import Node
 
@@ -14,7 +16,7 @@ count = 0
 def generate(n, msg):
     global count
     count += 1
-    n.reply(msg, {"type": "generate_ok", "id": count if broken else f"{n.id}-{count}"})
+    n.reply(msg, {"type": "generate_ok", "id": int(time.time()) if broken else f"{n.id}-{count}"})
 
 
 node.run()

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Broadcast (and g-set with --g-set) by gossip to the topology's neighbours, resending
-// unacknowledged gossip every 100 ms; --broken sends each message once and never again.
+// unacknowledged gossip every 100 ms; --broken acknowledges every third message it is given
+// without keeping it (lost whatever the timing).
 "use strict";
 const { Node, broken } = require("./mnode");
 const node = new Node();
@@ -8,12 +9,14 @@ const gset = process.argv.includes("--g-set");
 const seen = new Set();
 let neighbours = null;
 const unacked = new Map();
+let given = 0;
 
 function peers() { return neighbours || node.nodeIds.filter((n) => n !== node.id); }
 function gossip(peer, message) {
   node.rpc(peer, { type: "gossip", message }, () => unacked.delete(`${peer}\u0000${message}`));
 }
 function learn(message, origin) {
+  if (origin === undefined && ++given % 3 === 0 && broken) return;
   if (seen.has(message)) return;
   seen.add(message);
   for (const peer of peers()) {
@@ -22,7 +25,7 @@ function learn(message, origin) {
     gossip(peer, message);
   }
 }
-if (!broken) setInterval(() => { for (const [peer, m] of unacked.values()) gossip(peer, m); }, 100);
+setInterval(() => { for (const [peer, m] of unacked.values()) gossip(peer, m); }, 100);
 node.on("topology", (msg) => { neighbours = msg.body.topology[node.id] || []; node.reply(msg, { type: "topology_ok" }); });
 node.on("broadcast", (msg) => { learn(msg.body.message); node.reply(msg, { type: "broadcast_ok" }); });
 node.on("add", (msg) => { learn(msg.body.element); node.reply(msg, { type: "add_ok" }); });

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Kafka on lin-kv: offsets taken by cas on "next-KEY", messages at "msg-KEY-OFFSET",
 // committed offsets at "committed-KEY" (raised by cas, never lowered); a poll reads from
-// the offset asked until the first missing one. --broken keeps each node's logs to itself.
+// the offset asked until the first missing one. --broken writes every third message twice, at
+// two offsets (a retried append): a duplicate, caught whatever the timing.
 "use strict";
 const { Node, broken } = require("./mnode");
 const node = new Node();
 const MAX_POLL = 10;
-const logs = {};
-const committed = {};
+let sends = 0;
 const kv = (body) => new Promise((resolve) => node.rpc("lin-kv", body, resolve));
 
 async function takeOffset(key) {
@@ -21,12 +21,10 @@ async function takeOffset(key) {
 
 node.on("send", async (msg) => {
   const { key, msg: value } = msg.body;
-  if (broken) {
-    (logs[key] = logs[key] || []).push(value);
-    return node.reply(msg, { type: "send_ok", offset: logs[key].length - 1 });
-  }
+  const twice = ++sends % 3 === 0 && broken;
   const offset = await takeOffset(key);
   await kv({ type: "write", key: `msg-${key}-${offset}`, value });
+  if (twice) await kv({ type: "write", key: `msg-${key}-${await takeOffset(key)}`, value });
   node.reply(msg, { type: "send_ok", offset });
 });
 
@@ -34,14 +32,10 @@ node.on("poll", async (msg) => {
   const out = {};
   for (const [key, start] of Object.entries(msg.body.offsets)) {
     const got = [];
-    if (broken) {
-      (logs[key] || []).forEach((v, o) => { if (o >= start && got.length < MAX_POLL) got.push([o, v]); });
-    } else {
-      for (let o = start; got.length < MAX_POLL; o++) {
-        const r = await kv({ type: "read", key: `msg-${key}-${o}` });
-        if (r.type !== "read_ok") break;
-        got.push([o, r.value]);
-      }
+    for (let o = start; got.length < MAX_POLL; o++) {
+      const r = await kv({ type: "read", key: `msg-${key}-${o}` });
+      if (r.type !== "read_ok") break;
+      got.push([o, r.value]);
     }
     if (got.length) out[key] = got;
   }
@@ -50,7 +44,6 @@ node.on("poll", async (msg) => {
 
 node.on("commit_offsets", async (msg) => {
   for (const [key, offset] of Object.entries(msg.body.offsets)) {
-    if (broken) { committed[key] = offset; continue; }
     for (;;) {
       const r = await kv({ type: "read", key: `committed-${key}` });
       const current = r.type === "read_ok" ? r.value : -1;
@@ -65,7 +58,6 @@ node.on("commit_offsets", async (msg) => {
 node.on("list_committed_offsets", async (msg) => {
   const offsets = {};
   for (const key of msg.body.keys) {
-    if (broken) { if (key in committed) offsets[key] = committed[key]; continue; }
     const r = await kv({ type: "read", key: `committed-${key}` });
     if (r.type === "read_ok") offsets[key] = r.value;
   }
