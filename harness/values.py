@@ -23,6 +23,9 @@ MAX_NUMBER_TEXT = 40
 MAX_OPTION_TEXT = 4096
 """Characters of one option value (a path fits)."""
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+END_OF_OPTIONS = "--"
+"""Refused as a text or path value: argparse drops it even in ``--flag=--``, so the replay
+command could not carry it."""
 
 
 class Problem(ValueError):
@@ -146,7 +149,7 @@ class Text:
     def from_value(self, value: Any) -> str:
         if not isinstance(value, str) or not value.strip() or len(value) > self.max_len:
             raise self._fail(value)
-        if has_control(value):
+        if has_control(value) or value == END_OF_OPTIONS:
             raise self._fail(value)
         return value
 
@@ -164,6 +167,8 @@ class FilePath:
         return self.from_value(text)
 
     def from_value(self, value: Any) -> str:
+        if value == END_OF_OPTIONS:
+            raise Problem("must not be '--', the command line's end of options (write ./--)")
         if not isinstance(value, str) or not value or "\0" in value or len(value) > 4096:
             raise Problem(
                 f"must be {self.describe} (no NUL, at most 4096 characters), got {brief(value)}"
