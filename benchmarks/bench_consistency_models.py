@@ -28,7 +28,7 @@ from bench_linearizable import generate_register_history  # noqa: E402
 
 from splitbrain.checkers import causal, sequential, session  # noqa: E402
 from splitbrain.checkers.models import ModelInputError  # noqa: E402
-from splitbrain.harness.history import Op, read_history  # noqa: E402
+from splitbrain.harness.base.history import Op, read_history  # noqa: E402
 
 
 def timed(fn: Callable[[], dict[str, Any]], runs: int) -> tuple[float, Any]:

@@ -21,7 +21,14 @@ def run_dir_size(path: Path) -> int:
 
 def one(rate: float, fault: str, seed: int, time_limit: float, workload: str) -> tuple[int, int]:
     with tempfile.TemporaryDirectory() as store:
-        argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--workload", workload]
+        argv = [
+            sys.executable,
+            "-m",
+            "splitbrain.harness.front.cli",
+            "test",
+            "--workload",
+            workload,
+        ]
         argv += ["--rate", str(rate), "--seed", str(seed), "--store", store]
         argv += ["--time-limit", str(time_limit), "-o", f"fault={fault}"]
         code = subprocess.run(argv, capture_output=True, timeout=600).returncode

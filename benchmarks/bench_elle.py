@@ -12,7 +12,7 @@ from pathlib import Path
 
 from splitbrain.checkers import elle
 from splitbrain.checkers.txn.synth import serializable_history
-from splitbrain.harness.history import read_history
+from splitbrain.harness.base.history import read_history
 
 HUGE_SCC = Path(__file__).resolve().parents[2] / "shared" / "histories" / "elle" / "huge-scc.edn"
 

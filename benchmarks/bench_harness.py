@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 
-from splitbrain.harness import core
+from splitbrain.harness.engine import core
 from splitbrain.targets.memory import MemoryStore
 
 CONCURRENCY = 10

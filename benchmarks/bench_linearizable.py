@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers.linearizable import check
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.base.history import Op, read_history
 
 
 def generate_register_history(

@@ -35,7 +35,15 @@ FANOUT = HERE / "maelstrom_fanout_node.py"
 
 
 def run(store: str, *args: str) -> tuple[float, dict]:
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "maelstrom", "test", "--store", store]
+    argv = [
+        sys.executable,
+        "-m",
+        "splitbrain.harness.front.cli",
+        "maelstrom",
+        "test",
+        "--store",
+        store,
+    ]
     t0 = time.perf_counter()
     done = subprocess.run([*argv, *args], capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from splitbrain import workloads
-from splitbrain.harness import assemble
-from splitbrain.harness.core import TestSpec, interpret
-from splitbrain.harness.history import HistoryWriter
+from splitbrain.harness.base.history import HistoryWriter
+from splitbrain.harness.engine import assemble
+from splitbrain.harness.engine.core import TestSpec, interpret
 from splitbrain.targets.sim.cluster import parse_config
 from splitbrain.targets.sim.driver import SimRuntime
 

@@ -35,8 +35,8 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.checkers import cap
-from splitbrain.harness import core
-from splitbrain.harness.spec import TestSpec
+from splitbrain.harness.engine import core
+from splitbrain.harness.engine.spec import TestSpec
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 
 def check(history: list[Op], required: float | None) -> dict[str, Any]:

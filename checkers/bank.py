@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op, pairs
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import BadOp, Op, pairs
 
 DEFAULT_ACCOUNTS = 8
 DEFAULT_TOTAL = 100

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers.stats import latency_summary
-from splitbrain.harness.faults import fault_windows
-from splitbrain.harness.history import Op, Pair, pairs
+from splitbrain.harness.base.faults import fault_windows
+from splitbrain.harness.base.history import Op, Pair, pairs
 
 QUIET = "quiet"
 FAULTED = "faulted"

@@ -57,7 +57,7 @@ from typing import Any
 
 from splitbrain.checkers.models import ModelInputError, thaw
 from splitbrain.checkers.session import INIT, Event, RegisterHistory, register_events
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.notation import value_text
 
 __all__ = ["check", "VARIANTS"]
 

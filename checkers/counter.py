@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op, pairs
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import BadOp, Op, pairs
 
 MAX_ERRORS = 100
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.base.history import Op, pairs
 
 MAX_LISTED = 100
 

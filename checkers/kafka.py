@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.base.history import Op, pairs
 
 MAX_LISTED = 50
 

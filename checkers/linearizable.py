@@ -90,15 +90,15 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness import plugins
-from splitbrain.harness.history import (
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.history import (
     NOT_AN_INVOKE,
     Op,
     completion_positions,
     gc_paused,
     merge_valid,
 )
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.notation import value_text
 
 __all__ = ["check", "MODELS", "Model", "ModelInputError"]
 

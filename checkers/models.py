@@ -17,9 +17,9 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness import plugins
-from splitbrain.harness.errors import HarnessInputError
-from splitbrain.harness.protocols import HashesStates
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.errors import HarnessInputError
+from splitbrain.harness.base.protocols import HashesStates
 
 ILLEGAL: Any = object()
 DROP: Any = object()

@@ -40,7 +40,7 @@ from typing import Any
 
 from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
 from splitbrain.checkers.wgl import Call
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.notation import value_text
 
 INIT = -1
 NOT_UNIQUE = "written values are not unique"

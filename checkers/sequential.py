@@ -71,8 +71,8 @@ from typing import Any
 from splitbrain.checkers import causal, register_fastpath, wgl
 from splitbrain.checkers.linearizable import _KeyHistory, _short, resolve_model, split
 from splitbrain.checkers.models import DROP, ILLEGAL, Model, ModelInputError, freeze, thaw
-from splitbrain.harness.history import Op, merge_valid
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.history import Op, merge_valid
+from splitbrain.harness.base.notation import value_text
 
 __all__ = ["check", "infer_model"]
 

@@ -71,8 +71,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from splitbrain.checkers.models import ModelInputError, freeze, thaw
-from splitbrain.harness.history import Op, pairs
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.history import Op, pairs
+from splitbrain.harness.base.notation import value_text
 
 __all__ = [
     "GUARANTEES",

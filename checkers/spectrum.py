@@ -26,7 +26,7 @@ from splitbrain.checkers import (
 from splitbrain.checkers import hierarchy as h
 from splitbrain.checkers.models import ModelInputError
 from splitbrain.checkers.txn import models as cm
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 Result = dict[str, Any]
 CheckFn = Callable[[list[Op], str, Any, float | None], Result]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.base.history import Op, pairs
 
 
 def quantile(sorted_values: list[float], q: float) -> float | None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op, element, pairs
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import BadOp, Op, element, pairs
 
 MAX_LISTED = 100
 Pos = tuple[int, int]

@@ -10,7 +10,7 @@ from typing import Any
 from splitbrain.checkers import elle
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.core import BadHistory
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 LIST_APPEND = "list-append"
 RW_REGISTER = "rw-register"

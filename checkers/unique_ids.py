@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.base.history import Op, pairs
 
 MAX_LISTED = 100
 

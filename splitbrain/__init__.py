@@ -16,19 +16,16 @@ This module is the public, stable surface (``__all__``). Everything below
 
 from __future__ import annotations
 
-from splitbrain.harness.check import CheckResult, check
-from splitbrain.harness.core import RunResult, TestSpec, run
-from splitbrain.harness.errors import (
+from splitbrain.harness.base.errors import (
     ExitCode,
     HarnessFailure,
     HarnessInputError,
     PluginError,
     SplitbrainError,
 )
-from splitbrain.harness.generator import Context, Invocation
-from splitbrain.harness.history import Op
-from splitbrain.harness.nemesis import NemesisKind
-from splitbrain.harness.protocols import (
+from splitbrain.harness.base.generator import Context, Invocation
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import (
     Checker,
     Client,
     Configurable,
@@ -49,7 +46,10 @@ from splitbrain.harness.protocols import (
     Target,
     Workload,
 )
-from splitbrain.harness.verdict import Verdict
+from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.engine.check import CheckResult, check
+from splitbrain.harness.engine.core import RunResult, TestSpec, run
+from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.targets.server import (
     ClientContext,
     ConfigFile,

@@ -1,5 +1,5 @@
 import sys
 
-from splitbrain.harness.cli import main
+from splitbrain.harness.front.cli import main
 
 sys.exit(main())

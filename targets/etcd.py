@@ -22,9 +22,9 @@ from typing import Any
 
 import requests
 
-from splitbrain.harness.history import Op
-from splitbrain.harness.options import option_choice
-from splitbrain.harness.protocols import HarnessInputError, data_type
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.options import option_choice
+from splitbrain.harness.base.protocols import HarnessInputError, data_type
 from splitbrain.targets.server import ClientContext, Server, ServerNode, ServerTarget
 
 CLIENT_PORT = 2379

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers.bank import DEFAULT_ACCOUNTS, DEFAULT_TOTAL, initial_balances
-from splitbrain.harness.history import Op
-from splitbrain.harness.locks import YieldingLock
-from splitbrain.harness.protocols import HarnessInputError, RunContext, bare_f, data_type
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.locks import YieldingLock
+from splitbrain.harness.base.protocols import HarnessInputError, RunContext, bare_f, data_type
 
 FAULTS = ("none", "stale-reads", "lost-writes", "torn-transfers", "overdrafts")
 NODE = "n1"

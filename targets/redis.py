@@ -24,9 +24,9 @@ import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
-from splitbrain.harness.history import Op
-from splitbrain.harness.options import option_choice, option_int
-from splitbrain.harness.protocols import data_type
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.options import option_choice, option_int
+from splitbrain.harness.base.protocols import data_type
 from splitbrain.targets.server import (
     ClientContext,
     ConfigFile,

@@ -22,9 +22,9 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from splitbrain.harness.base.protocols import Client, HarnessInputError
 from splitbrain.harness.control.node import Node
 from splitbrain.harness.control.service import NodeProvider, ServiceTarget
-from splitbrain.harness.protocols import Client, HarnessInputError
 
 READY_TIMEOUT = 1.0
 """Seconds one readiness probe (a TCP connect or a command) may take."""

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from splitbrain.checkers.bank import DEFAULT_ACCOUNTS, DEFAULT_TOTAL, initial_balances
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.options import option_choice, option_int
+from splitbrain.harness.base.protocols import HarnessInputError, data_type
 from splitbrain.harness.control.node import Node, NodeError
-from splitbrain.harness.history import Op
-from splitbrain.harness.options import option_choice, option_int
-from splitbrain.harness.protocols import HarnessInputError, data_type
 from splitbrain.targets.server import ClientContext, ServerNode, ServerTarget
 
 ISOLATIONS = {

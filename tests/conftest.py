@@ -56,7 +56,7 @@ class Completed:
 def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> Completed:
     """Run ``splitbrain ARGS`` as a user would, in a separate process."""
     proc = subprocess.run(
-        [sys.executable, "-m", "splitbrain.harness.cli", *args],
+        [sys.executable, "-m", "splitbrain.harness.front.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

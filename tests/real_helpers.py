@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.control.netns import LocalNetnsCluster, LocalNode, run_tag
-from splitbrain.harness.protocols import RunContext
 
 LISTEN_PORT = 7700
 LISTENER = (

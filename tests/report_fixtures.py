@@ -10,7 +10,7 @@ from typing import Any
 
 from conftest import shared_histories
 from splitbrain.checkers import elle
-from splitbrain.harness.history import HistoryWriter, Op, read_history
+from splitbrain.harness.base.history import HistoryWriter, Op, read_history
 
 EVIL = "<script>alert(1)</script>"
 

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import run_cli
 from splitbrain.checkers import bank
-from splitbrain.harness.explain import explain
-from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.history import BadOp, Op
 
 
 def history(*steps: tuple[int, str, str, Any]) -> list[Op]:

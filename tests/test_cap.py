@@ -16,9 +16,10 @@ import pytest
 
 from conftest import REPO, run_cli
 from splitbrain.checkers import cap
-from splitbrain.harness import core, gate, present
-from splitbrain.harness.core import RunResult
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.engine import core
+from splitbrain.harness.engine.core import RunResult
+from splitbrain.harness.front import gate, present
 
 
 def _table_module() -> Any:

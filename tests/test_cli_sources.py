@@ -21,7 +21,15 @@ def test_check_reads_standard_input_and_run_directories(tmp_path: Path) -> None:
     run_dir = _run(tmp_path / "store")
     ops = (run_dir / "history.jsonl").read_text().count("\n")
     piped = subprocess.run(
-        [sys.executable, "-m", "splitbrain.harness.cli", "check", "-", "--model", "cas-register"],
+        [
+            sys.executable,
+            "-m",
+            "splitbrain.harness.front.cli",
+            "check",
+            "-",
+            "--model",
+            "cas-register",
+        ],
         input=(run_dir / "history.jsonl").read_bytes(),
         capture_output=True,
         cwd=REPO,
@@ -54,7 +62,9 @@ def test_help_lists_known_names_and_option_defaults_and_version() -> None:
     assert r.returncode == 0
     out = " ".join(r.stdout.split())
     assert re.search(r"targets: etcd, (\S+, )*memory, redis, sim", out), out
-    assert re.search(r"workloads: (\S+, )*counter, (\S+, )*list-append, (\S+, )*register, (\S+, )*set", out)
+    assert re.search(
+        r"workloads: (\S+, )*counter, (\S+, )*list-append, (\S+, )*register, (\S+, )*set", out
+    )
     assert "nemeses: clock, kill, packet," in out
     assert "partition-majorities-ring" in out and "cas-register" in out
     assert "memory: fault=none, fault-rate=0.05" in out and "replication=leader-sync" in out

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from splitbrain.checkers import causal, linearizable, models, sequential, session
 from splitbrain.checkers.models import ModelInputError
-from splitbrain.harness import check as check_cli
-from splitbrain.harness.explain import explain
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.history import Op, read_history
+from splitbrain.harness.engine import check as check_cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "histories"
 GUARANTEES = session.GUARANTEES

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from splitbrain.checkers import convergence
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 
 def final_reads(*reads: tuple[str, str, Any]) -> list[Op]:

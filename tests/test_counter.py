@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from splitbrain.checkers import counter
-from splitbrain.harness import core
-from splitbrain.harness.history import BadOp, Op
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.history import BadOp, Op
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.engine import core
 
 
 class H:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import splitbrain
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.base.history import Op, read_history
 from splitbrain.targets.memory import MemoryClient, MemoryTarget
 
 RELEASE = threading.Event()

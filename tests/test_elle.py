@@ -10,7 +10,7 @@ from conftest import shared_histories
 from splitbrain.checkers import elle
 from splitbrain.checkers.txn import models as cm
 from splitbrain.checkers.txn.synth import serializable_history
-from splitbrain.harness.history import BadOp, Op, read_history
+from splitbrain.harness.base.history import BadOp, Op, read_history
 
 ELLE = shared_histories() / "elle"
 

@@ -24,7 +24,7 @@ from conftest import run_cli, shared_histories
 from splitbrain.checkers import transactional
 from splitbrain.checkers.txn import models as cm
 from splitbrain.checkers.txn.core import BadHistory
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.base.history import Op, read_history
 
 ELLE = shared_histories() / "elle"
 

@@ -16,7 +16,7 @@ class Absent(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in {DRIVERS!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
 sys.meta_path.insert(0, Absent())
-from splitbrain.harness.cli import main
+from splitbrain.harness.front.cli import main
 rc = main(sys.argv[1:])
 assert not set(sys.modules) & set({DRIVERS!r}), sorted(set(sys.modules) & set({DRIVERS!r}))
 sys.exit(rc)

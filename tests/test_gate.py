@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from splitbrain.harness import core, gate, plugins
-from splitbrain.harness.cli import main as splitbrain_main
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.engine import core
+from splitbrain.harness.front import gate
+from splitbrain.harness.front.cli import main as splitbrain_main
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS_DIR = REPO / "claims"

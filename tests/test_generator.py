@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from splitbrain.harness import generator as g
-from splitbrain.harness.generator import NANOS, Context, Invocation, Pending
+from splitbrain.harness.base import generator as g
+from splitbrain.harness.base.generator import NANOS, Context, Invocation, Pending
 
 
 def ctx(

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from splitbrain.harness.history import NEMESIS, Op
+from splitbrain.harness.base.history import NEMESIS, Op
 from splitbrain.harness.nemesis.grudge import KINDS
 from splitbrain.harness.nemesis.partition import PartitionNemesis
 from splitbrain.targets.sim.cluster import Cluster, parse_config

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from splitbrain.harness import edn
-from splitbrain.harness.history import (
+from splitbrain.harness.base import edn
+from splitbrain.harness.base.history import (
     HistoryError,
     HistoryWriter,
     Op,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from splitbrain.harness import core
-from splitbrain.harness.history import NEMESIS, HistoryClosed, HistoryWriter, Op
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.base.history import NEMESIS, HistoryClosed, HistoryWriter, Op
+from splitbrain.harness.base.protocols import HarnessInputError, RunContext
+from splitbrain.harness.engine import core
 from splitbrain.targets.memory import MemoryTarget
 
 

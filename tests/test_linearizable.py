@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from splitbrain.checkers import register_fastpath, register_repeated, wgl
 from splitbrain.checkers.linearizable import MODELS, check, resolve_model, split
 from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE, ModelInputError
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 # ---------------------------------------------------------------- history generation
 

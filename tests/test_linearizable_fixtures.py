@@ -11,7 +11,7 @@ import pytest
 
 from splitbrain.checkers import models
 from splitbrain.checkers.linearizable import check
-from splitbrain.harness.history import read_history
+from splitbrain.harness.base.history import read_history
 
 
 def _shared() -> Path | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from splitbrain.harness import locks
-from splitbrain.harness.history import HistoryWriter, Op, _encode, read_history
+from splitbrain.harness.base import locks
+from splitbrain.harness.base.history import HistoryWriter, Op, _encode, read_history
 
 
 def test_yielding_lock_excludes_other_threads() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from splitbrain.harness import cli
+from splitbrain.harness.front import cli
 from splitbrain.targets.maelstrom import lamport
 
 NODES = Path(__file__).parent / "maelstrom_nodes"
@@ -395,7 +395,7 @@ def test_the_report_draws_the_lamport_diagram_of_a_real_run(tmp_path: Path) -> N
 def test_sigterm_ends_the_run_with_130_and_leaves_no_node_or_router(tmp_path: Path) -> None:
     """Also: the router process is real-time scheduled where allowed, the nodes never."""
     argv = [
-        sys.executable, "-m", "splitbrain.harness.cli", "maelstrom", "test", "-w", "echo",
+        sys.executable, "-m", "splitbrain.harness.front.cli", "maelstrom", "test", "-w", "echo",
         "--bin", str(NODES / "echo.py"), "--time-limit", "30", "--rate", "20",
         "--store", str(tmp_path),
     ]  # fmt: skip

@@ -11,9 +11,9 @@ import networkx as nx
 import pytest
 
 from splitbrain.checkers import kafka
-from splitbrain.harness.history import Op
-from splitbrain.harness.maelstrom_cli import concurrency, mistyped
-from splitbrain.harness.values import Fraction, Problem
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Fraction, Problem
+from splitbrain.harness.front.maelstrom_cli import concurrency, mistyped
 from splitbrain.targets.maelstrom.client import OPERATIONS, complete
 from splitbrain.targets.maelstrom.network import Network, latency_sampler
 from splitbrain.targets.maelstrom.routerd import scheduling

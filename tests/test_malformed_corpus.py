@@ -27,7 +27,7 @@ RUNNER = """
 import contextlib, io, json, resource, signal, sys, time
 cap, per_input = int(sys.argv[1]), int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-from splitbrain.harness.cli import main
+from splitbrain.harness.front.cli import main
 
 class Slow(Exception):
     pass

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from splitbrain.harness import core
-from splitbrain.harness.history import NEMESIS
+from splitbrain.harness.base.history import NEMESIS
+from splitbrain.harness.engine import core
 
 
 def _faults(target: str, tmp_path: Path) -> list[tuple[str, float]]:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import run_cli
 from splitbrain.checkers import stats
-from splitbrain.harness import present
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.front import present
 
 PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b")
 

@@ -45,7 +45,7 @@ def test_without_a_terminal_a_line_every_few_seconds_and_the_log_records_the_run
 def test_on_a_terminal_the_status_line_is_redrawn_in_place(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "splitbrain.harness.cli", *ARGS, "--store", str(tmp_path)],
+        [sys.executable, "-m", "splitbrain.harness.front.cli", *ARGS, "--store", str(tmp_path)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=slave,

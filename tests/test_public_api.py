@@ -151,7 +151,7 @@ def test_the_public_names_are_exactly_these() -> None:
 
 
 def test_the_public_signatures_are_pinned() -> None:
-    from splitbrain.harness.protocols import required_members
+    from splitbrain.harness.base.protocols import required_members
 
     for name, text in SIGNATURES.items():
         assert str(inspect.signature(getattr(splitbrain, name))) == text, name
@@ -179,7 +179,7 @@ def test_one_root_exception_and_each_error_knows_its_exit_code() -> None:
 
 
 def test_a_verdict_is_true_false_or_unknown_in_json() -> None:
-    from splitbrain.harness.verdict import json_default
+    from splitbrain.harness.base.verdict import json_default
 
     doc = {"a": Verdict.VALID, "b": Verdict.INVALID, "c": Verdict.UNKNOWN}
     assert json.loads(json.dumps(doc, default=json_default)) == {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import splitbrain.checkers.linearizable  # noqa: F401  (see below)
-from splitbrain.harness.pytest_plugin import parse_time_limit
+from splitbrain.harness.front.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
 # pytester's in-process runs drop the modules first imported inside them from sys.modules,

@@ -22,9 +22,9 @@ from real_helpers import (
     wait_listening,
 )
 
+from splitbrain.harness.base.history import Op
 from splitbrain.harness.control.journal import read_entries
 from splitbrain.harness.control.netns import LocalNetnsCluster, cleanup_stale, netns_exists, run_tag
-from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis.clock import ClockNemesis
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.grudge import GRUDGES

@@ -20,7 +20,7 @@ WEIRD = 'st ore "quoted" back\\slash\nlogfile injected.log\nsave 1 1'
 @pytest.mark.parametrize("target", ["etcd", "redis"])
 def test_store_path_with_space_quote_and_newline(tmp_path: Path, target: str) -> None:
     store = tmp_path / WEIRD
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", target]
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", target]
     argv += ["--time-limit", "2", "--concurrency", "2", "--store", str(store)]
     r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from real_helpers import leftovers
 
-from splitbrain.harness import core
 from splitbrain.harness.control.journal import JOURNAL_DIR_ENV
+from splitbrain.harness.engine import core
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(180)]
 
@@ -73,7 +73,7 @@ def test_redis_sentinel_failover_loses_writes(tmp_path: Path) -> None:
 def test_sigkilled_run_then_cleanup_leaves_nothing(tmp_path: Path) -> None:
     env = {**os.environ, JOURNAL_DIR_ENV: str(tmp_path / "journals")}
     store = tmp_path / "store"
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd", "--time-limit", "60",
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd", "--time-limit", "60",
             "--nemesis", "partition", "--store", str(store), "--seed", "7"]  # fmt: skip
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -82,7 +82,7 @@ def test_sigkilled_run_then_cleanup_leaves_nothing(tmp_path: Path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         cleaned = subprocess.run(
-            [sys.executable, "-m", "splitbrain.harness.cli", "cleanup"],
+            [sys.executable, "-m", "splitbrain.harness.front.cli", "cleanup"],
             env=env,
             capture_output=True,
             text=True,

@@ -19,8 +19,8 @@ from splitbrain.harness.control.netns import run_tag
 
 FIXED_CLOCK = """
 import datetime, sys
-from splitbrain.harness import store
-from splitbrain.harness.cli import main
+from splitbrain.harness.base import store
+from splitbrain.harness.front.cli import main
 
 class Frozen(datetime.datetime):
     @classmethod

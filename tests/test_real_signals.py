@@ -36,7 +36,7 @@ def _iptables_chains() -> str:
 def test_signal_tears_down_a_partitioned_etcd_run(tmp_path: Path, sig: signal.Signals) -> None:
     store, journals = tmp_path / "store", tmp_path / "journals"
     env = os.environ | {"SPLITBRAIN_JOURNAL_DIR": str(journals)}
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd"]
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd"]
     argv += ["--nemesis", "partition", "--nemesis-interval", "1", "--time-limit", "30"]
     argv += ["--concurrency", "3", "--store", str(store)]
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -68,7 +68,7 @@ def test_signal_tears_down_a_partitioned_etcd_run(tmp_path: Path, sig: signal.Si
 def test_ctrl_c_during_setup_is_no_valid_verdict(tmp_path: Path) -> None:
     store, journals = tmp_path / "store", tmp_path / "journals"
     env = os.environ | {"SPLITBRAIN_JOURNAL_DIR": str(journals)}
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd"]
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd"]
     argv += ["--time-limit", "30", "--store", str(store)]
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

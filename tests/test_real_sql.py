@@ -28,9 +28,10 @@ from pathlib import Path
 import pytest
 from real_helpers import leftovers, new_ctx, traversable_store
 
-from splitbrain.harness import core, gate
-from splitbrain.harness.cli import main
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.engine import core
+from splitbrain.harness.front import gate
+from splitbrain.harness.front.cli import main
 from splitbrain.targets.mariadb import MariaDBTarget
 from splitbrain.targets.postgres import PostgresTarget
 from splitbrain.targets.sql import SqlTarget, working_in

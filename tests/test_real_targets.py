@@ -12,9 +12,9 @@ import pytest
 from real_helpers import leftovers, new_ctx
 
 from conftest import eventually
+from splitbrain.harness.base.history import Op
 from splitbrain.harness.control.netns import LocalNetnsCluster
 from splitbrain.harness.control.node import NodeStartError
-from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis.partition import PartitionNemesis
 from splitbrain.harness.nemesis.process import KillNemesis, PauseNemesis
 from splitbrain.targets.etcd import EtcdTarget

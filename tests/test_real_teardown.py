@@ -26,7 +26,7 @@ def _chattr(flag: str, path: Path) -> bool:
 def test_failed_teardown_exits_255_naming_what_is_left(tmp_path: Path) -> None:
     store, journals = tmp_path / "store", tmp_path / "journals"
     env = os.environ | {JOURNAL_DIR_ENV: str(journals)}
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd"]
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd"]
     argv += ["--time-limit", "4", "--concurrency", "2", "--store", str(store)]
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stuck = None
@@ -53,7 +53,7 @@ def test_failed_teardown_exits_255_naming_what_is_left(tmp_path: Path) -> None:
     finally:
         _chattr("-i", stuck)
     cleaned = subprocess.run(
-        [sys.executable, "-m", "splitbrain.harness.cli", "cleanup"],
+        [sys.executable, "-m", "splitbrain.harness.front.cli", "cleanup"],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert cleaned.returncode == 0, cleaned.stderr

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from real_helpers import leftovers
 
-from splitbrain.harness import core
+from splitbrain.harness.engine import core
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(120)]
 
@@ -90,7 +90,7 @@ def test_redis_list_append_reads_of_replicas_see_the_primarys_transactions(tmp_p
 
 
 def test_etcd_refuses_the_queue_workload_before_starting(tmp_path: Path) -> None:
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd", "--workload",
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd", "--workload",
             "queue", "--time-limit", "1", "--store", str(tmp_path / "store")]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 254, done.stderr

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import pytest
 from report_fixtures import EVIL, RunSpec, make_run
 
-from splitbrain.harness.history import Op, read_history
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.history import Op, read_history
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.report import make_server, write_index, write_report
 from splitbrain.harness.report.run import fault_windows
 
@@ -347,7 +347,7 @@ def test_a_fault_that_changed_nothing_has_no_window(tmp_path: Path) -> None:
     # A real sim run: the teardown's final `start` (and `resume`) act on no node, as the
     # last kill and pause were already healed; they must not show as faults to the end.
     r = subprocess.run(
-        [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
+        [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "sim"]
         + ["--time-limit", "10", "--nemesis", "kill,pause", "--nemesis-interval", "2"]
         + ["--seed", "4", "--store", str(tmp_path)],
         capture_output=True,

@@ -15,13 +15,21 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from splitbrain.harness.history import read_history
-from splitbrain.harness.protocols import RunContext
+from splitbrain.harness.base.history import read_history
+from splitbrain.harness.base.protocols import RunContext
 
 
 def start_run(store: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "splitbrain.harness.cli", "test", "--store", str(store), *args],
+        [
+            sys.executable,
+            "-m",
+            "splitbrain.harness.front.cli",
+            "test",
+            "--store",
+            str(store),
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,7 +124,7 @@ def test_ctrl_c_tears_down_and_checks_what_was_recorded(tmp_path: Path) -> None:
 
 
 def test_op_that_raises_is_info_and_process_is_retired(tmp_path: Path) -> None:
-    from splitbrain.harness import core
+    from splitbrain.harness.engine import core
     from splitbrain.targets import memory
 
     class Flaky(memory.MemoryClient):
@@ -148,7 +156,7 @@ def test_harness_sustains_an_unthrottled_run(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "splitbrain.harness.cli",
+            "splitbrain.harness.front.cli",
             "test",
             "--time-limit",
             "1",

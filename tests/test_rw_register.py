@@ -19,10 +19,10 @@ from splitbrain.checkers import transactional
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.core import BadHistory
 from splitbrain.checkers.txn.synth import serializable_history
-from splitbrain.harness import gate
-from splitbrain.harness.errors import HarnessInputError
-from splitbrain.harness.explain import explain
-from splitbrain.harness.history import Op, read_history
+from splitbrain.harness.base.errors import HarnessInputError
+from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.history import Op, read_history
+from splitbrain.harness.front import gate
 from splitbrain.harness.report.results import cycle_svg
 
 pytest_plugins = ["pytester"]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from splitbrain.checkers import set_full
-from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.base.history import BadOp, Op
 
 MS = 1_000_000
 

@@ -18,10 +18,10 @@ import pytest
 
 from splitbrain import workloads
 from splitbrain.checkers import linearizable
-from splitbrain.harness import assemble, core
-from splitbrain.harness.core import TestSpec
-from splitbrain.harness.history import HistoryWriter, Op, pairs, read_history
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.history import HistoryWriter, Op, pairs, read_history
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.engine import assemble, core
+from splitbrain.harness.engine.core import TestSpec
 from splitbrain.targets.sim import SimTarget, analysis
 from splitbrain.targets.sim.cluster import Cluster, parse_config
 from splitbrain.targets.sim.driver import SimRuntime
@@ -130,7 +130,7 @@ def test_leader_sync_never_loses_acknowledged_writes(tmp_path: Path) -> None:
 
 def _cli_history(tmp_path: Path, name: str, seed: int, hashseed: str) -> bytes:
     store = tmp_path / name
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "sim"]
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "sim"]
     argv += ["--nemesis", "partition,clock,kill", "--time-limit", "8", "--seed", str(seed)]
     argv += ["--store", str(store), "-o", "replication=leaderless", "-o", "sloppy=true"]
     argv += ["--model", "register"]
@@ -266,7 +266,7 @@ def test_cli_refuses_a_bad_option_with_254(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "splitbrain.harness.cli",
+        "splitbrain.harness.front.cli",
         "test",
         "--target",
         "sim",

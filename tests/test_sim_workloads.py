@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from conftest import run_cli, sim_test
-from splitbrain.harness import store
-from splitbrain.harness.history import read_history
+from splitbrain.harness.base import store
+from splitbrain.harness.base.history import read_history
 
 
 def completions(run_dir: Path, f: str) -> list[Any]:

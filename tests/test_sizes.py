@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 
 from conftest import run_cli
-from splitbrain.harness import store
-from splitbrain.harness.history import read_history
+from splitbrain.harness.base import store
+from splitbrain.harness.base.history import read_history
 from splitbrain.harness.report import write_report
 
 

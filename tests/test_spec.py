@@ -13,13 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from splitbrain import workloads
-from splitbrain.harness import assemble, cli, core, gate, limits, plugins
-from splitbrain.harness import spec as test_spec
-from splitbrain.harness.core import TestSpec as CoreTestSpec
-from splitbrain.harness.errors import HarnessInputError
-from splitbrain.harness.pytest_plugin import Splitbrain
-from splitbrain.harness.spec import PARAMS, Part, Parts, RunName, TestSpec
-from splitbrain.harness.values import (
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.errors import HarnessInputError
+from splitbrain.harness.base.values import (
     ChoiceList,
     FilePath,
     Integer,
@@ -30,6 +26,12 @@ from splitbrain.harness.values import (
     Text,
     TextMap,
 )
+from splitbrain.harness.engine import assemble, core
+from splitbrain.harness.engine import spec as test_spec
+from splitbrain.harness.engine.core import TestSpec as CoreTestSpec
+from splitbrain.harness.engine.spec import PARAMS, Part, Parts, RunName, TestSpec
+from splitbrain.harness.front import cli, gate, limits
+from splitbrain.harness.front.pytest_plugin import Splitbrain
 from splitbrain.workloads import maelstrom
 
 _TEXT = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn"))
@@ -147,12 +149,17 @@ def test_flags_claim_keys_and_fixture_keywords_all_come_from_the_fields() -> Non
     claimable = fields - {"store", "ssh"}
     assert set(test_spec.CLAIM_KEYS) == claimable
     limit_keys = set(limits.KINDS)
-    assert set(gate.FIELDS) == claimable | {
-        "description",
-        "expect",
-        "allow_unknown",
-        "availability",
-    } | limit_keys
+    assert (
+        set(gate.FIELDS)
+        == claimable
+        | {
+            "description",
+            "expect",
+            "allow_unknown",
+            "availability",
+        }
+        | limit_keys
+    )
     fixture = set(inspect.signature(Splitbrain.run).parameters) - {"self"}
     assert fixture == claimable | limit_keys
     assert CoreTestSpec is TestSpec

@@ -21,9 +21,10 @@ from test_report_browser import dump, screenshot
 from conftest import shared_histories
 from splitbrain.checkers import elle, hierarchy
 from splitbrain.checkers import spectrum as sp
-from splitbrain.harness import check, cli
-from splitbrain.harness.history import read_history
-from splitbrain.harness.independent import apply as apply_independent
+from splitbrain.harness.base.history import read_history
+from splitbrain.harness.base.independent import apply as apply_independent
+from splitbrain.harness.engine import check
+from splitbrain.harness.front import cli
 
 JEPSEN_MAP = {
     ("strict-serializable", "serializable"),

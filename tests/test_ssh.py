@@ -16,9 +16,9 @@ import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
 from conftest import eventually
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.control.node import Node, NodeError
 from splitbrain.harness.control.ssh import SshCluster, SshHostKeyError, SshNode
-from splitbrain.harness.protocols import HarnessInputError
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(180)]
 

@@ -31,7 +31,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
 
 def _cleanup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "splitbrain.harness.cli", "cleanup"],
+        [sys.executable, "-m", "splitbrain.harness.front.cli", "cleanup"],
         env=env,
         capture_output=True,
         text=True,
@@ -59,7 +59,7 @@ def test_sigkilled_ssh_run_is_undone_by_cleanup_and_nothing_else(
     decoy = subprocess.Popen(["ip", "netns", "exec", ns1, "sleep", "600"])
     ssh_fixtures.ip("netns", "exec", ns1, "iptables", "-w", "-N", "sbdecoy")
     store = tmp_path / "store"
-    argv = [sys.executable, "-m", "splitbrain.harness.cli", "test", "--target", "etcd", "--nemesis",
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "test", "--target", "etcd", "--nemesis",
             "partition", "--nemesis-interval", "1", "--time-limit", "120", "--rate", "20",
             "--store", str(store), "--seed", "5", *command_args(sshd.options().to_dict())]  # fmt: skip
     log = (tmp_path / "run.log").open("wb")

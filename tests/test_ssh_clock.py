@@ -16,13 +16,13 @@ from pathlib import Path, PurePosixPath
 import pytest
 import ssh_fixtures
 
+from splitbrain.harness.base.history import HistoryWriter, Op, read_history
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.control import clock as clockmod
 from splitbrain.harness.control.clock import LocalClockRefused, NodeClock
 from splitbrain.harness.control.ssh import SshCluster, SshNode
-from splitbrain.harness.history import HistoryWriter, Op, read_history
 from splitbrain.harness.nemesis.clock import RemoteClockNemesis
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
-from splitbrain.harness.protocols import RunContext
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(180)]
 

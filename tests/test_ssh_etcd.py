@@ -11,7 +11,7 @@ import pytest
 import ssh_fixtures
 from ssh_fixtures import SshTestCluster
 
-from splitbrain.harness import core
+from splitbrain.harness.engine import core
 
 pytestmark = [pytest.mark.ssh, pytest.mark.real, pytest.mark.timeout(300)]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.control.ssh import SshCluster, SshNode, attach
 from splitbrain.harness.control.sshopts import (
     SshOptions,
@@ -17,7 +18,6 @@ from splitbrain.harness.control.sshopts import (
     command_args,
     options_from_args,
 )
-from splitbrain.harness.protocols import HarnessInputError
 
 pytestmark = [pytest.mark.ssh]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from splitbrain.checkers import total_queue
-from splitbrain.harness.history import BadOp, Op
+from splitbrain.harness.base.history import BadOp, Op
 
 
 class H:

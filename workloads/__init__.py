@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
-from splitbrain.harness.generator import Generator
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Option, parse_options
+from splitbrain.harness.base.generator import Generator
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Option, parse_options
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import bank
-from splitbrain.harness.generator import Context, Invocation, Result, Seq
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Flag, Integer, Option
+from splitbrain.harness.base.generator import Context, Invocation, Result, Seq
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Flag, Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 READ_FRACTION = 0.5

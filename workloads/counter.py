@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import counter
-from splitbrain.harness.generator import Context, Invocation, Result, Seq
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Flag, Number, Option
+from splitbrain.harness.base.generator import Context, Invocation, Result, Seq
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Flag, Number, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import convergence
-from splitbrain.harness.generator import Context, Invocation, Result, keyed
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.generator import Context, Invocation, Result, keyed
+from splitbrain.harness.base.history import Op
 from splitbrain.workloads import Workload, WorkloadSpec
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from splitbrain.checkers import elle
 from splitbrain.checkers.txn.models import DEFAULT_MODELS, validate_models
-from splitbrain.harness.generator import Context, Invocation, Result
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Integer, Option
+from splitbrain.harness.base.generator import Context, Invocation, Result
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 

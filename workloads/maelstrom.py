@@ -22,10 +22,10 @@ from typing import Any
 from splitbrain.checkers import availability, counter, echo, elle, kafka, set_full, unique_ids
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.models import validate_models
-from splitbrain.harness import generator as gen
-from splitbrain.harness.generator import Context, Generator, Invocation, Result
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import (
+from splitbrain.harness.base import generator as gen
+from splitbrain.harness.base.generator import Context, Generator, Invocation, Result
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import (
     Fraction,
     Integer,
     Limits,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from splitbrain.checkers import total_queue
-from splitbrain.harness.generator import Context, Invocation, Result, Seq
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Flag, Option
+from splitbrain.harness.base.generator import Context, Invocation, Result, Seq
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Flag, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 

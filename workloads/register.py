@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import linearizable
-from splitbrain.harness import plugins
-from splitbrain.harness.generator import Context, Invocation, Result, Seq, keyed
-from splitbrain.harness.history import Op
-from splitbrain.harness.values import Integer, Option
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.generator import Context, Invocation, Result, Seq, keyed
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.values import Integer, Option
 from splitbrain.workloads import Workload, WorkloadSpec
 
 REGISTER_MODELS = ("cas-register", "register")

@@ -13,7 +13,7 @@ from typing import Any
 
 from splitbrain.checkers.txn import rw_register
 from splitbrain.checkers.txn.models import DEFAULT_MODELS, validate_models
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 from splitbrain.workloads import Workload, WorkloadSpec
 from splitbrain.workloads.list_append import OPTIONS as OPTIONS
 from splitbrain.workloads.list_append import ListAppendOps

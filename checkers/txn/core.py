@@ -16,9 +16,9 @@ from typing import Any
 from splitbrain.checkers.models import thaw
 from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn import models as cm
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import BadOp, Op, pairs
-from splitbrain.harness.notation import op_text
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import BadOp, Op, pairs
+from splitbrain.harness.base.notation import op_text
 
 DEFAULT_BUDGET = 3_000_000
 DEFAULT_MAX_CASES = 100

@@ -35,9 +35,9 @@ from splitbrain.checkers.models import freeze, thaw
 from splitbrain.checkers.txn import core
 from splitbrain.checkers.txn import graph as tg
 from splitbrain.checkers.txn.core import DEFAULT_BUDGET, DEFAULT_MAX_CASES, BadHistory, Txn
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import Op
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.notation import value_text
 
 ASSUMPTIONS = ("sequential-keys", "linearizable-keys", "wfr-keys")
 """What a user may assert about the keys, each adding a source of version orders."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 
 @dataclass

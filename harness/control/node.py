@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from splitbrain.harness.errors import HarnessFailure
+from splitbrain.harness.base.errors import HarnessFailure
 
 
 class NodeError(HarnessFailure, RuntimeError):

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from splitbrain.harness.base.options import option_int
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.control.netns import MAX_NODES, LocalNetnsCluster
 from splitbrain.harness.control.node import (
     Daemon,
@@ -23,8 +25,6 @@ from splitbrain.harness.control.node import (
     undo_later,
     undone,
 )
-from splitbrain.harness.options import option_int
-from splitbrain.harness.protocols import RunContext
 
 START_TIMEOUT = 30.0
 

@@ -27,10 +27,10 @@ from typing import Any
 
 import paramiko
 
+from splitbrain.harness.base.protocols import HarnessInputError, RunsOnHosts
 from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
 from splitbrain.harness.control.remote_undo import UndoJournal, leftovers
 from splitbrain.harness.control.sshopts import SshOptions, parse_host
-from splitbrain.harness.protocols import HarnessInputError, RunsOnHosts
 
 log = logging.getLogger("splitbrain.ssh")
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.generator import Invocation
-from splitbrain.harness.history import NEMESIS, Op, call_safely
-from splitbrain.harness.notation import value_text
-from splitbrain.harness.protocols import Cycle
+from splitbrain.harness.base.generator import Invocation
+from splitbrain.harness.base.history import NEMESIS, Op, call_safely
+from splitbrain.harness.base.notation import value_text
+from splitbrain.harness.base.protocols import Cycle
 
 log = logging.getLogger("splitbrain")
 

@@ -12,6 +12,8 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.control.clock import (
     LOCAL_CLOCK_ENV,
     NodeClock,
@@ -19,11 +21,9 @@ from splitbrain.harness.control.clock import (
     helper_directory,
 )
 from splitbrain.harness.control.node import NodeError
-from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.nodes import NETWORK, target_nodes
-from splitbrain.harness.protocols import RunContext
 
 log = logging.getLogger("splitbrain.clock")
 

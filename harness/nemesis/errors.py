@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
 
 
 class NemesisUnsupported(HarnessInputError):

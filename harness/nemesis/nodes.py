@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from splitbrain.harness.base.protocols import HasNetworkNodes, Target
 from splitbrain.harness.control.netns import run_tag
 from splitbrain.harness.control.node import Node, undo_later, undone
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
-from splitbrain.harness.protocols import HasNetworkNodes, Target
 
 NETWORK: tuple[type, ...] = (HasNetworkNodes,)
 """What network and clock nemeses need of a target (``NemesisKind.requires``)."""

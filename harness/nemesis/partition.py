@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.control.node import Node
-from splitbrain.harness.history import Op
 from splitbrain.harness.nemesis import NemesisKind
 from splitbrain.harness.nemesis.errors import NemesisUnsupported
 from splitbrain.harness.nemesis.grudge import GRUDGES, Grudge, describe
@@ -23,7 +24,6 @@ from splitbrain.harness.nemesis.nodes import (
     remove_chain,
     target_nodes,
 )
-from splitbrain.harness.protocols import RunContext
 
 
 class PartitionNemesis:

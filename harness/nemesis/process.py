@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import Killable, Pausable, RunContext
 from splitbrain.harness.nemesis import NemesisKind
-from splitbrain.harness.protocols import Killable, Pausable, RunContext
 
 
 def _nodes_of(value: Any, nodes: list[str], rng: random.Random) -> list[str]:

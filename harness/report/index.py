@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness import store
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base import store
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.report.markup import esc, href, verdict_class, verdict_text
 from splitbrain.harness.report.page import document
 from splitbrain.harness.report.run import RUN_FILES

@@ -7,9 +7,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness import store
-from splitbrain.harness.history import Op
-from splitbrain.harness.notation import fault_text
+from splitbrain.harness.base import store
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.notation import fault_text
 from splitbrain.harness.report import assets, lamport
 from splitbrain.harness.report.charts import availability_svg, bank_svg, latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (

@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from splitbrain.harness.explain import anomaly_case_text
-from splitbrain.harness.notation import op_text, value_text
+from splitbrain.harness.base.explain import anomaly_case_text
+from splitbrain.harness.base.notation import op_text, value_text
 from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness import store
-from splitbrain.harness.faults import FaultWindow, fault_windows
-from splitbrain.harness.history import HistoryError, Op, pairs, read_history
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base import store
+from splitbrain.harness.base.faults import FaultWindow, fault_windows
+from splitbrain.harness.base.history import HistoryError, Op, pairs, read_history
+from splitbrain.harness.base.protocols import HarnessInputError
 
 RUN_FILES = (*store.HISTORIES, store.RESULTS, store.TEST)
 

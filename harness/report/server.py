@@ -14,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.report.index import render_index
 from splitbrain.harness.report.page import write_report
 from splitbrain.harness.report.run import RUN_FILES

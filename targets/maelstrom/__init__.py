@@ -26,8 +26,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from splitbrain.harness.errors import HarnessFailure
-from splitbrain.harness.protocols import HarnessInputError, RunContext
+from splitbrain.harness.base.errors import HarnessFailure
+from splitbrain.harness.base.protocols import HarnessInputError, RunContext
 from splitbrain.targets.maelstrom import lamport
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
 from splitbrain.targets.maelstrom.client import (

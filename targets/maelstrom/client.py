@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from queue import Empty
 from typing import Any, Protocol
 
-from splitbrain.harness.history import Op
-from splitbrain.harness.protocols import bare_f
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import bare_f
 from splitbrain.targets.maelstrom.remote import Client, RouterProcess
 
 Body = dict[str, Any]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 from splitbrain.targets.maelstrom.client import Body, Malformed, field, is_int
 
 Call = Callable[[Body, str, Callable[[Body], Any]], Op]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.nemesis.partition import GRUDGES
-from splitbrain.harness.protocols import RunContext
 
 PARTITIONS = {
     "partition": "random-halves",

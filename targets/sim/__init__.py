@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness.history import HistoryWriter
-from splitbrain.harness.protocols import HarnessInputError, RunContext, data_type
+from splitbrain.harness.base.history import HistoryWriter
+from splitbrain.harness.base.protocols import HarnessInputError, RunContext, data_type
 from splitbrain.targets.sim.cluster import DEFAULTS, Cluster, parse_config
 from splitbrain.targets.sim.driver import KINDS, SimRuntime
 from splitbrain.targets.sim.nemesis import NAMES

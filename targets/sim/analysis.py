@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbrain.harness.history import Op, pairs
+from splitbrain.harness.base.history import Op, pairs
 
 WRITES = ("write", "cas")
 

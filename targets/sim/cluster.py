@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.options import option_bool, option_choice, option_float, option_int
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.options import option_bool, option_choice, option_float, option_int
+from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.targets.sim.leader_async import AsyncLeaderNode
 from splitbrain.targets.sim.leader_sync import RaftNode
 from splitbrain.targets.sim.leaderless import LeaderlessNode

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness.generator import Context, Generator, Invocation, Pending
-from splitbrain.harness.history import HistoryWriter, Op
-from splitbrain.harness.protocols import Cycle, NemesisKind
+from splitbrain.harness.base.generator import Context, Generator, Invocation, Pending
+from splitbrain.harness.base.history import HistoryWriter, Op
+from splitbrain.harness.base.protocols import Cycle, NemesisKind
 from splitbrain.targets.sim.cluster import Cluster, Config, Sim
 from splitbrain.targets.sim.nemesis import SimNemesis
 from splitbrain.targets.sim.nodes import Request

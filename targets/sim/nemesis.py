@@ -11,9 +11,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.base.protocols import RunContext
 from splitbrain.harness.nemesis.grudge import GRUDGES, describe
-from splitbrain.harness.protocols import RunContext
 from splitbrain.targets.sim.cluster import PARTITIONS, Cluster
 from splitbrain.targets.sim.network import PACKET_KINDS, packet_faults
 from splitbrain.targets.sim.nodes import MS, Strobe

@@ -21,9 +21,9 @@ from typing import Any, Literal, TextIO
 
 import orjson
 
-from splitbrain.harness import bounds, edn
-from splitbrain.harness.errors import HarnessInputError
-from splitbrain.harness.locks import take, write_all
+from splitbrain.harness.base import bounds, edn
+from splitbrain.harness.base.errors import HarnessInputError
+from splitbrain.harness.base.locks import take, write_all
 
 OP_TYPES: frozenset[str] = frozenset({"invoke", "ok", "fail", "info"})
 NEMESIS = "nemesis"

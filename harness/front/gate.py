@@ -26,14 +26,13 @@ import yaml
 
 from splitbrain import workloads
 from splitbrain.checkers import cap
-from splitbrain.harness import assemble, core, limits, plugins, present, progress, safeyaml
-from splitbrain.harness import spec as test_spec
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.history import Valid
-from splitbrain.harness.outputs import writable_dir, writable_file
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import Choice, Flag, NameList, Number, Problem, has_control
-from splitbrain.harness.verdict import (
+from splitbrain.harness.base import plugins, safeyaml
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import Valid
+from splitbrain.harness.base.outputs import writable_dir, writable_file
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.values import Choice, Flag, NameList, Number, Problem, has_control
+from splitbrain.harness.base.verdict import (
     EXIT_BAD_INPUT,
     EXIT_HARNESS,
     EXIT_INTERRUPTED,
@@ -41,6 +40,9 @@ from splitbrain.harness.verdict import (
     EXIT_VALID,
     verdict_word,
 )
+from splitbrain.harness.engine import assemble, core
+from splitbrain.harness.engine import spec as test_spec
+from splitbrain.harness.front import limits, present, progress
 
 EXIT_PASS, EXIT_FAIL = EXIT_VALID, EXIT_INVALID
 EXPECTATIONS = ("holds", "violated")

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.checkers import hierarchy, spectrum
-from splitbrain.harness import plugins
-from splitbrain.harness.errors import HarnessInputError, PluginError
-from splitbrain.harness.nemesis import NONE
-from splitbrain.harness.protocols import (
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.errors import HarnessInputError, PluginError
+from splitbrain.harness.base.protocols import (
     Configurable,
     LimitsNemeses,
     Model,
@@ -29,6 +28,7 @@ from splitbrain.harness.protocols import (
     bare_f,
     conformance_problem,
 )
+from splitbrain.harness.nemesis import NONE
 from splitbrain.workloads import WorkloadSpec, declared_options, with_options
 
 READ_NODE = "read-node"

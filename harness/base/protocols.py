@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from splitbrain.harness.errors import HarnessInputError as HarnessInputError
-from splitbrain.harness.generator import Generator, Invocation
-from splitbrain.harness.history import HistoryWriter, Op
+from splitbrain.harness.base.errors import HarnessInputError as HarnessInputError
+from splitbrain.harness.base.generator import Generator, Invocation
+from splitbrain.harness.base.history import HistoryWriter, Op
 
 Cycle = tuple[str, str, Any]
 """A fault cycle: (start f, stop f, the start op's value: the variant it forces, or None)."""

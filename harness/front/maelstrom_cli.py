@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from splitbrain.harness import core
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.engine import core
 
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""

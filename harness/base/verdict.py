@@ -9,8 +9,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from splitbrain.harness.errors import ExitCode
-from splitbrain.harness.history import Valid
+from splitbrain.harness.base.errors import ExitCode
+from splitbrain.harness.base.history import Valid
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN = ExitCode.VALID, ExitCode.INVALID, ExitCode.UNKNOWN
 EXIT_INTERRUPTED, EXIT_BAD_INPUT, EXIT_HARNESS = (

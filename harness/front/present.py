@@ -15,9 +15,9 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.checkers import hierarchy
-from splitbrain.harness.explain import explain
-from splitbrain.harness.maelstrom_summary import net_lines
-from splitbrain.harness.verdict import verdict_word
+from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.verdict import verdict_word
+from splitbrain.harness.front.maelstrom_summary import net_lines
 
 FORMATS = ("text", "markdown", "json")
 MAX_EXPLAIN_LINES = 40

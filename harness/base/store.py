@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from splitbrain.harness.errors import HarnessInputError
-from splitbrain.harness.verdict import json_default
+from splitbrain.harness.base.errors import HarnessInputError
+from splitbrain.harness.base.verdict import json_default
 
 HISTORY = "history.jsonl"
 HISTORY_GZ = "history.jsonl.gz"

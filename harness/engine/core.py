@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers import cap, spectrum, stats
-from splitbrain.harness import assemble, report, signals, store
-from splitbrain.harness import generator as gen
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness.control.identity import claim as claim_identity
-from splitbrain.harness.generator import Generator, Invocation
-from splitbrain.harness.history import BadOp, HistoryWriter, Op, Valid, merge_valid
-from splitbrain.harness.protocols import (
+from splitbrain.harness import report
+from splitbrain.harness.base import generator as gen
+from splitbrain.harness.base import signals, store
+from splitbrain.harness.base.generator import Generator, Invocation
+from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.base.protocols import (
     ContributesResults,
     Cycle,
     HarnessInputError,
@@ -35,9 +35,11 @@ from splitbrain.harness.protocols import (
     Target,
     Workload,
 )
-from splitbrain.harness.spec import TestSpec
-from splitbrain.harness.verdict import Verdict
-from splitbrain.harness.workers import Clock, Recorder, ThreadRuntime
+from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.control.identity import claim as claim_identity
+from splitbrain.harness.engine import assemble
+from splitbrain.harness.engine.spec import TestSpec
+from splitbrain.harness.engine.workers import Clock, Recorder, ThreadRuntime
 
 log = logging.getLogger("splitbrain")
 

@@ -19,37 +19,29 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
-from splitbrain.harness import (
-    assemble,
-    check,
-    core,
-    gate,
-    listing,
-    maelstrom_cli,
-    plugins,
-    present,
-    progress,
-    report,
-)
-from splitbrain.harness import spec as test_spec
-from splitbrain.harness.bounds import check_value
-from splitbrain.harness.control import cleanup
-from splitbrain.harness.control.node import NodeStartError
-from splitbrain.harness.errors import SplitbrainError
-from splitbrain.harness.history import FORMATS as HISTORY_FORMATS
-from splitbrain.harness.history import HistoryError, json_value, merge_valid, read_history
-from splitbrain.harness.independent import MODES as INDEPENDENT_MODES
-from splitbrain.harness.outputs import writable_dir
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.signals import signal_name
-from splitbrain.harness.values import Problem
-from splitbrain.harness.verdict import (
+from splitbrain.harness import report
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.bounds import check_value
+from splitbrain.harness.base.errors import SplitbrainError
+from splitbrain.harness.base.history import FORMATS as HISTORY_FORMATS
+from splitbrain.harness.base.history import HistoryError, json_value, merge_valid, read_history
+from splitbrain.harness.base.independent import MODES as INDEPENDENT_MODES
+from splitbrain.harness.base.outputs import writable_dir
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.signals import signal_name
+from splitbrain.harness.base.values import Problem
+from splitbrain.harness.base.verdict import (
     EXIT_BAD_INPUT,
     EXIT_HARNESS,
     EXIT_INTERRUPTED,
     EXIT_VALID,
     exit_code,
 )
+from splitbrain.harness.control import cleanup
+from splitbrain.harness.control.node import NodeStartError
+from splitbrain.harness.engine import assemble, check, core
+from splitbrain.harness.engine import spec as test_spec
+from splitbrain.harness.front import gate, listing, maelstrom_cli, present, progress
 
 CHECK_SECONDS = test_spec.PARAMS["check_timeout"].kind
 

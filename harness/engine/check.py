@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
-from splitbrain.harness import assemble, plugins, store
-from splitbrain.harness.history import (
+from splitbrain.harness.base import plugins, store
+from splitbrain.harness.base.history import (
     BadOp,
     HistoryError,
     LoadedHistory,
@@ -23,9 +23,10 @@ from splitbrain.harness.history import (
     parse_history,
     read_history,
 )
-from splitbrain.harness.independent import apply as apply_independent
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.verdict import Verdict
+from splitbrain.harness.base.independent import apply as apply_independent
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.engine import assemble
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 

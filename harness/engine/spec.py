@@ -19,15 +19,12 @@ from typing import Any
 from splitbrain.checkers import hierarchy
 from splitbrain.checkers.spectrum import ELLE_ONLY
 from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
-from splitbrain.harness import assemble, store
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
-from splitbrain.harness.control.sshopts import command_args as ssh_command_args
-from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
-from splitbrain.harness.outputs import writable_dir
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import (
+from splitbrain.harness.base import store
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.outputs import writable_dir
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.values import (
     ChoiceList,
     FilePath,
     Integer,
@@ -39,6 +36,10 @@ from splitbrain.harness.values import (
     Text,
     TextMap,
 )
+from splitbrain.harness.control.sshopts import add_arguments as add_ssh_arguments
+from splitbrain.harness.control.sshopts import command_args as ssh_command_args
+from splitbrain.harness.control.sshopts import options_from_args as ssh_options_from_args
+from splitbrain.harness.engine import assemble
 
 MAX_FAULT_ROUNDS = 10_000
 """Fault cycles in one main phase (time limit over twice the nemesis interval), at most."""

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
 
 
 def _why(e: OSError) -> str:

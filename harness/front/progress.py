@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from splitbrain.harness.faults import closer_of
-from splitbrain.harness.notation import value_text
+from splitbrain.harness.base.faults import closer_of
+from splitbrain.harness.base.notation import value_text
 
 TTY_INTERVAL = 0.5
 LOG_INTERVAL = 5.0

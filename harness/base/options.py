@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from splitbrain.harness.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import HarnessInputError
 
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 T = TypeVar("T")

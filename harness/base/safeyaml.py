@@ -21,10 +21,10 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from splitbrain.harness import bounds
-from splitbrain.harness.bounds import brief
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.values import MAX_NUMBER_TEXT
+from splitbrain.harness.base import bounds
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.values import MAX_NUMBER_TEXT
 
 MAX_BYTES = 256 << 10
 """256 KiB: far above any claims file (the shipped ones are under 4 KiB), parsed in well under

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.history import Op
+from splitbrain.harness.base.history import Op
 
 OPENERS = {
     "kill": "start",

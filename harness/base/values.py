@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from splitbrain.harness.bounds import brief
+from splitbrain.harness.base.bounds import brief
 
 """Characters of a bad value quoted back in a message."""
 MAX_NUMBER_TEXT = 40

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness.values import Limits, Number, Problem
+from splitbrain.harness.base.values import Limits, Number, Problem
 
 STABLE_LATENCY_QUANTILES = ("median", "p99", "max")
 

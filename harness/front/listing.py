@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from splitbrain.harness import assemble, plugins
-from splitbrain.harness.errors import SplitbrainError
+from splitbrain.harness.base import plugins
+from splitbrain.harness.base.errors import SplitbrainError
+from splitbrain.harness.engine import assemble
 from splitbrain.workloads import WorkloadSpec
 
 HEADERS: dict[str, tuple[str, ...]] = {

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.harness import assemble
 from splitbrain.harness import nemesis as nemeses
-from splitbrain.harness.generator import Context, Generator, Invocation, Pending
-from splitbrain.harness.history import HistoryWriter, Op, call_safely
-from splitbrain.harness.locks import take
-from splitbrain.harness.protocols import Cycle, NemesisKind, RunContext
+from splitbrain.harness.base.generator import Context, Generator, Invocation, Pending
+from splitbrain.harness.base.history import HistoryWriter, Op, call_safely
+from splitbrain.harness.base.locks import take
+from splitbrain.harness.base.protocols import Cycle, NemesisKind, RunContext
+from splitbrain.harness.engine import assemble
 
 log = logging.getLogger("splitbrain")
 

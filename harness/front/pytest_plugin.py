@@ -29,9 +29,13 @@ from typing import Any
 
 import pytest
 
-from splitbrain.harness import core, limits
-from splitbrain.harness import spec as test_spec
-from splitbrain.harness.gate import (
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.store import safe_name
+from splitbrain.harness.base.verdict import verdict_word
+from splitbrain.harness.engine import core
+from splitbrain.harness.engine import spec as test_spec
+from splitbrain.harness.front import limits
+from splitbrain.harness.front.gate import (
     FIELDS,
     availability_met,
     check_claim,
@@ -41,9 +45,6 @@ from splitbrain.harness.gate import (
     explain,
     report_path,
 )
-from splitbrain.harness.protocols import HarnessInputError
-from splitbrain.harness.store import safe_name
-from splitbrain.harness.verdict import verdict_word
 
 MARKER = "consistency"
 _MARKER_HELP = (

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from splitbrain.harness.errors import PluginError
+from splitbrain.harness.base.errors import PluginError
 
 log = logging.getLogger("splitbrain")
 

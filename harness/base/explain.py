@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from splitbrain.harness.notation import mop_text, op_text, plural, value_text
+from splitbrain.harness.base.notation import mop_text, op_text, plural, value_text
 
 Result = dict[str, Any]
 LISTED = 5
