@@ -50,13 +50,14 @@ more than once, ``monotonic-reads`` stays exact (each return to a value needs a 
 not yet used), and ``read-your-writes`` is exact for reads whose value some other session also
 wrote. A read that could come from several writes is otherwise left out; a violation found
 without it is a violation still, but when none is found and such reads were left out the
-answer is ``"unknown"`` with ``unknown_reason: "repeated-values"`` and the count, never a guess.
+history is refused (``ModelInputError``, exit 254, naming the count): the guarantee is decided
+only for it with unique values, and ``unknown`` is kept for running out of time or memory.
 
 Result::
 
     {"valid": True | False | "unknown", "guarantee": name, "sessions": n, "reads": n,
      "violations": [violation, ...] (first 10), "violations_total": n, "violation": first,
-     "unknown_reason": "repeated-values", "ambiguous_reads": n}
+     "ambiguous_reads": n}
 
 A violation: {"guarantee", "kind", "process" (the session), "key", "ops": [op, ...] (in the
 order of the pattern), "text"}; ops are {process, f, value, result, type, invoke_index,
@@ -544,12 +545,13 @@ def check(
     _thin_air(h, found)
     _CHECKS[guarantee](h, found)
     violations = found.violations
-    if violations:
-        valid: bool | str = False
-    elif found.ambiguous:
-        valid = "unknown"
-    else:
-        valid = True
+    if not violations and found.ambiguous:
+        raise ModelInputError(
+            f"{guarantee}: {found.ambiguous} read(s) of values written more than once could come "
+            "from several writes and no violation shows without them: decided only for histories "
+            "whose written values are unique per key"
+        )
+    valid = not violations
     result: dict[str, Any] = {
         "valid": valid,
         "guarantee": guarantee,
@@ -562,8 +564,6 @@ def check(
         result["violation"] = violations[0]
     if found.ambiguous:
         result["ambiguous_reads"] = found.ambiguous
-        if valid == "unknown":
-            result["unknown_reason"] = "repeated-values"
     return result
 
 

@@ -259,7 +259,7 @@ def test_gate_requires_availability_and_reports_it(tmp_path: Path) -> None:
             "min_ok: must be a finite number from 0 to 1, got 1.5",
         ),
         ("{during: partition}", "missing required key 'min_ok'"),
-        ("0.9", "must be a mapping of during, min_ok, ops, got 0.9"),
+        ("most", "must be total, a fraction, or a mapping of during, min_ok, ops, got 'most'"),
         (
             "{during: partition, min_ok: 0.9, op: [read]}",
             "unknown key 'op'; known: during, min_ok, ops",

@@ -71,13 +71,7 @@ def _linearizable(r: Result) -> list[str]:
 
 def _violations(r: Result) -> list[str]:
     """Session guarantees and causal consistency: the first violation's text, and how many more."""
-    repeated = r.get("unknown_reason") == "repeated-values"
-    lines = [] if repeated else _generic(r)
-    if repeated:
-        lines.append(
-            f"{plural(r.get('ambiguous_reads', 0), 'read')} of values written more than once could "
-            "not be tied to one write, and no violation was found without them"
-        )
+    lines = _generic(r)
     first = r.get("violation")
     if not isinstance(first, dict):
         return lines
