@@ -663,3 +663,12 @@ def test_registered_for_splitbrain_check(tmp_path: Path) -> None:
         "causal": False,
     }
     assert set(check_cli.models()) >= set(got)
+
+
+def test_causal_out_of_time_is_unknown_never_a_verdict() -> None:
+    h = hist(
+        (0, "write", 1, None), (1, "read", None, 1), (1, "write", 2, None), (0, "read", None, 2)
+    )
+    assert causal.check(h)["valid"] is True
+    r = causal.check(h, timeout=0)
+    assert r["valid"] == "unknown" and r["unknown_reason"] == "timeout"
