@@ -62,6 +62,7 @@ def test_valid_run_writes_the_run_directory(tmp_path: Path) -> None:
     assert results["checkers"]["linearizable"]["valid"] is True
     test = json.loads((run_dir / "test.json").read_text())
     assert test["seed"] == 11 and test["target"] == "memory" and "--seed 11" in test["command"]
+    assert test["target_options"] == {"fault": "none", "fault-rate": "0.05"}  # defaults too
     assert (run_dir / "splitbrain.log").read_text()
     ops = read_history(run_dir / "history.jsonl").ops
     assert ops and [o.index for o in ops] == list(range(len(ops)))

@@ -21,6 +21,7 @@ from splitbrain.harness.base import signals, store
 from splitbrain.harness.base.generator import Generator, Invocation
 from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid, merge_valid
 from splitbrain.harness.base.protocols import (
+    Configurable,
     ContributesResults,
     Cycle,
     HarnessInputError,
@@ -273,6 +274,8 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             "command": spec.command(),
             "started": started.isoformat(),
         }
+        if isinstance(target, Configurable):
+            test_doc["target_options"] = {**target.options, **spec.options}
         store.write_json(run_dir / store.TEST, test_doc)
         store.point_latest(store_dir, run_dir)
         if on_start is not None:
