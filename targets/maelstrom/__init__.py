@@ -27,6 +27,7 @@ from queue import Empty
 from typing import Any
 
 from splitbrain.harness.base.errors import HarnessFailure
+from splitbrain.harness.base.options import option_bool
 from splitbrain.harness.base.protocols import HarnessInputError, RunContext
 from splitbrain.targets.maelstrom import lamport
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
@@ -68,10 +69,6 @@ options (``splitbrain.workloads.maelstrom.OPTIONS``)."""
 
 class MaelstromNodeError(HarnessFailure):
     """A node that would not start or initialise: the environment failed (exit 255)."""
-
-
-def _flag(v: str) -> bool:
-    return v.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _number(options: dict[str, str], key: str, minimum: float = 0.0) -> float:
@@ -142,10 +139,8 @@ class MaelstromTarget:
             )
         if opts["msgs-per-op"]:
             _number(opts, "msgs-per-op")
-        if opts["router-realtime"].strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise HarnessInputError(
-                f"-o router-realtime: must be true or false, got {opts['router-realtime']!r}"
-            )
+        option_bool(opts, "log-stderr")
+        option_bool(opts, "router-realtime")
         self.opts = opts
         self.node_ids = [f"n{i}" for i in range(int(count))]
 
@@ -163,8 +158,8 @@ class MaelstromTarget:
             _number(opts, "latency"),
             opts["latency-dist"],
             ctx.run_dir / JOURNAL,
-            log_stderr=_flag(opts["log-stderr"]),
-            realtime=_flag(opts["router-realtime"]),
+            log_stderr=option_bool(opts, "log-stderr"),
+            realtime=option_bool(opts, "router-realtime"),
         )
         try:
             router.start()
