@@ -87,7 +87,7 @@ settled only through the arrows."""
 
 def _elle_one(model: str) -> CheckFn:
     def check(history: list[Op], data_type: str, init: Any, timeout: float | None) -> Result:
-        return transactional.check(history, consistency_models=[model])
+        return transactional.check(history, consistency_models=[model], given_type=data_type)
 
     return check
 
@@ -97,7 +97,7 @@ def _elle_all(
 ) -> dict[str, Result]:
     """Every Elle model from one search: each fails on a found anomaly it proscribes, and is
     unknown when a search gave up and nothing it proscribes was found."""
-    whole = transactional.check(history, consistency_models=list(ELLE_MODELS))
+    whole = transactional.check(history, consistency_models=list(ELLE_MODELS), given_type=data_type)
     found = whole.get("anomaly_types", [])
     gave_up = [a for a in found if a in cm.UNKNOWN_ANOMALIES]
     out: dict[str, Result] = {}

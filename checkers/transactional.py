@@ -59,12 +59,16 @@ def check(
     history: list[Op],
     consistency_models: Iterable[str] | None = None,
     assume: Iterable[str] = (),
+    given_type: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """The checker of the history's data type; ``assume`` is for rw-register only (ValueError
-    for a list-append history: there every read shows the whole version order)."""
+    """The checker of the history's data type (``given_type`` when the user named it, else
+    read off the micro-ops: a history of reads alone could be either); ``assume`` is for
+    rw-register only (ValueError for a list-append history: there every read shows the whole
+    version order)."""
     assumed = list(assume)
-    if data_type(history) == RW_REGISTER:
+    kind = given_type if given_type in (LIST_APPEND, RW_REGISTER) else data_type(history)
+    if kind == RW_REGISTER:
         return rw_register.check(history, consistency_models, assume=assumed, **options)
     if assumed:
         raise ValueError(

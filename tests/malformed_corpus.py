@@ -231,7 +231,7 @@ def cases(directory: Path) -> list[Case]:
         path = directory / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         where = f"{path}:{line}:" if line is not None else str(path)
-        out.append(Case(name, ["check", str(path), "--model", model], where=where))
+        out.append(Case(name, ["check", str(path), *_select(model)], where=where))
 
     for name, text in _jsonl_cases().items():
         check(f"{name}.jsonl", text)
@@ -275,6 +275,19 @@ def cases(directory: Path) -> list[Case]:
     return out
 
 
+CHECKERS = ("set-full", "counter", "total-queue")
+CONSISTENCY = ("serializable",)
+
+
+def _select(name: str) -> list[str]:
+    """The flag that names ``name`` without a deprecation notice."""
+    if name in CHECKERS:
+        return ["--checker", name]
+    if name in CONSISTENCY:
+        return ["--consistency", name]
+    return ["--model", name]
+
+
 MODELS = ["register", "cas-register", "kv", "set", "queue", "mutex", "multi-register"]
 MODELS += ["list-append", "serializable", "set-full", "counter", "total-queue"]
 JUNK = ["[", "]", "{", "}", '"', "\\", ":", ",", "1e999", "NaN", "#_", "#{", "(", ")", "nil"]
@@ -310,6 +323,6 @@ def mutants(directory: Path, sources: list[Path], count: int, seed: int) -> list
         suffix, text = rng.choice(texts)
         path = directory / f"mutant-{i}{suffix}"
         path.write_text(_mutate(text, rng))
-        argv = ["check", str(path), "--model", rng.choice(MODELS), "--timeout", "5"]
+        argv = ["check", str(path), *_select(rng.choice(MODELS)), "--timeout", "5"]
         out.append(Case(path.name, argv, code=None, where=str(path)))
     return out
