@@ -181,9 +181,17 @@ class _Graph:
         nodes = [e for e in h.events if e.kind == "read" or e.ok or e.id in observed]
         g = cls(h, nodes)
         for session in h.sessions.values():
-            kept = [g.index[e.id] for e in session if e.id in g.index]
-            for a, b in zip(kept, kept[1:], strict=False):
-                g._link(a, b, "po")
+            # An indeterminate write follows its session's earlier events but precedes none
+            # of its later ones: it may have taken effect any time after its invocation.
+            before: int | None = None
+            for e in session:
+                i = g.index.get(e.id)
+                if i is None:
+                    continue
+                if before is not None:
+                    g._link(before, i, "po")
+                if e.ok:
+                    before = i
         for i, e in enumerate(nodes):
             if e.kind != "read":
                 continue

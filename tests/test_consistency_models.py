@@ -697,3 +697,11 @@ def test_causal_out_of_time_is_unknown_never_a_verdict() -> None:
     assert causal.check(h)["valid"] is True
     r = causal.check(h, timeout=0)
     assert r["valid"] == "unknown" and r["unknown_reason"] == "timeout"
+
+
+def test_a_crashed_write_precedes_none_of_its_sessions_later_ops() -> None:
+    # Found by test_implications_on_one_key: linearizable (the crashed write took effect
+    # after the nil read), so causal too.
+    h = hist((0, "write", 1, None, None, "info"), (0, "read", None, None), (0, "read", None, 1))
+    assert linearizable.check(h, models.plain_register())["valid"] is True
+    assert causal.check(h)["valid"] is True
