@@ -26,7 +26,12 @@ CONCURRENCY = 10
 def harness_ops_per_second(seconds: float, seed: int, concurrency: int = CONCURRENCY) -> float:
     with tempfile.TemporaryDirectory() as store:
         spec = core.TestSpec(
-            concurrency=concurrency, time_limit=seconds, store=store, seed=seed, check_timeout=1
+            concurrency=concurrency,
+            time_limit=seconds,
+            store=store,
+            seed=seed,
+            check_timeout=1,
+            rate=0,
         )
         result = core.run(spec)
         main_phase = [
