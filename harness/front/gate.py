@@ -30,7 +30,7 @@ from splitbrain.harness.base import plugins, safeyaml
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import Valid
 from splitbrain.harness.base.outputs import writable_dir, writable_file
-from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.protocols import Configurable, HarnessInputError
 from splitbrain.harness.base.values import Choice, Flag, NameList, Number, Problem, has_control
 from splitbrain.harness.base.verdict import (
     EXIT_BAD_INPUT,
@@ -360,7 +360,7 @@ def _limit_refusal(key: str, spec: Any) -> str | None:
     limit = limits.KINDS[key]
     if limit.flag == "-o":
         target = assemble.target(spec.target)
-        if limit.option not in getattr(target, "options", {}):
+        if not isinstance(target, Configurable) or limit.option not in target.options:
             return f"target {assemble.label(spec.target)!r} does not measure it (maelstrom does)"
         return None
     if not isinstance(spec.workload, str):
