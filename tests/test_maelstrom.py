@@ -150,6 +150,37 @@ def test_forwarded_src_is_routed_by_dest(tmp_path: Path) -> None:
     assert forwarded and all(e["message"]["src"].startswith("c") for e in forwarded)
 
 
+def test_habits_of_nodes_in_the_wild(tmp_path: Path) -> None:
+    """quirks.py: sends before init_ok, msg_id 0 and a stray in_reply_to on service
+    requests, extra reply fields, lines written in pieces and two messages in one write,
+    stdin read by Python's buffered iterator, and heavy stderr."""
+    rc, results, run_dir = mael(tmp_path, "echo", NODES / "quirks.py")
+    assert rc == 0 and results["checkers"]["echo"]["ok_count"] > 50, results
+    events = journal(run_dir)
+    sends = [e for e in events if e["type"] == "send"]
+    init_ok = {e["from"]: e["time"] for e in sends if e["message"]["body"]["type"] == "init_ok"}
+    early = [
+        e
+        for e in sends
+        if e["message"]["body"]["type"] == "hello" and e["time"] < init_ok[e["from"]]
+    ]
+    assert {e["from"] for e in early} == set(init_ok) == {"n1", "n2", "n3", "n4", "n5"}
+    replies = [e["message"]["body"] for e in sends if e["from"] == "lin-kv"]
+    assert {"type": "write_ok", "in_reply_to": 0} in replies
+    assert results["net"]["unparsable-lines"] == 0
+    assert (run_dir / "logs" / "n1" / "stderr.log").stat().st_size > 65536 + 50 * 4096 // 5
+
+
+def test_kafka_polls_from_a_committed_offset_as_maelstrom_does(tmp_path: Path) -> None:
+    """A node that reports never-committed keys at offset 0 (teivah/gossip-glomers 5b did):
+    Maelstrom's client polls from the committed offset itself, so offset 0 is read, not
+    skipped and reported lost."""
+    rc, results, run_dir = mael(tmp_path, "kafka", NODES / "kafka.py", "--zero-committed")
+    assert rc == 0 and results["checkers"]["kafka"]["valid"] is True, results["checkers"]
+    assigned = [o["value"] for o in history(run_dir) if o["f"] == "assign" and o["type"] == "ok"]
+    assert any(0 in a["committed"].values() for a in assigned)
+
+
 def test_malformed_reply_makes_the_op_info_and_records_the_body(tmp_path: Path) -> None:
     rc, results, run_dir = mael(tmp_path, "echo", NODES / "edge.py", "--malformed")
     infos = [o for o in history(run_dir) if o["type"] == "info"]
