@@ -32,6 +32,7 @@ from splitbrain.targets.maelstrom.router import NodeProcess, Router
 HERE = Path(__file__).resolve().parent
 ECHO = HERE.parent / "tests" / "maelstrom_nodes" / "echo.py"
 FANOUT = HERE / "maelstrom_fanout_node.py"
+FILL_S = 0.1
 
 
 def run(store: str, *args: str) -> tuple[float, dict, Path]:
@@ -54,10 +55,11 @@ def run(store: str, *args: str) -> tuple[float, dict, Path]:
 
 
 def steady_rates(run_dir: Path) -> tuple[float, float]:
-    """Delivered messages per second and client requests per second between the run's first
-    and last client request (the journal's own clock): the rate sustained while the load was
-    on, without the start (nodes starting) and the end (the last 10 ms of node messages, still
-    in flight when the nodes are stopped), which the whole-run figure divides in."""
+    """Delivered messages per second and client requests per second while the load was on:
+    from ``FILL_S`` after the run's first client request (the network filling up: node
+    messages take 10 ms) to its last (the journal's own clock). The whole-run figure also
+    divides in the start and the end (the last 10 ms of node messages are still in flight
+    when the nodes are stopped)."""
     first = last = None
     requests = 0
     recv_times = []
@@ -75,9 +77,9 @@ def steady_rates(run_dir: Path) -> tuple[float, float]:
                 last = event["time"]
     if first is None or last is None or last <= first:
         return 0.0, 0.0
-    span = (last - first) / 1e9
-    delivered = sum(first <= t <= last for t in recv_times)
-    return delivered / span, (requests - 1) / span
+    start = first + int(FILL_S * 1e9)
+    delivered = sum(start <= t <= last for t in recv_times)
+    return delivered / ((last - start) / 1e9), (requests - 1) / ((last - first) / 1e9)
 
 
 def cpu_times() -> tuple[int, int]:
