@@ -151,7 +151,8 @@ def test_forwarded_src_is_routed_by_dest(tmp_path: Path) -> None:
 
 
 def test_habits_of_nodes_in_the_wild(tmp_path: Path) -> None:
-    """quirks.py: sends before init_ok, msg_id 0 and a stray in_reply_to on service
+    """quirks.py: sends before init_ok, a service request without msg_id (answered with
+    in_reply_to null, as Maelstrom does), msg_id 0 and a stray in_reply_to on service
     requests, extra reply fields, lines written in pieces and two messages in one write,
     stdin read by Python's buffered iterator, and heavy stderr."""
     rc, results, run_dir = mael(tmp_path, "echo", NODES / "quirks.py")
@@ -167,6 +168,8 @@ def test_habits_of_nodes_in_the_wild(tmp_path: Path) -> None:
     assert {e["from"] for e in early} == set(init_ok) == {"n1", "n2", "n3", "n4", "n5"}
     replies = [e["message"]["body"] for e in sends if e["from"] == "lin-kv"]
     assert {"type": "write_ok", "in_reply_to": 0} in replies
+    unanswerable = [r for r in replies if r["type"] == "error"]
+    assert unanswerable and all(r["in_reply_to"] is None for r in unanswerable), unanswerable
     assert results["net"]["unparsable-lines"] == 0
     assert (run_dir / "logs" / "n1" / "stderr.log").stat().st_size > 65536 + 50 * 4096 // 5
 

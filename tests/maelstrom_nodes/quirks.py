@@ -3,6 +3,7 @@
 
 - it reads stdin with Python's buffered line iterator (no select, no os.read);
 - before answering init it says hello to every other node (which may not be initialised);
+- at init it sends a service request with no msg_id at all (fire and forget);
 - its first request to a service has msg_id 0, and every request to a service carries a
   stray ``in_reply_to`` (a library that sets it on every message);
 - every echo waits for a lin-kv write first, and the reply has extra fields;
@@ -41,6 +42,7 @@ for raw in sys.stdin:
         me, others = body["node_id"], [n for n in body["node_ids"] if n != body["node_id"]]
         for other in others:
             write_in_pieces(line(other, {"type": "hello"}))
+        write_in_pieces(line("lin-kv", {"type": "read", "key": "nobody"}))
         sys.stderr.write("x" * 65536 + "\n")
         write_in_pieces(line(msg["src"], {"type": "init_ok", "in_reply_to": body["msg_id"]}))
     elif kind == "echo":
