@@ -132,7 +132,7 @@ PROTOCOL_MEMBERS = {
     "Pausable": ["pause", "resume"],
     "HasLogs": ["collect_logs"],
     "HasNetworkNodes": ["node"],
-    "RunsOnHosts": ["provider"],
+    "RunsOnHosts": ["run_on"],
     "Configurable": ["options", "configure"],
     "LimitsNemeses": ["supported_nemeses"],
     "HasDefaultRate": ["default_rate"],
@@ -353,6 +353,33 @@ def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> 
     stored = json.loads((result.run_dir / "test.json").read_text())
     assert stored["target"] == "journal" and stored["workload"] == "journal_workload"
     assert json.loads((result.run_dir / "results.json").read_text())["valid"] is True
+
+
+class HostedJournal(JournalTarget):
+    """A user's own target that takes its nodes from a provider (``RunsOnHosts``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.providers: list[str] = []
+
+    def run_on(self, provider: Any) -> None:
+        self.providers.append(type(provider).__name__)
+
+
+def test_ssh_nodes_are_handed_over_through_the_declared_run_on(tmp_path: Path) -> None:
+    """``--nodes`` gives the target its SSH provider through ``RunsOnHosts.run_on``, the one
+    declared way (it used to set the base class's private flag); a target that is not
+    ``RunsOnHosts`` is refused in one line."""
+    hosted = HostedJournal()
+    ssh = {"hosts": ["192.0.2.1"], "known_hosts": str(tmp_path / "known_hosts")}
+    spec = TestSpec(
+        target=hosted, workload=journal_workload, time_limit=0.3, rate=50, ssh=ssh,
+        store=str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert splitbrain.run(spec).verdict is Verdict.VALID
+    assert hosted.providers == ["SshCluster"]
+    with pytest.raises(HarnessInputError, match="target 'journal' runs no servers on nodes"):
+        splitbrain.run(TestSpec(target=JournalTarget(), workload=journal_workload, ssh=ssh))
 
 
 def test_an_object_that_breaks_its_protocol_is_refused_before_anything_is_set_up(

@@ -100,6 +100,11 @@ class ServiceTarget:
 
     # Lifecycle.
 
+    def run_on(self, provider: NodeProvider) -> None:
+        """Use ``provider``'s nodes, and tear it down with the target (``RunsOnHosts``)."""
+        self.provider = provider
+        self._own_provider = True
+
     def setup(self, ctx: RunContext) -> None:
         """Bring up nodes and daemons; on any error, tear down what exists and re-raise."""
         try:
