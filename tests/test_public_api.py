@@ -74,6 +74,7 @@ PUBLIC += [  # the server-per-node target base
     "ClientContext",
     "ConfigFile",
     "ConfigValueError",
+    "NodeFile",
     "ReadyCommand",
     "ReadyPort",
     "Server",
