@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import splitbrain
 from conftest import FreshVenv
+from splitbrain import HarnessInputError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -420,3 +422,12 @@ def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_cla
         "NoClient lacks client(), which a Target requires"
     ]
     assert not store.exists()
+
+
+def test_consistency_takes_the_hierarchys_models_and_says_where_a_path_goes() -> None:
+    with pytest.raises(HarnessInputError) as refused:
+        splitbrain.check([], consistency=["mypkg.models:counter"])
+    assert str(refused.value) == (
+        "--consistency mypkg.models:counter: takes a model of the consistency hierarchy, not "
+        "a module:attr path; your own model goes to --model, your own checker to --checker"
+    )

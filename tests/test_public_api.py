@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import json
+import re
 import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -149,6 +150,15 @@ def test_the_public_names_are_exactly_these() -> None:
     assert all(hasattr(splitbrain, name) for name in PUBLIC)
     assert splitbrain.__version__ == importlib.metadata.version("splitbrain")
     assert (Path(splitbrain.__file__).parent / "py.typed").is_file()
+
+
+def test_the_tutorial_names_every_public_name_and_only_those() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "extending.md").read_text()
+    section = page.split("## 10. The public API, name by name")[1]
+    named = set(re.findall(r"`(\w+)(?:\(|`)", section))
+    assert set(PUBLIC) - named == set()
+    top_level = {n for n in named if n[0].isupper() or n in ("run", "check", "bare")}
+    assert top_level - set(PUBLIC) == set()
 
 
 def test_the_public_signatures_are_pinned() -> None:
