@@ -342,11 +342,30 @@ def journal_workload(spec: WorkloadSpec) -> WorkloadDefinition:
     )
 
 
-def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> None:
-    from splitbrain.harness.nemesis.process import KillNemesis
+class CrashJournal:
+    """A user's own nemesis: crash the journal's one node, and bring it back."""
 
+    name = "crash"
+
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        self.target, self.down = target, False
+
+    def invoke(self, op: Op) -> Op:
+        if op.f == "kill":
+            self.target.kill("j1")
+        else:
+            self.target.start("j1")
+        self.down = op.f == "kill"
+        return op.completion("info", "j1")
+
+    def teardown(self) -> None:
+        if self.down:
+            self.target.start("j1")
+
+
+def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> None:
     target = JournalTarget()
-    crash = NemesisKind(KillNemesis, (("kill", "start"),), (splitbrain.Killable,))
+    crash = NemesisKind(CrashJournal, (("kill", "start"),), (splitbrain.Killable,))
     spec = TestSpec(
         target=target,
         workload=journal_workload,
