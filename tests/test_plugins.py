@@ -176,7 +176,7 @@ def test_an_installed_plugin_is_listed_and_runs_through_the_cli(
     memory = next(line.split() for line in listed.stdout.splitlines() if line.startswith("memory "))
     assert memory[:3] == ["memory", "splitbrain", "0.2.0"] and "cas" in memory
     states = {w[0]: " ".join(w[3:]) for w in map(str.split, listed.stdout.splitlines()) if w}
-    assert states["etcd"] == "not installed: pip install 'splitbrain[etcd]'"
+    assert states["etcd"] == "not installed: splitbrain[etcd]"
     assert states["journal-broken"] == "BROKEN: see below"
     broken = [line for line in listed.stderr.splitlines() if line]
     # a bare install has no server drivers: those targets name the extra that brings them

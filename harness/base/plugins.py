@@ -63,10 +63,10 @@ EXTRAS = {
 class MissingExtra(PluginError):
     """A plugin needs a server driver this install lacks: not broken, only not installed."""
 
-    def __init__(self, message: str, install: str) -> None:
+    def __init__(self, message: str, extra: str) -> None:
         super().__init__(message)
-        self.install = install
-        """The command that installs it (``pip install 'splitbrain[etcd]'``)."""
+        self.extra = extra
+        """The extra that installs it: ``pip install 'splitbrain[EXTRA]'``."""
 
 
 @dataclass(frozen=True)

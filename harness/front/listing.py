@@ -95,7 +95,7 @@ def listing() -> Listing:
             except SplitbrainError as e:
                 broken.append(str(e))
                 state = (
-                    f"not installed: {e.install}"
+                    f"not installed: splitbrain[{e.extra}]"
                     if isinstance(e, plugins.MissingExtra)
                     else "BROKEN: see below"
                 )
