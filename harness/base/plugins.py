@@ -133,9 +133,10 @@ def load_path(path: str, what: str) -> Any:
             raise PluginError(f"{what} {path!r}: no module named {e.name!r}") from None
         driver = (e.name or "").split(".")[0]
         if driver in EXTRAS:
-            install = f"pip install 'splitbrain[{EXTRAS[driver]}]'"
+            extra = EXTRAS[driver]
             raise MissingExtra(
-                f"{what} {path!r} needs the {driver} package: {install}", install
+                f"{what} {path!r} needs the {driver} package: pip install 'splitbrain[{extra}]'",
+                extra,
             ) from None
         raise PluginError(
             f"{what} {path!r}: importing {module_name} failed: {_one_line(e)}"
