@@ -193,7 +193,7 @@ class TestInstalledPlugin:
 
 @pytest.fixture
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
-    with ssh_fixtures.running(tmp_path_factory, count=3) as cluster:
+    with ssh_fixtures.running(tmp_path_factory, count=2) as cluster:
         yield cluster
 
 
@@ -224,7 +224,8 @@ def test_the_example_runs_on_ssh_nodes_under_every_fault(
         splitbrain.TestSpec(
             target=target, workload="register", concurrency=4, keys=3, rate=50, seed=8,
             nemesis=["kill", "pause", "partition", "packet-loss"], nemesis_interval=0.5,
-            time_limit=10, ssh=sshd.options().to_dict(), store=str(tmp_path / "store"),
+            time_limit=11, options={"nodes": "2"}, ssh=sshd.options().to_dict(),
+            store=str(tmp_path / "store"),
         )
     )  # fmt: skip
     assert result.verdict is splitbrain.Verdict.VALID, result.results
