@@ -22,19 +22,23 @@ DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
 DEFAULT_KEYS = {"txn-list-append": 3, "txn-rw-register": 3}
+MAX_NODES = 1000
+"""As the target's ``-o node-count`` (``targets.maelstrom.MAXIMA``)."""
 
 
 def concurrency(text: str, node_count: int) -> int:
     """``N`` or ``Kn`` (K times the node count), as Maelstrom's ``--concurrency``."""
+    if not 1 <= node_count <= MAX_NODES:
+        raise HarnessInputError(
+            f"--node-count: must be an integer from 1 to {MAX_NODES}, got {node_count}"
+        )
     t = text.strip().lower()
     try:
         value = float(t[:-1] or 1) * node_count if t.endswith("n") else float(t)
     except ValueError:
         raise HarnessInputError(f"--concurrency: expected N or Kn, got {text!r}") from None
-    if value < 1 or not float(value).is_integer():
-        raise argparse.ArgumentTypeError(
-            f"--concurrency: must be a whole number >= 1, got {text!r}"
-        )
+    if not (value >= 1 and float(value).is_integer()):
+        raise HarnessInputError(f"--concurrency: must be a whole number >= 1, got {text!r}")
     return int(value)
 
 
@@ -103,7 +107,7 @@ def spec_of(args: argparse.Namespace) -> core.TestSpec:
         "consistency-models": args.consistency_models,
         "stable-latency": args.stable_latency,
     }
-    keys = args.key_count or DEFAULT_KEYS.get(args.workload, 8)
+    keys = DEFAULT_KEYS.get(args.workload, 8) if args.key_count is None else args.key_count
     return core.TestSpec(
         target="maelstrom",
         workload=args.workload,
