@@ -133,7 +133,9 @@ def test_signal_while_the_maelstrom_router_starts(tmp_path: Path, delay: float) 
     assert "verdict: interrupted by SIGINT" in out
     assert "Traceback" not in err and "Exception ignored" not in err, err
     run_dir = (store / "latest").resolve()
-    assert leftovers(json.loads((run_dir / "test.json").read_text())["identity"], str(run_dir)) == []
+    assert (
+        leftovers(json.loads((run_dir / "test.json").read_text())["identity"], str(run_dir)) == []
+    )
 
 
 def test_signal_while_checking_counts_the_operations_recorded(tmp_path: Path) -> None:
