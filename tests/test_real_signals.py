@@ -17,6 +17,7 @@ import pytest
 from real_helpers import leftovers
 
 from conftest import REPO, eventually
+from splitbrain.harness.base import signals
 from splitbrain.harness.control.netns import run_tag
 
 pytestmark = pytest.mark.real
@@ -156,3 +157,17 @@ def test_signal_while_checking_counts_the_operations_recorded(tmp_path: Path) ->
     assert int(line.split("over the ")[1].split()[0]) > 1000
     results = json.loads(((store / "latest").resolve() / "results.json").read_text())
     assert results["error"] == "checking was interrupted"
+
+
+def test_a_postponed_signal_arrives_when_the_step_is_done() -> None:
+    """``signals.postponed``: a signal inside the step raises nothing there, and raises
+    ``Interrupted`` (naming it) as the step ends; outside ``interrupts()`` it would reach
+    the handler in force before."""
+    done = []
+    with pytest.raises(signals.Interrupted) as raised, signals.interrupts():
+        with signals.postponed():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.01)
+            done.append("step")
+    assert done == ["step"]
+    assert raised.value.signum == signal.SIGHUP
