@@ -18,6 +18,7 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, element, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 100
 
@@ -157,10 +158,9 @@ def _summary(
         elif el.add_outcome == "ok":
             never_read.append(e)
     valid: Any = not lost and not unexpected and not (linearizable and stale)
-    if valid and acknowledged and not reads:
-        valid = "unknown"
     return {
         "valid": valid,
+        **vacuous(len(reads), "no read succeeded, so no acknowledged element can be shown lost"),
         "attempt_count": attempted,
         "acknowledged_count": acknowledged,
         "read_count": len(reads),

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from splitbrain.checkers import stats
+from splitbrain.checkers import availability, echo, stats, unique_ids
+from splitbrain.checkers import set_full as checkers_set_full
 from splitbrain.harness.base.history import Op
 from splitbrain.harness.front import present
 
@@ -109,6 +110,37 @@ def test_stats_vote_is_printed_with_its_reason() -> None:
     lines = present.verdict_lines(results)
     assert lines[0] == "stats: INVALID"
     assert "no client operation succeeded (0 ok, 3 fail, 0 info)" in lines[1]
+
+
+def test_stats_votes_against_a_function_that_never_succeeded_as_jepsens_does() -> None:
+    history = [
+        Op("invoke", "set.add", 0, 1, index=0),
+        Op("ok", "set.add", 0, 1, index=1),
+        Op("invoke", "set.read", 1, None, index=2),
+        Op("fail", "set.read", 1, None, index=3),
+        Op("invoke", "set.read", 1, None, index=4),
+        Op("info", "set.read", 1, None, index=5),
+    ]
+    result = stats.check(history)
+    assert result["valid"] is False and result["never_ok"] == ["set.read"]
+    set_full = checkers_set_full.check(history)
+    assert set_full["valid"] is True
+    lines = present.verdict_lines({"checkers": {"set-full": set_full, "stats": result}})
+    assert lines == [
+        "set-full: valid (nothing to judge: no read succeeded, so no acknowledged element can "
+        "be shown lost)",
+        "stats: INVALID",
+        "  no set.read (1 fail, 1 info) ever succeeded: the checkers could judge nothing that "
+        "needs one",
+    ]
+
+
+def test_nothing_to_judge_is_valid_and_never_unknown() -> None:
+    assert echo.check([]) == {"valid": True, "vacuous": "no echo was acknowledged",
+                              "ok_count": 0, "wrong_count": 0, "wrong": []}  # fmt: skip
+    assert unique_ids.check([])["vacuous"] == "no id was acknowledged"
+    assert availability.check([], 0.9)["valid"] is False
+    assert availability.check([], None)["valid"] is True
 
 
 def test_markdown_and_json_formats(tmp_path: Path) -> None:

@@ -433,13 +433,23 @@ def _convergence(r: Result) -> list[str]:
 
 
 def _stats(r: Result) -> list[str]:
+    if r.get("valid") is not False:
+        return []
     total = r.get("by_outcome") or {}
-    if r.get("valid") is False:
+    if not total.get("ok"):
         return [
             f"no client operation succeeded ({total.get('ok', 0)} ok, {total.get('fail', 0)} fail, "
             f"{total.get('info', 0)} info): the test exercised nothing"
         ]
-    return []
+    by_f = r.get("by_f") or {}
+    never = [
+        f"{f} ({by_f.get(f, {}).get('fail', 0)} fail, {by_f.get(f, {}).get('info', 0)} info)"
+        for f in r.get("never_ok") or []
+    ]
+    return [
+        f"no {' and no '.join(never)} ever succeeded: the checkers could judge nothing that "
+        "needs one"
+    ]
 
 
 _EXPLAINERS: list[tuple[Callable[[Result], bool], Callable[[Result], list[str]]]] = [

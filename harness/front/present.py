@@ -120,6 +120,8 @@ def checker_lines(name: str, part: Any, limit: int = MAX_EXPLAIN_LINES) -> list[
     """``NAME: VERDICT`` and, when not valid, why (indented, at most ``limit`` lines)."""
     valid = part.get("valid") if isinstance(part, dict) else None
     lines = [f"{name}: {verdict_word(valid)}"]
+    if valid is True and isinstance(part, dict) and part.get("vacuous"):
+        lines[0] += f" (nothing to judge: {part['vacuous']})"
     body = explain(part)
     if len(body) > limit:
         body = body[:limit] + [f"… {len(body) - limit} more lines: see the report or --format json"]
