@@ -43,6 +43,17 @@ def test_check_reads_standard_input_and_run_directories(tmp_path: Path) -> None:
     assert bad.returncode == 254 and "not a run directory" in bad.stderr
 
 
+def test_a_run_directory_is_checked_by_the_runs_own_checkers(tmp_path: Path) -> None:
+    """A counter's add/read history looks like a set's: the run's test.json says what it is."""
+    store = tmp_path / "store"
+    argv = ["test", "--workload", "counter", "--time-limit", "2", "--store", str(store)]
+    run = run_cli(*argv, "-o", "fault=lost-writes", "--seed", "3")
+    assert run.returncode == 1, run.stdout + run.stderr
+    r = run_cli("check", str((store / "latest").resolve()))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(r"\d+ reads? out of bounds; first: process \d+ read \d+", r.stdout), r.stdout
+
+
 def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path) -> None:
     history = tmp_path / "si.edn"
     shutil.copy(histories_dir / "elle" / "si-without-g-single.edn", history)

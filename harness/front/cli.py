@@ -301,11 +301,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
         except ValueError as e:
             raise HarnessInputError(f"--init: {e}") from None
+    as_asked = any((args.model, args.data_type, args.consistency, args.checker, args.spectrum))
     verdicts = []
     for path in args.histories:
         v = check.check_file(
             path,
-            checker,
+            checker if as_asked else check.run_checker(path) or checker,
             init=init,
             fmt=args.input_format,
             timeout=args.timeout,
