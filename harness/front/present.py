@@ -21,6 +21,8 @@ from splitbrain.harness.front.maelstrom_summary import net_lines
 
 FORMATS = ("text", "markdown", "json")
 MAX_EXPLAIN_LINES = 40
+LADDER_REASON_LINES = 3
+"""Lines of why under each model the spectrum itself found failing (the rest: --format json)."""
 _TABLE_FORMATS = {"text": "simple", "markdown": "github"}
 
 
@@ -219,10 +221,21 @@ def ladder_lines(spec: Any) -> list[str]:
         if verdict in (hierarchy.UNKNOWN, hierarchy.UNCHECKED) and e.get("reason"):
             how = f"{how}: {e['reason']}" if how else e["reason"]
         out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
+        if verdict == hierarchy.FAILS:
+            out += ["      " + line for line in _ladder_reason(e.get("result"))]
     strongest = ", ".join(spec.get("strongest_holding") or []) or "none"
     weakest = ", ".join(spec.get("weakest_failing") or []) or "none"
     out.append(f"  strongest holding: {strongest}; weakest failing: {weakest}")
     return out
+
+
+def _ladder_reason(result: Any) -> list[str]:
+    """Why a model the spectrum checked fails, in a few lines: for transactions only the
+    anomaly names (each model of the ladder sees the same cycles), else the first example."""
+    lines = explain(result)
+    if isinstance(result, dict) and result.get("anomalies"):
+        return lines[:1]
+    return lines[:LADDER_REASON_LINES]
 
 
 # ---------------------------------------------------------------- splitbrain check
