@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, run_cli
+from splitbrain.harness.engine import core
+from splitbrain.harness.front import progress
 
 ARGS = [
     "test",
@@ -40,6 +43,22 @@ def test_without_a_terminal_a_line_every_few_seconds_and_the_log_records_the_run
     assert re.search(r"fault kill: info \[\"n1\"\]", log), log
     assert re.search(r"fault start: info \[\"n1\"\]", log), log
     assert "checking: linearizable (" in log and "verdict: True" in log
+    assert "checking: linearizable 8/8 keys (" in log, log
+
+
+def test_the_checking_line_says_how_many_keys_are_decided(tmp_path: Path) -> None:
+    """The engine's per-key callback reaches the status line through the log."""
+    watch = progress.Progress(10, io.StringIO(), live=False)
+    watch.start(tmp_path)
+    with core._run_log(tmp_path):
+        report = core._key_progress("linearizable", 2084)
+        report(1, 8)
+        assert watch.line().startswith("checking: linearizable 1/8 keys (2084 ops) ("), watch.line()
+        report(3, 8)  # within a second of the last: not logged again
+        assert watch.line().startswith("checking: linearizable 1/8 keys"), watch.line()
+        report(8, 8)  # the last key always is
+        assert watch.line().startswith("checking: linearizable 8/8 keys"), watch.line()
+    watch.stop()
 
 
 def test_on_a_terminal_the_status_line_is_redrawn_in_place(tmp_path: Path) -> None:
