@@ -29,6 +29,7 @@ from splitbrain.harness.base.protocols import (
     HarnessInputError,
     HasDefaultRate,
     HasLogs,
+    HasWorkloadRates,
     Nemesis,
     NemesisKind,
     OwnsTime,
@@ -270,8 +271,17 @@ def prepare(spec: TestSpec) -> assemble.Parts:
         model = None if spec.model is None else assemble.label(spec.model)
         target.refuse_workload(assemble.label(spec.workload), model, dict(spec.options))
     if spec.rate is None:
-        spec.rate = float(target.default_rate) if isinstance(target, HasDefaultRate) else 0.0
+        spec.rate = default_rate(target, assemble.label(spec.workload))
     return parts
+
+
+def default_rate(target: Any, workload: str) -> float:
+    """The rate of a run that gives no ``--rate``: the target's for this workload, else its
+    own, else 0 (as fast as it goes)."""
+    rate = target.default_rate_for(workload) if isinstance(target, HasWorkloadRates) else None
+    if rate is None and isinstance(target, HasDefaultRate):
+        rate = target.default_rate
+    return float(rate or 0.0)
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
