@@ -29,6 +29,15 @@ def explain(result: Any) -> list[str]:
     return _generic(result)
 
 
+def model_reason(result: Any, limit: int) -> list[str]:
+    """Why one model of a spectrum fails, in at most ``limit`` lines: for transactions only
+    the anomaly names (every model of the ladder sees the same cycles), else the explanation."""
+    lines = explain(result)
+    if isinstance(result, dict) and result.get("anomalies"):
+        return lines[:1]
+    return lines[:limit]
+
+
 def _generic(r: Result) -> list[str]:
     lines = []
     if r.get("error"):

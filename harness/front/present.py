@@ -15,7 +15,7 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.checkers import hierarchy
-from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.explain import explain, model_reason
 from splitbrain.harness.base.verdict import verdict_word
 from splitbrain.harness.front.maelstrom_summary import net_lines
 
@@ -222,20 +222,11 @@ def ladder_lines(spec: Any) -> list[str]:
             how = f"{how}: {e['reason']}" if how else e["reason"]
         out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
         if verdict == hierarchy.FAILS:
-            out += ["      " + line for line in _ladder_reason(e.get("result"))]
+            out += ["      " + line for line in model_reason(e.get("result"), LADDER_REASON_LINES)]
     strongest = ", ".join(spec.get("strongest_holding") or []) or "none"
     weakest = ", ".join(spec.get("weakest_failing") or []) or "none"
     out.append(f"  strongest holding: {strongest}; weakest failing: {weakest}")
     return out
-
-
-def _ladder_reason(result: Any) -> list[str]:
-    """Why a model the spectrum checked fails, in a few lines: for transactions only the
-    anomaly names (each model of the ladder sees the same cycles), else the first example."""
-    lines = explain(result)
-    if isinstance(result, dict) and result.get("anomalies"):
-        return lines[:1]
-    return lines[:LADDER_REASON_LINES]
 
 
 # ---------------------------------------------------------------- splitbrain check
