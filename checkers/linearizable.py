@@ -459,7 +459,7 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         f"After the longest linearization found ({len(o.linearized)} ops"
         + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
         + f") the state is {value_text(state)}.",
-        f"{len(concurrent)} op(s) were concurrent with it.",
+        _concurrent_text(len(concurrent)),
     ]
     if o.reason:
         check = "Zone check" if o.algorithm == "unique-values" else "Repeated-value check"
@@ -473,6 +473,12 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         "concurrent": [kh.describe(i) for i in concurrent],
         "text": "\n".join(lines),
     }
+
+
+def _concurrent_text(n: int) -> str:
+    if n == 0:
+        return "No op was concurrent with it."
+    return f"{n} {'op was' if n == 1 else 'ops were'} concurrent with it."
 
 
 def _short(d: dict[str, Any]) -> str:

@@ -14,7 +14,8 @@ from splitbrain.checkers import stats
 from splitbrain.harness.base.history import Op
 from splitbrain.harness.front import present
 
-PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b")
+PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b|\bnil\b|op\(s\)")
+"""Python reprs, Clojure's nil and "(s)" plurals: not the project's notation."""
 
 
 def _quick_test(
