@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +274,37 @@ def test_fixture_and_marker_take_every_claim_key_of_the_spec(pytester: pytest.Py
     (fixture_doc,) = [d for d in _test_docs(_store(pytester)) if d["workload"] == "counter"]
     assert (fixture_doc["settle"], fixture_doc["final_time_limit"]) == (0.25, 5.0)
     assert "--op-timeout 2 --final-time-limit 5 --check-timeout 30" in fixture_doc["command"]
+
+
+def test_with_s_on_a_terminal_the_status_line_shows_while_a_claim_runs(
+    pytester: pytest.Pytester,
+) -> None:
+    """Under -s (pytest captures nothing) the run's status line goes to the terminal live, as
+    `splitbrain test` draws it; captured, it would reach only the failure report."""
+    pytester.makepyfile(
+        """
+        def test_quick(splitbrain):
+            assert splitbrain.run(time_limit=2, rate=100, seed=3).valid
+        """
+    )
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *QUIET, "-s", f"--splitbrain-store={_store(pytester)}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        cwd=pytester.path,
+    )
+    os.close(slave)
+    seen = b""
+    while select.select([master], [], [], 60)[0]:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(60) == 0
+    assert re.search(r"\r\d/2 s  ok \d+  fail 0  info 0  \d+ ops/s  fault: none", seen.decode())
