@@ -63,6 +63,7 @@ def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path)
     assert 'id="verdict">NOT CHECKED<' in page and '"lanes":["p2","p4","p7","p9"]' in page
     checked = run_cli("report", str(history), "--model", "serializable")
     assert checked.returncode == 1, checked.stderr
+    assert "deprecated" not in checked.stderr  # report has no --consistency to point to
     page = (tmp_path / "si.edn.html").read_text()
     assert 'id="verdict">INVALID<' in page
     assert page.count('class="edge edge-rw"') == 2
