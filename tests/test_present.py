@@ -93,6 +93,10 @@ def test_every_workloads_checker_says_why_a_run_is_invalid(
     assert not PYTHON_REPRS.search(out), out
     if workload == "queue":
         assert re.search(r"no dequeue timed out|dequeues? timed out \(history", out), out
+    listed = re.search(r"e\.g\. (\d+),.*\n +\d+ more lost: ([\d, ]+)", out)
+    if listed:  # lost elements are listed in numeric order (7 before 26)
+        numbers = [int(listed[1]), *map(int, listed[2].rstrip(", ").split(", "))]
+        assert numbers == sorted(numbers), listed[0]
     results = json.loads((tmp_path / "latest" / "results.json").read_text())
     spectrum_checked = [
         m
