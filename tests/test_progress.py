@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import pty
 import re
-import select
-import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, stderr_on_a_terminal
 from splitbrain.harness.engine import core
 from splitbrain.harness.front import progress
 
@@ -62,31 +58,9 @@ def test_the_checking_line_says_how_many_keys_are_decided(tmp_path: Path) -> Non
 
 
 def test_on_a_terminal_the_status_line_is_redrawn_in_place(tmp_path: Path) -> None:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "splitbrain.harness.front.cli", *ARGS, "--store", str(tmp_path)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        cwd=REPO,
-    )
-    os.close(slave)
-    seen = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(master)
-    assert proc.wait(60) == 0
-    proc.stdout.close()
-    text = seen.decode()
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", *ARGS, "--store", str(tmp_path)]
+    code, text = stderr_on_a_terminal(argv, REPO)
+    assert code == 0
     redraws = re.findall(r"\r\d+/6 s  ok \d+  fail \d+  info \d+  \d+ ops/s  fault: [^\r]*", text)
     assert len(redraws) >= 5, text
     assert any("fault: kill" in line for line in redraws), text

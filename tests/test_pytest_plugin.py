@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import select
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import splitbrain.checkers.linearizable  # noqa: F401  (see below)
+from conftest import stderr_on_a_terminal
 from splitbrain.harness.front.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
@@ -287,24 +284,7 @@ def test_with_s_on_a_terminal_the_status_line_shows_while_a_claim_runs(
             assert splitbrain.run(time_limit=2, rate=100, seed=3).valid
         """
     )
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *QUIET, "-s", f"--splitbrain-store={_store(pytester)}"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-        cwd=pytester.path,
-    )
-    os.close(slave)
-    seen = b""
-    while select.select([master], [], [], 60)[0]:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(master)
-    assert proc.wait(60) == 0
-    assert re.search(r"\r\d/2 s  ok \d+  fail 0  info 0  \d+ ops/s  fault: none", seen.decode())
+    argv = [sys.executable, "-m", "pytest", *QUIET, "-s", f"--splitbrain-store={_store(pytester)}"]
+    code, text = stderr_on_a_terminal(argv, pytester.path)
+    assert code == 0, text
+    assert re.search(r"\r\d/2 s  ok \d+  fail 0  info 0  \d+ ops/s  fault: none", text), text
