@@ -510,7 +510,8 @@ def _unique_ids(r: Result) -> list[str]:
     dups = [d for d in r.get("duplicated") or [] if isinstance(d, dict)]
     if dups:
         d = dups[0]
-        where = ", ".join(map(str, d.get("indexes") or []))
+        indexes = list(d.get("indexes") or [])
+        where = ", ".join(map(str, indexes[:LISTED])) + (", …" if len(indexes) > LISTED else "")
         lines.append(
             f"{plural(r.get('duplicated_count', len(dups)), 'id')} handed out more than once, of "
             f"{r.get('acknowledged_count')} acknowledged; e.g. {value_text(d.get('id'))} "
