@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import splitbrain
 from conftest import FreshVenv
+from splitbrain import HarnessInputError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -173,6 +175,9 @@ def test_an_installed_plugin_is_listed_and_runs_through_the_cli(
     assert ("journal-appends", "sb-journal-plugin", "1.2.3", "append") in rows
     memory = next(line.split() for line in listed.stdout.splitlines() if line.startswith("memory "))
     assert memory[:3] == ["memory", "splitbrain", "0.2.0"] and "cas" in memory
+    states = {w[0]: " ".join(w[3:]) for w in map(str.split, listed.stdout.splitlines()) if w}
+    assert states["etcd"] == "not installed: splitbrain[etcd]"
+    assert states["journal-broken"] == "BROKEN: see below"
     broken = [line for line in listed.stderr.splitlines() if line]
     # a bare install has no server drivers: those targets name the extra that brings them
     no_driver = [line for line in broken if "needs the" in line]
@@ -420,3 +425,12 @@ def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_cla
         "NoClient lacks client(), which a Target requires"
     ]
     assert not store.exists()
+
+
+def test_consistency_takes_the_hierarchys_models_and_says_where_a_path_goes() -> None:
+    with pytest.raises(HarnessInputError) as refused:
+        splitbrain.check([], consistency=["mypkg.models:counter"])
+    assert str(refused.value) == (
+        "--consistency mypkg.models:counter: takes a model of the consistency hierarchy, not "
+        "a module:attr path; your own model goes to --model, your own checker to --checker"
+    )

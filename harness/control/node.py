@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from splitbrain.harness.base.errors import HarnessFailure
+from splitbrain.harness.base.errors import HarnessFailure, HarnessInputError
 
 
 class NodeError(HarnessFailure, RuntimeError):
@@ -18,7 +18,14 @@ class NodeError(HarnessFailure, RuntimeError):
 
 
 class NodeStartError(NodeError):
-    """A server on a node did not come up; the message names the node and its log."""
+    """A server on a node did not come up; the message names the node and its log.
+
+    The server or its environment failed (it exited, or never became ready): exit 255."""
+
+
+class ServerMissing(NodeStartError, HarnessInputError):
+    """The command a target names for a server is not on the node, and no package is known
+    that provides it: the target's (or its ``-o`` options') to fix, so exit 254."""
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """``splitbrain list``: every registered target, workload, nemesis, model and checker.
 
-Each plugin is loaded to describe it; one that fails to import is listed as broken, with
-one line naming it, and the rest are listed as usual.
+Each plugin is loaded to describe it; one that fails to import is listed as broken (or as
+not installed, with the command that installs it, when only a server driver is missing),
+with one line naming it, and the rest are listed as usual.
 """
 
 from __future__ import annotations
@@ -93,8 +94,13 @@ def listing() -> Listing:
                 rows.append(row(entry))
             except SplitbrainError as e:
                 broken.append(str(e))
+                state = (
+                    f"not installed: splitbrain[{e.extra}]"
+                    if isinstance(e, plugins.MissingExtra)
+                    else "BROKEN: see below"
+                )
                 width = len(HEADERS[kind]) - 2
-                rows.append((entry.name, entry.dist, "BROKEN: see below", *[""] * (width - 1)))
+                rows.append((entry.name, entry.dist, state, *[""] * (width - 1)))
     return Listing(tables, broken)
 
 
