@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, run_cli
+from splitbrain.harness.front import cli
 
 
 def _run(tmp_path: Path) -> Path:
@@ -67,6 +69,20 @@ def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path)
     page = (tmp_path / "si.edn.html").read_text()
     assert 'id="verdict">INVALID<' in page
     assert page.count('class="edge edge-rw"') == 2
+
+
+def test_every_option_with_a_default_says_it_in_its_help() -> None:
+    subcommands = next(a for a in cli.build_parser()._actions if a.choices and a.dest != "help")
+    missing = [
+        (name, action.option_strings)
+        for name, sub in subcommands.choices.items()
+        for action in sub._actions
+        if action.option_strings
+        and action.nargs != 0  # flags
+        and action.default not in (None, [], argparse.SUPPRESS)
+        and "default" not in (action.help or "")
+    ]
+    assert missing == []
 
 
 def test_help_lists_known_names_and_option_defaults_and_version() -> None:

@@ -262,7 +262,10 @@ def _add_check(sub: Any) -> None:
         help="the histories' format (default: auto, from the name and content)",
     )
     p.add_argument(
-        "--timeout", type=_seconds, default=None, help="seconds per history before unknown"
+        "--timeout",
+        type=_seconds,
+        default=None,
+        help="seconds per history before unknown (default: no limit)",
     )
     p.add_argument(
         "--independent",
@@ -389,9 +392,9 @@ def _report_history(path: Path, model: str | None) -> int:
 
 def _add_serve(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the store's index and reports over HTTP")
-    p.add_argument("--store", default="reports")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="0 to 65535 (default: 8080)")
     p.set_defaults(func=cmd_serve)
 
 
