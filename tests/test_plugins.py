@@ -16,6 +16,7 @@ import pytest
 import splitbrain
 from conftest import FreshVenv
 from splitbrain import HarnessInputError
+from splitbrain.checkers import hierarchy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -427,10 +428,32 @@ def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_cla
     assert not store.exists()
 
 
-def test_consistency_takes_the_hierarchys_models_and_says_where_a_path_goes() -> None:
+def test_consistency_takes_the_hierarchys_models_and_says_where_a_path_goes(
+    tmp_path: Path,
+) -> None:
     with pytest.raises(HarnessInputError) as refused:
         splitbrain.check([], consistency=["mypkg.models:counter"])
     assert str(refused.value) == (
         "--consistency mypkg.models:counter: takes a model of the consistency hierarchy, not "
         "a module:attr path; your own model goes to --model, your own checker to --checker"
     )
+    ran = _cli("test", "--consistency", "mypkg.models:counter", "--time-limit", "1", cwd=tmp_path)
+    assert ran.returncode == 254, ran.stdout + ran.stderr
+    assert not (tmp_path / "reports").exists()
+    assert ran.stderr.strip().splitlines() == [
+        "splitbrain: workload 'register': --consistency mypkg.models:counter: takes a model of "
+        "the consistency hierarchy, not a module:attr path; your own model goes to --model, "
+        "your own checker to --checker"
+    ]
+
+
+def test_list_shows_every_consistency_model_with_its_data_types_and_arrows() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "splitbrain", "list"], capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    section = listed.stdout.split("Consistency models\n", 1)[1]
+    firsts = {line.split()[0] for line in section.splitlines()[2:] if line[:1].strip()}
+    assert firsts == set(hierarchy.MODELS)
+    row = next(line.split() for line in section.splitlines() if line.startswith("causal "))
+    assert row[:3] == ["causal", "register", "cas-register"] and "writes-follow-reads" in row

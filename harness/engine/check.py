@@ -163,15 +163,8 @@ def select(
             f"unknown data type {data_type!r}; known: {', '.join(data_types())}"
         )
     for name in consistency:
-        if plugins.is_path(name):
-            raise HarnessInputError(
-                f"--consistency {name}: takes a model of the consistency hierarchy, not a "
-                f"module:attr path; your own model goes to --model, your own checker to --checker"
-            )
         if name not in consistency_models():
-            raise HarnessInputError(
-                f"unknown consistency model {name!r}; known: {', '.join(consistency_models())}"
-            )
+            raise HarnessInputError(hierarchy.unknown_model(name, consistency_models()))
     if checker is not None:
         if checker not in plugins.entries("checker") and not plugins.is_path(checker):
             raise HarnessInputError(
