@@ -75,8 +75,8 @@ import multiprocessing
 import os
 import pickle
 import time
-from collections.abc import Hashable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Hashable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,13 @@ MAX_FAILURES = 10
 WINDOW = 20
 PARALLEL_MIN_OPS = 20_000
 MAX_WITNESS = 2000
+
+Progress = Callable[[int, int], None]
+"""Called with (keys decided, keys) while a check runs."""
+
+
+def _quiet(decided: int, keys: int) -> None:
+    pass
 
 
 @dataclass(slots=True)
@@ -151,14 +158,16 @@ def check(
     timeout: float | None = None,
     memory_limit_mb: int | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Check ``history`` against ``model``; see the module docstring for the result."""
+    """Check ``history`` against ``model``; see the module docstring for the result.
+    ``progress(decided, keys)`` is called as keys are decided (for a status line)."""
     m = resolve_model(model, init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
     with gc_paused():
         keys = split(history, m)
-        outcomes = _run_all(keys, m, deadline, max_bytes, workers)
+        outcomes = _run_all(keys, m, deadline, max_bytes, workers, progress or _quiet)
         return _result(m, keys, outcomes)
 
 
@@ -229,7 +238,11 @@ class _Search:
 
 
 def decide_keys(
-    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
+    keys: list[list[wgl.Call]],
+    search: _Search,
+    deadline: float | None,
+    max_bytes: int,
+    decided: Callable[[], None] | None = None,
 ) -> list[_KeyOutcome | None]:
     """Search each key; the searches take turns, and stop once some key is invalid.
 
@@ -259,6 +272,8 @@ def decide_keys(
             except wgl.SearchAborted as e:
                 out[k] = _KeyOutcome("unknown", "wgl", e.reason)
             del pending[k]
+            if decided is not None:
+                decided()
         if any(o is not None and o.valid is False for o in out):
             break
     return out
@@ -316,23 +331,34 @@ def _run_all(
     deadline: float | None,
     max_bytes: int,
     workers: int | None,
+    progress: Progress,
 ) -> list[_KeyOutcome | None]:
     """The fast paths run here; keys left to the general search go to workers when that pays."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     out: list[_KeyOutcome | None] = [None] * len(keys)
     rest = []
+    done = 0
     for k, kh in enumerate(keys):
         out[k] = _fast(kh.calls, model, deadline, max_bytes)
         if out[k] is None:
             rest.append(k)
+        else:
+            done += 1
+            progress(done, len(keys))
     total = sum(len(keys[k].calls) for k in rest)
     search = _Search.of(model)
     batch = [keys[k].calls for k in rest]
+
+    def decided(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        progress(done, len(keys))
+
     if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not _picklable(search):
-        decided = decide_keys(batch, search, deadline, max_bytes)
+        found = decide_keys(batch, search, deadline, max_bytes, decided)
     else:
-        decided = _run_parallel(batch, search, deadline, max_bytes, n_workers)
-    for k, o in zip(rest, decided, strict=True):
+        found = _run_parallel(batch, search, deadline, max_bytes, n_workers, decided)
+    for k, o in zip(rest, found, strict=True):
         out[k] = o
     return out
 
@@ -347,7 +373,12 @@ def _picklable(search: _Search) -> bool:
 
 
 def _run_parallel(
-    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int, n: int
+    keys: list[list[wgl.Call]],
+    search: _Search,
+    deadline: float | None,
+    max_bytes: int,
+    n: int,
+    decided: Callable[[int], None],
 ) -> list[_KeyOutcome | None]:
     """Spawned workers (never forked: the caller may hold threads and locks) each take a
     round-robin share of the keys, biggest first, so big keys spread out."""
@@ -357,13 +388,15 @@ def _run_parallel(
     out: list[_KeyOutcome | None] = [None] * len(keys)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [
-            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes)
+        futures = {
+            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes): b
             for b in batches
-        ]
-        for b, fut in zip(batches, futures, strict=True):
+        }
+        for fut in as_completed(futures):
+            b = futures[fut]
             for i, res in zip(b, fut.result(), strict=True):
                 out[i] = res
+            decided(len(b))
     return out
 
 
@@ -426,7 +459,7 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         f"After the longest linearization found ({len(o.linearized)} ops"
         + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
         + f") the state is {value_text(state)}.",
-        f"{len(concurrent)} op(s) were concurrent with it.",
+        _concurrent_text(len(concurrent)),
     ]
     if o.reason:
         check = "Zone check" if o.algorithm == "unique-values" else "Repeated-value check"
@@ -440,6 +473,12 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         "concurrent": [kh.describe(i) for i in concurrent],
         "text": "\n".join(lines),
     }
+
+
+def _concurrent_text(n: int) -> str:
+    if n == 0:
+        return "No op was concurrent with it."
+    return f"{n} {'op was' if n == 1 else 'ops were'} concurrent with it."
 
 
 def _short(d: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from splitbrain.harness.base.explain import explain
 from splitbrain.harness.front import cli
 from splitbrain.targets.maelstrom import lamport
 
@@ -87,6 +88,8 @@ def test_correct_node_is_valid_and_broken_node_is_caught(
     rc, results, _ = mael(tmp_path / "bad", workload, node, *args, "--broken", **fault_opts)
     assert rc == 1
     assert results["checkers"][checker]["valid"] is False
+    why = explain(results["checkers"][checker])  # in prose, not the result's raw JSON
+    assert why and not any(line.lstrip().startswith("{") for line in why), why
 
 
 @pytest.mark.parametrize("lang", ["py", pytest.param("js", marks=needs_node)])

@@ -394,7 +394,7 @@ def test_explanation_and_drawing_of_a_real_cycle() -> None:
     lines = explain(r)
     assert lines[0] == "serializable is violated: G2-item (1)"
     text = "\n".join(lines)
-    assert 'read key "y" in its initial (nil) state, and T2 set it to 1' in text
+    assert 'read key "y" in its initial (null) state, and T2 set it to 1' in text
     assert "a contradiction!" in text
     case = r["anomalies"]["G2-item"][0]
     svg = cycle_svg(case["cycle"], case["edges"])

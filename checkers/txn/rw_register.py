@@ -435,7 +435,7 @@ def _render_edge(e: core.Case, a: str, b: str) -> str:
     if t == "ww":
         return f"{a} set key {key} to {value}, and {later}"
     if e.get("value") is None:
-        return f"{a} read key {key} in its initial (nil) state, and {later}"
+        return f"{a} read key {key} in its initial (null) state, and {later}"
     return f"{a} read key {key} = {value}, and {later}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from splitbrain.harness.base.independent import apply as apply_independent
 from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.base.verdict import Verdict
 from splitbrain.harness.engine import assemble
+from splitbrain.workloads import WorkloadSpec
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
@@ -281,6 +283,43 @@ def checker_for(selection: Selection) -> CheckFn:
                 timeout=timeout,
                 decided={m: (m, p) for m, p in parts.items()},
             )
+        return result
+
+    return check
+
+
+def run_checker(path: str | Path) -> CheckFn | None:
+    """The checkers a run directory's own test used (from its ``test.json``), so that
+    ``splitbrain check RUN_DIR`` gives the run's verdict (a counter history is not a set);
+    None when ``path`` is not a run directory with a ``test.json``."""
+    test_json = Path(path) / store.TEST
+    if str(path) == STDIN or not test_json.is_file():
+        return None
+    try:
+        test = json.loads(test_json.read_text(encoding="utf-8"))
+        name = test["workload"]
+        consistency = tuple(test.get("consistency") or ())
+        wspec = WorkloadSpec(
+            keys=int(test.get("keys", 8)),
+            concurrency=int(test.get("concurrency", 5)),
+            seed=int(test.get("seed") or 0),
+            model=test.get("model"),
+            consistency=consistency,
+            check_timeout=test.get("check_timeout"),
+            assume=tuple(test.get("assume") or ()),
+            options=dict(test.get("workload_options") or {}),
+        )
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise HarnessInputError(f"{test_json}: not a run's test spec ({e})") from None
+    made, _ = assemble.workload_with_options(name, wspec)
+    made = assemble.with_consistency(made, consistency, assemble.label(name), wspec.check_timeout)
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        parts = {n: fn(history) for n, fn in made.checkers.items()}
+        result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
+        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        result["claimed"] = list(parts)
+        result["workload"] = assemble.label(name)
         return result
 
     return check
