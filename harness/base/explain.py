@@ -298,8 +298,6 @@ def _set_full(r: Result) -> list[str]:
             f"stale: {plural(r.get('stale_count', len(stale)), 'element')} missing from some read "
             f"after it was known to be added, e.g. {value_text(stale[0])}"
         )
-    if r.get("valid") == "unknown" and not r.get("read_count"):
-        lines.append("no read succeeded, so nothing can be said about the adds")
     return lines
 
 
@@ -510,8 +508,6 @@ def _echo(r: Result) -> list[str]:
             f"{r.get('ok_count')} came back changed; e.g. sent {value_text(w.get('sent'), 120)}, "
             f"got {value_text(w.get('got'), 120)} (history {w.get('index')})"
         )
-    elif r.get("valid") == "unknown" and not r.get("ok_count"):
-        lines.append("no echo was acknowledged, so nothing can be said")
     return lines
 
 
@@ -527,15 +523,13 @@ def _unique_ids(r: Result) -> list[str]:
             f"{r.get('acknowledged_count')} acknowledged; e.g. {value_text(d.get('id'))} "
             f"(history {where})"
         )
-    elif r.get("valid") == "unknown" and not r.get("acknowledged_count"):
-        lines.append("no id was acknowledged, so nothing can be said")
     return lines
 
 
 def _availability(r: Result) -> list[str]:
     fraction, required = r.get("ok_fraction"), r.get("required")
     if fraction is None:
-        return ["no operation completed, so availability cannot be measured"]
+        return ["no operation completed, so none was available: the claim is not met"]
     return [
         f"{fraction * 100:.1f}% of {r.get('completed')} completed operations succeeded "
         f"({r.get('ok')}); {required * 100:g}% were required"
