@@ -20,6 +20,7 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 DEFAULT_ACCOUNTS = 8
 DEFAULT_TOTAL = 100
@@ -74,6 +75,7 @@ def check(
     drawn = _thinned(series)
     return {
         "valid": bad_count == 0,
+        **vacuous(len(totals), "no read of the accounts succeeded"),
         "accounts": len(expected),
         "total": total,
         "negative_balances": negative_balances,

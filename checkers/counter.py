@@ -14,6 +14,7 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_ERRORS = 100
 
@@ -87,6 +88,7 @@ def check(history: list[Op], initial: int | float = 0) -> dict[str, Any]:
                 )
     return {
         "valid": bad_count == 0,
+        **vacuous(len(reads), "no counter read succeeded"),
         "reads": len(reads),
         "adds": len(adds),
         "acknowledged_sum": _num(initial + sum(a.delta for a in adds if a.ok_pos is not None)),

@@ -25,6 +25,7 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 50
 
@@ -106,6 +107,7 @@ def check(history: list[Op]) -> dict[str, Any]:
     valid = not report.counts
     return {
         "valid": valid,
+        **vacuous(len(acked) + sum(op.f == "poll" for op in done), "no send or poll succeeded"),
         "send_count": len(acked),
         "poll_count": sum(op.f == "poll" for op in done),
         "unseen_count": unseen,

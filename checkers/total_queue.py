@@ -17,6 +17,7 @@ from typing import Any
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, element, pairs
 from splitbrain.harness.base.notation import listing_order
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 100
 Pos = tuple[int, int]
@@ -91,6 +92,7 @@ def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False)
     valid = not lost and not unexpected and (allow_duplicates or not duplicated) and not violations
     return {
         "valid": valid,
+        **vacuous(len(msgs), "no enqueue in the history"),
         "attempt_count": len(msgs),
         "acknowledged_count": sum(1 for msg in msgs.values() if msg.outcome == "ok"),
         "dequeued_count": len(dequeued),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, shared_histories
 from splitbrain.checkers import availability, echo, stats, unique_ids
 from splitbrain.checkers import set_full as checkers_set_full
 from splitbrain.harness.base.history import Op
@@ -221,3 +221,14 @@ def test_a_lost_message_says_whether_a_timed_out_dequeue_may_have_taken_it(
         r"(each lost message|at most \d+ of the \d+ lost messages) unseen",
         r.stdout,
     ), r.stdout
+
+
+def test_a_checker_that_finds_nothing_to_judge_says_so_in_check() -> None:
+    etcd = shared_histories() / "porcupine" / "etcd" / "etcd_000.log"
+    for checker, why in (
+        ("total-queue", "no enqueue in the history"),
+        ("kafka", "no send or poll succeeded"),
+    ):
+        r = run_cli("check", "--checker", checker, str(etcd))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines()[-1] == f"{etcd}: valid, but nothing to judge: {why}"

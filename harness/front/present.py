@@ -247,7 +247,12 @@ def check_text(verdicts: Sequence[Any], fmt: str = "text") -> str:
         if v.error:
             out += ["", f"{v.path}: {v.error}"]
             continue
-        body = _model_lines(v.path, v.result) if v.valid is not True else []
+        if v.valid is not True:
+            body = _model_lines(v.path, v.result)
+        elif isinstance(v.result, dict) and v.result.get("vacuous"):
+            body = [f"{v.path}: valid, but nothing to judge: {v.result['vacuous']}"]
+        else:
+            body = []
         body += ladder_lines(v.result.get("spectrum"))
         if body:
             out += ["", *(["```", *body, "```"] if fmt == "markdown" else body)]
