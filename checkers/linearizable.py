@@ -90,7 +90,7 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.base import plugins
+from splitbrain.harness.base import forked, plugins
 from splitbrain.harness.base.history import (
     NOT_AN_INVOKE,
     Op,
@@ -319,12 +319,15 @@ def _run_all(
 ) -> list[_KeyOutcome | None]:
     """The fast paths run here; keys left to the general search go to workers when that pays."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    out: list[_KeyOutcome | None] = [None] * len(keys)
-    rest = []
-    for k, kh in enumerate(keys):
-        out[k] = _fast(kh.calls, model, deadline, max_bytes)
-        if out[k] is None:
-            rest.append(k)
+
+    def fast(kh: _KeyHistory) -> _KeyOutcome | None:
+        return _fast(kh.calls, model, deadline, max_bytes)
+
+    if n_workers > 1:
+        out = forked.share(fast, keys, [len(kh.calls) for kh in keys], PARALLEL_MIN_OPS)
+    else:
+        out = [fast(kh) for kh in keys]
+    rest = [k for k, o in enumerate(out) if o is None]
     total = sum(len(keys[k].calls) for k in rest)
     search = _Search.of(model)
     batch = [keys[k].calls for k in rest]

@@ -301,17 +301,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
         except ValueError as e:
             raise HarnessInputError(f"--init: {e}") from None
-    verdicts = []
-    for path in args.histories:
-        v = check.check_file(
-            path,
-            checker,
-            init=init,
-            fmt=args.input_format,
-            timeout=args.timeout,
-            independent=args.independent,
-        )
-        verdicts.append(v)
+    verdicts = check.check_files(
+        args.histories,
+        checker,
+        init=init,
+        fmt=args.input_format,
+        timeout=args.timeout,
+        independent=args.independent,
+    )
+    for v in verdicts:
         for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
     if len(verdicts) == 1 and verdicts[0].error is not None:
