@@ -1,0 +1,118 @@
+"""Work shared with a forked child (harness/base/forked.py): the same results as without it,
+whatever the child does, and the same verdicts from the checker and the check command."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from splitbrain.checkers import linearizable
+from splitbrain.harness.base import forked
+from splitbrain.harness.base.history import Op
+from splitbrain.harness.engine import check
+
+
+@pytest.fixture
+def spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A core counted as spare whatever the load: these tests are about forking itself."""
+    monkeypatch.setattr(forked, "spare_core", lambda: True)
+
+
+def _square(x: int) -> tuple[int, int]:
+    time.sleep(0.001)  # long enough for the child to start and take some
+    return x * x, os.getpid()
+
+
+@pytest.mark.usefixtures("spare")
+def test_a_child_computes_part_and_the_results_keep_their_order() -> None:
+    items = list(range(200))
+    out = forked.share(_square, items, [1] * len(items), 0)
+    assert [r for r, _ in out] == [x * x for x in items]
+    assert {pid for _, pid in out} - {os.getpid()}, "no result came from a child"
+
+
+@pytest.mark.usefixtures("spare")
+def test_what_a_dying_child_took_is_computed_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_child(x: int) -> int:
+        time.sleep(0.001)
+        if os.getpid() != parent and x % 3 == 0:
+            os._exit(7)
+        return x + 1
+
+    items = list(range(60))
+    assert forked.share(dies_in_child, items, [1] * 60, 0) == [x + 1 for x in items]
+
+
+@pytest.mark.usefixtures("spare")
+def test_an_exception_is_raised_here_as_without_a_child() -> None:
+    def refuses(x: int) -> int:
+        if x == 17:
+            raise ValueError("bad item 17")
+        return x
+
+    with pytest.raises(ValueError, match="bad item 17"):
+        forked.share(refuses, list(range(40)), [1] * 40, 0)
+
+
+@pytest.mark.usefixtures("spare")
+def test_no_fork_while_another_thread_runs_nor_for_little_work() -> None:
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        out = forked.share(_square, list(range(50)), [1] * 50, 0)
+    finally:
+        stop.set()
+        t.join()
+    assert {pid for _, pid in out} == {os.getpid()}
+    little = forked.share(_square, list(range(50)), [1] * 50, 51)
+    assert {pid for _, pid in little} == {os.getpid()}
+
+
+def _keyed(keys: int, per_key: int, stale_key: int | None) -> list[Op]:
+    """Sequential write/read pairs on many keys; on ``stale_key`` the last read returns the
+    value written two writes before (not linearizable)."""
+    ops: list[Op] = []
+    for k in range(keys):
+        for i in range(per_key):
+            ops += [Op("invoke", "write", k, i, key=k), Op("ok", "write", k, i, key=k)]
+            read = i - 2 if k == stale_key and i == per_key - 1 else i
+            ops += [Op("invoke", "read", k, None, key=k), Op("ok", "read", k, read, key=k)]
+    for i, op in enumerate(ops):
+        op.index = i
+    return ops
+
+
+@pytest.mark.usefixtures("spare")
+@pytest.mark.parametrize("stale_key", [None, 41])
+def test_the_checker_on_both_cores_says_what_it_says_on_one(stale_key: int | None) -> None:
+    history = _keyed(80, 130, stale_key)  # 20,800 calls: enough for the child
+    one = linearizable.check(history, "cas-register", workers=1)
+    both = linearizable.check(history, "cas-register", workers=2)
+    assert both == one
+    assert one["valid"] is (stale_key is None)
+
+
+@pytest.mark.usefixtures("spare")
+def test_the_check_command_on_both_cores_gives_each_file_its_verdict(tmp_path: Path) -> None:
+    paths: list[str | Path] = []
+    for n, stale in enumerate([None, 3, None, 7]):
+        p = tmp_path / f"h{n}.jsonl"
+        p.write_text("".join(op.to_json() + "\n" for op in _keyed(20, 60, stale)))
+        paths.append(p)
+    checker = check.resolve_model("cas-register")
+    both = check.check_files(paths, checker)
+    one = [check.check_file(p, checker) for p in paths]
+
+    def seen(v: check.FileVerdict) -> dict[str, Any]:
+        return {"path": v.path, "valid": v.valid, "result": v.result, "ops": v.ops}
+
+    assert [seen(v) for v in both] == [seen(v) for v in one]
+    assert [v.valid for v in both] == [True, False, True, False]
