@@ -32,8 +32,8 @@ failed_cas="no-op")``) gives the same verdicts on all 102 etcd logs of the share
 the test suite checks both readings.
 
 Algorithms. Ops that carry a ``key`` are split by key and each key is checked on its own
-(P-compositionality); with many keys and a large history the keys are checked in worker
-processes. Each key is decided by:
+(P-compositionality); with many keys and a large history, and a core to spare, a forked
+copy of the process checks some of the keys. Each key is decided by:
 
 1. ``unique-values`` (register models, when every written value is unique per key and
    differs from init): the Gibbons-Korach zone conditions, O(n log n), extended to CAS: an
@@ -71,12 +71,9 @@ type, invoke_index, complete_index}. ``timeout`` (seconds, for the whole check) 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
 import time
 from collections.abc import Hashable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,7 +214,7 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """What the general search needs of a model; pickled to worker processes."""
+    """What the general search needs of a model."""
 
     init: Any
     step: Any
@@ -328,45 +325,35 @@ def _run_all(
     else:
         out = [fast(kh) for kh in keys]
     rest = [k for k, o in enumerate(out) if o is None]
-    total = sum(len(keys[k].calls) for k in rest)
     search = _Search.of(model)
     batch = [keys[k].calls for k in rest]
-    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not _picklable(search):
+    if n_workers <= 1 or len(rest) < 2:
         decided = decide_keys(batch, search, deadline, max_bytes)
     else:
-        decided = _run_parallel(batch, search, deadline, max_bytes, n_workers)
+        decided = _run_parallel(batch, search, deadline, max_bytes)
     for k, o in zip(rest, decided, strict=True):
         out[k] = o
     return out
 
 
-def _picklable(search: _Search) -> bool:
-    """A model defined with lambdas or closures cannot go to a worker; it is searched here."""
-    try:
-        pickle.dumps(search)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
-
-
 def _run_parallel(
-    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int, n: int
+    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
 ) -> list[_KeyOutcome | None]:
-    """Spawned workers (never forked: the caller may hold threads and locks) each take a
-    round-robin share of the keys, biggest first, so big keys spread out."""
-    n = min(n, len(keys))
+    """Two round-robin shares of the keys, biggest first so that big keys spread out, one
+    searched by a forked child when a core is spare (``harness.base.forked``)."""
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
-    batches: list[list[int]] = [order[w::n] for w in range(n)]
+    shares = [order[0::2], order[1::2]]
+
+    def decide(share: list[int]) -> list[_KeyOutcome | None]:
+        return decide_keys([keys[i] for i in share], search, deadline, max_bytes)
+
+    weights = [sum(len(keys[i]) for i in share) for share in shares]
     out: list[_KeyOutcome | None] = [None] * len(keys)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [
-            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes)
-            for b in batches
-        ]
-        for b, fut in zip(batches, futures, strict=True):
-            for i, res in zip(b, fut.result(), strict=True):
-                out[i] = res
+    for share, decided in zip(
+        shares, forked.share(decide, shares, weights, PARALLEL_MIN_OPS), strict=True
+    ):
+        for i, o in zip(share, decided, strict=True):
+            out[i] = o
     return out
 
 

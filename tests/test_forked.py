@@ -76,15 +76,18 @@ def test_no_fork_while_another_thread_runs_nor_for_little_work() -> None:
     assert {pid for _, pid in little} == {os.getpid()}
 
 
-def _keyed(keys: int, per_key: int, stale_key: int | None) -> list[Op]:
-    """Sequential write/read pairs on many keys; on ``stale_key`` the last read returns the
-    value written two writes before (not linearizable)."""
+def _keyed(keys: int, per_key: int, stale_key: int | None, kv: bool = False) -> list[Op]:
+    """Sequential write/read pairs on many keys (put/get of strings with ``kv``); on
+    ``stale_key`` the last read returns the value written two writes before."""
     ops: list[Op] = []
+    write, read_f = ("put", "get") if kv else ("write", "read")
     for k in range(keys):
         for i in range(per_key):
-            ops += [Op("invoke", "write", k, i, key=k), Op("ok", "write", k, i, key=k)]
-            read = i - 2 if k == stale_key and i == per_key - 1 else i
-            ops += [Op("invoke", "read", k, None, key=k), Op("ok", "read", k, read, key=k)]
+            v = str(i) if kv else i
+            ops += [Op("invoke", write, k, v, key=k), Op("ok", write, k, v, key=k)]
+            read: Any = i - 2 if k == stale_key and i == per_key - 1 else i
+            read = str(read) if kv else read
+            ops += [Op("invoke", read_f, k, None, key=k), Op("ok", read_f, k, read, key=k)]
     for i, op in enumerate(ops):
         op.index = i
     return ops
@@ -98,6 +101,17 @@ def test_the_checker_on_both_cores_says_what_it_says_on_one(stale_key: int | Non
     both = linearizable.check(history, "cas-register", workers=2)
     assert both == one
     assert one["valid"] is (stale_key is None)
+
+
+@pytest.mark.usefixtures("spare")
+@pytest.mark.parametrize("stale_key", [None, 5])
+def test_the_general_search_on_both_cores_says_what_it_says_on_one(stale_key: int | None) -> None:
+    history = _keyed(8, 1300, stale_key, kv=True)  # 20,800 calls, none for the fast paths
+    one = linearizable.check(history, "kv", workers=1)
+    both = linearizable.check(history, "kv", workers=2)
+    assert both == one
+    assert one["valid"] is (stale_key is None)
+    assert one["algorithm"] == "wgl"
 
 
 @pytest.mark.usefixtures("spare")
