@@ -254,6 +254,14 @@ def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
     exe = Path(sys.executable).with_name("splitbrain")
     argv = [str(exe), "check", "--model", model, *map(str, files)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return process_time(argv, runs, env)
+
+
+def process_time(
+    argv: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Median wall time of a checking command and its verdict (from its exit status); its
+    median CPU time goes to ``CPU``."""
     times = []
     cpu = []
     out = ""
@@ -303,19 +311,7 @@ def build_porcupine(src: str | None, into: Path) -> Path | None:
 
 def porcupine_time(exe: Path, files: list[Path], runs: int) -> tuple[float, str]:
     """Median wall time of the porcupine driver over ``files``; its CPU time goes to ``CPU``."""
-    times = []
-    cpu = []
-    out = ""
-    for _ in range(runs):
-        t, c = time.perf_counter(), _children_cpu()
-        done = subprocess.run([str(exe), *map(str, files)], capture_output=True, text=True)
-        times.append(time.perf_counter() - t)
-        cpu.append(_children_cpu() - c)
-        out = {0: "valid", 1: "invalid", 2: "unknown"}.get(
-            done.returncode, f"exit {done.returncode}"
-        )
-    CPU.append(statistics.median(cpu))
-    return statistics.median(times), out
+    return process_time([str(exe), *map(str, files)], runs)
 
 
 def single_key_row(
