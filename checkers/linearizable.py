@@ -327,7 +327,8 @@ def _run_all(
     rest = [k for k, o in enumerate(out) if o is None]
     search = _Search.of(model)
     batch = [keys[k].calls for k in rest]
-    if n_workers <= 1 or len(rest) < 2:
+    total = sum(len(calls) for calls in batch)
+    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not forked.available():
         decided = decide_keys(batch, search, deadline, max_bytes)
     else:
         decided = _run_parallel(batch, search, deadline, max_bytes)

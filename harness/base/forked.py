@@ -37,6 +37,11 @@ def can_fork() -> bool:
     )
 
 
+def available() -> bool:
+    """Whether a forked child would share work now: it is safe, and a core is spare."""
+    return can_fork() and spare_core()
+
+
 def spare_core() -> bool:
     """Whether a core is free for a child: the one-minute load average is below the number
     of cores less one half (on a busy machine two processes take longer than one)."""
@@ -55,7 +60,7 @@ def share(
     spare and the total weight reaches ``min_weight``. Both take the next item, heaviest
     first, from one pipe of task numbers, so the slowest items spread out by themselves."""
     n = len(items)
-    if n < 2 or n > _MAX_TASKS or sum(weights) < min_weight or not can_fork() or not spare_core():
+    if n < 2 or n > _MAX_TASKS or sum(weights) < min_weight or not available():
         return [fn(x) for x in items]
     order = sorted(range(n), key=lambda i: -weights[i])
     tasks, task_writer = os.pipe()
