@@ -111,6 +111,31 @@ def test_delay_spaces_ops_exactly() -> None:
     assert times == [NANOS, NANOS + NANOS // 2, 2 * NANOS, 2 * NANOS + NANOS // 2]
 
 
+def test_a_late_ask_costs_the_rate_nothing() -> None:
+    """The second op is asked for 5 ms after it was due (its worker woke late): it starts at
+    once, and the ops after it are back on the 10 ms grid (Jepsen's rate is one overall),
+    where a schedule counted from each ask would drift to 25, 35, ..."""
+    gen = g.delay(0.01, reads())
+    first, gen = gen.op(ctx(time=0))
+    ms = NANOS // 1000
+    times = [first.time] + [i.time for i in take(gen, 4, ctx(time=15 * ms))]
+    assert times == [0, 15 * ms, 20 * ms, 30 * ms, 40 * ms]
+
+
+def test_a_stall_is_not_followed_by_a_burst_of_its_missed_ops() -> None:
+    gen: g.Generator | None = g.delay(0.01, reads())
+    inv, gen = gen.op(ctx(time=0))
+    stalled = 10 * NANOS
+    times = []
+    for _ in range(40):
+        assert gen is not None
+        inv, gen = gen.op(ctx(time=stalled))
+        times.append(inv.time)
+    caught_up = sum(t == stalled for t in times)
+    assert caught_up == g.CATCH_UP_NS // (NANOS // 100) + 1
+    assert times[caught_up:] == [stalled + k * NANOS // 100 for k in range(1, 41 - caught_up)]
+
+
 def test_keyed_keeps_independent_state_per_key() -> None:
     counters = g.keyed(
         ["a", "b", "c"], lambda key: g.seq([Invocation("write", n) for n in range(3)])

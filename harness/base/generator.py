@@ -173,21 +173,34 @@ class TimeLimit:
         return inv, TimeLimit(self.seconds, nxt, deadline) if nxt is not None else None
 
 
+CATCH_UP_NS = NANOS // 10
+"""How far a spaced schedule may fall behind before it forgets the rest of its debt."""
+
+
 @dataclass(frozen=True, slots=True)
 class Spaced:
-    """Spaces invocations ``gap(rng)`` nanoseconds apart, across all workers."""
+    """Spaces invocations ``gap(rng)`` nanoseconds apart, across all workers, on a schedule
+    of their own: the next op is due one gap after the last one was due, not after it was
+    asked for, so a worker that asks late costs the rate nothing (the late op starts at
+    once and the schedule catches up) as long as the workers keep up on average. A schedule
+    more than ``catch_up`` behind (every worker busy, or the harness stalled) drops the
+    older debt, so a stall is not followed by a burst of its missed ops."""
 
     gap: Callable[[random.Random], int]
     gen: Generator
     next_time: int | None = None
+    catch_up: int = CATCH_UP_NS
 
     def op(self, ctx: Context) -> Result:
         inv, nxt = self.gen.op(ctx)
         if not isinstance(inv, Invocation):
-            return inv, Spaced(self.gap, nxt, self.next_time) if nxt is not None else None
-        at = max(ctx.time, self.next_time if self.next_time is not None else ctx.time)
-        follow = Spaced(self.gap, nxt, at + self.gap(ctx.rng)) if nxt is not None else None
-        return Invocation(inv.f, inv.value, inv.key, at), follow
+            return inv, self._then(nxt, self.next_time)
+        due = ctx.time if self.next_time is None else max(self.next_time, ctx.time - self.catch_up)
+        at = max(ctx.time, due)
+        return Invocation(inv.f, inv.value, inv.key, at), self._then(nxt, due + self.gap(ctx.rng))
+
+    def _then(self, nxt: Generator | None, next_time: int | None) -> Spaced | None:
+        return Spaced(self.gap, nxt, next_time, self.catch_up) if nxt is not None else None
 
 
 @dataclass(frozen=True, slots=True)

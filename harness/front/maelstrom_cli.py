@@ -22,6 +22,8 @@ DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
 DEFAULT_KEYS = {"txn-list-append": 3, "txn-rw-register": 3}
+DEFAULT_NODES = ("n1", "n2", "n3", "n4", "n5")
+"""Jepsen's default nodes, which Maelstrom runs when given neither --node-count nor --nodes."""
 
 
 def concurrency(text: str, node_count: int) -> int:
@@ -51,7 +53,11 @@ def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], 
     p = msub.add_parser("test", help="test a node program with a Maelstrom workload")
     p.add_argument("-w", "--workload", default="lin-kv", help="workload (default: lin-kv)")
     p.add_argument("--bin", required=True, help="the node program")
-    p.add_argument("--node-count", type=int, default=5, help="nodes n0..n{N-1} (default: 5)")
+    p.add_argument(
+        "--node-count", type=int, default=None, help="nodes n0..n{N-1} (default: n1..n5)"
+    )
+    p.add_argument("--nodes", default="", help="node ids, comma-separated (instead of a count)")
+    p.add_argument("--node", action="append", default=[], help="a node id (repeatable), as --nodes")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default: 60)")
     p.add_argument("--rate", type=float, default=5.0, help="requests per second (default: 5)")
     p.add_argument("--concurrency", default="1n", help="clients: N or Kn nodes (default: 1n)")
@@ -70,6 +76,22 @@ def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], 
         "--max-writes-per-key", type=int, default=16, help="appends per key (default: 16)"
     )
     p.add_argument("--log-stderr", action="store_true", help="copy node stderr into the log")
+    p.add_argument(
+        "--log-net-send",
+        action="store_true",
+        help="accepted, as Maelstrom's: every message sent is in net-journal.jsonl anyway",
+    )
+    p.add_argument(
+        "--log-net-recv",
+        action="store_true",
+        help="accepted, as Maelstrom's: every delivery is in net-journal.jsonl anyway",
+    )
+    p.add_argument(
+        "--test-count",
+        type=int,
+        default=1,
+        help="run the test this many times, stopping at the first that is not valid",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh, recorded)")
     p.add_argument("--msgs-per-op", default="", help="limit on servers' messages per op")
     p.add_argument("--stable-latency", default="", help="limits, e.g. median:400,max:600 (ms)")
@@ -82,12 +104,27 @@ def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], 
     p.usage = "splitbrain maelstrom test -w WORKLOAD --bin PATH [OPTIONS] [ARGS...]"
 
 
+def node_ids(args: argparse.Namespace) -> list[str]:
+    """The nodes as Maelstrom picks them: --nodes / --node, else --node-count's n0..n{N-1},
+    else Jepsen's default n1..n5."""
+    named = [n.strip() for n in [*args.nodes.split(","), *args.node] if n.strip()]
+    if named:
+        return named
+    if args.node_count is not None:
+        if args.node_count < 1:
+            raise HarnessInputError(f"--node-count: must be at least 1, got {args.node_count}")
+        return [f"n{i}" for i in range(args.node_count)]
+    return list(DEFAULT_NODES)
+
+
 def spec_of(args: argparse.Namespace) -> core.TestSpec:
+    nodes = node_ids(args)
     nemeses = [NEMESES.get(n.strip(), n.strip()) for n in args.nemesis.split(",") if n.strip()]
     options = {
         "bin": args.bin,
         "args": shlex.join(args.node_args),
-        "node-count": str(args.node_count),
+        "node-count": str(len(nodes)),
+        "nodes": ",".join(nodes) if nodes != [f"n{i}" for i in range(len(nodes))] else "",
         "latency": f"{args.latency:g}",
         "latency-dist": args.latency_dist,
         "topology": args.topology,
@@ -108,7 +145,7 @@ def spec_of(args: argparse.Namespace) -> core.TestSpec:
         target="maelstrom",
         workload=args.workload,
         nemesis=nemeses,
-        concurrency=concurrency(args.concurrency, args.node_count),
+        concurrency=concurrency(args.concurrency, len(nodes)),
         time_limit=args.time_limit,
         rate=args.rate,
         keys=keys,
@@ -130,7 +167,18 @@ def cmd_test(args: argparse.Namespace) -> int:
             "(a typographic dash instead of '-'); it is passed to the node as it is",
             file=sys.stderr,
         )
+    if args.test_count < 1:
+        raise HarnessInputError(f"--test-count: must be at least 1, got {args.test_count}")
     spec = spec_of(args)
+    code = 0
+    for _ in range(args.test_count):
+        code = run_once(spec, args)
+        if code != 0:
+            break
+    return code
+
+
+def run_once(spec: core.TestSpec, args: argparse.Namespace) -> int:
     result = core.run(
         spec, on_start=lambda d: print(f"run directory: {d}", file=sys.stderr, flush=True)
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -40,8 +41,9 @@ from splitbrain.targets.maelstrom.client import (
     rpc,
 )
 from splitbrain.targets.maelstrom.kafka import KafkaSession
-from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults
+from splitbrain.targets.maelstrom.network import LATENCY_DISTS, Faults, is_client
 from splitbrain.targets.maelstrom.remote import RouterGone, RouterProcess
+from splitbrain.targets.maelstrom.services import SERVICES
 from splitbrain.targets.maelstrom.topology import TOPOLOGIES
 
 JOURNAL = "net-journal.jsonl"
@@ -52,6 +54,7 @@ OPTIONS: dict[str, str] = {
     "bin": "",
     "args": "",
     "node-count": "5",
+    "nodes": "",
     "latency": "0",
     "latency-dist": "constant",
     "topology": "grid",
@@ -60,7 +63,8 @@ OPTIONS: dict[str, str] = {
     "msgs-per-op": "",
     "router-realtime": "true",
 }
-"""``-o`` keys. ``msgs-per-op`` is a limit on the servers' messages per operation, judged by
+"""``-o`` keys. ``nodes`` names the nodes (comma-separated, as Maelstrom's ``--nodes``) instead
+of ``n0 .. n{node-count - 1}``; ``msgs-per-op`` is a limit on the servers' messages per operation, judged by
 the target; ``router-realtime`` runs the router process under real-time round-robin
 scheduling where the system allows it (root), so a busy machine does not make deliveries
 late (the nodes keep normal scheduling); the workloads' own settings (availability, recovery time, ...) are their ``-w``
@@ -80,6 +84,25 @@ def _number(options: dict[str, str], key: str, minimum: float = 0.0) -> float:
     if value < minimum:
         raise HarnessInputError(f"-o {key}: must be at least {minimum:g}, got {raw!r}")
     return value
+
+
+NODE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def node_names(text: str) -> list[str]:
+    """``-o nodes``: comma-separated node ids, each one a safe file name that is neither a
+    client's id (``c`` and digits) nor a service's name; empty means none given."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        if not NODE_NAME.fullmatch(name) or name in (".", ".."):
+            raise HarnessInputError(
+                f"-o nodes: {name!r} is not a node id (letters, digits, '_', '.', '-'; up to 64)"
+            )
+        if is_client(name) or name in SERVICES:
+            raise HarnessInputError(f"-o nodes: {name!r} is a client's or a service's id")
+    if len(set(names)) != len(names):
+        raise HarnessInputError(f"-o nodes: a node id given twice in {text!r}")
+    return names
 
 
 def resolve_bin(path: str) -> str:
@@ -142,7 +165,7 @@ class MaelstromTarget:
         option_bool(opts, "log-stderr")
         option_bool(opts, "router-realtime")
         self.opts = opts
-        self.node_ids = [f"n{i}" for i in range(int(count))]
+        self.node_ids = node_names(opts["nodes"]) or [f"n{i}" for i in range(int(count))]
 
     # ------------------------------------------------------------ lifecycle
 

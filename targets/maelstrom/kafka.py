@@ -2,7 +2,9 @@
 requests each op takes (Maelstrom's ``send``, ``poll``, ``commit_offsets`` and
 ``list_committed_offsets``).
 
-``assign`` fetches the committed offsets of its keys and polls from just after them;
+``assign`` fetches the committed offsets of its keys; as in Maelstrom's client, a key the
+process already polls keeps its position, and another one starts at its committed offset
+(the server's word: the next poll may see that offset again) or at 0;
 ``poll`` asks for every assigned key from its position, moves the positions past what it
 got, and commits those offsets (a failed commit does not undo the poll it follows).
 """
@@ -48,7 +50,8 @@ class KafkaSession:
 
             def assigned(b: Body) -> Any:
                 offsets = field(b, "offsets", _offsets, "a map of key to integer offset")
-                self.positions = {k: offsets[k] + 1 if k in offsets else 0 for k in keys}
+                held = self.positions or {}
+                self.positions = {k: held[k] if k in held else offsets.get(k, 0) for k in keys}
                 return {"keys": keys, "committed": offsets}
 
             return call(

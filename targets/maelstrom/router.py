@@ -571,8 +571,7 @@ class Router:
     def _serve(self, name: str, service: Service, msg: dict[str, Any], now: int) -> None:
         body = msg["body"]
         reply = service.handle(msg["src"], body, now - self.t0)
-        if "msg_id" in body:
-            reply["in_reply_to"] = body["msg_id"]
+        reply["in_reply_to"] = body.get("msg_id")
         line = orjson.dumps({"src": name, "dest": msg["src"], "body": reply})
         self._route(name, name, msg["src"], line)
 

@@ -6,10 +6,16 @@ router). Semantics chosen, where Maelstrom's documentation leaves room:
 
 - ``lin-kv``: one map, every request applied atomically on arrival: linearizable.
 - ``seq-kv``: every update is applied to the newest state, in one total order, and
-  numbered; a read by node N returns the key as of a version picked at random between the
-  newest version N has already observed (its own updates and earlier reads) and the
-  newest one. Each node's view only moves forward, and it sees its own writes: sequentially
-  consistent, and often stale (a node that never writes may lag arbitrarily).
+  numbered; a node's read sees the key as of a version between the oldest it may still
+  see (the newest it has already observed, by its own updates and earlier reads, and no
+  older than the last 32 versions, Maelstrom's buffer) and the newest. Which one: the
+  oldest, unless the node's previous request was a read that took the oldest while a
+  newer one existed; then one at random, as Maelstrom's seq-kv does, so a node that keeps
+  reading still catches up. Maelstrom's seq-kv may be stale; this one is whenever it may,
+  so a client that trusts one read (a lin-kv proxy) is caught, whatever the timing, by a
+  write through one node followed by a read of that key through another node whose last
+  request was not itself a stale read. Each node's view only moves forward, and it sees
+  its own writes: sequentially consistent.
 - ``lww-kv``: five replicas; each request goes to one at random. A write is stamped with
   the router's clock plus up to 10 ms of skew; before answering, a replica merges the
   others' state (higher stamp wins) with probability 0.25. ``cas`` compares against the
@@ -32,6 +38,8 @@ NOT_SUPPORTED, MALFORMED, KEY_MISSING, PRECONDITION = 10, 12, 20, 22
 LWW_REPLICAS = 5
 LWW_SKEW_NS = 10_000_000
 LWW_MERGE_P = 0.25
+SEQ_KV_WINDOW = 32
+"""Versions a seq-kv read may reach back (Maelstrom keeps the last 32 states)."""
 
 
 def error(code: int, text: str) -> Body:
@@ -109,6 +117,8 @@ class SeqKV:
         self.history: dict[Any, tuple[list[int], list[Any]]] = {}
         """Per key: the versions that wrote it, and the values written."""
         self.seen: dict[str, int] = {}
+        self.lagged: set[str] = set()
+        """Nodes whose previous request was a read that took the oldest of several versions."""
         self.src = ""
 
     def handle(self, src: str, body: Body, now_ns: int) -> Body:
@@ -120,8 +130,18 @@ class SeqKV:
         i = bisect.bisect_right(versions, version)
         return (True, values[i - 1]) if i else (False, None)
 
+    def _read_version(self) -> int:
+        """The version a read by ``src`` sees (see the module's docstring)."""
+        oldest = max(self.seen.get(self.src, 0), self.version - SEQ_KV_WINDOW + 1)
+        if self.src in self.lagged:
+            self.lagged.discard(self.src)
+            return self.rng.randint(oldest, self.version)
+        if oldest < self.version:
+            self.lagged.add(self.src)
+        return oldest
+
     def _read(self, key: Any) -> Body:
-        at = self.rng.randint(self.seen.get(self.src, 0), self.version)
+        at = self._read_version()
         self.seen[self.src] = at
         present, value = self._at(key, at)
         if not present:
@@ -133,7 +153,11 @@ class SeqKV:
         versions, values = self.history.setdefault(key, ([], []))
         versions.append(self.version)
         values.append(value)
+        self._observe_newest()
+
+    def _observe_newest(self) -> None:
         self.seen[self.src] = self.version
+        self.lagged.discard(self.src)
 
     def _write(self, key: Any, value: Any) -> Body:
         self._apply(key, value)
@@ -141,7 +165,7 @@ class SeqKV:
 
     def _cas(self, key: Any, frm: Any, to: Any, create: bool) -> Body:
         present, current = self._at(key, self.version)
-        self.seen[self.src] = self.version
+        self._observe_newest()
         refused = _cas_on(current, present, key, frm, create)
         if refused is not None:
             return refused

@@ -2,8 +2,8 @@
 """An echo node that exercises the protocol's edge cases, one flag each:
 
 --zero          replies carry msg_id 0
---forward       nodes other than n0 forward client requests to n0 with the client's id in
-                src; n0 answers the client directly
+--forward       nodes other than the first forward client requests to the first with the
+                client's id in src; the first answers the client directly
 --malformed     echo_ok without its echo field
 --unknown-dest  also sends a message to n99, and writes a line that is not JSON
 --crash-after K exits with code 3 after K echo requests (stderr says so)
@@ -42,10 +42,11 @@ def echo(n, msg):
     if "--crash-after" in flags and served > flag_value("--crash-after"):
         n.log(f"crashing on purpose after {served - 1} echoes")
         sys.exit(3)
-    if "--forward" in flags and n.id != "n0" and not msg["body"].get("forwarded"):
+    first = n.node_ids[0]
+    if "--forward" in flags and n.id != first and not msg["body"].get("forwarded"):
         body = dict(msg["body"], forwarded=n.id)
         sys.stdout.write(
-            __import__("json").dumps({"src": msg["src"], "dest": "n0", "body": body}) + "\n"
+            __import__("json").dumps({"src": msg["src"], "dest": first, "body": body}) + "\n"
         )
         sys.stdout.flush()
         return

@@ -3,7 +3,9 @@
 at "msg-KEY-OFFSET", committed offsets at "committed-KEY" (raised by cas, never lowered);
 a poll reads offsets from the one asked until the first missing one. --broken writes every
 third message twice, at two offsets (a retried append): a duplicate, caught whatever the
-timing."""
+timing. --zero-committed reports a key never committed at offset 0, as some Gossip Glomers
+solutions do (a client must then poll from 0, not from 1, or it skips each key's first
+message)."""
 
 import sys
 
@@ -11,6 +13,7 @@ from mnode import Node
 
 node = Node()
 broken = "--broken" in sys.argv
+zero_committed = "--zero-committed" in sys.argv
 sends = 0
 MAX_POLL = 10
 
@@ -134,6 +137,8 @@ def list_committed(n, msg):
         def got(body):
             if body["type"] == "read_ok":
                 out[key] = body["value"]
+            elif zero_committed:
+                out[key] = 0
             next_key()
 
         kv({"type": "read", "key": f"committed-{key}"}, got)
