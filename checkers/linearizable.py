@@ -32,7 +32,7 @@ failed_cas="no-op")``) gives the same verdicts on all 102 etcd logs of the share
 the test suite checks both readings.
 
 Algorithms. Ops that carry a ``key`` are split by key and each key is checked on its own
-(P-compositionality); with many keys and a large history, and a core to spare, a forked
+(P-compositionality); with many keys and a large history, and room on the machine, a forked
 copy of the process checks some of the keys. Each key is decided by:
 
 1. ``unique-values`` (register models, when every written value is unique per key and
@@ -341,7 +341,7 @@ def _run_parallel(
     keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
 ) -> list[_KeyOutcome | None]:
     """Two round-robin shares of the keys, biggest first so that big keys spread out, one
-    searched by a forked child when a core is spare (``harness.base.forked``)."""
+    searched by a forked child when there is room (``harness.base.forked``)."""
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
     shares = [order[0::2], order[1::2]]
 

@@ -363,7 +363,7 @@ def check_files(
     timeout: float | None = None,
     independent: str = "auto",
 ) -> list[FileVerdict]:
-    """``check_file`` on each path, in order; with a core to spare, a forked copy of this
+    """``check_file`` on each path, in order; when there is room, a forked copy of this
     process checks some of them (``harness.base.forked``). Standard input is read here."""
 
     def one(path: str | Path) -> FileVerdict:
