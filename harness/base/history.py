@@ -447,7 +447,8 @@ class _PlainLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 _PLAIN_LINE = msgspec.json.Decoder(_PlainLine)
 _TRY_PLAIN = 64
-"""After this many lines, a file of which most lines were not plain stops trying them so."""
+"""After this many lines, a file of which nine lines in ten were not plain stops trying them
+so (a refused line costs about a microsecond more than its checked path alone)."""
 
 
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
@@ -473,7 +474,7 @@ def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> Loaded
                 p = decode_plain(line)
             except msgspec.DecodeError:
                 not_plain += 1
-                if i >= _TRY_PLAIN and 2 * not_plain > i:
+                if i >= _TRY_PLAIN and 10 * not_plain > 9 * i:
                     try_plain = False
             else:
                 ops.append(
