@@ -53,9 +53,12 @@ def check(
     totals: list[int | float] = []
     for p in pairs(history):
         if p.invoke.f == "transfer":
+            _transfer(p.invoke)
             transfers[p.outcome] += 1
             continue
-        if p.invoke.f != "read" or p.outcome != "ok" or p.complete is None:
+        if p.invoke.f != "read":
+            raise BadOp(p.invoke.index, f"{brief(p.invoke.f)} is neither read nor transfer")
+        if p.outcome != "ok" or p.complete is None:
             continue
         op = p.complete
         found = _judge(op, expected, total, negative_balances)
@@ -84,6 +87,16 @@ def check(
         "reads_over_time": drawn,
         "reads_over_time_thinned": len(drawn) < len(series),
     }
+
+
+def _transfer(op: Op) -> None:
+    """A transfer is ``{from, to, amount}`` with a number for its amount."""
+    value = op.value
+    if not isinstance(value, dict) or not {"from", "to", "amount"} <= value.keys():
+        raise BadOp(op.index, f"transfer {brief(value)} is not a map of from, to and amount")
+    amount = value["amount"]
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        raise BadOp(op.index, f"transfer amount {brief(amount)} is not a number")
 
 
 def _judge(

@@ -243,10 +243,21 @@ def edges(models: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
+def unknown_model(model: str, known: Iterable[str] = NAMES) -> str:
+    """The one line for a ``--consistency`` name that is not a model; a ``module:attr``
+    path is told where it belongs instead."""
+    if ":" in model:
+        return (
+            f"--consistency {model}: takes a model of the consistency hierarchy, not a "
+            f"module:attr path; your own model goes to --model, your own checker to --checker"
+        )
+    return f"unknown consistency model {model!r}; known: {', '.join(known)}"
+
+
 def refuse_inapplicable(model: str, data_type: str) -> None:
     """Raises NotApplicable (one line naming both) unless ``model`` applies to ``data_type``."""
     if model not in MODELS:
-        raise NotApplicable(f"unknown consistency model {model!r}; known: {', '.join(NAMES)}")
+        raise NotApplicable(unknown_model(model))
     types = MODELS[model].data_types
     if data_type not in types:
         raise NotApplicable(

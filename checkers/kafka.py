@@ -23,7 +23,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from splitbrain.harness.base.history import Op, pairs
+from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.history import BadOp, Op, pairs
 
 MAX_LISTED = 50
 
@@ -45,7 +46,7 @@ class _Report:
 
 def _polls(value: Any) -> dict[str, list[tuple[int, Any]]]:
     if not isinstance(value, dict):
-        raise ValueError(f"poll value {value!r} is not a map of key to [[offset, msg]...]")
+        raise ValueError(f"poll value {brief(value)} is not a map of key to [[offset, msg]...]")
     return {str(k): [(int(o), m) for o, m in v] for k, v in value.items()}
 
 
@@ -83,8 +84,8 @@ def check(history: list[Op]) -> dict[str, Any]:
                         {"key": k, "offset": o, "msgs": [json.loads(first), m], "index": c.index},
                     )
                 offsets_of[(k, hm)].add(o)
-    except (ValueError, TypeError) as e:
-        return {"valid": "unknown", "error": f"unreadable kafka op: {e}"}
+    except (ValueError, TypeError, OverflowError) as e:
+        raise BadOp(c.index, f"unreadable kafka op: {str(e)[:200]}") from None
     for (k, hm), offs in offsets_of.items():
         if len(offs) > 1:
             report.add("duplicates", {"key": k, "msg": json.loads(hm), "offsets": sorted(offs)})

@@ -22,6 +22,8 @@ from typing import Any
 import pymysql
 from pymysql.constants import CLIENT
 
+from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.values import has_control
 from splitbrain.harness.control.node import Node
 from splitbrain.targets.server import Server, ServerNode
 from splitbrain.targets.sql import ISOLATIONS, Dialect, SqlTarget, first_line
@@ -145,6 +147,11 @@ class MariaDBTarget(SqlTarget):
         return {"server_id": str(node.index + 1)}
 
     def initialize(self, node: Node, data: str) -> None:
+        if has_control(data):
+            raise HarnessInputError(
+                f"mariadb: the data directory {data!r} holds a control character, which "
+                "mariadb-install-db (a shell script) cannot take; use a --store without one"
+            )
         install = [self.settings["install-db"], "--no-defaults", f"--datadir={data}"]
         install += ["--auth-root-authentication-method=normal", "--skip-test-db", *INNODB]
         node.run(self.as_db_user(install), timeout=180).check()

@@ -3,7 +3,8 @@
 A user describes their server once (``Server``): the command that starts one node, with
 placeholders such as ``{name}``, ``{address}``, ``{port}``, ``{peers}`` and ``{data_dir}``;
 how to tell it is ready (a TCP port that accepts, or a command that exits 0); optional
-configuration files; and a client class. ``ServerTarget`` then runs it on network-namespace
+configuration files; files of this machine the node needs (the server's own script or
+binary, copied to every node, remote ones too); and a client class. ``ServerTarget`` then runs it on network-namespace
 nodes or SSH nodes, with every fault splitbrain has: partitions and packet faults (on the
 nodes' network), kill and restart on the same data directory, pause and resume.
 
@@ -21,6 +22,7 @@ import socket
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from splitbrain.harness.base.protocols import Client, HarnessInputError
 from splitbrain.harness.control.node import Node
@@ -89,6 +91,17 @@ class ConfigFile:
 
 
 @dataclass(frozen=True)
+class NodeFile:
+    """A file of this machine copied into the node's directory (``{dir}/NAME``) before the
+    server first starts, on namespace and SSH nodes alike, with its permission bits: the
+    server's own script or binary, so a remote node needs only what runs it."""
+
+    name: str
+    source: str
+    """Its path on this machine."""
+
+
+@dataclass(frozen=True)
 class Server:
     """One server process per node: how to start it, and when it serves."""
 
@@ -100,6 +113,7 @@ class Server:
     """The port clients (and ``{peers}``) use."""
     ready: Ready = ReadyPort()
     config: tuple[ConfigFile, ...] = ()
+    files: tuple[NodeFile, ...] = ()
     package: str | None = None
     """Debian package holding ``command[0]``, installed on a remote node that lacks it."""
 
@@ -174,6 +188,13 @@ class Rendered:
     argv: list[str]
     config: dict[str, str]
     ready_argv: list[str] | None
+
+
+def _check_node_file(file: NodeFile, where: str) -> None:
+    if not file.name or "/" in file.name or file.name in (".", ".."):
+        raise HarnessInputError(f"{where}: file name {file.name!r} must be one path component")
+    if not Path(file.source).is_file():
+        raise HarnessInputError(f"{where}: file {file.name!r}: no file {file.source}")
 
 
 class ServerTarget(ServiceTarget):
@@ -304,6 +325,8 @@ class ServerTarget(ServiceTarget):
         for node in cluster:
             for server in self.servers(node):
                 self.render(node, server, cluster)
+                for file in server.files:
+                    _check_node_file(file, f"{self.name}: {server.name}")
 
     def _view_of(self, node: Node) -> tuple[ServerNode, tuple[ServerNode, ...]]:
         cluster = self.cluster()
@@ -319,6 +342,16 @@ class ServerTarget(ServiceTarget):
 
     def package_of(self, node: Node, service: str) -> str | None:
         return self._rendered(node, service)[0].package
+
+    def ensure_installed(self, node: Node) -> None:
+        """Copy each server's files to the node, then check (and install) its binaries."""
+        for server in self.servers(self._view_of(node)[0]):
+            for file in server.files:
+                source, dest = Path(file.source), self.node_dir(node) / file.name
+                node.upload(source, dest)
+                mode = f"{source.stat().st_mode & 0o777:o}"
+                node.run(["chmod", mode, "--", str(dest)], timeout=30).check()
+        super().ensure_installed(node)
 
     def argv(self, node: Node, service: str) -> list[str]:
         return self._rendered(node, service)[1].argv

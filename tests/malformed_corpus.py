@@ -201,6 +201,140 @@ def _model_cases() -> dict[str, tuple[str, list[dict[str, object]], int]]:
     }
 
 
+def _txn_cases() -> dict[str, tuple[list[str], str, int]]:
+    """name -> (selection flags, history text, the line of the bad op): rw-register, bank
+    and kafka histories in JSONL and EDN whose completion (or invoke) is malformed."""
+    rw_invoke = json.dumps(_op(f="txn", value=[["r", 1, None]]))
+    rw_bad = {
+        "mop-short": [["r"]],
+        "mop-unknown-f": [["x", 1, 2]],
+        "mop-long": [["w", 1, 2, 3]],
+        "mop-null": [None],
+        "mop-dict": [{"f": "w"}],
+        "f-number": [[1, 1, 2]],
+        "write-nil": [["w", 1, None]],
+        "value-number": 5,
+    }
+    out: dict[str, tuple[list[str], str, int]] = {}
+    for name, value in rw_bad.items():
+        done = json.dumps(_op(f="txn", type="ok", index=1, value=value))
+        out[f"rw-{name}.jsonl"] = (["--data-type", "rw-register"], f"{rw_invoke}\n{done}\n", 2)
+    rw_edn = {"mop-short": "[[:r]]", "unknown-f": "[[:x 1 2]]", "inf": "[[:w 1 ##Inf]]"}
+    rw_edn |= {"ratio": "[[:w 1 1/0]]", "nil-mop": "[nil]", "number": "5"}
+    invoke = "{:index 0, :time 0, :process 0, :type :invoke, :f :txn, :value [[:r 1 nil]]}"
+    for name, value in rw_edn.items():
+        done = "{:index 1, :time 1, :process 0, :type :ok, :f :txn, :value " + value + "}"
+        out[f"rw-{name}.edn"] = (["--data-type", "rw-register"], f"{invoke}\n{done}\n", 2)
+    bank = {
+        "read-list": ("read", None, [1, 2], 2),
+        "read-string": ("read", None, "x", 2),
+        "balance-string": ("read", None, {"0": "lots"}, 2),
+        "balance-list": ("read", None, {"0": [100]}, 2),
+        "balance-bool": ("read", None, {"0": True}, 2),
+        "transfer-list": ("transfer", [1, 2, 3], None, 1),
+        "transfer-no-amount": ("transfer", {"from": 1, "to": 2}, None, 1),
+        "transfer-amount-string": ("transfer", {"from": 1, "to": 2, "amount": "x"}, None, 1),
+        "unknown-f": ("withdraw", {"from": 1}, None, 1),
+    }
+    for name, (f, invoked, done, line) in bank.items():
+        text = json.dumps(_op(f=f, value=invoked)) + "\n"
+        text += json.dumps(_op(f=f, type="ok", index=1, value=done)) + "\n"
+        out[f"bank-{name}.jsonl"] = (["--checker", "bank"], text, line)
+    bank_edn = {"balance-keyword": "{0 :lots}", "balance-inf": "{0 ##Inf}", "vector": "[1 2]"}
+    for name, value in bank_edn.items():
+        text = "{:index 0, :time 0, :process 0, :type :invoke, :f :read, :value nil}\n"
+        text += "{:index 1, :time 1, :process 0, :type :ok, :f :read, :value " + value + "}\n"
+        out[f"bank-{name}.edn"] = (["--checker", "bank"], text, 2)
+    for name, value in {"send-pair": ["k", 5], "poll-list": [1], "send-number": 5}.items():
+        f = "poll" if name.startswith("poll") else "send"
+        text = json.dumps(_op(f=f, value=None)) + "\n"
+        text += json.dumps(_op(f=f, type="ok", index=1, value=value)) + "\n"
+        out[f"kafka-{name}.jsonl"] = (["--checker", "kafka"], text, 2)
+    return out
+
+
+SELECTIONS = {
+    "consistency-bogus": (["--consistency", "bogus"], "'bogus'"),
+    "consistency-control": (["--consistency", "serial\x1bizable"], "consistency model"),
+    "assume-bogus": (["--assume", "bogus"], "--assume"),
+    "assume-on-register": (["--assume", "wfr-keys", "--data-type", "register"], "--assume"),
+    "checker-bogus": (["--checker", "bogus"], "'bogus'"),
+    "checker-no-module": (["--checker", "nosuchmodule:x"], "nosuchmodule"),
+    "checker-with-consistency": (["--checker", "bank", "--consistency", "serializable"], "bank"),
+    "causal-on-rw-register": (["--consistency", "causal"], "causal"),
+    "timeout-nan": (["--timeout", "nan"], "--timeout"),
+}
+"""name -> (flags, text the line must hold): selections refused for a good rw-register history."""
+
+HERE = Path(__file__).resolve().parent
+MAELSTROM = str(HERE / "maelstrom_nodes" / "echo.py")
+MAELSTROM_FLAGS = {
+    "latency-nan": (["--latency", "nan"], "latency"),
+    "latency-inf": (["--latency", "inf"], "latency"),
+    "latency-1e308": (["--latency", "1e308"], "latency"),
+    "latency-dist-bogus": (["--latency-dist", "bogus"], "latency-dist"),
+    "node-count-0": (["--node-count", "0"], "--node-count"),
+    "node-count-100000": (["--node-count", "100000"], "--node-count"),
+    "concurrency-0n": (["--concurrency", "0n"], "--concurrency"),
+    "concurrency-1.5n": (["--concurrency", "1.5n"], "--concurrency"),
+    "concurrency-nann": (["--concurrency", "nann"], "--concurrency"),
+    "concurrency-2nn": (["--concurrency", "2nn"], "--concurrency"),
+    "concurrency-1e9n": (["--concurrency", "1000000000n"], "concurrency"),
+    "topology-bogus": (["--topology", "bogus"], "topology"),
+    "key-count-0": (["--key-count", "0"], "keys"),
+    "rate-nan": (["--rate", "nan"], "rate"),
+    "time-limit-inf": (["--time-limit", "inf"], "time_limit"),
+    "nemesis-interval-0": (["--nemesis", "partition", "--nemesis-interval", "0"], "interval"),
+    "init-timeout-nan": (["--init-timeout", "nan"], "init-timeout"),
+    "msgs-per-op-nan": (["--msgs-per-op", "nan"], "msgs-per-op"),
+    "availability-1.5": (["--availability", "1.5"], "availability"),
+    "stable-latency-p42": (["--stable-latency", "p42:100"], "stable-latency"),
+    "stable-latency-nan": (["--stable-latency", "median:nan"], "stable-latency"),
+    "consistency-models-bogus": (["--consistency-models", "bogus"], "consistency-models"),
+    "bin-missing": (["--bin", "no/such/node"], "bin"),
+    "bin-not-executable": (["--bin", str(HERE / "malformed_corpus.py")], "bin"),
+}
+"""name -> (flags, text the line must hold): ``maelstrom test`` refused before anything runs."""
+
+TARGET_OPTIONS = {
+    "args-unclosed-quote": ["-o", "args='unclosed"],
+    "latency-nan": ["-o", "latency=nan"],
+    "node-count-0": ["-o", "node-count=0"],
+    "node-count-2000": ["-o", "node-count=2000"],
+    "msgs-per-op-inf": ["-o", "msgs-per-op=inf"],
+    "router-realtime-maybe": ["-o", "router-realtime=maybe"],
+    "w-unknown": ["-w", "bogus=1"],
+    "w-twice": ["-w", "recovery-time=1", "-w", "recovery-time=2"],
+    "w-availability-nan": ["-w", "availability=nan"],
+}
+"""name -> flags: ``test --target maelstrom`` refused before anything runs."""
+
+CLAIM_LIMITS = {
+    "availability-nan": "availability: .nan",
+    "availability-2": "availability: 2",
+    "availability-word": "availability: most",
+    "availability-during-bogus": "availability: {during: bogus, min_ok: 0.5}",
+    "availability-min-ok-nan": "availability: {during: partition, min_ok: .nan}",
+    "availability-ops-number": "availability: {during: partition, min_ok: 0.5, ops: 5}",
+    "availability-extra-key": "availability: {during: partition, min_ok: 0.5, foo: 1}",
+    "availability-no-min-ok": "availability: {during: partition}",
+    "availability-ops-unknown": "availability: {during: run, min_ok: 0.5, ops: [frobnicate]}",
+    "msgs-per-op-nan": "msgs_per_op: .nan",
+    "msgs-per-op-negative": "msgs_per_op: -1",
+    "msgs-per-op-list": "msgs_per_op: [1]",
+    "msgs-per-op-bool": "msgs_per_op: true",
+    "stable-latency-word": "stable_latency: fast",
+    "stable-latency-p42": "stable_latency: {p42: 1}",
+    "stable-latency-nan": "stable_latency: {median: .nan}",
+    "stable-latency-nested": "stable_latency: {median: {a: 1}}",
+    "assume-bogus": "assume: [bogus]",
+    "consistency-bogus": "consistency: [bogus]",
+    "workload-options-unknown": "workload_options: {bogus: 1}",
+    "workload-options-list": "workload_options: [1]",
+}
+"""name -> a claim's line: limits and selections a claim refuses, in one line, before it runs."""
+
+
 INITS = {
     "deep": "[" * DEEP + "]" * DEEP,
     "nan": "NaN",
@@ -272,6 +406,36 @@ def cases(directory: Path) -> list[Case]:
         path = directory / f"claims-{name}.yaml"
         path.write_text(text)
         out.append(Case(f"claims-{name}", ["gate", str(path)], where=str(path)))
+    for name, (flags, text, line) in _txn_cases().items():
+        path = directory / name
+        path.write_text(text)
+        out.append(Case(name, ["check", str(path), *flags], where=f"{path}:{line}:"))
+    rw = directory / "good-rw-register.jsonl"
+    rw.write_text(
+        json.dumps(_op(f="txn", value=[["w", 1, 2]]))
+        + "\n"
+        + json.dumps(_op(f="txn", type="ok", index=1, time=1, value=[["w", 1, 2]]))
+        + "\n"
+    )
+    for name, (flags, where) in SELECTIONS.items():
+        out.append(Case(f"select-{name}", ["check", str(rw), *flags], where=where))
+    store = str(directory / "store")
+    for name, (flags, where) in MAELSTROM_FLAGS.items():
+        argv = ["maelstrom", "test", "-w", "echo", "--bin", MAELSTROM, "--store", store]
+        out.append(Case(f"maelstrom-{name}", [*argv, "--node-count", "1", *flags], where=where))
+    for name, flags in TARGET_OPTIONS.items():
+        argv = ["test", "--target", "maelstrom", "--workload", "echo", "--store", store]
+        argv += ["-o", f"bin={MAELSTROM}", "-o", "node-count=1", *flags]
+        out.append(Case(f"maelstrom-target-{name}", argv, where=flags[-1].split("=")[0]))
+    for name, text in CLAIM_LIMITS.items():
+        path = directory / f"claim-{name}.yaml"
+        workload = {"assume": "rw-register", "consistency": "rw-register"}.get(
+            name.split("-")[0], "bank" if name.startswith("workload") else "register"
+        )
+        path.write_text(
+            f"claims:\n  - name: c\n    workload: {workload}\n    time_limit: 0.5\n    {text}\n"
+        )
+        out.append(Case(f"claim-{name}", ["gate", str(path), "--store", store], where=str(path)))
     return out
 
 

@@ -120,3 +120,12 @@ def traversable_store() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def namespaces_of_runs_in(store: Path) -> list[str]:
+    """The namespaces still there of the runs stored under ``store`` (other runs may share
+    the machine)."""
+    tags = [run_tag(json.loads(p.read_text())["identity"]) for p in store.glob("**/test.json")]
+    assert tags, f"no run in {store}"
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if any(f"sb-{t}-" in line for t in tags)]

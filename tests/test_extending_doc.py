@@ -90,3 +90,26 @@ def test_the_nemesis_kills_the_kv_primary(
         o for o in result.history if o.type == "fail" and "primary unreachable" in (o.error or "")
     ]
     assert refused, "backups refuse requests while the primary is down"
+
+
+def test_the_tutorials_server_client_and_target_are_the_examples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sections 2 to 4 (run as written, client before target) describe the example's own
+    server, client and target, so the page cannot drift from the code the tests run."""
+    text = DOC.read_text()
+    code = "\n\nimport json\n\n".join(
+        python_blocks(text, (title,)) for title in ("Describe one node", "The client", "The target")
+    )
+    example = REPO / "examples" / "kvexample"
+    page: dict[str, object] = {"__file__": str(example / "kvexample" / "target.py")}
+    exec(compile(code, str(DOC), "exec"), page)
+    monkeypatch.syspath_prepend(str(example))
+    sys.modules.pop("kvexample", None)
+    sys.modules.pop("kvexample.target", None)
+    kv = importlib.import_module("kvexample.target")
+    assert page["KV_SERVER"] == kv.KV_SERVER
+    target, client = page["KvTarget"], page["KvClient"]
+    assert target.options == kv.KvTarget.options  # type: ignore[attr-defined]
+    assert target.server == kv.KvTarget.server  # type: ignore[attr-defined]
+    assert client.operations == kv.KvClient.operations  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from real_helpers import traversable_store
 
 from conftest import run_cli
 
@@ -91,3 +92,41 @@ def test_pytest_fixture_on_a_store_filling_up_fails(small_store: Path, tmp_path:
     )  # fmt: skip
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"splitbrain: no space left on {small_store}: history.jsonl holds " in r.stdout
+
+
+@pytest.mark.real
+def test_maelstrom_run_on_a_store_filling_up(small_store: Path) -> None:
+    """The router's message journal fills the store first: the journal ends there, routing
+    goes on (it used to crash the router with a traceback, then the run with a second one
+    reading back an empty net-stats.json), the verdict is printed, one line, 255."""
+    node = str(Path(__file__).parent / "maelstrom_nodes" / "broadcast.py")
+    r = run_cli(
+        "maelstrom", "test", "-w", "broadcast", "--bin", node, "--node-count", "5",
+        "--time-limit", "3", "--rate", "200", "--recovery-time", "0", "--store", str(small_store),
+    )  # fmt: skip
+    assert r.returncode == 255, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert "verdict: valid" in r.stdout
+    (line,) = _problem_lines(r.stderr)
+    assert line.startswith(f"splitbrain: no space left on {small_store}: history.jsonl holds ")
+    log = (small_store / "latest" / "splitbrain.log").read_text()
+    assert "the router process ended" not in log
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("target", ["postgres", "mariadb"])
+def test_database_on_a_full_store_names_the_reason(target: str) -> None:
+    """initdb and mariadb-install-db fail on a full disk with a last line that does not say
+    why; the one line names the line that does."""
+    with traversable_store() as base:
+        store = base / "store"
+        store.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=755", "tmpfs", str(store)])
+        try:
+            r = run_cli("test", "--target", target, "--time-limit", "1", "--store", str(store))
+            assert r.returncode == 255, r.stdout + r.stderr
+            (line,) = _problem_lines(r.stderr)
+            assert "no space left on device" in line.lower() or "out of disk space" in line
+            assert not list(store.rglob("nodes"))
+        finally:
+            subprocess.run(["umount", "-l", str(store)], check=True)

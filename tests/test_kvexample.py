@@ -15,9 +15,12 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import ssh_fixtures
+from ssh_fixtures import SshTestCluster
 
 import splitbrain
 from conftest import REPO, FreshVenv
@@ -186,3 +189,48 @@ class TestInstalledPlugin:
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         assert "2 passed" in done.stdout, done.stdout
+
+
+@pytest.fixture
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTestCluster]:
+    with ssh_fixtures.running(tmp_path_factory, count=2) as cluster:
+        yield cluster
+
+
+@pytest.mark.real
+@pytest.mark.ssh
+@pytest.mark.timeout(300)
+def test_the_example_runs_on_ssh_nodes_under_every_fault(
+    sshd: SshTestCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kv example's server is a file of its package; ``ServerTarget`` ships it (a
+    ``NodeFile``) to every node before starting it, so an SSH node needs only ``python3``.
+    (The test's sshd nodes are namespaces of this machine: the proof that the shipped copy
+    runs is each server's argv, which names the node's own directory.)"""
+    monkeypatch.syspath_prepend(str(PLUGIN))
+    from kvexample.target import KvTarget
+
+    class Watched(KvTarget):
+        def after_start(self) -> None:
+            for node in self._nodes:
+                (daemon,) = self.daemons[node.name].values()
+                script = daemon.argv[1]
+                shipped = node.run(["test", "-f", script], timeout=10).ok
+                self.started[node.name] = (script == f"{self.node_dir(node)}/kvserver.py", shipped)
+
+    target = Watched()
+    target.started = {}
+    result = splitbrain.run(
+        splitbrain.TestSpec(
+            target=target, workload="register", concurrency=4, keys=3, rate=50, seed=8,
+            nemesis=["kill", "pause", "partition", "packet-loss"], nemesis_interval=0.5,
+            time_limit=11, options={"nodes": "2"}, ssh=sshd.options().to_dict(),
+            store=str(tmp_path / "store"),
+        )
+    )  # fmt: skip
+    assert result.verdict is splitbrain.Verdict.VALID, result.results
+    assert target.started == {host: (True, True) for host in sshd.addresses}
+    done = {o.f for o in result.history if o.process == "nemesis" and o.type != "invoke"}
+    assert {"kill", "start", "pause", "resume", "start-partition", "start-packet"} <= done, done
+    assert "primary on" in (result.run_dir / "logs" / sshd.addresses[0] / "kv.log").read_text()
+    assert ssh_fixtures.leftovers(sshd) == []

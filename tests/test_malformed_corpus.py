@@ -107,3 +107,28 @@ def test_mutated_real_histories_never_crash(tmp_path: Path) -> None:
     assert failures == [], f"{len(failures)} of {len(corpus)} mutants mishandled:\n" + "\n".join(
         failures
     )
+
+
+FLOOD = """#!/usr/bin/env python3
+import sys
+sys.stdout.write('{"src": "n0", "dest": "c0", "body": {"type": "init_ok", "x": "')
+while True:
+    sys.stdout.write("a" * (1 << 20))
+"""
+
+
+@pytest.mark.real
+def test_a_node_flooding_stdout_without_a_newline_is_cut_off(tmp_path: Path) -> None:
+    """A Maelstrom node that writes without end and no newline grew the router by the
+    whole line, scanning it again for each 64 KiB read; now it is killed at 16 MiB, and the
+    one line says why, in seconds and bounded memory."""
+    node = tmp_path / "flood.py"
+    node.write_text(FLOOD)
+    node.chmod(0o755)
+    argv = [sys.executable, "-m", "splitbrain.harness.front.cli", "maelstrom", "test"]
+    argv += ["-w", "echo", "--bin", str(node), "--node-count", "1", "--store", str(tmp_path)]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 255, r.stdout + r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("splitbrain:")]
+    assert "without a newline; killed" in line, line
+    assert "Traceback" not in r.stderr

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+import splitbrain
 from conftest import FreshVenv
+from splitbrain import HarnessInputError
+from splitbrain.checkers import hierarchy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -173,6 +176,9 @@ def test_an_installed_plugin_is_listed_and_runs_through_the_cli(
     assert ("journal-appends", "sb-journal-plugin", "1.2.3", "append") in rows
     memory = next(line.split() for line in listed.stdout.splitlines() if line.startswith("memory "))
     assert memory[:3] == ["memory", "splitbrain", "0.2.0"] and "cas" in memory
+    states = {w[0]: " ".join(w[3:]) for w in map(str.split, listed.stdout.splitlines()) if w}
+    assert states["etcd"] == "not installed: splitbrain[etcd]"
+    assert states["journal-broken"] == "BROKEN: see below"
     broken = [line for line in listed.stderr.splitlines() if line]
     # a bare install has no server drivers: those targets name the extra that brings them
     no_driver = [line for line in broken if "needs the" in line]
@@ -420,3 +426,34 @@ def test_a_bad_module_attr_in_a_claims_file_is_one_line_naming_file_line_and_cla
         "NoClient lacks client(), which a Target requires"
     ]
     assert not store.exists()
+
+
+def test_consistency_takes_the_hierarchys_models_and_says_where_a_path_goes(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(HarnessInputError) as refused:
+        splitbrain.check([], consistency=["mypkg.models:counter"])
+    assert str(refused.value) == (
+        "--consistency mypkg.models:counter: takes a model of the consistency hierarchy, not "
+        "a module:attr path; your own model goes to --model, your own checker to --checker"
+    )
+    ran = _cli("test", "--consistency", "mypkg.models:counter", "--time-limit", "1", cwd=tmp_path)
+    assert ran.returncode == 254, ran.stdout + ran.stderr
+    assert not (tmp_path / "reports").exists()
+    assert ran.stderr.strip().splitlines() == [
+        "splitbrain: workload 'register': --consistency mypkg.models:counter: takes a model of "
+        "the consistency hierarchy, not a module:attr path; your own model goes to --model, "
+        "your own checker to --checker"
+    ]
+
+
+def test_list_shows_every_consistency_model_with_its_data_types_and_arrows() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "splitbrain", "list"], capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    section = listed.stdout.split("Consistency models\n", 1)[1]
+    firsts = {line.split()[0] for line in section.splitlines()[2:] if line[:1].strip()}
+    assert firsts == set(hierarchy.MODELS)
+    row = next(line.split() for line in section.splitlines() if line.startswith("causal "))
+    assert row[:3] == ["causal", "register", "cas-register"] and "writes-follow-reads" in row

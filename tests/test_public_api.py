@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import json
+import re
 import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -36,6 +37,7 @@ PUBLIC = [
     "Client",
     "Configurable",
     "Context",
+    "ContributesResults",
     "ExitCode",
     "HarnessFailure",
     "HarnessInputError",
@@ -50,6 +52,7 @@ PUBLIC = [
     "Nemesis",
     "NemesisKind",
     "Op",
+    "OwnsNemeses",
     "OwnsTime",
     "Pausable",
     "PluginError",
@@ -74,6 +77,7 @@ PUBLIC += [  # the server-per-node target base
     "ClientContext",
     "ConfigFile",
     "ConfigValueError",
+    "NodeFile",
     "ReadyCommand",
     "ReadyPort",
     "Server",
@@ -132,12 +136,14 @@ PROTOCOL_MEMBERS = {
     "Pausable": ["pause", "resume"],
     "HasLogs": ["collect_logs"],
     "HasNetworkNodes": ["node"],
-    "RunsOnHosts": ["provider"],
+    "RunsOnHosts": ["run_on"],
     "Configurable": ["options", "configure"],
     "LimitsNemeses": ["supported_nemeses"],
     "HasDefaultRate": ["default_rate"],
     "RefusesWorkloads": ["refuse_workload"],
     "OwnsTime": ["runtime"],
+    "OwnsNemeses": ["nemesis"],
+    "ContributesResults": ["extra_results"],
     "Runtime": ["reads_nodes", "stopped", "nodes", "faults", "run_phase", "nemesis_op", "settle"],
     "HashesStates": ["hash", "equal"],
 }
@@ -148,6 +154,15 @@ def test_the_public_names_are_exactly_these() -> None:
     assert all(hasattr(splitbrain, name) for name in PUBLIC)
     assert splitbrain.__version__ == importlib.metadata.version("splitbrain")
     assert (Path(splitbrain.__file__).parent / "py.typed").is_file()
+
+
+def test_the_tutorial_names_every_public_name_and_only_those() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "extending.md").read_text()
+    section = page.split("## 10. The public API, name by name")[1]
+    named = set(re.findall(r"`(\w+)(?:\(|`)", section))
+    assert set(PUBLIC) - named == set()
+    top_level = {n for n in named if n[0].isupper() or n in ("run", "check", "bare")}
+    assert top_level - set(PUBLIC) == set()
 
 
 def test_the_public_signatures_are_pinned() -> None:
@@ -331,11 +346,30 @@ def journal_workload(spec: WorkloadSpec) -> WorkloadDefinition:
     )
 
 
-def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> None:
-    from splitbrain.harness.nemesis.process import KillNemesis
+class CrashJournal:
+    """A user's own nemesis: crash the journal's one node, and bring it back."""
 
+    name = "crash"
+
+    def setup(self, target: Any, ctx: RunContext) -> None:
+        self.target, self.down = target, False
+
+    def invoke(self, op: Op) -> Op:
+        if op.f == "kill":
+            self.target.kill("j1")
+        else:
+            self.target.start("j1")
+        self.down = op.f == "kill"
+        return op.completion("info", "j1")
+
+    def teardown(self) -> None:
+        if self.down:
+            self.target.start("j1")
+
+
+def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> None:
     target = JournalTarget()
-    crash = NemesisKind(KillNemesis, (("kill", "start"),), (splitbrain.Killable,))
+    crash = NemesisKind(CrashJournal, (("kill", "start"),), (splitbrain.Killable,))
     spec = TestSpec(
         target=target,
         workload=journal_workload,
@@ -353,6 +387,33 @@ def test_run_takes_the_users_own_target_workload_and_nemesis(tmp_path: Path) -> 
     stored = json.loads((result.run_dir / "test.json").read_text())
     assert stored["target"] == "journal" and stored["workload"] == "journal_workload"
     assert json.loads((result.run_dir / "results.json").read_text())["valid"] is True
+
+
+class HostedJournal(JournalTarget):
+    """A user's own target that takes its nodes from a provider (``RunsOnHosts``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.providers: list[str] = []
+
+    def run_on(self, provider: Any) -> None:
+        self.providers.append(type(provider).__name__)
+
+
+def test_ssh_nodes_are_handed_over_through_the_declared_run_on(tmp_path: Path) -> None:
+    """``--nodes`` gives the target its SSH provider through ``RunsOnHosts.run_on``, the one
+    declared way (it used to set the base class's private flag); a target that is not
+    ``RunsOnHosts`` is refused in one line."""
+    hosted = HostedJournal()
+    ssh = {"hosts": ["192.0.2.1"], "known_hosts": str(tmp_path / "known_hosts")}
+    spec = TestSpec(
+        target=hosted, workload=journal_workload, time_limit=0.3, rate=50, ssh=ssh,
+        store=str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert splitbrain.run(spec).verdict is Verdict.VALID
+    assert hosted.providers == ["SshCluster"]
+    with pytest.raises(HarnessInputError, match="target 'journal' runs no servers on nodes"):
+        splitbrain.run(TestSpec(target=JournalTarget(), workload=journal_workload, ssh=ssh))
 
 
 def test_an_object_that_breaks_its_protocol_is_refused_before_anything_is_set_up(

@@ -93,16 +93,19 @@ def test_etcd_serializable_reads_serve_from_a_minority(run_target, tmp_path: Pat
         partition.teardown()
 
 
-def test_etcd_missing_binary_names_node_and_log_and_tears_down(tmp_path: Path) -> None:
+def test_etcd_missing_binary_names_node_and_binary_and_tears_down(tmp_path: Path) -> None:
+    """A command that is not there is the target's input (254), refused before any start."""
     target = EtcdTarget()
     ctx = new_ctx(tmp_path, **{"etcd-binary": "/nonexistent/etcd"})
-    with pytest.raises(
-        NodeStartError, match=r"n1: etcd exited while starting.*log: .*logs/n1/etcd.log"
-    ):
-        target.setup(ctx)
+    with pytest.raises(NodeStartError, match=r"^n1: etcd: no command /nonexistent/etcd on this"):
+        try:
+            target.setup(ctx)
+        except NodeStartError as e:
+            assert e.exit_code == 254
+            raise
     target.teardown()
     assert leftovers(ctx.run_id, str(tmp_path)) == []
-    assert "/nonexistent/etcd" in (tmp_path / "logs" / "n1" / "etcd.log").read_text()
+    assert not (tmp_path / "logs" / "n1" / "etcd.log").exists()
 
 
 def test_etcd_port_in_use_names_node_and_log(tmp_path: Path) -> None:
@@ -117,9 +120,10 @@ def test_etcd_port_in_use_names_node_and_log(tmp_path: Path) -> None:
         ctx.run_id = cluster.run_id
         with pytest.raises(
             NodeStartError, match=r"n2: etcd exited while starting.*log: .*logs/n2/etcd.log"
-        ):
+        ) as excinfo:
             target.setup(ctx)
         assert "address already in use" in (tmp_path / "logs" / "n2" / "etcd.log").read_text()
+        assert excinfo.value.exit_code == 255  # the environment's failure, not the input's
         target.teardown()
     finally:
         cluster.teardown()

@@ -1,23 +1,27 @@
 """The public server-per-node base: placeholders substituted inside argv elements, config
 values quoted or refused, bad templates refused before anything is set up, and a target
-built by construction (no subclass) serving, killed, restarted, paused and resumed."""
+built by construction (no subclass) serving, killed, restarted, paused and resumed, and a
+server that exits while starting: the server's or the environment's failure, 255 in one
+line (a command that is not there is the target's input, 254: tests/test_real_cli.py)."""
 
 from __future__ import annotations
 
 import socket
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from real_helpers import leftovers, new_ctx
+from real_helpers import leftovers, namespaces_of_runs_in, new_ctx
 
-from conftest import eventually
+from conftest import eventually, run_cli
 from splitbrain import (
     ClientContext,
     ConfigFile,
     ConfigValueError,
     HarnessInputError,
+    NodeFile,
     ReadyCommand,
     Server,
     ServerTarget,
@@ -70,16 +74,22 @@ def test_an_unknown_placeholder_is_refused_before_any_node(tmp_path: Path) -> No
 
 
 PORT = 8765
-HTTP = Server(
-    name="http",
-    command=(sys.executable, "-m", "http.server", "--bind", "{address}", "{port}",
-             "--directory", "{dir}"),
-    port=PORT,
-    ready=ReadyCommand((sys.executable, "-c", "import socket, sys; "
-                        "socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)",
-                        "{address}", "{port}")),
-    config=(ConfigFile("index.html", "{name} of {greeting}\n", double_quoted),),
-)  # fmt: skip
+
+
+def http_server(script: Path) -> Server:
+    """The node runs ``script``, a file of this machine that the target ships to each node."""
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} -m http.server --bind "$@"\n')
+    script.chmod(0o750)
+    return Server(
+        name="http",
+        command=("{dir}/serve", "{address}", "{port}", "--directory", "{dir}"),
+        port=PORT,
+        ready=ReadyCommand((sys.executable, "-c", "import socket, sys; "
+                            "socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)",
+                            "{address}", "{port}")),
+        config=(ConfigFile("index.html", "{name} of {greeting}\n", double_quoted),),
+        files=(NodeFile("serve", str(script)),),
+    )  # fmt: skip
 
 
 def serves(address: str) -> bool:
@@ -96,7 +106,10 @@ def serves(address: str) -> bool:
 @pytest.mark.timeout(120)
 def test_a_constructed_target_serves_and_takes_kill_restart_and_pause(tmp_path: Path) -> None:
     target = ServerTarget(
-        name="web", server=HTTP, client_class=lambda c: c, options={"greeting": "hello world"}
+        name="web",
+        server=http_server(tmp_path / "serve.sh"),
+        client_class=lambda c: c,
+        options={"greeting": "hello world"},
     )
     target.configure({"greeting": "hi there"})
     ctx = new_ctx(tmp_path / "a dir", greeting="hi there")
@@ -108,6 +121,9 @@ def test_a_constructed_target_serves_and_takes_kill_restart_and_pause(tmp_path: 
         assert ctx_of_2.options["greeting"] == "hi there"
         index = Path(ctx_of_2.node.dir) / "index.html"
         assert index.read_text() == '"n2" of "hi there"\n'
+        shipped = Path(ctx_of_2.node.dir) / "serve"
+        assert shipped.read_text() == (tmp_path / "serve.sh").read_text()
+        assert shipped.stat().st_mode & 0o777 == 0o750
         address = ctx_of_2.node.address
         assert serves(address)
         target.kill("n2")
@@ -130,3 +146,45 @@ def test_a_target_without_a_client_is_refused_before_any_node(tmp_path: Path) ->
     with pytest.raises(HarnessInputError, match=r"^target 'mute' sets no client_class$"):
         target.setup(ctx)
     assert leftovers(ctx.run_id) == []
+
+
+TARGETS = textwrap.dedent("""
+    import sys
+    from splitbrain import Server, ServerTarget
+
+    class Client:
+        operations = frozenset({"read", "write", "cas"})
+
+        def __init__(self, ctx): ...
+        def invoke(self, op): return op.completion("fail", op.value)
+        def close(self): ...
+
+    class Crashes(ServerTarget):
+        name = "crashes"
+        server = Server("kvd", (sys.executable, "-c", "import sys; sys.exit('kvd: cannot bind')"), 9)
+        client_class = Client
+""")
+
+
+@pytest.mark.real
+@pytest.mark.timeout(120)
+def test_a_server_that_exits_while_starting_is_one_line_exit_255(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "mytargets.py").write_text(TARGETS)
+
+    run = ["--target", "mytargets:Crashes", "--time-limit", "1", "--store", str(tmp_path / "runs")]
+    done = run_cli("test", *run, cwd=tmp_path)
+    assert done.returncode == 255, done.stderr
+    lines = [x for x in done.stderr.splitlines() if not x.startswith("run directory:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    (crashed,) = lines
+    assert crashed.startswith("splitbrain: n1: kvd exited while starting (kvd: cannot bind)")
+    assert crashed.endswith("logs/n1/kvd.log")
+    (tmp_path / "claims.yaml").write_text(
+        "claims:\n  - {name: crashes, target: 'mytargets:Crashes', time_limit: 1}\n"
+    )
+    gate = run_cli("gate", "claims.yaml", "--store", str(tmp_path / "gate"), cwd=tmp_path)
+    assert gate.returncode == 255 and "Traceback" not in gate.stderr, gate.stderr
+    assert "claim 'crashes': n1: kvd exited while starting" in gate.stderr
+    assert namespaces_of_runs_in(tmp_path) == []

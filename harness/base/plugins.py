@@ -60,6 +60,15 @@ EXTRAS = {
 """Server drivers, and the extra of ``pip install 'splitbrain[EXTRA]'`` that installs each."""
 
 
+class MissingExtra(PluginError):
+    """A plugin needs a server driver this install lacks: not broken, only not installed."""
+
+    def __init__(self, message: str, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        """The extra that installs it: ``pip install 'splitbrain[EXTRA]'``."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered plugin: what it is called, where it lives, who provides it."""
@@ -124,8 +133,10 @@ def load_path(path: str, what: str) -> Any:
             raise PluginError(f"{what} {path!r}: no module named {e.name!r}") from None
         driver = (e.name or "").split(".")[0]
         if driver in EXTRAS:
-            raise PluginError(
-                f"{what} {path!r} needs the {driver} package: pip install 'splitbrain[{EXTRAS[driver]}]'"
+            extra = EXTRAS[driver]
+            raise MissingExtra(
+                f"{what} {path!r} needs the {driver} package: pip install 'splitbrain[{extra}]'",
+                extra,
             ) from None
         raise PluginError(
             f"{what} {path!r}: importing {module_name} failed: {_one_line(e)}"
@@ -146,6 +157,8 @@ def load_path(path: str, what: str) -> Any:
 def load_entry(entry: Entry) -> Any:
     try:
         return load_path(entry.value, f"{entry.kind} plugin {entry.name!r} ({entry.dist})")
+    except MissingExtra:
+        raise
     except PluginError as e:
         raise PluginError(str(e)) from None
 

@@ -171,7 +171,9 @@ class HasNetworkNodes(Protocol):
 class RunsOnHosts(Protocol):
     """The target's nodes come from a provider, so ``--nodes`` can put them on SSH hosts."""
 
-    provider: Any
+    def run_on(self, provider: Any) -> None:
+        """Take the nodes of ``provider`` (set up in ``setup``) instead of local ones; the
+        target owns it from then on, so its ``teardown`` tears the provider down too."""
 
 
 @runtime_checkable

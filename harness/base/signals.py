@@ -66,3 +66,17 @@ def deferred(received: list[int] | None = None) -> Iterator[list[int]]:
 
     with _handlers(note):
         yield noted
+
+
+@contextmanager
+def postponed() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP received meanwhile are delivered again when it ends, to
+    the handlers in force before: for a step that must not be cut in two. A fork: Python
+    runs at-fork hooks (logging's lock release among them) where an exception from a
+    signal handler is printed and dropped, which loses the signal and leaves logging's
+    lock held, so the next log call hangs. Making a journal and keeping it: cut between
+    the two, the journal file stays and teardown does not know it."""
+    with deferred() as noted:
+        yield
+    for signum in dict.fromkeys(noted):
+        signal.raise_signal(signum)

@@ -343,11 +343,11 @@ class TextMap:
             raise Problem(f"expected KEY=VALUE, got {brief(text)}")
         return [(self.key(key.strip()), value)]
 
-    def from_pairs(self, pairs: list[tuple[str, str]], flag: str) -> dict[str, str]:
+    def from_pairs(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, value in pairs:
             if key in out:
-                raise Problem(f"{flag} {brief(key)} given twice")
+                raise Problem(f"{brief(key)} given twice")
             out[key] = scalar_text(value)
         if len(out) > self.max_items:
             raise Problem(f"at most {self.max_items} options")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from splitbrain.harness.base import signals
 from splitbrain.harness.control.journal import Journal, journal_dir, read_entries, stale_journals
 from splitbrain.harness.control.node import CommandResult, Daemon, NodeError
 
@@ -46,7 +47,11 @@ def node_address(slot: int, index: int) -> str:
 
 
 def _ip(*args: str, check: bool = True, timeout: float = 15.0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=timeout)
+    """Run ``ip``; a signal meanwhile waits for it to end (``signals.postponed``): cut short
+    in ``fork_exec``, the command would go on unseen and, say, add a bridge after teardown
+    had removed what the journal named."""
+    with signals.postponed():
+        proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise NodeError(f"`ip {' '.join(args)}` failed: {proc.stderr.strip() or proc.returncode}")
     return proc
@@ -228,7 +233,8 @@ class LocalNetnsCluster:
             return self.nodes
         try:
             self.slot = self._lock.acquire()
-            self.journal = Journal.create(self.run_id, self.tag, self.journal_directory)
+            with signals.postponed():
+                self.journal = Journal.create(self.run_id, self.tag, self.journal_directory)
             self.journal.record("slot", slot=self.slot)
             self._create_bridge()
             for i in range(1, self.count + 1):

@@ -6,19 +6,33 @@ the same ``Node`` protocol, so a target or a nemesis never knows which one it dr
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from splitbrain.harness.base.errors import HarnessFailure
+from splitbrain.harness.base.errors import HarnessFailure, HarnessInputError
 
 
 class NodeError(HarnessFailure, RuntimeError):
     """A command or daemon on a node failed; the message names the node."""
 
 
+NO_SPACE = (os.strerror(errno.ENOSPC).lower(), "out of disk space")
+"""How a server says its disk is full (the C library's words; InnoDB's): the line of a
+failed command's output that names the reason, rather than its last line."""
+
+
 class NodeStartError(NodeError):
-    """A server on a node did not come up; the message names the node and its log."""
+    """A server on a node did not come up; the message names the node and its log.
+
+    The server or its environment failed (it exited, or never became ready): exit 255."""
+
+
+class ServerMissing(NodeStartError, HarnessInputError):
+    """The command a target names for a server is not on the node, and no package is known
+    that provides it: the target's (or its ``-o`` options') to fix, so exit 254."""
 
 
 @dataclass
@@ -37,7 +51,8 @@ class CommandResult:
         """Self if the command succeeded, else a NodeError naming node, command and stderr."""
         if not self.ok:
             detail = (self.stderr or self.stdout).strip().splitlines()
-            last = detail[-1] if detail else "no output"
+            full = [line for line in detail if any(w in line.lower() for w in NO_SPACE)]
+            last = (full or detail or ["no output"])[-1]
             raise NodeError(
                 f"{self.node}: `{' '.join(self.argv)}` exited {self.returncode}: {last}"
             )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from splitbrain.harness.base import signals
 from splitbrain.harness.control.journal import Journal, journal_dir, read_entries, stale_journals
 
 log = logging.getLogger("splitbrain.ssh")
@@ -47,7 +48,8 @@ class UndoJournal:
     def _open(self) -> Journal:
         if self._journal is None:
             tag = f"ssh-{uuid.uuid4().hex[:12]}"
-            self._journal = Journal.create(tag, tag, self.directory)
+            with signals.postponed():
+                self._journal = Journal.create(tag, tag, self.directory)
             self._journal.record("ssh-options", options=self.options)
         return self._journal
 

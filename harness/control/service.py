@@ -22,6 +22,7 @@ from splitbrain.harness.control.node import (
     Node,
     NodeError,
     NodeStartError,
+    ServerMissing,
     undo_later,
     undone,
 )
@@ -100,6 +101,11 @@ class ServiceTarget:
 
     # Lifecycle.
 
+    def run_on(self, provider: NodeProvider) -> None:
+        """Use ``provider``'s nodes, and tear it down with the target (``RunsOnHosts``)."""
+        self.provider = provider
+        self._own_provider = True
+
     def setup(self, ctx: RunContext) -> None:
         """Bring up nodes and daemons; on any error, tear down what exists and re-raise."""
         try:
@@ -130,8 +136,7 @@ class ServiceTarget:
                 ["rm", "-rf", "--", str(self.node_dir(node))],
             )
         for node in self._nodes:
-            if node.kind != "netns":
-                self.ensure_installed(node)
+            self.ensure_installed(node)
         for node in self._nodes:
             for service in self.services(node):
                 self.prepare(node, service)
@@ -145,16 +150,19 @@ class ServiceTarget:
     def ensure_installed(self, node: Node) -> None:
         """Install, with apt, the package of each service binary the node lacks.
 
-        Local namespace nodes share this machine, whose packages the project's set-up installs;
-        remote nodes get what is missing, and teardown removes what this run installed.
+        Local namespace nodes share this machine, whose packages the project's set-up installs:
+        a binary missing there is refused; remote nodes get what is missing, and teardown
+        removes what this run installed.
         """
         for service in self.services(node):
             binary = self.argv(node, service)[0]
             if _has_command(node, binary):
                 continue
+            if node.kind == "netns":
+                raise ServerMissing(f"{node.name}: {service}: no command {binary} on this machine")
             package = self.package_of(node, service)
             if package is None:
-                raise NodeStartError(
+                raise ServerMissing(
                     f"{node.name}: {binary} is missing and no package is known for {service}"
                 )
             if not _package_installed(node, package):

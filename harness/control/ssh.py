@@ -517,9 +517,7 @@ def attach(target: Any, ssh: dict[str, Any] | None) -> Any:
         raise HarnessInputError(
             f"target {target.name!r} runs no servers on nodes; --nodes does not apply"
         )
-    target.provider = SshCluster(SshOptions.from_dict(ssh))
-    if hasattr(target, "_own_provider"):
-        target._own_provider = True
+    target.run_on(SshCluster(SshOptions.from_dict(ssh)))
     return target
 
 

@@ -163,9 +163,7 @@ def select(
         )
     for name in consistency:
         if name not in consistency_models():
-            raise HarnessInputError(
-                f"unknown consistency model {name!r}; known: {', '.join(consistency_models())}"
-            )
+            raise HarnessInputError(hierarchy.unknown_model(name, consistency_models()))
     if checker is not None:
         if checker not in plugins.entries("checker") and not plugins.is_path(checker):
             raise HarnessInputError(

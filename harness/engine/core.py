@@ -326,7 +326,11 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             add_spectrum(results, history, workload, spec.check_timeout)
         except KeyboardInterrupt as e:
             interrupted = interrupted or signals.signal_name(e)
-            results = {"valid": "unknown", "checkers": {}, "error": "checking was interrupted"}
+            results = {
+                "valid": "unknown",
+                "checkers": {"stats": stats.check(history)},
+                "error": "checking was interrupted",
+            }
         if isinstance(target, ContributesResults):
             add_results(results, target.extra_results())
         if interrupted:

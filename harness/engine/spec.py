@@ -431,7 +431,7 @@ def from_args(args: argparse.Namespace, notices: list[str] | None = None) -> Tes
         try:
             if isinstance(p.kind, TextMap):
                 pairs = [pair for word in given for pair in p.kind.from_text(word)]
-                values[p.name] = p.kind.from_pairs(pairs, p.flag)
+                values[p.name] = p.kind.from_pairs(pairs)
             elif p.repeat:
                 values[p.name] = p.kind.from_text(",".join(given))
             else:

@@ -38,7 +38,6 @@ from splitbrain.harness.base.verdict import (
     exit_code,
 )
 from splitbrain.harness.control import cleanup
-from splitbrain.harness.control.node import NodeStartError
 from splitbrain.harness.engine import assemble, check, core
 from splitbrain.harness.engine import spec as test_spec
 from splitbrain.harness.front import gate, listing, maelstrom_cli, present, progress
@@ -479,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
         return args.func(args)
-    except (HarnessInputError, NodeStartError) as e:
+    except HarnessInputError as e:
         print(f"splitbrain: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SplitbrainError as e:

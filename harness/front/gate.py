@@ -28,6 +28,7 @@ from splitbrain import workloads
 from splitbrain.checkers import cap
 from splitbrain.harness.base import plugins, safeyaml
 from splitbrain.harness.base.bounds import brief
+from splitbrain.harness.base.errors import SplitbrainError
 from splitbrain.harness.base.history import Valid
 from splitbrain.harness.base.outputs import writable_dir, writable_file
 from splitbrain.harness.base.protocols import Configurable, HarnessInputError
@@ -442,6 +443,11 @@ def run_claim(
         print(f"splitbrain: {message}", file=sys.stderr)
         return Outcome(
             claim, seconds=time.monotonic() - started, error=message, bad_input=True
+        ), False
+    except SplitbrainError as e:  # the harness's or its environment's (a node that will not start)
+        print(f"splitbrain: {claim.where}: claim {claim.name!r}: {e}", file=sys.stderr)
+        return Outcome(
+            claim, seconds=time.monotonic() - started, error=f"the harness failed: {e}"
         ), False
     except Exception as e:
         traceback.print_exc()

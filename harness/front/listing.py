@@ -1,7 +1,9 @@
-"""``splitbrain list``: every registered target, workload, nemesis, model and checker.
+"""``splitbrain list``: every registered target, workload, nemesis, model and checker, and
+the consistency models ``--consistency`` accepts (a fixed map, not plugins).
 
-Each plugin is loaded to describe it; one that fails to import is listed as broken, with
-one line naming it, and the rest are listed as usual.
+Each plugin is loaded to describe it; one that fails to import is listed as broken (or as
+not installed, with the command that installs it, when only a server driver is missing),
+with one line naming it, and the rest are listed as usual.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from splitbrain.checkers import hierarchy
 from splitbrain.harness.base import plugins
 from splitbrain.harness.base.errors import SplitbrainError
 from splitbrain.harness.engine import assemble
@@ -93,15 +96,32 @@ def listing() -> Listing:
                 rows.append(row(entry))
             except SplitbrainError as e:
                 broken.append(str(e))
+                state = (
+                    f"not installed: splitbrain[{e.extra}]"
+                    if isinstance(e, plugins.MissingExtra)
+                    else "BROKEN: see below"
+                )
                 width = len(HEADERS[kind]) - 2
-                rows.append((entry.name, entry.dist, "BROKEN: see below", *[""] * (width - 1)))
+                rows.append((entry.name, entry.dist, state, *[""] * (width - 1)))
     return Listing(tables, broken)
 
 
+CONSISTENCY_HEADERS = ("consistency model", "data types", "implies", "available under partition")
+
+
+def consistency_rows() -> list[tuple[str, ...]]:
+    return [
+        (m.name, " ".join(m.data_types), " ".join(m.implies) or "-", m.availability)
+        for m in hierarchy.MODELS.values()
+    ]
+
+
+def _table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    wrapped = [[_wrap(cell) for cell in row] for row in rows]
+    return f"{title}\n{tabulate(wrapped, headers=headers, tablefmt='simple')}"
+
+
 def render(found: Listing) -> str:
-    parts = []
-    for kind, rows in found.tables.items():
-        wrapped = [[_wrap(cell) for cell in row] for row in rows]
-        table = tabulate(wrapped, headers=HEADERS[kind], tablefmt="simple")
-        parts.append(f"{TITLES[kind]}\n{table}")
+    parts = [_table(TITLES[kind], HEADERS[kind], rows) for kind, rows in found.tables.items()]
+    parts.append(_table("Consistency models", CONSISTENCY_HEADERS, consistency_rows()))
     return "\n\n".join(parts)

@@ -22,6 +22,8 @@ DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
 NEMESES = {"partition": "partition", "kill": "kill", "pause": "pause"}
 DEFAULT_KEYS = {"txn-list-append": 3, "txn-rw-register": 3}
+MAX_NODES = 1000
+"""As the target's ``-o node-count`` (``targets.maelstrom.MAXIMA``)."""
 DEFAULT_NODES = ("n1", "n2", "n3", "n4", "n5")
 """Jepsen's default nodes, which Maelstrom runs when given neither --node-count nor --nodes."""
 
@@ -33,10 +35,8 @@ def concurrency(text: str, node_count: int) -> int:
         value = float(t[:-1] or 1) * node_count if t.endswith("n") else float(t)
     except ValueError:
         raise HarnessInputError(f"--concurrency: expected N or Kn, got {text!r}") from None
-    if value < 1 or not float(value).is_integer():
-        raise argparse.ArgumentTypeError(
-            f"--concurrency: must be a whole number >= 1, got {text!r}"
-        )
+    if not (value >= 1 and float(value).is_integer()):
+        raise HarnessInputError(f"--concurrency: must be a whole number >= 1, got {text!r}")
     return int(value)
 
 
@@ -109,10 +109,14 @@ def node_ids(args: argparse.Namespace) -> list[str]:
     else Jepsen's default n1..n5."""
     named = [n.strip() for n in [*args.nodes.split(","), *args.node] if n.strip()]
     if named:
+        if len(named) > MAX_NODES:
+            raise HarnessInputError(f"--nodes: at most {MAX_NODES} nodes, got {len(named)}")
         return named
     if args.node_count is not None:
-        if args.node_count < 1:
-            raise HarnessInputError(f"--node-count: must be at least 1, got {args.node_count}")
+        if not 1 <= args.node_count <= MAX_NODES:
+            raise HarnessInputError(
+                f"--node-count: must be an integer from 1 to {MAX_NODES}, got {args.node_count}"
+            )
         return [f"n{i}" for i in range(args.node_count)]
     return list(DEFAULT_NODES)
 
@@ -140,7 +144,7 @@ def spec_of(args: argparse.Namespace) -> core.TestSpec:
         "consistency-models": args.consistency_models,
         "stable-latency": args.stable_latency,
     }
-    keys = args.key_count or DEFAULT_KEYS.get(args.workload, 8)
+    keys = DEFAULT_KEYS.get(args.workload, 8) if args.key_count is None else args.key_count
     return core.TestSpec(
         target="maelstrom",
         workload=args.workload,

@@ -75,14 +75,20 @@ class MaelstromNodeError(HarnessFailure):
     """A node that would not start or initialise: the environment failed (exit 255)."""
 
 
+MAXIMA = {"node-count": 1000, "latency": 60_000, "init-timeout": 3600, "msgs-per-op": 1e9}
+"""The largest value each numeric ``-o`` key takes (nodes; ms; seconds; messages per op)."""
+
+
 def _number(options: dict[str, str], key: str, minimum: float = 0.0) -> float:
     raw = options.get(key, OPTIONS[key])
     try:
         value = float(raw)
     except ValueError:
         raise HarnessInputError(f"-o {key}: not a number: {raw!r}") from None
-    if value < minimum:
-        raise HarnessInputError(f"-o {key}: must be at least {minimum:g}, got {raw!r}")
+    if not minimum <= value <= MAXIMA[key]:
+        raise HarnessInputError(
+            f"-o {key}: must be a finite number from {minimum:g} to {MAXIMA[key]:g}, got {raw!r}"
+        )
     return value
 
 
@@ -141,12 +147,18 @@ class MaelstromTarget:
         self._count_lock = threading.Lock()
         self._faults_lock = threading.Lock()
         self.logs_dir = Path(".")
+        self.net: dict[str, Any] | None = None
+        """The network statistics, taken from the router as it shuts down."""
 
     # ------------------------------------------------------------ configuration
 
     def configure(self, options: dict[str, str]) -> None:
         opts = OPTIONS | options
-        self.argv = [resolve_bin(opts["bin"]), *shlex.split(opts["args"])]
+        try:
+            args = shlex.split(opts["args"])
+        except ValueError as e:
+            raise HarnessInputError(f"-o args: {e} in {opts['args']!r}") from None
+        self.argv = [resolve_bin(opts["bin"]), *args]
         count = _number(opts, "node-count", 1)
         if not count.is_integer():
             raise HarnessInputError(f"-o node-count: must be a whole number, got {count:g}")
@@ -284,8 +296,9 @@ class MaelstromTarget:
     def collect_logs(self, dest: Path) -> None:
         if self.router is None:
             return
+        self.net = self.net_stats()
         dest.mkdir(parents=True, exist_ok=True)
-        (dest / NET_STATS).write_text(json.dumps(self.net_stats(), indent=2) + "\n")
+        (dest / NET_STATS).write_text(json.dumps(self.net, indent=2) + "\n")
 
     # ------------------------------------------------------------ nodes and clients
 
@@ -350,12 +363,9 @@ class MaelstromTarget:
 
     def extra_results(self) -> dict[str, Any]:
         """Merged into results.json by the run: Maelstrom's network statistics."""
-        if self.ctx is None:
+        if self.ctx is None or self.net is None:
             return {}
-        path = self.ctx.run_dir / "logs" / NET_STATS
-        if not path.exists():
-            return {}
-        stats = json.loads(path.read_text())
+        stats = dict(self.net)
         stats["journal"] = JOURNAL
         stats["diagram"] = LAMPORT
         stats["seed"] = self.ctx.seed

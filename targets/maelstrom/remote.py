@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from splitbrain.harness.base import signals
 from splitbrain.targets.maelstrom import routerd
 from splitbrain.targets.maelstrom.network import Faults
 from splitbrain.targets.maelstrom.router import log
@@ -75,20 +76,23 @@ class RouterProcess:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        mine, theirs = socket.socketpair()
-        try:
-            self._proc = multiprocessing.get_context("fork").Process(
-                target=routerd.main,
-                args=(theirs.fileno(), mine.fileno(), self.config),
-                name="maelstrom-router",
-                daemon=True,
+        with signals.postponed():
+            mine, theirs = socket.socketpair()
+            try:
+                self._proc = multiprocessing.get_context("fork").Process(
+                    target=routerd.main,
+                    args=(theirs.fileno(), mine.fileno(), self.config),
+                    name="maelstrom-router",
+                    daemon=True,
+                )
+                self._proc.start()
+            finally:
+                theirs.close()
+            self._conn = Connection(mine.detach())
+            self._reader = threading.Thread(
+                target=self._read, name="maelstrom-replies", daemon=True
             )
-            self._proc.start()
-        finally:
-            theirs.close()
-        self._conn = Connection(mine.detach())
-        self._reader = threading.Thread(target=self._read, name="maelstrom-replies", daemon=True)
-        self._reader.start()
+            self._reader.start()
         self._ready.result(START_TIMEOUT_S)
 
     def is_alive(self) -> bool:

@@ -19,6 +19,7 @@ state has one owner and needs no locks.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import heapq
 import logging
@@ -43,6 +44,11 @@ from splitbrain.targets.maelstrom.services import SERVICES, Service
 
 log = logging.getLogger("splitbrain.maelstrom")
 READ_CHUNK = 1 << 16
+MAX_LINE = 16 << 20
+"""The longest line a node may write on stdout: a longer one ends the node, so a node that
+floods stdout without a newline cannot grow the router without bound."""
+STDERR_PARTIAL = 1 << 16
+"""Of an unfinished stderr line, only this much of its end is kept for the tail."""
 STDERR_TAIL = 20
 PR_SET_PDEATHSIG = 1
 EPOLL_RESOLUTION_S = 0.001
@@ -168,6 +174,48 @@ class ForwardLog(logging.Handler):
             pass
 
 
+class Journal:
+    """The message journal's file. A write the disk refuses (full, over quota) ends the
+    journal there with one warning, and routing goes on: the journal records the run, it
+    is not the run."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb", buffering=1 << 20)  # noqa: SIM115
+        self.cut: str | None = None
+        """Why the journal ends early, if it does."""
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def write(self, data: bytes) -> None:
+        if self.cut is None:
+            try:
+                self._file.write(data)
+            except OSError as e:
+                self._cut_short(e)
+
+    def flush(self) -> None:
+        if self.cut is None:
+            try:
+                self._file.flush()
+            except OSError as e:
+                self._cut_short(e)
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        except OSError as e:
+            self._cut_short(e)
+
+    def _cut_short(self, e: OSError) -> None:
+        if self.cut is None:
+            self.cut = e.strerror or type(e).__name__
+            log.warning("the message journal ends here: %s", self.cut)
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+
 class Router:
     def __init__(
         self,
@@ -191,7 +239,7 @@ class Router:
         self.heap: list[tuple[int, int, str, bytes, str, int]] = []
         self.seq = 0
         self.next_msg = 0
-        self.journal = open(journal_path, "wb", buffering=1 << 20)  # noqa: SIM115
+        self.journal = Journal(journal_path)
         self.last_flush = 0
         self.selector = selectors.DefaultSelector()
         self.running = True
@@ -399,15 +447,24 @@ class Router:
             self._exited(node)
             return
         buf = node.partial
-        buf += chunk
-        end = buf.rfind(b"\n")
+        end = chunk.rfind(b"\n")
         if end < 0:
+            buf += chunk
+            if len(buf) > MAX_LINE:
+                self._overlong(node)
             return
-        lines = bytes(buf[:end]).split(b"\n")
-        del buf[: end + 1]
+        lines = (bytes(buf) + chunk[:end]).split(b"\n")
+        buf[:] = chunk[end + 1 :]
         for line in lines:
             if line.strip():
                 self._from_node(node, line)
+
+    def _overlong(self, node: NodeProcess) -> None:
+        why = f"wrote more than {MAX_LINE >> 20} MiB on stdout without a newline; killed"
+        log.warning("node %s %s", node.id, why)
+        node.tail.append(f"(splitbrain: {why})")
+        node.partial.clear()
+        self.kill(node.id)
 
     def _exited(self, node: NodeProcess) -> None:
         self._drain_stderr(node)
@@ -448,7 +505,7 @@ class Router:
         buf = node.err_partial
         buf += chunk
         *lines, rest = bytes(buf).split(b"\n")
-        buf[:] = rest
+        buf[:] = rest[-STDERR_PARTIAL:]
         for line in lines:
             text = line.decode("utf-8", "replace")
             node.tail.append(text)

@@ -17,6 +17,7 @@ from typing import Any
 from splitbrain import (
     ClientContext,
     HarnessInputError,
+    NodeFile,
     Op,
     ReadyPort,
     Server,
@@ -32,7 +33,7 @@ MODES = ("correct", "stale-backup-reads")
 KV_SERVER = Server(
     name="kv",
     command=(
-        "{python}", "{server-script}",
+        "{python}", "{dir}/kvserver.py",
         "--name", "{name}",
         "--listen", "{address}:{port}",
         "--primary", "{primary}",
@@ -42,6 +43,7 @@ KV_SERVER = Server(
     ),
     port=PORT,
     ready=ReadyPort(),
+    files=(NodeFile("kvserver.py", SERVER_SCRIPT),),  # copied to every node, remote ones too
 )  # fmt: skip
 
 
@@ -102,7 +104,6 @@ class KvTarget(ServerTarget):
         "nodes": "3",
         "mode": "correct",
         "python": "python3",
-        "server-script": SERVER_SCRIPT,
     }
     server = KV_SERVER
     client_class = KvClient
