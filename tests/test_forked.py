@@ -4,8 +4,9 @@ whatever the child does, and the same verdicts from the checker and the check co
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +24,43 @@ def spare(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked, "spare_core", lambda: True)
 
 
-def _square(x: int) -> tuple[int, int]:
+CHILD_AT_WORK = """
+import os, sys, time
+from splitbrain.harness.base import forked
+forked.spare_core = lambda: True
+parent = os.getpid()
+
+def square(x):
     time.sleep(0.001)  # long enough for the child to start and take some
     return x * x, os.getpid()
 
+out = forked.share(square, list(range(200)), [1] * 200, 0)
+assert [r for r, _ in out] == [x * x for x in range(200)], out
+assert {pid for _, pid in out} - {parent}, "no result came from a child"
 
-@pytest.mark.usefixtures("spare")
-def test_a_child_computes_part_and_the_results_keep_their_order() -> None:
-    items = list(range(200))
-    out = forked.share(_square, items, [1] * len(items), 0)
-    assert [r for r, _ in out] == [x * x for x in items]
-    assert {pid for _, pid in out} - {os.getpid()}, "no result came from a child"
+def dies_in_child(x):
+    time.sleep(0.001)
+    if os.getpid() != parent and x % 3 == 0:
+        os._exit(7)
+    return x + 1, os.getpid()
+
+out = forked.share(dies_in_child, list(range(60)), [1] * 60, 0)
+assert [r for r, _ in out] == [x + 1 for x in range(60)], out
+assert {pid for _, pid in out} == {parent}, "the child's results were kept"
+print("ok")
+"""
 
 
-@pytest.mark.usefixtures("spare")
-def test_what_a_dying_child_took_is_computed_here() -> None:
-    parent = os.getpid()
+def test_a_child_computes_part_and_what_a_dying_child_took_is_computed_here() -> None:
+    """In a fresh interpreter: threads other tests leave behind would rightly stop the fork."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_AT_WORK], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
-    def dies_in_child(x: int) -> int:
-        time.sleep(0.001)
-        if os.getpid() != parent and x % 3 == 0:
-            os._exit(7)
-        return x + 1
 
-    items = list(range(60))
-    assert forked.share(dies_in_child, items, [1] * 60, 0) == [x + 1 for x in items]
+def _square(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
 
 
 @pytest.mark.usefixtures("spare")
