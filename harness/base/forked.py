@@ -68,9 +68,10 @@ def share(
     os.write(task_writer, b"".join(_TASK.pack(i) for i in order))
     os.close(task_writer)
     results, result_writer = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves by os._exit, which coverage misses
-        _child(fn, items, tasks, results, result_writer)
+        _child(fn, items, tasks, results, result_writer, parent)
     os.close(result_writer)
     out: list[Any] = [_MISSING] * n
     reaped = False
@@ -103,12 +104,19 @@ def _taken(tasks: int) -> Iterator[int]:
         yield _TASK.unpack(chunk)[0]
 
 
-def _child(fn: Callable[[T], R], items: Sequence[T], tasks: int, results: int, writer: int) -> None:
-    """Compute, send, and leave without running anything of the parent's (atexit, buffers)."""
+def _child(
+    fn: Callable[[T], R], items: Sequence[T], tasks: int, results: int, writer: int, parent: int
+) -> None:
+    """Compute, send, and leave without running anything of the parent's (atexit, buffers).
+    A child whose parent is gone (killed outright) stops after the item it is computing."""
     code = 1
     try:
         os.close(results)
-        done = [(i, fn(items[i])) for i in _taken(tasks)]
+        done = []
+        for i in _taken(tasks):
+            if os.getppid() != parent:
+                break
+            done.append((i, fn(items[i])))
         data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
