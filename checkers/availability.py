@@ -14,7 +14,7 @@ def check(history: list[Op], required: float | None) -> dict[str, Any]:
     fraction = ok / len(done) if done else None
     valid: Any = True
     if required is not None:
-        valid = "unknown" if fraction is None else fraction >= required
+        valid = fraction is not None and fraction >= required
     return {
         "valid": valid,
         "ok_fraction": None if fraction is None else round(fraction, 6),

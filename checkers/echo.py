@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from splitbrain.harness.base.history import Op, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 100
 
@@ -21,7 +22,8 @@ def check(history: list[Op]) -> dict[str, Any]:
                 {"index": p.complete.index, "sent": p.invoke.value, "got": p.complete.value}
             )
     return {
-        "valid": not wrong if ok else "unknown",
+        "valid": not wrong,
+        **vacuous(ok, "no echo was acknowledged"),
         "ok_count": ok,
         "wrong_count": len(wrong),
         "wrong": wrong[:MAX_LISTED],

@@ -71,9 +71,10 @@ type, invoke_index, complete_index}. ``timeout`` (seconds, for the whole check) 
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,13 @@ MAX_FAILURES = 10
 WINDOW = 20
 PARALLEL_MIN_OPS = 20_000
 MAX_WITNESS = 2000
+
+Progress = Callable[[int, int], None]
+"""Called with (keys decided, keys) while a check runs."""
+
+
+def _quiet(decided: int, keys: int) -> None:
+    pass
 
 
 @dataclass(slots=True)
@@ -148,14 +156,16 @@ def check(
     timeout: float | None = None,
     memory_limit_mb: int | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Check ``history`` against ``model``; see the module docstring for the result."""
+    """Check ``history`` against ``model``; see the module docstring for the result.
+    ``progress(decided, keys)`` is called as keys are decided (for a status line)."""
     m = resolve_model(model, init)
     deadline = time.monotonic() + timeout if timeout is not None else None
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
     with gc_paused():
         keys = split(history, m)
-        outcomes = _run_all(keys, m, deadline, max_bytes, workers)
+        outcomes = _run_all(keys, m, deadline, max_bytes, workers, progress or _quiet)
         return _result(m, keys, outcomes)
 
 
@@ -226,7 +236,11 @@ class _Search:
 
 
 def decide_keys(
-    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
+    keys: list[list[wgl.Call]],
+    search: _Search,
+    deadline: float | None,
+    max_bytes: int,
+    decided: Callable[[], None] | None = None,
 ) -> list[_KeyOutcome | None]:
     """Search each key; the searches take turns, and stop once some key is invalid.
 
@@ -256,6 +270,8 @@ def decide_keys(
             except wgl.SearchAborted as e:
                 out[k] = _KeyOutcome("unknown", "wgl", e.reason)
             del pending[k]
+            if decided is not None:
+                decided()
         if any(o is not None and o.valid is False for o in out):
             break
     return out
@@ -313,32 +329,46 @@ def _run_all(
     deadline: float | None,
     max_bytes: int,
     workers: int | None,
+    progress: Progress,
 ) -> list[_KeyOutcome | None]:
-    """The fast paths run here; keys left to the general search go to workers when that pays."""
+    """The fast paths, then the general search for the keys they leave; each shared with a
+    forked child when that pays. ``progress`` hears of each key decided, in this process."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    done = 0
+
+    def decided(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        progress(done, len(keys))
 
     def fast(kh: _KeyHistory) -> _KeyOutcome | None:
         return _fast(kh.calls, model, deadline, max_bytes)
 
-    if n_workers > 1:
-        out = forked.share(fast, keys, [len(kh.calls) for kh in keys], PARALLEL_MIN_OPS)
-    else:
-        out = [fast(kh) for kh in keys]
+    def fast_done(_: int, o: _KeyOutcome | None) -> None:
+        if o is not None:
+            decided()
+
+    limit = PARALLEL_MIN_OPS if n_workers > 1 else math.inf
+    out = forked.share(fast, keys, [len(kh.calls) for kh in keys], limit, fast_done)
     rest = [k for k, o in enumerate(out) if o is None]
     search = _Search.of(model)
     batch = [keys[k].calls for k in rest]
     total = sum(len(calls) for calls in batch)
     if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not forked.available():
-        decided = decide_keys(batch, search, deadline, max_bytes)
+        found = decide_keys(batch, search, deadline, max_bytes, decided)
     else:
-        decided = _run_parallel(batch, search, deadline, max_bytes)
-    for k, o in zip(rest, decided, strict=True):
+        found = _run_parallel(batch, search, deadline, max_bytes, decided)
+    for k, o in zip(rest, found, strict=True):
         out[k] = o
     return out
 
 
 def _run_parallel(
-    keys: list[list[wgl.Call]], search: _Search, deadline: float | None, max_bytes: int
+    keys: list[list[wgl.Call]],
+    search: _Search,
+    deadline: float | None,
+    max_bytes: int,
+    decided: Callable[[int], None],
 ) -> list[_KeyOutcome | None]:
     """Two round-robin shares of the keys, biggest first so that big keys spread out, one
     searched by a forked child when there is room (``harness.base.forked``)."""
@@ -350,10 +380,11 @@ def _run_parallel(
 
     weights = [sum(len(keys[i]) for i in share) for share in shares]
     out: list[_KeyOutcome | None] = [None] * len(keys)
-    for share, decided in zip(
-        shares, forked.share(decide, shares, weights, PARALLEL_MIN_OPS), strict=True
-    ):
-        for i, o in zip(share, decided, strict=True):
+    found = forked.share(
+        decide, shares, weights, PARALLEL_MIN_OPS, lambda k, _: decided(len(shares[k]))
+    )
+    for share, outcomes in zip(shares, found, strict=True):
+        for i, o in zip(share, outcomes, strict=True):
             out[i] = o
     return out
 
@@ -417,7 +448,7 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         f"After the longest linearization found ({len(o.linearized)} ops"
         + (f", ending with {_short(kh.describe(window[-1]))}" if window else "")
         + f") the state is {value_text(state)}.",
-        f"{len(concurrent)} op(s) were concurrent with it.",
+        _concurrent_text(len(concurrent)),
     ]
     if o.reason:
         check = "Zone check" if o.algorithm == "unique-values" else "Repeated-value check"
@@ -431,6 +462,12 @@ def counterexample(model: Model, kh: _KeyHistory, o: _KeyOutcome) -> dict[str, A
         "concurrent": [kh.describe(i) for i in concurrent],
         "text": "\n".join(lines),
     }
+
+
+def _concurrent_text(n: int) -> str:
+    if n == 0:
+        return "No op was concurrent with it."
+    return f"{n} {'op was' if n == 1 else 'ops were'} concurrent with it."
 
 
 def _short(d: dict[str, Any]) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, element, pairs
+from splitbrain.harness.base.notation import listing_order
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 100
 
@@ -157,16 +159,15 @@ def _summary(
         elif el.add_outcome == "ok":
             never_read.append(e)
     valid: Any = not lost and not unexpected and not (linearizable and stale)
-    if valid and acknowledged and not reads:
-        valid = "unknown"
     return {
         "valid": valid,
+        **vacuous(len(reads), "no read succeeded, so no acknowledged element can be shown lost"),
         "attempt_count": attempted,
         "acknowledged_count": acknowledged,
         "read_count": len(reads),
         "stable_count": len(stable),
         "lost_count": len(lost),
-        "lost": sorted(lost, key=lambda d: str(d["element"]))[:MAX_LISTED],
+        "lost": sorted(lost, key=lambda d: listing_order(d["element"]))[:MAX_LISTED],
         "never_read_count": len(never_read),
         "never_read": _sample(never_read),
         "stale_count": len(stale),
@@ -200,7 +201,7 @@ def _plain(e: Any) -> Any:
 
 
 def _sample(xs: list[Any]) -> list[Any]:
-    return [_plain(x) for x in sorted(xs, key=str)[:MAX_LISTED]]
+    return [_plain(x) for x in sorted(xs, key=listing_order)[:MAX_LISTED]]
 
 
 def _quantiles(ns: list[int]) -> dict[str, float | None]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, element, pairs
+from splitbrain.harness.base.notation import listing_order
 
 MAX_LISTED = 100
 Pos = tuple[int, int]
@@ -97,7 +98,7 @@ def check(history: list[Op], fifo: bool = False, allow_duplicates: bool = False)
         "lost_count": len(lost),
         "lost": [
             {"message": _plain(m), "enqueue_index": msgs[m].index}
-            for m in sorted(lost, key=str)[:MAX_LISTED]
+            for m in sorted(lost, key=listing_order)[:MAX_LISTED]
         ],
         "indeterminate_dequeue_count": len(indeterminate),
         "indeterminate_dequeues": indeterminate[:MAX_LISTED],

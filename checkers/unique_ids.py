@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from splitbrain.harness.base.history import Op, pairs
+from splitbrain.harness.base.verdict import vacuous
 
 MAX_LISTED = 100
 
@@ -32,7 +33,8 @@ def check(history: list[Op]) -> dict[str, Any]:
         else:
             first[key] = p.complete.index
     return {
-        "valid": not duplicated if ok else "unknown",
+        "valid": not duplicated,
+        **vacuous(ok, "no id was acknowledged"),
         "attempted_count": attempted,
         "acknowledged_count": ok,
         "duplicated_count": len(duplicated),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
 import time
@@ -63,6 +65,27 @@ def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> Comple
         cwd=cwd or REPO,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def stderr_on_a_terminal(argv: list[str], cwd: Path, timeout: float = 60) -> tuple[int, str]:
+    """Run ``argv`` with stderr on a pseudo-terminal (as a user's shell gives it); its exit
+    code and everything it wrote there."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, cwd=cwd
+    )
+    os.close(slave)
+    seen = b""
+    while select.select([master], [], [], timeout)[0]:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return proc.wait(timeout), seen.decode(errors="replace")
 
 
 @pytest.fixture

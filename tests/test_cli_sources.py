@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, run_cli
+from splitbrain.harness.front import cli
 
 
 def _run(tmp_path: Path) -> Path:
@@ -43,6 +45,17 @@ def test_check_reads_standard_input_and_run_directories(tmp_path: Path) -> None:
     assert bad.returncode == 254 and "not a run directory" in bad.stderr
 
 
+def test_a_run_directory_is_checked_by_the_runs_own_checkers(tmp_path: Path) -> None:
+    """A counter's add/read history looks like a set's: the run's test.json says what it is."""
+    store = tmp_path / "store"
+    argv = ["test", "--workload", "counter", "--time-limit", "2", "--store", str(store)]
+    run = run_cli(*argv, "-o", "fault=lost-writes", "--seed", "3")
+    assert run.returncode == 1, run.stdout + run.stderr
+    r = run_cli("check", str((store / "latest").resolve()))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(r"\d+ reads? out of bounds; first: process \d+ read \d+", r.stdout), r.stdout
+
+
 def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path) -> None:
     history = tmp_path / "si.edn"
     shutil.copy(histories_dir / "elle" / "si-without-g-single.edn", history)
@@ -52,9 +65,24 @@ def test_report_of_a_history_from_elsewhere(tmp_path: Path, histories_dir: Path)
     assert 'id="verdict">NOT CHECKED<' in page and '"lanes":["p2","p4","p7","p9"]' in page
     checked = run_cli("report", str(history), "--model", "serializable")
     assert checked.returncode == 1, checked.stderr
+    assert "deprecated" not in checked.stderr  # report has no --consistency to point to
     page = (tmp_path / "si.edn.html").read_text()
     assert 'id="verdict">INVALID<' in page
     assert page.count('class="edge edge-rw"') == 2
+
+
+def test_every_option_with_a_default_says_it_in_its_help() -> None:
+    subcommands = next(a for a in cli.build_parser()._actions if a.choices and a.dest != "help")
+    missing = [
+        (name, action.option_strings)
+        for name, sub in subcommands.choices.items()
+        for action in sub._actions
+        if action.option_strings
+        and action.nargs != 0  # flags
+        and action.default not in (None, [], argparse.SUPPRESS)
+        and "default" not in (action.help or "")
+    ]
+    assert missing == []
 
 
 def test_help_lists_known_names_and_option_defaults_and_version() -> None:

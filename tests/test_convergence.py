@@ -42,10 +42,18 @@ def test_unreachable_node_has_not_converged() -> None:
     assert r["valid"] is False and r["unread_nodes"] == ["n2"]
 
 
-def test_a_later_retry_counts_and_no_reads_is_unknown() -> None:
+def test_a_later_retry_counts_and_a_node_never_read_did_not_converge() -> None:
     h = final_reads(("n1", "ok", {"a": 1}), ("n2", "fail", None), ("n2", "ok", {"a": 1}))
     assert convergence.check(h)["valid"] is True
-    assert convergence.check(final_reads(("n1", "info", None)))["valid"] == "unknown"
+    # unknown is only for time and memory: a node whose final read never succeeded is not
+    # shown to have converged; a history with no final reads at all has nothing to judge
+    unread = convergence.check(final_reads(("n1", "info", None)))
+    assert unread["valid"] is False and unread["unread_nodes"] == ["n1"]
+    assert convergence.check([]) == {
+        "valid": True,
+        "unread_nodes": [],
+        "vacuous": "no final-read ops in the history",
+    }
 
 
 def _node_read(node: str, state: dict, index: int) -> list[Op]:

@@ -135,7 +135,7 @@ def test_the_check_command_on_both_cores_gives_each_file_its_verdict(tmp_path: P
         p.write_text("".join(op.to_json() + "\n" for op in _keyed(20, 60, stale)))
         paths.append(p)
     checker = check.resolve_model("cas-register")
-    both = check.check_files(paths, checker)
+    both = check.check_files(paths, lambda _: checker)
     one = [check.check_file(p, checker) for p in paths]
 
     def seen(v: check.FileVerdict) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from splitbrain.harness.base.explain import explain
 from splitbrain.harness.front import cli
 from splitbrain.targets.maelstrom import lamport
 
@@ -87,6 +88,8 @@ def test_correct_node_is_valid_and_broken_node_is_caught(
     rc, results, _ = mael(tmp_path / "bad", workload, node, *args, "--broken", **fault_opts)
     assert rc == 1
     assert results["checkers"][checker]["valid"] is False
+    why = explain(results["checkers"][checker])  # in prose, not the result's raw JSON
+    assert why and not any(line.lstrip().startswith("{") for line in why), why
 
 
 @pytest.mark.parametrize("lang", ["py", pytest.param("js", marks=needs_node)])
@@ -189,8 +192,11 @@ def test_malformed_reply_makes_the_op_info_and_records_the_body(tmp_path: Path) 
     infos = [o for o in history(run_dir) if o["type"] == "info"]
     assert infos and all(o["error"]["malformed-reply"] == "reply has no 'echo'" for o in infos)
     assert infos[0]["error"]["body"]["type"] == "echo_ok"
-    assert results["checkers"]["echo"]["valid"] == "unknown"
-    assert results["checkers"]["stats"]["valid"] is False and rc == 1  # no op succeeded
+    # nothing to judge is valid and says so (unknown is only for time and memory); the stats
+    # checker votes against the run, since no echo succeeded
+    assert results["checkers"]["echo"]["valid"] is True
+    assert results["checkers"]["echo"]["vacuous"] == "no echo was acknowledged"
+    assert results["checkers"]["stats"]["valid"] is False and rc == 1
 
 
 def test_unknown_destination_and_garbage_lines_are_logged_and_the_node_keeps_working(

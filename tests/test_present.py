@@ -10,20 +10,24 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from splitbrain.checkers import stats
+from splitbrain.checkers import availability, echo, stats, unique_ids
+from splitbrain.checkers import set_full as checkers_set_full
 from splitbrain.harness.base.history import Op
 from splitbrain.harness.front import present
 
-PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b")
+PYTHON_REPRS = re.compile(r"\bNone\b|\['|\bTrue\b|\bFalse\b|\bnil\b|op\(s\)")
+"""Python reprs, Clojure's nil and "(s)" plurals: not the project's notation."""
 
 
-def _quick_test(tmp_path: Path, workload: str, *extra: str, fmt: str = "text") -> tuple[int, str]:
+def _quick_test(
+    tmp_path: Path, workload: str, *extra: str, fmt: str = "text", fault: str = "lost-writes"
+) -> tuple[int, str]:
     r = run_cli(
         "test",
         "--workload",
         workload,
         "-o",
-        "fault=lost-writes",
+        f"fault={fault}",
         "-o",
         "fault-rate=0.2",
         "--time-limit",
@@ -70,24 +74,38 @@ def test_check_explains_every_file_when_given_several(histories_dir: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("workload", "expected"),
+    ("workload", "expected", "fault"),
     [
-        ("set", r"lost: \d+ elements? of \d+ acknowledged; e\.g\. \d+, added at history \d+"),
-        ("counter", r"reads? out of bounds; first: process \d+ read \d+ at history \d+"),
-        ("queue", r"lost: \d+ messages? acknowledged and never dequeued"),
-        ("list-append", r"strict-serializable is violated: "),
-        ("register", r"cannot be linearized"),
+        ("set", r"lost: \d+ elements? of \d+ acknowledged; e\.g\. \d+, added at history \d+", ""),
+        ("counter", r"reads? out of bounds; first: process \d+ read \d+ at history \d+", ""),
+        ("queue", r"lost: \d+ messages? acknowledged and never dequeued", ""),
+        ("list-append", r"strict-serializable is violated: ", ""),
+        ("rw-register", r"strict-serializable is violated: ", ""),
+        ("register", r"cannot be linearized", ""),
+        ("bank", r"\d+ of \d+ reads? (is|are) bad: each must show 100 in total", "torn-transfers"),
     ],
 )
 def test_every_workloads_checker_says_why_a_run_is_invalid(
-    tmp_path: Path, workload: str, expected: str
+    tmp_path: Path, workload: str, expected: str, fault: str
 ) -> None:
-    code, out = _quick_test(tmp_path, workload)
+    code, out = _quick_test(tmp_path, workload, fault=fault or "lost-writes")
     assert code == 1, out
     assert re.search(expected, out), out
     assert not PYTHON_REPRS.search(out), out
     if workload == "queue":
         assert re.search(r"no dequeue timed out|dequeues? timed out \(history", out), out
+    listed = re.search(r"e\.g\. (\d+),.*\n +\d+ more lost: ([\d, ]+)", out)
+    if listed:  # lost elements are listed in numeric order (7 before 26)
+        numbers = [int(listed[1]), *map(int, listed[2].rstrip(", ").split(", "))]
+        assert numbers == sorted(numbers), listed[0]
+    results = json.loads((tmp_path / "latest" / "results.json").read_text())
+    spectrum_checked = [
+        m
+        for m, e in (results.get("spectrum") or {}).get("models", {}).items()
+        if e.get("verdict") == "fails" and isinstance(e.get("result"), dict)
+    ]
+    for model in spectrum_checked:  # the ladder says why each model it checked itself fails
+        assert re.search(rf"x {re.escape(model)} +fails .*\n {{6}}\S", out), (model, out)
 
 
 def test_more_failing_keys_are_counted(tmp_path: Path) -> None:
@@ -109,6 +127,37 @@ def test_stats_vote_is_printed_with_its_reason() -> None:
     lines = present.verdict_lines(results)
     assert lines[0] == "stats: INVALID"
     assert "no client operation succeeded (0 ok, 3 fail, 0 info)" in lines[1]
+
+
+def test_stats_votes_against_a_function_that_never_succeeded_as_jepsens_does() -> None:
+    history = [
+        Op("invoke", "set.add", 0, 1, index=0),
+        Op("ok", "set.add", 0, 1, index=1),
+        Op("invoke", "set.read", 1, None, index=2),
+        Op("fail", "set.read", 1, None, index=3),
+        Op("invoke", "set.read", 1, None, index=4),
+        Op("info", "set.read", 1, None, index=5),
+    ]
+    result = stats.check(history)
+    assert result["valid"] is False and result["never_ok"] == ["set.read"]
+    set_full = checkers_set_full.check(history)
+    assert set_full["valid"] is True
+    lines = present.verdict_lines({"checkers": {"set-full": set_full, "stats": result}})
+    assert lines == [
+        "set-full: valid (nothing to judge: no read succeeded, so no acknowledged element can "
+        "be shown lost)",
+        "stats: INVALID",
+        "  no set.read (1 fail, 1 info) ever succeeded: the checkers could judge nothing that "
+        "needs one",
+    ]
+
+
+def test_nothing_to_judge_is_valid_and_never_unknown() -> None:
+    assert echo.check([]) == {"valid": True, "vacuous": "no echo was acknowledged",
+                              "ok_count": 0, "wrong_count": 0, "wrong": []}  # fmt: skip
+    assert unique_ids.check([])["vacuous"] == "no id was acknowledged"
+    assert availability.check([], 0.9)["valid"] is False
+    assert availability.check([], None)["valid"] is True
 
 
 def test_markdown_and_json_formats(tmp_path: Path) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 import splitbrain.checkers.linearizable  # noqa: F401  (see below)
+from conftest import stderr_on_a_terminal
 from splitbrain.harness.front.pytest_plugin import parse_time_limit
 
 pytest_plugins = ["pytester"]
@@ -269,3 +271,20 @@ def test_fixture_and_marker_take_every_claim_key_of_the_spec(pytester: pytest.Py
     (fixture_doc,) = [d for d in _test_docs(_store(pytester)) if d["workload"] == "counter"]
     assert (fixture_doc["settle"], fixture_doc["final_time_limit"]) == (0.25, 5.0)
     assert "--op-timeout 2 --final-time-limit 5 --check-timeout 30" in fixture_doc["command"]
+
+
+def test_with_s_on_a_terminal_the_status_line_shows_while_a_claim_runs(
+    pytester: pytest.Pytester,
+) -> None:
+    """Under -s (pytest captures nothing) the run's status line goes to the terminal live, as
+    `splitbrain test` draws it; captured, it would reach only the failure report."""
+    pytester.makepyfile(
+        """
+        def test_quick(splitbrain):
+            assert splitbrain.run(time_limit=2, rate=100, seed=3).valid
+        """
+    )
+    argv = [sys.executable, "-m", "pytest", *QUIET, "-s", f"--splitbrain-store={_store(pytester)}"]
+    code, text = stderr_on_a_terminal(argv, pytester.path)
+    assert code == 0, text
+    assert re.search(r"\r\d/2 s  ok \d+  fail 0  info 0  \d+ ops/s  fault: none", text), text

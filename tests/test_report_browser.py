@@ -7,6 +7,8 @@ pages log nothing, so any such line fails the test.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -193,6 +195,10 @@ def test_report_of_a_real_run(tmp_path: Path) -> None:
             str(store),
             "-o",
             "fault=stale-reads",
+            "-o",
+            "fault-rate=0.3",
+            "--rate",
+            "300",
             "--seed",
             "3",
         ],
@@ -209,6 +215,26 @@ def test_report_of_a_real_run(tmp_path: Path) -> None:
     assert f'id="verdict">{verdict}<' in load.dom
     if proc.returncode == 1:
         assert "cannot be linearized" in load.dom
+    results = json.loads((store / "latest" / "results.json").read_text())
+    checked = [  # the models the spectrum checked itself say why they fail, in prose
+        m
+        for m, e in results["spectrum"]["models"].items()
+        if e["verdict"] == "fails" and isinstance(e.get("result"), dict)
+    ]
+    for model in checked:
+        assert re.search(rf'<h4>{re.escape(model)} fails</h4><pre class="cx-text why">\S', load.dom)
     index = dump(write_index(store).as_uri())
     assert index.console == [] and f'class="verdict">{verdict}<' in index.dom
     screenshot(report.as_uri(), "report-real-run.png")
+
+
+def test_a_failing_checker_without_a_drawing_says_why_in_the_report(tmp_path: Path) -> None:
+    """bank, set-full, counter, total-queue, ...: the explanation the command line prints."""
+    store = tmp_path / "store"
+    argv = ["splitbrain", "test", "--workload", "bank", "-o", "fault=torn-transfers"]
+    argv += ["--time-limit", "2", "--seed", "3", "--store", str(store)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    load = dump((store / "latest" / "report.html").as_uri())
+    assert load.console == []
+    assert re.search(r'<pre class="cx-text why">\d+ of \d+ reads? (is|are) bad: each', load.dom)

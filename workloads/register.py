@@ -61,10 +61,15 @@ def workload(spec: WorkloadSpec) -> Workload:
             f"unknown model {model!r} for workload register; known: {', '.join(REGISTER_MODELS)}"
         )
 
-    def check(history: list[Op]) -> dict[str, Any]:
+    def check(history: list[Op], progress: linearizable.Progress | None = None) -> dict[str, Any]:
         ops = [o for o in history if o.f in REGISTER_FS or not o.is_client]
         return linearizable.check(
-            ops, model, init=None, timeout=spec.check_timeout, memory_limit_mb=memory_mb
+            ops,
+            model,
+            init=None,
+            timeout=spec.check_timeout,
+            memory_limit_mb=memory_mb,
+            progress=progress,
         )
 
     return Workload(

@@ -329,6 +329,11 @@ def _specs_to_search(
     return [s for s in specs if cm.item(s.name) in prohibited or s.name in prohibited]
 
 
+def rules_out_cycles(prohibited: set[str]) -> bool:
+    """Whether any cycle anomaly is prohibited (so an empty graph settles something)."""
+    return bool(_specs_to_search(prohibited, True, True))
+
+
 def cycle_anomalies(
     g: tg.Graph, prohibited: set[str], budget: int, explain: Callable[[Cycle], Case]
 ) -> Found:
@@ -383,8 +388,9 @@ def prohibited_anomalies(
 
 
 def result_map(found: Found, prohibited: set[str], models: list[str], max_cases: int) -> Case:
-    """``valid`` (false for a prohibited anomaly, unknown when only an unknown-marker was
-    found), the anomalies shown, their counts, and ``not`` / ``also_not``."""
+    """``valid`` (false for a prohibited anomaly, unknown when a search gave up), the
+    anomalies shown, their counts, ``not`` / ``also_not``, and ``vacuous`` when the
+    transactions had no dependencies to judge."""
     reportable = prohibited | cm.UNKNOWN_ANOMALIES
     bad = [name for name in found if cm.item(name) in prohibited]
     shown = sorted(name for name in found if cm.item(name) in reportable)
@@ -396,5 +402,8 @@ def result_map(found: Found, prohibited: set[str], models: list[str], max_cases:
         "anomalies": {name: found[name][:max_cases] for name in shown},
         "anomaly_counts": {name: len(found[name]) for name in shown},
     }
-    result.update(cm.boundary({cm.item(name) for name in found} - cm.UNKNOWN_ANOMALIES))
+    markers = cm.UNKNOWN_ANOMALIES | {cm.EMPTY_GRAPH}
+    result.update(cm.boundary({cm.item(name) for name in found} - markers))
+    if cm.EMPTY_GRAPH in found:
+        result["vacuous"] = found[cm.EMPTY_GRAPH][0]["message"]
     return result

@@ -31,9 +31,10 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from splitbrain.checkers.models import freeze, thaw
+from splitbrain.checkers.models import ModelInputError, freeze, thaw
 from splitbrain.checkers.txn import core
 from splitbrain.checkers.txn import graph as tg
+from splitbrain.checkers.txn import models as cm
 from splitbrain.checkers.txn.core import DEFAULT_BUDGET, DEFAULT_MAX_CASES, BadHistory, Txn
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import Op
@@ -124,6 +125,17 @@ def external(txns: list[Txn]) -> External:
 
 
 # ---------------------------------------------------------------- anomalies without a graph
+
+
+def unwritten_read(oks: list[Txn], txns: list[Txn]) -> str | None:
+    """The first read of a value no transaction (ok, info or failed) wrote and that is not
+    the initial nil, in words; None when every read value has a writer."""
+    written = {(k, v) for t in txns for f, k, v in t.mops if f == "w"}
+    for t in oks:
+        for f, k, v in t.mops:
+            if f == "r" and v is not None and (k, v) not in written:
+                return f"{core.describe(t)} reads {thaw(k)} = {thaw(v)}"
+    return None
 
 
 def internal_case(t: Txn) -> core.Case | None:
@@ -423,7 +435,7 @@ def _render_edge(e: core.Case, a: str, b: str) -> str:
     if t == "ww":
         return f"{a} set key {key} to {value}, and {later}"
     if e.get("value") is None:
-        return f"{a} read key {key} in its initial (nil) state, and {later}"
+        return f"{a} read key {key} in its initial (null) state, and {later}"
     return f"{a} read key {key} = {value}, and {later}"
 
 
@@ -487,6 +499,14 @@ def find_anomalies(
     data_edges(g, oks, ext, build_indexes(possible, ext, vs))
     core.order_edges(g, possible, prohibited)
     if not any(g.succ):
+        decided = any(cm.item(name) in prohibited for name in found)
+        undecided = not decided and core.rules_out_cycles(prohibited)
+        if undecided and (read := unwritten_read(oks, txns)) is not None:
+            raise ModelInputError(
+                f"{read}, a value no transaction in the history wrote, and nothing else relates "
+                "the transactions: no verdict can be reached (record every write, or order the "
+                "versions with --assume sequential-keys or linearizable-keys)"
+            )
         found["empty-transaction-graph"] = [{"message": "no dependencies between transactions"}]
 
     def explain(cycle: core.Cycle) -> core.Case:

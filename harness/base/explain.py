@@ -29,6 +29,15 @@ def explain(result: Any) -> list[str]:
     return _generic(result)
 
 
+def model_reason(result: Any, limit: int) -> list[str]:
+    """Why one model of a spectrum fails, in at most ``limit`` lines: for transactions only
+    the anomaly names (every model of the ladder sees the same cycles), else the explanation."""
+    lines = explain(result)
+    if isinstance(result, dict) and result.get("anomalies"):
+        return lines[:1]
+    return lines[:limit]
+
+
 def _generic(r: Result) -> list[str]:
     lines = []
     if r.get("error"):
@@ -191,6 +200,9 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
             f"ordered in a cycle by {', '.join(sources)}; no version order explains them, so "
             f"the last of these ({sources[-1] if sources else '?'}) was not used"
         ]
+    kafka = _kafka_case_text(name, case)
+    if kafka is not None:
+        return [kafka]
     if name == "cycle-search-timeout":
         return [
             f"the search for {case.get('anomaly_spec_type')} cycles ran out of budget in a "
@@ -199,6 +211,39 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
     if case.get("message"):
         return [str(case["message"])]
     return [value_text(case, 300)]
+
+
+def _kafka_case_text(name: str, case: dict[str, Any]) -> str | None:
+    """A Kafka log anomaly (``checkers.kafka``) in a sentence; None for other names."""
+    key = f"key {value_text(case.get('key'))}"
+    at = f" (history {case['index']})" if isinstance(case.get("index"), int) else ""
+    offsets = case.get("offsets") or [None, None]
+    if name == "duplicates":
+        where = ", ".join(map(value_text, offsets))
+        return f"message {value_text(case.get('msg'))} is in {key} at more than one offset: {where}"
+    if name == "inconsistent-offsets":
+        msgs = " and ".join(map(value_text, case.get("msgs") or []))
+        return f"offset {value_text(case.get('offset'))} of {key} was read as {msgs}{at}"
+    if name == "lost-writes":
+        return (
+            f"message {value_text(case.get('msg'))}, acknowledged at offset "
+            f"{value_text(case.get('offset'))} of {key} (history {case.get('send_index')}), was "
+            "never polled, although a higher offset of that key was"
+        )
+    if name.endswith("poll-skip"):
+        skipped = ", ".join(map(value_text, case.get("skipped") or []))
+        return (
+            f"a poll of {key} went from offset {value_text(case.get('from'))} to "
+            f"{value_text(case.get('to'))}{at}, skipping offsets {skipped} that exist"
+        )
+    if name.endswith("nonmonotonic-poll") or name == "nonmonotonic-send":
+        what = "its sends" if name == "nonmonotonic-send" else "its polls"
+        a, b = offsets[:2]
+        return (
+            f"a process saw {key} go from offset {value_text(a)} back to {value_text(b)} in "
+            f"{what}{at}"
+        )
+    return None
 
 
 def _registers(case: dict[str, Any]) -> bool:
@@ -253,8 +298,6 @@ def _set_full(r: Result) -> list[str]:
             f"stale: {plural(r.get('stale_count', len(stale)), 'element')} missing from some read "
             f"after it was known to be added, e.g. {value_text(stale[0])}"
         )
-    if r.get("valid") == "unknown" and not r.get("read_count"):
-        lines.append("no read succeeded, so nothing can be said about the adds")
     return lines
 
 
@@ -433,16 +476,72 @@ def _convergence(r: Result) -> list[str]:
 
 
 def _stats(r: Result) -> list[str]:
+    if r.get("valid") is not False:
+        return []
     total = r.get("by_outcome") or {}
-    if r.get("valid") is False:
+    if not total.get("ok"):
         return [
             f"no client operation succeeded ({total.get('ok', 0)} ok, {total.get('fail', 0)} fail, "
             f"{total.get('info', 0)} info): the test exercised nothing"
         ]
-    return []
+    by_f = r.get("by_f") or {}
+    never = [
+        f"{f} ({by_f.get(f, {}).get('fail', 0)} fail, {by_f.get(f, {}).get('info', 0)} info)"
+        for f in r.get("never_ok") or []
+    ]
+    return [
+        f"no {' and no '.join(never)} ever succeeded: the checkers could judge nothing that "
+        "needs one"
+    ]
+
+
+# ---------------------------------------------------------------- Maelstrom's echo, unique-ids, availability
+
+
+def _echo(r: Result) -> list[str]:
+    lines = _generic(r)
+    wrong = [w for w in r.get("wrong") or [] if isinstance(w, dict)]
+    if wrong:
+        w = wrong[0]
+        lines.append(
+            f"{plural(r.get('wrong_count', len(wrong)), 'echo', 'echoes')} of "
+            f"{r.get('ok_count')} came back changed; e.g. sent {value_text(w.get('sent'), 120)}, "
+            f"got {value_text(w.get('got'), 120)} (history {w.get('index')})"
+        )
+    return lines
+
+
+def _unique_ids(r: Result) -> list[str]:
+    lines = _generic(r)
+    dups = [d for d in r.get("duplicated") or [] if isinstance(d, dict)]
+    if dups:
+        d = dups[0]
+        indexes = list(d.get("indexes") or [])
+        where = ", ".join(map(str, indexes[:LISTED])) + (", …" if len(indexes) > LISTED else "")
+        lines.append(
+            f"{plural(r.get('duplicated_count', len(dups)), 'id')} handed out more than once, of "
+            f"{r.get('acknowledged_count')} acknowledged; e.g. {value_text(d.get('id'))} "
+            f"(history {where})"
+        )
+    return lines
+
+
+def _availability(r: Result) -> list[str]:
+    fraction, required = r.get("ok_fraction"), r.get("required")
+    if fraction is None:
+        return ["no operation completed, so none was available: the claim is not met"]
+    return [
+        f"{fraction * 100:.1f}% of {r.get('completed')} completed operations succeeded "
+        f"({r.get('ok')}); {required * 100:g}% were required"
+        if isinstance(required, (int, float))
+        else f"{fraction * 100:.1f}% of operations succeeded"
+    ]
 
 
 _EXPLAINERS: list[tuple[Callable[[Result], bool], Callable[[Result], list[str]]]] = [
+    (lambda r: "wrong_count" in r and "ok_count" in r, _echo),
+    (lambda r: "duplicated_count" in r and "attempted_count" in r, _unique_ids),
+    (lambda r: "ok_fraction" in r and "required" in r, _availability),
     (lambda r: "violations" in r and ("guarantee" in r or "bad_patterns" in r), _violations),
     (lambda r: "counterexample" in r or "failures" in r, _linearizable),
     (lambda r: "anomalies" in r, _elle),

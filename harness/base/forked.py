@@ -55,14 +55,25 @@ _MAX_TASKS = 16_384
 
 
 def share(
-    fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], min_weight: int
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    weights: Sequence[int],
+    min_weight: float,
+    done: Callable[[int, R], None] | None = None,
 ) -> list[R]:
     """``[fn(x) for x in items]``, shared with a forked child when ``available()`` and the
     total weight reaches ``min_weight``. Both take the next item, heaviest first, from one
-    pipe of task numbers, so the slowest items spread out by themselves."""
+    pipe of task numbers, so the slowest items spread out by themselves. ``done(i, result)``
+    is called here (never in the child) as each result is known, the child's when they
+    arrive: for a progress line."""
     n = len(items)
     if n < 2 or n > _MAX_TASKS or sum(weights) < min_weight or not available():
-        return [fn(x) for x in items]
+        out = []
+        for i, x in enumerate(items):
+            out.append(fn(x))
+            if done is not None:
+                done(i, out[-1])
+        return out
     order = sorted(range(n), key=lambda i: -weights[i])
     tasks, task_writer = os.pipe()
     os.write(task_writer, b"".join(_TASK.pack(i) for i in order))
@@ -78,14 +89,20 @@ def share(
     try:
         for i in _taken(tasks):
             out[i] = fn(items[i])
+            if done is not None:
+                done(i, out[i])
         data = _read_all(results)
         _, status = os.waitpid(pid, 0)
         reaped = True
         for i, r in _results(data, status):
             out[i] = r
+            if done is not None:
+                done(i, r)
         for i in range(n):
             if out[i] is _MISSING:
                 out[i] = fn(items[i])
+                if done is not None:
+                    done(i, out[i])
     finally:
         os.close(tasks)
         os.close(results)

@@ -44,6 +44,14 @@ def _value(value: Any) -> str:
         return str(value)
 
 
+def listing_order(value: Any) -> tuple[bool, float, str]:
+    """A sort key that lists numbers in numeric order (7 before 26) and everything else after
+    them by its text, so elements of any mix of types can be listed."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (False, float(value), "")
+    return (True, 0.0, str(value))
+
+
 def is_mop(m: Any) -> bool:
     return isinstance(m, (list, tuple)) and len(m) == 3 and isinstance(m[0], str)
 

@@ -184,6 +184,15 @@ class HasDefaultRate(Protocol):
 
 
 @runtime_checkable
+class HasWorkloadRates(Protocol):
+    """A target whose rate for runs that give no ``--rate`` depends on the workload, because
+    some workloads' histories grow faster than others on it (ops per second; None: its
+    ``default_rate`` if it has one, else as fast as it goes)."""
+
+    def default_rate_for(self, workload: str) -> float | None: ...
+
+
+@runtime_checkable
 class RefusesWorkloads(Protocol):
     """A target that can tell before the run that it cannot serve a workload."""
 

@@ -69,3 +69,13 @@ def json_default(obj: Any) -> Any:
     if isinstance(obj, Verdict):
         return obj.value
     return str(obj)
+
+
+def vacuous(evidence: int, reason: str) -> dict[str, str]:
+    """``{"vacuous": reason}`` when a checker had nothing to judge (``evidence`` is 0).
+
+    Such a result stays valid, because nothing in the history contradicts the property, and
+    says so in words; it is never ``unknown``, which means only that a checker ran out of
+    time or memory. A run's ``stats`` checker votes against a function that never succeeded.
+    """
+    return {} if evidence else {"vacuous": reason}

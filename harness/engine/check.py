@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import sys
 import time
@@ -28,6 +29,7 @@ from splitbrain.harness.base.independent import apply as apply_independent
 from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.base.verdict import Verdict
 from splitbrain.harness.engine import assemble
+from splitbrain.workloads import WorkloadSpec
 
 CheckFn = Callable[[list[Op], Any, float | None], dict[str, Any]]
 
@@ -287,6 +289,43 @@ def checker_for(selection: Selection) -> CheckFn:
     return check
 
 
+def run_checker(path: str | Path) -> CheckFn | None:
+    """The checkers a run directory's own test used (from its ``test.json``), so that
+    ``splitbrain check RUN_DIR`` gives the run's verdict (a counter history is not a set);
+    None when ``path`` is not a run directory with a ``test.json``."""
+    test_json = Path(path) / store.TEST
+    if str(path) == STDIN or not test_json.is_file():
+        return None
+    try:
+        test = json.loads(test_json.read_text(encoding="utf-8"))
+        name = test["workload"]
+        consistency = tuple(test.get("consistency") or ())
+        wspec = WorkloadSpec(
+            keys=int(test.get("keys", 8)),
+            concurrency=int(test.get("concurrency", 5)),
+            seed=int(test.get("seed") or 0),
+            model=test.get("model"),
+            consistency=consistency,
+            check_timeout=test.get("check_timeout"),
+            assume=tuple(test.get("assume") or ()),
+            options=dict(test.get("workload_options") or {}),
+        )
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise HarnessInputError(f"{test_json}: not a run's test spec ({e})") from None
+    made, _ = assemble.workload_with_options(name, wspec)
+    made = assemble.with_consistency(made, consistency, assemble.label(name), wspec.check_timeout)
+
+    def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
+        parts = {n: fn(history) for n, fn in made.checkers.items()}
+        result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
+        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        result["claimed"] = list(parts)
+        result["workload"] = assemble.label(name)
+        return result
+
+    return check
+
+
 def resolve_model(model: Any, assume: Iterable[str] = ()) -> CheckFn:
     """What checks a history for ``--model`` (a data type, a checker, or a consistency model),
     without deprecation notices: the library's spelling of ``select`` and ``checker_for``."""
@@ -354,18 +393,21 @@ FORK_MIN_BYTES = 256 * 1024
 
 def check_files(
     paths: list[str | Path],
-    check: CheckFn,
+    checker_of: Callable[[str | Path], CheckFn],
     *,
     init: Any = None,
     fmt: str = "auto",
     timeout: float | None = None,
     independent: str = "auto",
 ) -> list[FileVerdict]:
-    """``check_file`` on each path, in order; when there is room, a forked copy of this
-    process checks some of them (``harness.base.forked``). Standard input is read here."""
+    """``check_file`` on each path, in order, with the checker ``checker_of(path)``; when there
+    is room, a forked copy of this process checks some of them (``harness.base.forked``).
+    Standard input is read here."""
 
     def one(path: str | Path) -> FileVerdict:
-        return check_file(path, check, init=init, fmt=fmt, timeout=timeout, independent=independent)
+        return check_file(
+            path, checker_of(path), init=init, fmt=fmt, timeout=timeout, independent=independent
+        )
 
     if any(str(p) == STDIN for p in paths):
         return [one(p) for p in paths]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import random
 import signal
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +29,7 @@ from splitbrain.harness.base.protocols import (
     HarnessInputError,
     HasDefaultRate,
     HasLogs,
+    HasWorkloadRates,
     Nemesis,
     NemesisKind,
     OwnsTime,
@@ -151,6 +154,32 @@ def _run_log(run_dir: Path) -> Iterator[None]:
         handler.close()
 
 
+KEY_PROGRESS_SECONDS = 1.0
+"""How often a checker's progress over keys is logged (the status line reads the log)."""
+
+
+def _takes_progress(checker: Callable[..., Any]) -> bool:
+    try:
+        return "progress" in inspect.signature(checker).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _key_progress(name: str, ops: int) -> Callable[[int, int], None]:
+    """A checker's ``progress(decided, keys)``, logged as ``checking: NAME 3/8 keys (N ops)``
+    at most once a second, and when the last key is decided."""
+    last = [0.0]
+
+    def progress(decided: int, keys: int) -> None:
+        now = time.monotonic()
+        if decided < keys and now - last[0] < KEY_PROGRESS_SECONDS:
+            return
+        last[0] = now
+        log.info("checking: %s %d/%d keys (%d ops)", name, decided, keys, ops)
+
+    return progress
+
+
 def check_history(
     history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -161,7 +190,10 @@ def check_history(
     for name, checker in checkers.items():
         log.info("checking: %s (%d ops)", name, len(history))
         try:
-            parts[name] = checker(history)
+            if _takes_progress(checker):
+                parts[name] = checker(history, progress=_key_progress(name, len(history)))
+            else:
+                parts[name] = checker(history)
         except BadOp as e:
             raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
@@ -239,8 +271,17 @@ def prepare(spec: TestSpec) -> assemble.Parts:
         model = None if spec.model is None else assemble.label(spec.model)
         target.refuse_workload(assemble.label(spec.workload), model, dict(spec.options))
     if spec.rate is None:
-        spec.rate = float(target.default_rate) if isinstance(target, HasDefaultRate) else 0.0
+        spec.rate = default_rate(target, assemble.label(spec.workload))
     return parts
+
+
+def default_rate(target: Any, workload: str) -> float:
+    """The rate of a run that gives no ``--rate``: the target's for this workload, else its
+    own, else 0 (as fast as it goes)."""
+    rate = target.default_rate_for(workload) if isinstance(target, HasWorkloadRates) else None
+    if rate is None and isinstance(target, HasDefaultRate):
+        rate = target.default_rate
+    return float(rate or 0.0)
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:

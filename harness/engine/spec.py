@@ -185,6 +185,7 @@ class TestSpec:
         Optional(Number(0, 1e6, unit="ops/s")),
         "ops/s across all workers; 0 is as fast as possible (default: the target's own "
         "default_rate: memory 100, enough to find its faults in a run of well under a MB; "
+        "sim 50 for the set workload, whose every read returns the whole set, else 0; "
         "the others 0)",
         always=True,
         metavar="OPS",

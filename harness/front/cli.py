@@ -262,7 +262,10 @@ def _add_check(sub: Any) -> None:
         help="the histories' format (default: auto, from the name and content)",
     )
     p.add_argument(
-        "--timeout", type=_seconds, default=None, help="seconds per history before unknown"
+        "--timeout",
+        type=_seconds,
+        default=None,
+        help="seconds per history before unknown (default: no limit)",
     )
     p.add_argument(
         "--independent",
@@ -300,9 +303,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise HarnessInputError(f"--init is not JSON: {e.msg} (column {e.colno})") from None
         except ValueError as e:
             raise HarnessInputError(f"--init: {e}") from None
+    as_asked = any((args.model, args.data_type, args.consistency, args.checker, args.spectrum))
     verdicts = check.check_files(
         args.histories,
-        checker,
+        lambda path: checker if as_asked else check.run_checker(path) or checker,
         init=init,
         fmt=args.input_format,
         timeout=args.timeout,
@@ -338,7 +342,10 @@ def _add_report(sub: Any) -> None:
     p.add_argument("--index", metavar="STORE", help="write STORE/index.html instead")
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
     p.add_argument(
-        "--model", default=None, help="for a history file: check it too, against this model"
+        "--model",
+        default=None,
+        help="for a history file: check it too, against this data type, consistency model "
+        "(serializable, ...) or checker",
     )
     p.set_defaults(func=cmd_report)
 
@@ -370,9 +377,7 @@ def _report_history(path: Path, model: str | None) -> int:
         raise HarnessInputError(str(e)) from None
     results = None
     if model is not None:
-        selection, notices = check.select(model)
-        for notice in notices:
-            print(f"splitbrain: deprecated: {notice}", file=sys.stderr)
+        selection, _ = check.select(model)  # report has no --consistency/--checker to point to
         v = check.check_file(path, check.checker_for(selection))
         if v.error:
             raise HarnessInputError(v.error)
@@ -385,9 +390,9 @@ def _report_history(path: Path, model: str | None) -> int:
 
 def _add_serve(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the store's index and reports over HTTP")
-    p.add_argument("--store", default="reports")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="0 to 65535 (default: 8080)")
     p.set_defaults(func=cmd_serve)
 
 

@@ -695,11 +695,14 @@ def add_parser(subparsers: Any) -> None:
         type=_time_scale,
         default=None,
         metavar="X",
-        help="multiply every claim's time limit (and fault schedule) by X",
+        help="multiply every claim's time limit (and fault schedule) by X (default: 1)",
     )
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
     p.add_argument(
-        "--format", choices=present.FORMATS, default="text", help="output: text, markdown or json"
+        "--format",
+        choices=present.FORMATS,
+        default="text",
+        help="output: text, markdown or json (default: text)",
     )
     p.set_defaults(func=cmd_gate)
 

@@ -15,12 +15,14 @@ from typing import Any
 from tabulate import tabulate
 
 from splitbrain.checkers import hierarchy
-from splitbrain.harness.base.explain import explain
+from splitbrain.harness.base.explain import explain, model_reason
 from splitbrain.harness.base.verdict import verdict_word
 from splitbrain.harness.front.maelstrom_summary import net_lines
 
 FORMATS = ("text", "markdown", "json")
 MAX_EXPLAIN_LINES = 40
+LADDER_REASON_LINES = 3
+"""Lines of why under each model the spectrum itself found failing (the rest: --format json)."""
 _TABLE_FORMATS = {"text": "simple", "markdown": "github"}
 
 
@@ -120,6 +122,8 @@ def checker_lines(name: str, part: Any, limit: int = MAX_EXPLAIN_LINES) -> list[
     """``NAME: VERDICT`` and, when not valid, why (indented, at most ``limit`` lines)."""
     valid = part.get("valid") if isinstance(part, dict) else None
     lines = [f"{name}: {verdict_word(valid)}"]
+    if valid is True and isinstance(part, dict) and part.get("vacuous"):
+        lines[0] += f" (nothing to judge: {part['vacuous']})"
     body = explain(part)
     if len(body) > limit:
         body = body[:limit] + [f"… {len(body) - limit} more lines: see the report or --format json"]
@@ -219,6 +223,8 @@ def ladder_lines(spec: Any) -> list[str]:
         if verdict in (hierarchy.UNKNOWN, hierarchy.UNCHECKED) and e.get("reason"):
             how = f"{how}: {e['reason']}" if how else e["reason"]
         out.append(f"  {marks.get(verdict, '?')} {name:<{width}}  {verdict:<9} {how}".rstrip())
+        if verdict == hierarchy.FAILS:
+            out += ["      " + line for line in model_reason(e.get("result"), LADDER_REASON_LINES)]
     strongest = ", ".join(spec.get("strongest_holding") or []) or "none"
     weakest = ", ".join(spec.get("weakest_failing") or []) or "none"
     out.append(f"  strongest holding: {strongest}; weakest failing: {weakest}")

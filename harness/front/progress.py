@@ -1,5 +1,5 @@
 """A live status line while a test runs: elapsed of the limit, ops by outcome, ops/s, the
-active fault, then which checker is working.
+active fault, then which checker is working and how far it is (keys decided of all).
 
 It watches from the outside, so the run loop stays as it is: it tails the run's
 ``history.jsonl`` (the writer flushes every op) and listens to the ``splitbrain`` logger for
@@ -81,7 +81,8 @@ class HistoryTail:
 
 
 class _CheckingHandler(logging.Handler):
-    """Picks the checking phase out of the engine's log lines ("checking: NAME")."""
+    """Picks the checking phase out of the engine's log lines ("checking: NAME (N ops)",
+    "checking: linearizable 3/8 keys (N ops)", "spectrum: DATA-TYPE (N ops)")."""
 
     def __init__(self, progress: Progress) -> None:
         super().__init__(logging.INFO)
@@ -91,6 +92,8 @@ class _CheckingHandler(logging.Handler):
         message = record.getMessage()
         if message.startswith("checking: "):
             self.progress.phase = message
+        elif message.startswith("spectrum: "):
+            self.progress.phase = f"checking: the spectrum of {message.removeprefix('spectrum: ')}"
 
 
 class Progress:

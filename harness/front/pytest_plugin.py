@@ -34,7 +34,7 @@ from splitbrain.harness.base.store import safe_name
 from splitbrain.harness.base.verdict import verdict_word
 from splitbrain.harness.engine import core
 from splitbrain.harness.engine import spec as test_spec
-from splitbrain.harness.front import limits
+from splitbrain.harness.front import limits, progress
 from splitbrain.harness.front.gate import (
     FIELDS,
     availability_met,
@@ -217,7 +217,7 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
             time_scale=settings.time_scale,
             seed=settings.seed,
         )
-        run = core.run(spec)
+        run = _run_watched(item.config, spec)
     except HarnessInputError as e:
         pytest.fail(f"splitbrain: {e}", pytrace=False)
     result = SplitbrainResult(
@@ -230,6 +230,18 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
     if problems:
         pytest.fail(f"splitbrain: {'; '.join(problems)}", pytrace=False)
     return result
+
+
+def _run_watched(config: pytest.Config, spec: Any) -> Any:
+    """``core.run``, with the status line on stderr when pytest does not capture it (``-s``):
+    captured, it would only reach the failure report, after the fact."""
+    if config.getoption("capture", "fd") != "no":
+        return core.run(spec)
+    watch = progress.Progress(spec.time_limit)
+    try:
+        return core.run(spec, on_start=watch.start)
+    finally:
+        watch.stop()
 
 
 def _claim(raw: dict[str, Any], where: str, default_name: str) -> Any:

@@ -6,13 +6,14 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from splitbrain.harness.base.explain import anomaly_case_text
+from splitbrain.harness.base.explain import anomaly_case_text, explain
 from splitbrain.harness.base.notation import op_text, value_text
 from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6
 DRAWINGS_SHOWN = 5
 MAX_WALK = 100
+WHY_LINES = 40
 
 
 def checkers_html(results: dict[str, Any] | None, charts: dict[str, str] | None = None) -> str:
@@ -45,11 +46,19 @@ def checker_html(name: str, result: Any, chart: str = "") -> str:
             parts = parts[:DRAWINGS_SHOWN] + [
                 f'<p class="more">… {more} more in the details below</p>'
             ]
+    why = _why_html(result) if failed and not parts else ""
     details = _details_html(result, failed, drawn_keys)
     return (
         f'<section class="checker {verdict_class(valid)}" id="checker-{esc(name)}">'
-        f"<h3>{esc(name)} {badge(valid)}</h3>{chart}{''.join(parts)}{details}</section>"
+        f"<h3>{esc(name)} {badge(valid)}</h3>{why}{chart}{''.join(parts)}{details}</section>"
     )
+
+
+def _why_html(result: Any) -> str:
+    """The checker's explanation in prose (as the command line prints it), for results that
+    have no drawing of their own to carry it."""
+    lines = explain(result)[:WHY_LINES]
+    return f'<pre class="cx-text why">{esc(chr(10).join(lines))}</pre>' if lines else ""
 
 
 def is_counterexample(value: Any) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from splitbrain.harness.base.explain import model_reason
 from splitbrain.harness.report.markup import esc
 
 BOX_W, BOX_H, GAP_X, ROW_H, PAD = 168, 30, 18, 62, 12
@@ -136,5 +137,22 @@ def spectrum_html(results: dict[str, Any] | None) -> str:
         f"<p>Data type <b>{esc(spectrum.get('data_type'))}</b>: strongest holding "
         f"<b>{esc(strongest)}</b>; weakest failing <b>{esc(weakest)}</b>. An arrow points from a "
         "model to one it implies.</p>"
-        f'<div class="legend">{legend}</div><div class="scroll">{svg}</div>'
+        f'<div class="legend">{legend}</div><div class="scroll">{svg}</div>{_why_html(spectrum)}'
     )
+
+
+WHY_LINES = 12
+
+
+def _why_html(spectrum: dict[str, Any]) -> str:
+    """Why each model the spectrum checked itself fails, in prose (the run's own checkers
+    say it in their own sections)."""
+    parts = []
+    for name, entry in (spectrum.get("models") or {}).items():
+        if not isinstance(entry, dict) or entry.get("verdict") != "fails":
+            continue
+        lines = model_reason(entry.get("result"), WHY_LINES)
+        if lines:
+            text = esc(chr(10).join(lines))
+            parts.append(f'<h4>{esc(name)} fails</h4><pre class="cx-text why">{text}</pre>')
+    return f'<div class="spectrum-why">{"".join(parts)}</div>' if parts else ""

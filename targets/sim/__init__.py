@@ -27,6 +27,13 @@ OPERATIONS = frozenset(
 
 LEADERLESS_WORKLOADS = ("register", "eventual")
 
+WORKLOAD_RATES = {"set": 200.0}
+"""Ops/s of a run without ``--rate``, by workload (the rest: as fast as virtual time goes,
+about 900 ops/s and 2.4 MB for 10 s). Set reads return the whole set: even with reads
+thinned (``workloads.set``), a 60 s set run at full speed is about 25 MB; at 200 ops/s it is
+a few MB, and the lost writes of leader-async failovers are still found in every seed tried
+(``benchmarks/bench_detection.py --target sim --workload set``); at 100 they were not."""
+
 
 class SimTarget:
     """A target in virtual time: the engine's phases run on its ``runtime``, not on threads."""
@@ -59,6 +66,9 @@ class SimTarget:
         )
         self.cluster = runtime.cluster
         return runtime
+
+    def default_rate_for(self, workload: str) -> float | None:
+        return WORKLOAD_RATES.get(workload)
 
     def configure(self, options: dict[str, str]) -> None:
         """Validate ``-o`` values before the run directory exists."""
