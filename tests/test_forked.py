@@ -111,9 +111,13 @@ def _keyed(keys: int, per_key: int, stale_key: int | None, kv: bool = False) -> 
 def test_the_checker_on_both_cores_says_what_it_says_on_one(stale_key: int | None) -> None:
     history = _keyed(80, 130, stale_key)  # 20,800 calls: enough for the child
     one = linearizable.check(history, "cas-register", workers=1)
-    both = linearizable.check(history, "cas-register", workers=2)
+    heard: list[tuple[int, int]] = []
+    both = linearizable.check(
+        history, "cas-register", workers=2, progress=lambda *p: heard.append(p)
+    )
     assert both == one
     assert one["valid"] is (stale_key is None)
+    assert heard == [(n, 80) for n in range(1, 81)]  # every key, in this process
 
 
 @pytest.mark.usefixtures("spare")
