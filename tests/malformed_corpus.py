@@ -255,7 +255,9 @@ def _txn_cases() -> dict[str, tuple[list[str], str, int]]:
 
 SELECTIONS = {
     "consistency-bogus": (["--consistency", "bogus"], "'bogus'"),
-    "consistency-control": (["--consistency", "serial\x1bizable"], "consistency model"),
+    "consistency-control": (["--consistency", "serial\x1bizable"], "control characters"),
+    "consistency-empty": (["--consistency", ""], "no empty name"),
+    "consistency-commas": (["--consistency", ",,"], "no empty name"),
     "assume-bogus": (["--assume", "bogus"], "--assume"),
     "assume-on-register": (["--assume", "wfr-keys", "--data-type", "register"], "--assume"),
     "checker-bogus": (["--checker", "bogus"], "'bogus'"),

@@ -278,15 +278,20 @@ def _add_check(sub: Any) -> None:
     p.set_defaults(func=cmd_check)
 
 
-def _names(words: list[str]) -> list[str]:
-    return [name.strip() for word in words for name in word.split(",") if name.strip()]
+def _consistency_names(words: list[str]) -> list[str]:
+    """``--consistency`` as ``splitbrain test`` reads it: an empty name is refused."""
+    kind = test_spec.PARAMS["consistency"].kind
+    try:
+        return [name for word in words for name in kind.from_text(word)]
+    except Problem as e:
+        raise HarnessInputError(f"--consistency {e}") from None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     selection, notices = check.select(
         args.model,
         data_type=args.data_type,
-        consistency=_names(args.consistency),
+        consistency=_consistency_names(args.consistency),
         checker=args.checker,
         spectrum=args.spectrum,
         assume=args.assume,
