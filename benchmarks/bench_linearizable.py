@@ -13,6 +13,11 @@ values 0-99 and 0-4), valid and with one late stale read, and values 0-4 with 2%
 ops indeterminate. The generator below is
 deterministic (seeded), so anyone can reproduce the figures. The last line is the peak
 memory of the benchmark process.
+
+Porcupine runs beside the whole-command rows, on the same files, when ``go`` is on the PATH
+and porcupine's source is at ``--porcupine DIR`` (or ``$PORCUPINE_SRC``): the driver in
+benchmarks/porcupine/ is built against it through a temporary Go workspace (no module
+download), and each of its rows times the whole driver process, reading included.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -248,6 +254,14 @@ def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
     exe = Path(sys.executable).with_name("splitbrain")
     argv = [str(exe), "check", "--model", model, *map(str, files)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return process_time(argv, runs, env)
+
+
+def process_time(
+    argv: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Median wall time of a checking command and its verdict (from its exit status); its
+    median CPU time goes to ``CPU``."""
     times = []
     cpu = []
     out = ""
@@ -261,6 +275,43 @@ def command_time(model: str, files: list[Path], runs: int) -> tuple[float, str]:
         )
     CPU.append(statistics.median(cpu))
     return statistics.median(times), out
+
+
+PORCUPINE_DRIVER = Path(__file__).resolve().parent / "porcupine"
+
+
+def build_porcupine(src: str | None, into: Path) -> Path | None:
+    """The porcupine driver built against porcupine's source at ``src``, or None (said why)."""
+    go = shutil.which("go")
+    if go is None:
+        print("(go not found: porcupine rows skipped)", file=sys.stderr)
+        return None
+    if not src or not (Path(src) / "go.mod").is_file():
+        print(
+            "(no porcupine source: pass --porcupine DIR; porcupine rows skipped)", file=sys.stderr
+        )
+        return None
+    work = into / "go.work"
+    work.write_text(f"go 1.19\n\nuse (\n\t{PORCUPINE_DRIVER}\n\t{Path(src).resolve()}\n)\n")
+    exe = into / "porcupinedriver"
+    env = {**os.environ, "GOWORK": str(work), "GOPROXY": "off", "GOFLAGS": ""}
+    built = subprocess.run(
+        [go, "build", "-o", str(exe), "."],
+        cwd=PORCUPINE_DRIVER,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if built.returncode != 0:
+        print(f"(porcupine driver did not build: {built.stderr.strip()})", file=sys.stderr)
+        return None
+    return exe
+
+
+def porcupine_time(exe: Path, files: list[Path], runs: int) -> tuple[float, str]:
+    """Median wall time of the porcupine driver over ``files``; its CPU time goes to ``CPU``."""
+    return process_time([str(exe), *map(str, files)], runs)
 
 
 def single_key_row(
@@ -290,7 +341,14 @@ def main() -> int:
         action="store_true",
         help="only the rows that time the whole `splitbrain check` command",
     )
+    ap.add_argument(
+        "--porcupine",
+        default=os.environ.get("PORCUPINE_SRC"),
+        help="porcupine's source (a checkout), to run it beside the whole-command rows",
+    )
     args = ap.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    porcupine = build_porcupine(args.porcupine, Path(scratch.name))
     load = os.getloadavg()
     base = shared_dir(args.shared)
     rows: list[tuple[str, float, Any, str]] = []
@@ -314,8 +372,11 @@ def main() -> int:
         ]
         t, word = command_time("cas-register", files, args.runs)
         rows.append(
-            (f"porcupine etcd, {len(files)} logs, whole command", t, word, "<= 0.63 s (porcupine)")
+            (f"porcupine etcd, {len(files)} logs, whole command", t, word, "<= porcupine's")
         )
+        if porcupine is not None:
+            t, word = porcupine_time(porcupine, files, args.runs)
+            rows.append((f"  porcupine (Go) itself, {len(files)} etcd logs", t, word, ""))
     if (base / "verdicts.json").is_file() and in_process:
         for name in ("c50-ok", "c50-bad"):
             h = read_history(base / "porcupine" / "kv" / f"{name}.txt").ops
@@ -346,9 +407,12 @@ def main() -> int:
                     f"generated 100,000 ops, 50 procs, 100 keys, {what}, whole command",
                     t,
                     word,
-                    "<= 1 s (porcupine)",
+                    "<= porcupine's",
                 )
             )
+            if porcupine is not None:
+                t, word = porcupine_time(porcupine, [path], args.runs)
+                rows.append(("  porcupine (Go) itself, same file", t, word, ""))
     for cas_ratio, what in SINGLE_KEY_CASES if in_process else []:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
@@ -369,6 +433,7 @@ def main() -> int:
     for (name, t, verdict, goal), cpu in zip(rows, CPU, strict=True):
         print(f"{name:76} {t:9.3f} {cpu:6.3f}  {str(verdict):30} {goal}")
     print(f"load average (1, 5, 15 min) at the start: {load}, at the end: {os.getloadavg()}")
+    scratch.cleanup()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MB (goal for the single-key cases: < 2 GB)")
     return 0

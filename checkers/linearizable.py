@@ -32,8 +32,8 @@ failed_cas="no-op")``) gives the same verdicts on all 102 etcd logs of the share
 the test suite checks both readings.
 
 Algorithms. Ops that carry a ``key`` are split by key and each key is checked on its own
-(P-compositionality); with many keys and a large history the keys are checked in worker
-processes. Each key is decided by:
+(P-compositionality); with many keys and a large history, and room on the machine, a forked
+copy of the process checks some of the keys. Each key is decided by:
 
 1. ``unique-values`` (register models, when every written value is unique per key and
    differs from init): the Gibbons-Korach zone conditions, O(n log n), extended to CAS: an
@@ -71,12 +71,10 @@ type, invoke_index, complete_index}. ``timeout`` (seconds, for the whole check) 
 
 from __future__ import annotations
 
-import multiprocessing
+import math
 import os
-import pickle
 import time
 from collections.abc import Callable, Hashable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +88,7 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.base import plugins
+from splitbrain.harness.base import forked, plugins
 from splitbrain.harness.base.history import (
     NOT_AN_INVOKE,
     Op,
@@ -226,7 +224,7 @@ def split(history: list[Op], model: Model) -> list[_KeyHistory]:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """What the general search needs of a model; pickled to worker processes."""
+    """What the general search needs of a model."""
 
     init: Any
     step: Any
@@ -333,43 +331,36 @@ def _run_all(
     workers: int | None,
     progress: Progress,
 ) -> list[_KeyOutcome | None]:
-    """The fast paths run here; keys left to the general search go to workers when that pays."""
+    """The fast paths, then the general search for the keys they leave; each shared with a
+    forked child when that pays. ``progress`` hears of each key decided, in this process."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    out: list[_KeyOutcome | None] = [None] * len(keys)
-    rest = []
     done = 0
-    for k, kh in enumerate(keys):
-        out[k] = _fast(kh.calls, model, deadline, max_bytes)
-        if out[k] is None:
-            rest.append(k)
-        else:
-            done += 1
-            progress(done, len(keys))
-    total = sum(len(keys[k].calls) for k in rest)
-    search = _Search.of(model)
-    batch = [keys[k].calls for k in rest]
 
     def decided(n: int = 1) -> None:
         nonlocal done
         done += n
         progress(done, len(keys))
 
-    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not _picklable(search):
+    def fast(kh: _KeyHistory) -> _KeyOutcome | None:
+        return _fast(kh.calls, model, deadline, max_bytes)
+
+    def fast_done(_: int, o: _KeyOutcome | None) -> None:
+        if o is not None:
+            decided()
+
+    limit = PARALLEL_MIN_OPS if n_workers > 1 else math.inf
+    out = forked.share(fast, keys, [len(kh.calls) for kh in keys], limit, fast_done)
+    rest = [k for k, o in enumerate(out) if o is None]
+    search = _Search.of(model)
+    batch = [keys[k].calls for k in rest]
+    total = sum(len(calls) for calls in batch)
+    if n_workers <= 1 or len(rest) < 2 or total < PARALLEL_MIN_OPS or not forked.available():
         found = decide_keys(batch, search, deadline, max_bytes, decided)
     else:
-        found = _run_parallel(batch, search, deadline, max_bytes, n_workers, decided)
+        found = _run_parallel(batch, search, deadline, max_bytes, decided)
     for k, o in zip(rest, found, strict=True):
         out[k] = o
     return out
-
-
-def _picklable(search: _Search) -> bool:
-    """A model defined with lambdas or closures cannot go to a worker; it is searched here."""
-    try:
-        pickle.dumps(search)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
 
 
 def _run_parallel(
@@ -377,26 +368,24 @@ def _run_parallel(
     search: _Search,
     deadline: float | None,
     max_bytes: int,
-    n: int,
     decided: Callable[[int], None],
 ) -> list[_KeyOutcome | None]:
-    """Spawned workers (never forked: the caller may hold threads and locks) each take a
-    round-robin share of the keys, biggest first, so big keys spread out."""
-    n = min(n, len(keys))
+    """Two round-robin shares of the keys, biggest first so that big keys spread out, one
+    searched by a forked child when there is room (``harness.base.forked``)."""
     order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
-    batches: list[list[int]] = [order[w::n] for w in range(n)]
+    shares = [order[0::2], order[1::2]]
+
+    def decide(share: list[int]) -> list[_KeyOutcome | None]:
+        return decide_keys([keys[i] for i in share], search, deadline, max_bytes)
+
+    weights = [sum(len(keys[i]) for i in share) for share in shares]
     out: list[_KeyOutcome | None] = [None] * len(keys)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(decide_keys, [keys[i] for i in b], search, deadline, max_bytes): b
-            for b in batches
-        }
-        for fut in as_completed(futures):
-            b = futures[fut]
-            for i, res in zip(b, fut.result(), strict=True):
-                out[i] = res
-            decided(len(b))
+    found = forked.share(
+        decide, shares, weights, PARALLEL_MIN_OPS, lambda k, _: decided(len(shares[k]))
+    )
+    for share, outcomes in zip(shares, found, strict=True):
+        for i, o in zip(share, outcomes, strict=True):
+            out[i] = o
     return out
 
 

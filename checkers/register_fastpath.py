@@ -38,6 +38,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from splitbrain.checkers.models import R_CAS, R_CAS_INFO, R_READ, R_WRITE
 from splitbrain.checkers.wgl import Call
 from splitbrain.harness.base.notation import value_text
@@ -60,16 +62,17 @@ class FastResult:
     """An op the zones cannot place, for a counterexample without a witness search."""
 
 
-@dataclass(slots=True)
-class _Zone:
+class _Zone(msgspec.Struct, gc=False):
+    """When a version must be current: from ``f`` (its first finisher) to ``s`` (its last
+    starter). One per written value: a msgspec struct, built in C."""
+
     f: float
     s: float
     f_op: int
     s_op: int
 
 
-@dataclass(slots=True)
-class _Chain:
+class _Chain(msgspec.Struct, gc=False):
     """Versions linked by CASes, as one compound version; ``*_seg`` index ``values``."""
 
     values: list[Any]

@@ -18,6 +18,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from splitbrain.checkers.models import ILLEGAL
 
 
@@ -27,9 +29,9 @@ class SearchAborted(Exception):
         self.reason = reason
 
 
-@dataclass(slots=True)
-class Call:
-    """One op of one key, ready for the search. ``ret`` is None for an indeterminate op."""
+class Call(msgspec.Struct, gc=False):
+    """One op of one key, ready for the search. ``ret`` is None for an indeterminate op.
+    (A msgspec struct: built in C, a third of a dataclass's time, once per op checked.)"""
 
     inv: int
     ret: int | None

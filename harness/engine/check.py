@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
-from splitbrain.harness.base import plugins, store
+from splitbrain.harness.base import forked, plugins, store
 from splitbrain.harness.base.history import (
     BadOp,
     HistoryError,
@@ -384,6 +385,40 @@ def check_file(
     (a few tenths of a second for 200,000 ops), and they hold no cycles."""
     with gc_paused():
         return _check_file(path, check, init, fmt, timeout, independent)
+
+
+FORK_MIN_BYTES = 256 * 1024
+"""Histories of fewer bytes in all are checked one after the other, without a forked helper."""
+
+
+def check_files(
+    paths: list[str | Path],
+    checker_of: Callable[[str | Path], CheckFn],
+    *,
+    init: Any = None,
+    fmt: str = "auto",
+    timeout: float | None = None,
+    independent: str = "auto",
+) -> list[FileVerdict]:
+    """``check_file`` on each path, in order, with the checker ``checker_of(path)``; when there
+    is room, a forked copy of this process checks some of them (``harness.base.forked``).
+    Standard input is read here."""
+
+    def one(path: str | Path) -> FileVerdict:
+        return check_file(
+            path, checker_of(path), init=init, fmt=fmt, timeout=timeout, independent=independent
+        )
+
+    if any(str(p) == STDIN for p in paths):
+        return [one(p) for p in paths]
+    return forked.share(one, paths, [_size(p) for p in paths], FORK_MIN_BYTES)
+
+
+def _size(path: str | Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _check_file(

@@ -309,17 +309,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise HarnessInputError(f"--init: {e}") from None
     as_asked = any((args.model, args.data_type, args.consistency, args.checker, args.spectrum))
-    verdicts = []
-    for path in args.histories:
-        v = check.check_file(
-            path,
-            checker if as_asked else check.run_checker(path) or checker,
-            init=init,
-            fmt=args.input_format,
-            timeout=args.timeout,
-            independent=args.independent,
-        )
-        verdicts.append(v)
+    verdicts = check.check_files(
+        args.histories,
+        lambda path: checker if as_asked else check.run_checker(path) or checker,
+        init=init,
+        fmt=args.input_format,
+        timeout=args.timeout,
+        independent=args.independent,
+    )
+    for v in verdicts:
         for w in v.warnings if v.error is None else []:  # bad input is one line
             print(f"warning: {w}", file=sys.stderr)
     if len(verdicts) == 1 and verdicts[0].error is not None:
