@@ -236,13 +236,7 @@ def prepare(spec: Any) -> Parts:
         assume=tuple(spec.assume),
         options=dict(spec.workload_options),
     )
-    made, options = workload_with_options(spec.workload, wspec)
-    made = with_consistency(
-        made,
-        tuple(getattr(spec, "consistency", ()) or ()),
-        label(spec.workload),
-        spec.check_timeout,
-    )
+    made, options = claimed_workload(spec.workload, wspec)
     refused = [a for a in spec.assume if a not in made.assumptions]
     if refused:
         raise HarnessInputError(
@@ -264,6 +258,13 @@ def _claimed_check(model: str, data_type: str, timeout: float | None) -> Any:
         return fn(history, data_type, None, timeout)
 
     return check
+
+
+def claimed_workload(part: Any, spec: WorkloadSpec) -> tuple[Any, dict[str, Any]]:
+    """The workload ``spec`` makes, checking the consistency models it claims
+    (``with_consistency``), and the ``-w`` options it was made with."""
+    made, options = workload_with_options(part, spec)
+    return with_consistency(made, spec.consistency, label(part), spec.check_timeout), options
 
 
 def with_consistency(made: Any, claimed: tuple[str, ...], name: str, timeout: float | None) -> Any:

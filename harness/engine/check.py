@@ -299,21 +299,19 @@ def run_checker(path: str | Path) -> CheckFn | None:
     try:
         test = json.loads(test_json.read_text(encoding="utf-8"))
         name = test["workload"]
-        consistency = tuple(test.get("consistency") or ())
         wspec = WorkloadSpec(
             keys=int(test.get("keys", 8)),
             concurrency=int(test.get("concurrency", 5)),
             seed=int(test.get("seed") or 0),
             model=test.get("model"),
-            consistency=consistency,
+            consistency=tuple(test.get("consistency") or ()),
             check_timeout=test.get("check_timeout"),
             assume=tuple(test.get("assume") or ()),
             options=dict(test.get("workload_options") or {}),
         )
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise HarnessInputError(f"{test_json}: not a run's test spec ({e})") from None
-    made, _ = assemble.workload_with_options(name, wspec)
-    made = assemble.with_consistency(made, consistency, assemble.label(name), wspec.check_timeout)
+    made, _ = assemble.claimed_workload(name, wspec)
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         parts = {n: fn(history) for n, fn in made.checkers.items()}
