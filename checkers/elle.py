@@ -20,6 +20,7 @@ from typing import Any
 from splitbrain.checkers.models import freeze, thaw
 from splitbrain.checkers.txn import core
 from splitbrain.checkers.txn import graph as tg
+from splitbrain.checkers.txn import models as cm
 from splitbrain.checkers.txn.core import DEFAULT_BUDGET, DEFAULT_MAX_CASES, BadHistory, Txn
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import Op
@@ -404,7 +405,7 @@ def find_anomalies(
     add("incompatible-order", incompatible_order_cases(sorted_values))
     add("lost-update", core.lost_update_cases(oks, ()))
     if not possible:
-        found["empty-transaction-graph"] = [{"message": "no ok or info transactions"}]
+        found[cm.EMPTY_GRAPH] = [{"message": "no ok or info transactions"}]
         return found
 
     idx = build_indexes(possible, _orders(sorted_values))
@@ -412,7 +413,7 @@ def find_anomalies(
     data_edges(g, possible, idx)
     core.order_edges(g, possible, prohibited)
     if not any(g.succ):
-        found["empty-transaction-graph"] = [{"message": "no dependencies between transactions"}]
+        found[cm.EMPTY_GRAPH] = [{"message": "no dependencies between transactions"}]
     explain = lambda cycle: explain_cycle(cycle, txns, idx)  # noqa: E731
     for name, cases in core.cycle_anomalies(g, prohibited, budget, explain).items():
         add(name, cases)

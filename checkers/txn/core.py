@@ -387,12 +387,17 @@ def prohibited_anomalies(
     return models, cm.anomalies_prohibited_by(models) | cm.anomalies_implying(anomalies)
 
 
+def prohibited_found(found: Found, prohibited: set[str]) -> list[str]:
+    """The anomalies found that the claim prohibits (any one makes the history invalid)."""
+    return [name for name in found if cm.item(name) in prohibited]
+
+
 def result_map(found: Found, prohibited: set[str], models: list[str], max_cases: int) -> Case:
     """``valid`` (false for a prohibited anomaly, unknown when a search gave up), the
     anomalies shown, their counts, ``not`` / ``also_not``, and ``vacuous`` when the
     transactions had no dependencies to judge."""
     reportable = prohibited | cm.UNKNOWN_ANOMALIES
-    bad = [name for name in found if cm.item(name) in prohibited]
+    bad = prohibited_found(found, prohibited)
     shown = sorted(name for name in found if cm.item(name) in reportable)
     valid: Any = False if bad else ("unknown" if shown else True)
     result: Case = {

@@ -492,22 +492,25 @@ def find_anomalies(
     add("cyclic-versions", cyclic)
     add("dirty-update", dirty_update_cases(txns, ext, vs))
     if not possible:
-        found["empty-transaction-graph"] = [{"message": "no ok or info transactions"}]
+        found[cm.EMPTY_GRAPH] = [{"message": "no ok or info transactions"}]
         return found, sources
 
     g = tg.Graph(len(txns))
     data_edges(g, oks, ext, build_indexes(possible, ext, vs))
     core.order_edges(g, possible, prohibited)
     if not any(g.succ):
-        decided = any(cm.item(name) in prohibited for name in found)
-        undecided = not decided and core.rules_out_cycles(prohibited)
-        if undecided and (read := unwritten_read(oks, txns)) is not None:
+        decided = core.prohibited_found(found, prohibited)
+        if (
+            not decided
+            and core.rules_out_cycles(prohibited)
+            and (read := unwritten_read(oks, txns)) is not None
+        ):
             raise ModelInputError(
                 f"{read}, a value no transaction in the history wrote, and nothing else relates "
                 "the transactions: no verdict can be reached (record every write, or order the "
                 "versions with --assume sequential-keys or linearizable-keys)"
             )
-        found["empty-transaction-graph"] = [{"message": "no dependencies between transactions"}]
+        found[cm.EMPTY_GRAPH] = [{"message": "no dependencies between transactions"}]
 
     def explain(cycle: core.Cycle) -> core.Case:
         return core.explain_cycle(
