@@ -16,58 +16,140 @@ This module is the public, stable surface (``__all__``). Everything below
 
 from __future__ import annotations
 
-from splitbrain.harness.base.errors import (
-    ExitCode,
-    HarnessFailure,
-    HarnessInputError,
-    PluginError,
-    SplitbrainError,
-)
-from splitbrain.harness.base.generator import Context, Invocation
-from splitbrain.harness.base.history import Op
-from splitbrain.harness.base.protocols import (
-    Checker,
-    Client,
-    Configurable,
-    ContributesResults,
-    HasDefaultRate,
-    HashesStates,
-    HasLogs,
-    HasNetworkNodes,
-    HasWorkloadRates,
-    Killable,
-    LimitsNemeses,
-    Model,
-    Nemesis,
-    OwnsNemeses,
-    OwnsTime,
-    Pausable,
-    RefusesWorkloads,
-    RunContext,
-    RunsOnHosts,
-    Runtime,
-    Target,
-    Workload,
-)
-from splitbrain.harness.base.verdict import Verdict
-from splitbrain.harness.engine.check import CheckResult, check
-from splitbrain.harness.engine.core import RunResult, TestSpec, run
-from splitbrain.harness.nemesis import NemesisKind
-from splitbrain.targets.server import (
-    ClientContext,
-    ConfigFile,
-    ConfigValueError,
-    NodeFile,
-    ReadyCommand,
-    ReadyPort,
-    Server,
-    ServerNode,
-    ServerTarget,
-    bare,
-    double_quoted,
-)
-from splitbrain.workloads import Workload as WorkloadDefinition
-from splitbrain.workloads import WorkloadSpec
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from splitbrain.harness.base.errors import (
+        ExitCode,
+        HarnessFailure,
+        HarnessInputError,
+        PluginError,
+        SplitbrainError,
+    )
+    from splitbrain.harness.base.generator import Context, Invocation
+    from splitbrain.harness.base.history import Op
+    from splitbrain.harness.base.protocols import (
+        Checker,
+        Client,
+        Configurable,
+        ContributesResults,
+        HasDefaultRate,
+        HashesStates,
+        HasLogs,
+        HasNetworkNodes,
+        HasWorkloadRates,
+        Killable,
+        LimitsNemeses,
+        Model,
+        Nemesis,
+        OwnsNemeses,
+        OwnsTime,
+        Pausable,
+        RefusesWorkloads,
+        RunContext,
+        RunsOnHosts,
+        Runtime,
+        Target,
+        Workload,
+    )
+    from splitbrain.harness.base.verdict import Verdict
+    from splitbrain.harness.engine.check import CheckResult, check
+    from splitbrain.harness.engine.core import RunResult, TestSpec, run
+    from splitbrain.harness.nemesis import NemesisKind
+    from splitbrain.targets.server import (
+        ClientContext,
+        ConfigFile,
+        ConfigValueError,
+        NodeFile,
+        ReadyCommand,
+        ReadyPort,
+        Server,
+        ServerNode,
+        ServerTarget,
+        bare,
+        double_quoted,
+    )
+    from splitbrain.workloads import Workload as WorkloadDefinition
+    from splitbrain.workloads import WorkloadSpec
+
+_LAZY: dict[str, tuple[str, str]] = {
+    name: (module, name)
+    for module, names in {
+        "splitbrain.harness.base.errors": (
+            "ExitCode",
+            "HarnessFailure",
+            "HarnessInputError",
+            "PluginError",
+            "SplitbrainError",
+        ),
+        "splitbrain.harness.base.generator": ("Context", "Invocation"),
+        "splitbrain.harness.base.history": ("Op",),
+        "splitbrain.harness.base.protocols": (
+            "Checker",
+            "Client",
+            "Configurable",
+            "ContributesResults",
+            "HasDefaultRate",
+            "HashesStates",
+            "HasLogs",
+            "HasNetworkNodes",
+            "HasWorkloadRates",
+            "Killable",
+            "LimitsNemeses",
+            "Model",
+            "Nemesis",
+            "OwnsNemeses",
+            "OwnsTime",
+            "Pausable",
+            "RefusesWorkloads",
+            "RunContext",
+            "RunsOnHosts",
+            "Runtime",
+            "Target",
+            "Workload",
+        ),
+        "splitbrain.harness.base.verdict": ("Verdict",),
+        "splitbrain.harness.engine.check": ("CheckResult", "check"),
+        "splitbrain.harness.engine.core": ("RunResult", "TestSpec", "run"),
+        "splitbrain.harness.nemesis": ("NemesisKind",),
+        "splitbrain.targets.server": (
+            "ClientContext",
+            "ConfigFile",
+            "ConfigValueError",
+            "NodeFile",
+            "ReadyCommand",
+            "ReadyPort",
+            "Server",
+            "ServerNode",
+            "ServerTarget",
+            "bare",
+            "double_quoted",
+        ),
+        "splitbrain.workloads": ("WorkloadSpec",),
+    }.items()
+    for name in names
+} | {"WorkloadDefinition": ("splitbrain.workloads", "Workload")}
+"""Public name -> (module, attribute), imported on first use (PEP 562): ``import splitbrain``
+and every submodule import (``splitbrain check`` loads ``splitbrain.harness.front.cli``, which
+loads this package first) stay cheap, and a name costs only what its own module costs. The
+``TYPE_CHECKING`` imports above say the same to type checkers and editors;
+``tests/test_public_api.py`` checks the two agree."""
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.2.0"
 

@@ -24,7 +24,7 @@ from splitbrain.checkers import spectrum as sp
 from splitbrain.harness.base.history import read_history
 from splitbrain.harness.base.independent import apply as apply_independent
 from splitbrain.harness.engine import check
-from splitbrain.harness.front import cli
+from splitbrain.harness.front import cli, present
 
 JEPSEN_MAP = {
     ("strict-serializable", "serializable"),
@@ -142,7 +142,7 @@ def test_an_unknown_stays_unknown_and_decided_models_still_settle_it(tmp_path: P
     holds = ladder(True)["models"]["strict-serializable"]
     assert holds["verdict"] == "unknown" and holds["by"] == "checked"  # nothing inferred upwards
     assert "cycle-search-timeout" in holds["reason"]
-    assert "? strict-serializable" in "\n".join(cli.present.ladder_lines(ladder(True)))
+    assert "? strict-serializable" in "\n".join(present.ladder_lines(ladder(True)))
     assert ladder(False)["models"]["strict-serializable"] == {
         "verdict": "fails",
         "valid": False,

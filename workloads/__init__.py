@@ -14,11 +14,13 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from splitbrain.harness.base.generator import Generator
 from splitbrain.harness.base.history import Op
 from splitbrain.harness.base.values import Option, parse_options
+
+if TYPE_CHECKING:  # annotations only: the generators are not needed to check a history
+    from splitbrain.harness.base.generator import Generator
 
 CheckerFn = Callable[[list[Op]], dict[str, Any]]
 

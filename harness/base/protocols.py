@@ -22,11 +22,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from splitbrain.harness.base.errors import HarnessInputError as HarnessInputError
-from splitbrain.harness.base.generator import Generator, Invocation
 from splitbrain.harness.base.history import HistoryWriter, Op
+
+if TYPE_CHECKING:  # annotations only: the generators are not needed to check a history
+    from splitbrain.harness.base.generator import Generator, Invocation
 
 Cycle = tuple[str, str, Any]
 """A fault cycle: (start f, stop f, the start op's value: the variant it forces, or None)."""

@@ -684,10 +684,7 @@ def _time_scale(text: str) -> float:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "gate", help="run a file of consistency claims; exit 1 if any is not met"
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("claims", metavar="CLAIMS.yaml", help="the claims file")
     p.add_argument("--junit-xml", metavar="FILE", default=None, help="write JUnit XML here")
     p.add_argument(

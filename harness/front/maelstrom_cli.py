@@ -12,11 +12,11 @@ import argparse
 import json
 import shlex
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.engine import core
+from splitbrain.harness.front import present
+from splitbrain.harness.front.command_shared import run_exit_code
 
 DASHES = ("\u2013", "\u2014", "\u2212", "\u2012")
 """En dash, em dash, minus sign, figure dash: what a word processor makes of ``--``."""
@@ -45,10 +45,8 @@ def mistyped(args: list[str]) -> list[str]:
     return [a for a in args if a[:1] in DASHES]
 
 
-def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], int]) -> None:
-    """``maelstrom test`` under ``sub``; ``summary`` renders a run's results and ``run_exit``
-    gives a run's exit code (130 interrupted, 255 what teardown left: the CLI's)."""
-    mael = sub.add_parser("maelstrom", help="run Maelstrom-protocol nodes, as Maelstrom does")
+def add_arguments(mael: argparse.ArgumentParser) -> None:
+    """``maelstrom test`` under ``splitbrain maelstrom``."""
     msub = mael.add_subparsers(dest="maelstrom_command", metavar="COMMAND")
     p = msub.add_parser("test", help="test a node program with a Maelstrom workload")
     p.add_argument("-w", "--workload", default="lin-kv", help="workload (default: lin-kv)")
@@ -100,7 +98,7 @@ def add_parser(sub: Any, summary: Callable[..., str], run_exit: Callable[[Any], 
     p.add_argument("--op-timeout", type=float, default=5.0, help="client timeout, s (default: 5)")
     p.add_argument("--store", default="reports", help="directory of runs (default: reports/)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.set_defaults(func=cmd_test, node_args=[], summary=summary, run_exit=run_exit)
+    p.set_defaults(func=cmd_test, node_args=[])
     p.usage = "splitbrain maelstrom test -w WORKLOAD --bin PATH [OPTIONS] [ARGS...]"
 
 
@@ -189,5 +187,5 @@ def run_once(spec: core.TestSpec, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.results, indent=2, default=str))
     else:
-        print(args.summary(result.results, result.run_dir, spec.command(), result.interrupted))
-    return args.run_exit(result)
+        print(present.run_text(result.results, result.run_dir, spec.command(), result.interrupted))
+    return run_exit_code(result)

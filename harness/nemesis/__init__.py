@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from splitbrain.harness.base.generator import Invocation
 from splitbrain.harness.base.history import NEMESIS, Op, call_safely
 from splitbrain.harness.base.notation import value_text
 from splitbrain.harness.base.protocols import Cycle
+
+if TYPE_CHECKING:  # annotations only: the generators are not needed to check a history
+    from splitbrain.harness.base.generator import Invocation
 
 log = logging.getLogger("splitbrain")
 
