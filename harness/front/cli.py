@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from splitbrain import __version__
 from splitbrain.harness.base.errors import ExitCode, HarnessInputError, SplitbrainError
 from splitbrain.harness.base.signals import signal_name
 
@@ -135,7 +136,7 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
     """The whole command line; ``lazy``: each sub-command's options (and module) only when
     that sub-command is parsed or its help shown, as ``main`` does."""
     parser = _Parser(prog="splitbrain", description="Jepsen-style consistency testing.")
-    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
+    parser.add_argument("--version", action="version", version=f"splitbrain {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         p = sub.add_parser(command.name, help=command.help, formatter_class=command.formatter_class)
@@ -143,19 +144,6 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
         if not lazy:
             p._populated()
     return parser
-
-
-class _Version(argparse.Action):
-    """``--version``: the installed distribution's version, read only when asked for
-    (importlib.metadata costs more to import than the rest of ``splitbrain --help``)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
-        metadata = importlib.import_module("importlib.metadata")
-        print(f"splitbrain {metadata.version('splitbrain')}")
-        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
