@@ -134,21 +134,22 @@ _LAZY: dict[str, tuple[str, str]] = {
 and every submodule import (``splitbrain check`` loads ``splitbrain.harness.front.cli``, which
 loads this package first) stay cheap, and a name costs only what its own module costs. The
 ``TYPE_CHECKING`` imports above say the same to type checkers and editors;
-``tests/test_public_api.py`` checks the two agree."""
+``tests/test_startup.py`` checks the two agree."""
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # so that type checkers still flag a name that is not public
 
+    def __getattr__(name: str) -> Any:
+        try:
+            module, attr = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
 
 
 __version__ = "0.2.0"

@@ -1,2 +1,3 @@
-"""Front ends: the command line, the CI gate, the pytest plugin and the one presentation
-module they share. They use the engine; nothing below imports them."""
+"""Front ends: the command line (``cli``, and a module per sub-command that it imports only
+when that sub-command runs), the CI gate, the pytest plugin and the one presentation module
+they share. They use the engine; nothing below imports them."""
