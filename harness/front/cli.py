@@ -56,21 +56,21 @@ class _Parser(argparse.ArgumentParser):
     epilog_from: Callable[[], str] | None = None
     populate: Callable[[argparse.ArgumentParser], None] | None = None
 
-    def _populated(self) -> None:
+    def _populate_once(self) -> None:
         populate, self.populate = self.populate, None
         if populate is not None:
             populate(self)
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        self._populated()
+        self._populate_once()
         return super().parse_known_args(args, namespace)
 
     def format_usage(self) -> str:
-        self._populated()
+        self._populate_once()
         return super().format_usage()
 
     def format_help(self) -> str:
-        self._populated()
+        self._populate_once()
         if self.epilog_from is not None:
             self.epilog = self.epilog_from()
         return super().format_help()
@@ -143,7 +143,7 @@ def build_parser(lazy: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(command.name, help=command.help, formatter_class=command.formatter_class)
         p.populate = _adder(command.module)
         if not lazy:
-            p._populated()
+            p._populate_once()
     return parser
 
 
