@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from splitbrain.harness.base import edn
 from splitbrain.harness.base.history import (
+    _BATCH,
     HistoryError,
     HistoryWriter,
     Op,
@@ -218,3 +219,25 @@ def test_jepsen_log_values_read_as_edn_reads_them(text: str) -> None:
     op = parse_jepsen_log(line).ops[0]
     assert op.value == edn.loads(text)
     assert type(op.value) is type(edn.loads(text))
+
+
+@pytest.mark.parametrize("where", [0, 1, _BATCH - 1, _BATCH, _BATCH + 7])
+def test_jsonl_batches_read_as_line_by_line(where: int) -> None:
+    """A line that is not plain (extra field, blank, float, torn last line) anywhere in a
+    file of several batches: every op, its line number and the warning as line by line."""
+    dicts = [{**_PLAIN_OP, "index": i, "value": i} for i in range(2 * _BATCH + 10)]
+    lines = [json.dumps(d) for d in dicts]
+    lines[where] = json.dumps({**dicts[where], "extra": "x", "value": 1.5})
+    lines.insert(where + 3, "")
+    text = "\n".join(lines) + '\n{"index": 9'
+    got = parse_jsonl(text, "h.jsonl")
+    expected = [Op.from_dict(json.loads(line)) for line in lines if line]
+    assert got.ops == expected
+    assert got.lines == [i + 1 for i, line in enumerate(lines) if line]
+    assert got.warnings == [
+        f"h.jsonl:{len(lines) + 1}: last line is truncated (the run was killed?); ignored"
+    ]
+    lines[where + 10] = json.dumps({**dicts[where + 9], "type": "done"})
+    with pytest.raises(HistoryError) as e:
+        parse_jsonl("\n".join(lines), "h.jsonl")
+    assert e.value.line == where + 11

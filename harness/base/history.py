@@ -34,9 +34,12 @@ _CORE_FIELDS = ("index", "time", "process", "type", "f", "key", "value", "node",
 _CORE_SET = frozenset(_CORE_FIELDS)
 
 
-@dataclass(slots=True)
-class Op:
-    """One line of a history: an invocation or its completion."""
+class Op(msgspec.Struct, gc=False):
+    """One line of a history: an invocation or its completion.
+
+    A msgspec struct rather than a dataclass: histories hold hundreds of thousands of these,
+    and a struct is built in C (0.2 against 0.6 microseconds) and not tracked by the garbage
+    collector. ``op.replace(value=...)`` is ``dataclasses.replace`` for it."""
 
     type: str
     f: str
@@ -47,7 +50,11 @@ class Op:
     index: int = -1
     node: str | None = None
     error: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Op:
+        """A copy of this op with ``changes`` to its fields."""
+        return msgspec.structs.replace(self, **changes)
 
     @property
     def is_client(self) -> bool:
@@ -449,57 +456,102 @@ _PLAIN_LINE = msgspec.json.Decoder(_PlainLine)
 _TRY_PLAIN = 64
 """After this many lines, a file of which nine lines in ten were not plain stops trying them
 so (a refused line costs about a microsecond more than its checked path alone)."""
+_BATCH = 4096
+"""Lines decoded as plain in one comprehension, a fifth faster than line by line; a batch
+with any other line is read again line by line, so a torn last line costs one batch."""
 
 
 def parse_jsonl(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """One JSON object per line; blank lines are skipped, a truncated last line is a warning.
 
-    A plain line (``_PlainLine``) is decoded by msgspec straight to its fields. Any other is
-    decoded by orjson and checked by ``Op.from_dict``; a line orjson refuses is decoded again
-    by the standard library, which words the errors (and refuses NaN and Infinity, and nesting
-    beyond the bound). orjson reads integers beyond 64 bits as floats, so lines with such long
-    digit runs go to the standard library directly."""
-    ops: list[Op] = []
-    op_lines: list[int] = []
-    warnings: list[str] = []
-    lines = text.split("\n")
-    from_dict = Op.from_dict
-    decode_plain = _PLAIN_LINE.decode
-    try_plain = True
-    not_plain = 0
-    long_ints = _has_long_digit_run(text)
-    for i, line in enumerate(lines):
-        if try_plain:
+    A plain line (``_PlainLine``) is decoded by msgspec straight to its fields, a batch of
+    them at a time. Any other is decoded by orjson and checked by ``Op.from_dict``; a line
+    orjson refuses is decoded again by the standard library, which words the errors (and
+    refuses NaN and Infinity, and nesting beyond the bound). orjson reads integers beyond 64
+    bits as floats, so lines with such long digit runs go to the standard library directly."""
+    reader = _JsonlReader(text, path)
+    return LoadedHistory(reader.read(), "jsonl", reader.warnings, reader.op_lines)
+
+
+class _JsonlReader:
+    """The state of one ``parse_jsonl``: the lines, the ops and their line numbers so far."""
+
+    def __init__(self, text: str, path: str | os.PathLike[str]) -> None:
+        self.text = text
+        self.path = path
+        self.lines = text.split("\n")
+        self.ops: list[Op] = []
+        self.op_lines: list[int] = []
+        self.warnings: list[str] = []
+        self.try_plain = True
+        self.not_plain = 0
+        self.long_ints: bool | None = None
+
+    def read(self) -> list[Op]:
+        lines = self.lines
+        n = len(lines)
+        while n and not lines[n - 1]:
+            n -= 1
+        i = 0
+        while i < n:
+            end = min(i + _BATCH, n)
+            if not (self.try_plain and self._plain_batch(i, end)):
+                for j in range(i, end):
+                    if not self._line(j):
+                        return self.ops
+            i = end
+        return self.ops
+
+    def _plain_batch(self, start: int, end: int) -> bool:
+        """Lines ``start`` to ``end``, when every one is plain."""
+        decode = _PLAIN_LINE.decode
+        try:
+            got = [
+                Op(p.type, p.f, p.process, p.value, p.key, p.time, p.index, p.node, p.error, {})
+                for p in map(decode, self.lines[start:end])
+            ]
+        except msgspec.DecodeError:
+            return False
+        self.ops += got
+        self.op_lines += range(start + 1, end + 1)
+        return True
+
+    def _line(self, i: int) -> bool:
+        """Read line ``i``; False at a truncated last line (nothing more to read)."""
+        line = self.lines[i]
+        if self.try_plain:
             try:
-                p = decode_plain(line)
+                p = _PLAIN_LINE.decode(line)
             except msgspec.DecodeError:
-                not_plain += 1
-                if i >= _TRY_PLAIN and 10 * not_plain > 9 * i:
-                    try_plain = False
+                self.not_plain += 1
+                if i >= _TRY_PLAIN and 10 * self.not_plain > 9 * i:
+                    self.try_plain = False
             else:
-                ops.append(
+                self.ops.append(
                     Op(p.type, p.f, p.process, p.value, p.key, p.time, p.index, p.node, p.error, {})
                 )
-                op_lines.append(i + 1)
-                continue
+                self.op_lines.append(i + 1)
+                return True
+        if self.long_ints is None:
+            self.long_ints = _has_long_digit_run(self.text)
         try:
-            if long_ints and _LONG_DIGITS.search(line):
+            if self.long_ints and _LONG_DIGITS.search(line):
                 raise orjson.JSONDecodeError("long integer", line, 0)
             d = orjson.loads(line)
         except orjson.JSONDecodeError:
             if not line.strip():
-                continue
-            d = _decode_line(text, lines, i, path, warnings)
+                return True
+            d = _decode_line(self.text, self.lines, i, self.path, self.warnings)
             if d is _TRUNCATED:
-                break
+                return False
         if type(d) is not dict:
-            raise HistoryError(path, i + 1, "expected a JSON object for each op")
+            raise HistoryError(self.path, i + 1, "expected a JSON object for each op")
         try:
-            ops.append(from_dict(d, len(ops)))
+            self.ops.append(Op.from_dict(d, len(self.ops)))
         except ValueError as e:
-            raise HistoryError(path, i + 1, str(e)) from None
-        op_lines.append(i + 1)
-    return LoadedHistory(ops, "jsonl", warnings, op_lines)
+            raise HistoryError(self.path, i + 1, str(e)) from None
+        self.op_lines.append(i + 1)
+        return True
 
 
 _TRUNCATED: Any = object()

@@ -8,7 +8,6 @@ splitbrain keeps the key in its own field; these are rewritten to that form.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 from typing import Any
 
 from splitbrain.harness.base.history import Op, pairs
@@ -40,14 +39,14 @@ def split_keys(ops: list[Op]) -> list[Op]:
     """Each client op's ``[k v]`` value as ``key=k, value=v``; an invocation without a pair
     (a read invoked with nil) takes its completion's key. Other ops are unchanged."""
     out = [
-        replace(op, key=op.value[0], value=op.value[1], extra=dict(op.extra))
+        op.replace(key=op.value[0], value=op.value[1], extra=dict(op.extra))
         if op.is_client and _pair(op.value)
         else op
         for op in ops
     ]
     for p in pairs(out):
         if p.invoke.key is None and p.complete is not None and p.complete.key is not None:
-            out[p.invoke_pos] = replace(p.invoke, key=p.complete.key)
+            out[p.invoke_pos] = p.invoke.replace(key=p.complete.key)
     return out
 
 
