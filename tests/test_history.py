@@ -17,6 +17,7 @@ from splitbrain.harness.base.history import (
     HistoryWriter,
     Op,
     pairs,
+    parse_edn,
     parse_jepsen_log,
     parse_jsonl,
     read_history,
@@ -241,3 +242,83 @@ def test_jsonl_batches_read_as_line_by_line(where: int) -> None:
     with pytest.raises(HistoryError) as e:
         parse_jsonl("\n".join(lines), "h.jsonl")
     assert e.value.line == where + 11
+
+
+_EDN_PLAIN_ATOMS = ["nil", "true", "false", "0", "7", "-12", "123456789012345678", "1.5"]
+_EDN_PLAIN_ATOMS += [":ok", ":a/b", ":a:b", ":nil", ":", '"s"', '"a, [,b ]"', "-2e3", "()"]
+_EDN_TRICKY_ATOMS = ["null", "-0", "007", "+5", "5N", "1e999", "1/2", "1234567890123456789"]
+_EDN_TRICKY_ATOMS += ["sym", "\\a", "#{1 2}", "#_ 3", "{1 2}", "{:x nil}", '"x\\ny"', '"\\u0041"']
+_EDN_TRICKY_ATOMS += ['"tab\there"', '"\x01"', "; c\n", "##Inf", '#inst "2020"', "'q", "1M", ".5"]
+_EDN_TRICKY_ATOMS += ["[" * 70 + "]" * 70]
+_EDN_ATOMS = st.one_of(
+    st.sampled_from(_EDN_PLAIN_ATOMS),
+    st.sampled_from(_EDN_PLAIN_ATOMS),
+    st.sampled_from(_EDN_TRICKY_ATOMS),
+)
+_EDN_FORMS = st.recursive(
+    _EDN_ATOMS,
+    lambda inner: st.tuples(
+        st.sampled_from(["[", "("]), st.lists(inner, max_size=4), st.sampled_from(["", " ", ","])
+    ).map(lambda t: t[0] + t[2].join(t[1]) + {"[": "]", "(": ")"}[t[0]]),
+    max_leaves=8,
+)
+
+
+def _typed(v: Any) -> Any:
+    """``v`` with each scalar's type beside it: 1, 1.0 and True are not one value here."""
+    if isinstance(v, dict):
+        return {_typed(k): _typed(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_typed(x) for x in v]
+    return (type(v).__name__, repr(v))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_EDN_FORMS, _EDN_FORMS), max_size=5), st.sampled_from([" ", ", ", ""]))
+def test_edn_plain_map_reads_as_the_reader_reads(pairs: list[Any], sep: str) -> None:
+    """A line ``plain_map`` takes is read to the very value (and types) ``edn.loads`` gives."""
+    line = "{" + sep.join(f"{k} {v}" for k, v in pairs) + "}"
+    got = edn.plain_map(line)
+    if got is not None:
+        assert _typed(got) == _typed(edn.loads(line))
+
+
+@pytest.mark.parametrize("atom", _EDN_PLAIN_ATOMS + _EDN_TRICKY_ATOMS)
+def test_edn_plain_map_reads_each_token_as_the_reader_does(atom: str) -> None:
+    for line in (f"{{:k {atom}}}", f"{{:k [1 {atom}], :j ({atom} nil)}}", f"{{{atom} 1}}"):
+        try:
+            expected = _typed(edn.loads(line))
+        except edn.EdnError:
+            assert edn.plain_map(line) is None
+            continue
+        got = edn.plain_map(line)
+        assert got is None or _typed(got) == expected
+        if atom in _EDN_PLAIN_ATOMS and not line.startswith(f"{{{atom}"):
+            assert got is not None, line
+
+
+def test_edn_history_fast_and_read_lines_agree_with_the_reader(tmp_path: Path) -> None:
+    """Plain op lines, then a line only the reader reads, then plain ones again: the same ops
+    and line numbers as the reader alone gives, and a bad line named by its own number."""
+    lines = [
+        "{:type :invoke, :f :write, :value [1 5], :process 0, :time 10, :index 0}",
+        '{:type :ok, :f :write, :value [1 5], :process 0, :index 1, :node "n1"}',
+        "",
+        "{:type :info, :f :start, :value #{:n1}, :process :nemesis}",
+        "{:type :invoke, :f :read, :value nil, :process 1, :time 12}",
+        "{:type :ok, :f :read, :value 5, :process 1, :extra-field [1 2]}",
+    ]
+    text = "\n".join(lines) + "\n"
+    got = parse_edn(text, "h.edn")
+    expected = [
+        (line, Op.from_dict({str(k): v for k, v in edn.loads(raw).items()}, i))
+        for i, (line, raw) in enumerate((n, r) for n, r in enumerate(lines, 1) if r)
+    ]
+    assert got.lines == [line for line, _ in expected]
+    assert [o.index for o in got.ops] == [0, 1, 2, 3, 4]
+    assert [(o.type, o.f, o.process, o.value, o.key, o.node, o.extra) for o in got.ops] == [
+        (op.type, op.f, op.process, op.value, op.key, op.node, op.extra) for _, op in expected
+    ]
+    with pytest.raises(HistoryError) as e:
+        parse_edn(text + "{:type :ok, :f :read, :process 1 :value [}\n", "h.edn")
+    assert e.value.line == len(lines) + 1

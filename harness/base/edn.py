@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 
 class EdnError(ValueError):
     """Malformed EDN; ``line`` is 1-based within the text that was parsed."""
@@ -231,3 +233,51 @@ def loads_all(text: str) -> Iterator[tuple[int, Any]]:
         if tok is None:
             return
         yield tok[2], parser.value(tok)
+
+
+_STRING_PART = re.compile(r'("(?:[^"\\]|\\.)*")')
+_AS_JSON = {"nil": "null", "null": "?", "[": "[\x01", "]": "\x01]"}
+"""Atoms JSON reads otherwise than EDN: ``null`` is an EDN symbol (``?`` makes orjson refuse)."""
+_MARK = "\x01"
+"""Beside each bracket while joining, so that the commas next to brackets can go: a string
+holding it is refused (it is a control character, which JSON strings may not hold raw)."""
+
+
+def plain_map(line: str) -> dict[Any, Any] | None:
+    """The EDN map that is all of ``line``, when it holds no map, set, tag, comment,
+    character or escape: keywords become JSON strings, ``nil`` null, lists arrays, and orjson
+    reads the rest, several times faster than the reader. Where orjson would read a token
+    otherwise than EDN (a symbol, a long integer, a number out of range) it refuses it, and
+    so does this: None, and the reader reads the line (and words any error in it). Integers
+    of 19 digits or more must not reach here (orjson reads them as floats)."""
+    line = line.strip()
+    if len(line) < 2 or line[0] != "{" or line[-1] != "}":
+        return None
+    body = line[1:-1]
+    if "{" in body or "}" in body or "#" in body or ";" in body or "\\" in body or _MARK in body:
+        return None
+    if body.count("[") + body.count("(") >= MAX_DEPTH:
+        return None
+    get = _AS_JSON.get
+    tokens: list[str] = []
+    for i, part in enumerate(_STRING_PART.split(body) if '"' in body else (body,)):
+        if i % 2:
+            tokens.append(part)
+        else:
+            tokens += [get(x) or ('"' + x[1:] + '"' if x[0] == ":" else x) for x in _atoms(part)]
+    try:
+        text = ",".join(tokens).replace(_MARK + ",", "").replace("," + _MARK, "")
+        items = orjson.loads("[" + text.replace(_MARK, "") + "]")
+    except orjson.JSONDecodeError:
+        return None
+    keys = items[0::2]
+    if len(items) % 2 or not all(type(k) is str or type(k) is int for k in keys):
+        return None
+    return dict(zip(keys, items[1::2], strict=True))
+
+
+def _atoms(text: str) -> list[str]:
+    """The tokens of EDN text without strings, maps, sets or tags, lists read as vectors
+    (``str.replace`` five times is some six times faster than one ``str.translate`` here)."""
+    spaced = text.replace(",", " ").replace("[", " [ ").replace("]", " ] ")
+    return spaced.replace("(", " [ ").replace(")", " ] ").split()

@@ -600,17 +600,48 @@ def _edn_op(value: Any, path: str | os.PathLike[str], line: int, position: int) 
         raise HistoryError(path, line, str(e)) from None
 
 
+class _PlainEdnLine(_PlainLine, forbid_unknown_fields=True, gc=False):
+    """A plain op map read from EDN: a ``_PlainLine`` that may leave out ``index`` (Knossos'
+    ops do), which is then its position."""
+
+    index: int | None = None  # type: ignore[assignment]
+
+
+def _plain_edn_op(d: dict[Any, Any], path: str | os.PathLike[str], line: int, position: int) -> Op:
+    """``_edn_op(d, ...)``, by msgspec when the map's fields are all plain."""
+    try:
+        p = msgspec.convert(d, _PlainEdnLine)
+    except msgspec.ValidationError:
+        return _edn_op(d, path, line, position)
+    index = position if p.index is None else p.index
+    return Op(p.type, p.f, p.process, p.value, p.key, p.time, index, p.node, p.error, {})
+
+
 def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
-    """Jepsen/Knossos/Elle EDN: either one vector of op maps, or one op map per form."""
+    """Jepsen/Knossos/Elle EDN: either one vector of op maps, or one op map per form.
+
+    Leading lines that are each one plain op map (``edn.plain_map``, as in Jepsen's
+    history.edn) are read as JSON; the reader takes over from the first other line."""
     ops: list[Op] = []
     op_lines: list[int] = []
+    lines = text.split("\n") if not _has_long_digit_run(text) else []
+    done = 0
+    for number, line in enumerate(lines, start=1):
+        d = edn.plain_map(line) if line.strip() else {}
+        if d is None:
+            break
+        done = number
+        if d:
+            ops.append(_plain_edn_op(d, path, number, len(ops)))
+            op_lines.append(number)
+    rest = "\n".join(lines[done:]) if done else text
     try:
-        for line, value in edn.loads_all(text):
+        for line, value in edn.loads_all(rest):
             for item in value if isinstance(value, list) else [value]:
-                ops.append(_edn_op(item, path, line, len(ops)))
-                op_lines.append(line)
+                ops.append(_edn_op(item, path, line + done, len(ops)))
+                op_lines.append(line + done)
     except edn.EdnError as e:
-        raise HistoryError(path, e.line, f"not EDN: {e.message}") from None
+        raise HistoryError(path, e.line + done, f"not EDN: {e.message}") from None
     return LoadedHistory(ops, "edn", lines=op_lines)
 
 
