@@ -285,6 +285,14 @@ def test_edn_plain_map_reads_as_the_reader_reads(pairs: list[Any], sep: str) -> 
 
 @pytest.mark.parametrize("atom", _EDN_PLAIN_ATOMS + _EDN_TRICKY_ATOMS)
 def test_edn_plain_map_reads_each_token_as_the_reader_does(atom: str) -> None:
+    for text in (atom, f"[{atom} :x]", f"{atom} {atom}"):
+        try:
+            value = _typed(edn.loads(text))
+        except edn.EdnError:
+            assert edn.plain_value(text) is edn.NOT_PLAIN
+        else:
+            got = edn.plain_value(text)
+            assert got is edn.NOT_PLAIN or _typed(got) == value
     for line in (f"{{:k {atom}}}", f"{{:k [1 {atom}], :j ({atom} nil)}}", f"{{{atom} 1}}"):
         try:
             expected = _typed(edn.loads(line))

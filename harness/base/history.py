@@ -655,7 +655,7 @@ _SMALL_INT_PAIR = re.compile(r"\[([0-9]{1,18}) ([0-9]{1,18})\]")
 
 def _edn_value(text: str) -> Any:
     """``edn.loads(text)``, with the values most log lines hold read directly: ``nil``, a
-    short run of ASCII digits, and a pair of them (a CAS)."""
+    short run of ASCII digits, a pair of them (a CAS), and plain EDN (``edn.plain_value``)."""
     if text == "nil":
         return None
     if len(text) < 19 and text.isascii() and text.isdigit():
@@ -663,6 +663,10 @@ def _edn_value(text: str) -> Any:
     pair = _SMALL_INT_PAIR.fullmatch(text)
     if pair is not None:
         return [int(pair[1]), int(pair[2])]
+    if len(text) < 19 or not _has_long_digit_run(text):
+        value = edn.plain_value(text)
+        if value is not edn.NOT_PLAIN:
+            return value
     return edn.loads(text)
 
 
