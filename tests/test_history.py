@@ -306,8 +306,9 @@ def test_edn_plain_map_reads_each_token_as_the_reader_does(atom: str) -> None:
 
 
 def test_edn_history_fast_and_read_lines_agree_with_the_reader(tmp_path: Path) -> None:
-    """Plain op lines, then a line only the reader reads, then plain ones again: the same ops
-    and line numbers as the reader alone gives, and a bad line named by its own number."""
+    """Plain op lines, a line that is not plain, plain ones again, then a form over two lines
+    (the reader takes over there): the same ops and line numbers as the reader alone gives,
+    and a bad line named by its own number."""
     lines = [
         "{:type :invoke, :f :write, :value [1 5], :process 0, :time 10, :index 0}",
         '{:type :ok, :f :write, :value [1 5], :process 0, :index 1, :node "n1"}',
@@ -315,15 +316,20 @@ def test_edn_history_fast_and_read_lines_agree_with_the_reader(tmp_path: Path) -
         "{:type :info, :f :start, :value #{:n1}, :process :nemesis}",
         "{:type :invoke, :f :read, :value nil, :process 1, :time 12}",
         "{:type :ok, :f :read, :value 5, :process 1, :extra-field [1 2]}",
+        "{:type :invoke, :f :write, :value 6,",
+        " :process 2}",
+        "{:type :ok, :f :write, :value 6, :process 2}",
     ]
     text = "\n".join(lines) + "\n"
     got = parse_edn(text, "h.edn")
+    forms = [(n, r) for n, r in enumerate(lines, 1) if r and not r.startswith(" ")]
+    forms[-2] = (forms[-2][0], forms[-2][1] + lines[-2])
     expected = [
         (line, Op.from_dict({str(k): v for k, v in edn.loads(raw).items()}, i))
-        for i, (line, raw) in enumerate((n, r) for n, r in enumerate(lines, 1) if r)
+        for i, (line, raw) in enumerate(forms)
     ]
     assert got.lines == [line for line, _ in expected]
-    assert [o.index for o in got.ops] == [0, 1, 2, 3, 4]
+    assert [o.index for o in got.ops] == list(range(7))
     assert [(o.type, o.f, o.process, o.value, o.key, o.node, o.extra) for o in got.ops] == [
         (op.type, op.f, op.process, op.value, op.key, op.node, op.extra) for _, op in expected
     ]

@@ -620,20 +620,32 @@ def _plain_edn_op(d: dict[Any, Any], path: str | os.PathLike[str], line: int, po
 def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
     """Jepsen/Knossos/Elle EDN: either one vector of op maps, or one op map per form.
 
-    Leading lines that are each one plain op map (``edn.plain_map``, as in Jepsen's
-    history.edn) are read as JSON; the reader takes over from the first other line."""
+    Leading lines that each hold one form are read one by one, a plain op map
+    (``edn.plain_map``, as in Jepsen's history.edn) as JSON; the reader takes over from the
+    first line that is not a whole form (a form over several lines, or bad EDN)."""
     ops: list[Op] = []
     op_lines: list[int] = []
     lines = text.split("\n") if not _has_long_digit_run(text) else []
     done = 0
     for number, line in enumerate(lines, start=1):
-        d = edn.plain_map(line) if line.strip() else {}
-        if d is None:
-            break
-        done = number
-        if d:
+        if not line.strip():
+            done = number
+            continue
+        d = edn.plain_map(line)
+        if d is not None:
             ops.append(_plain_edn_op(d, path, number, len(ops)))
-            op_lines.append(number)
+        else:
+            try:
+                value = edn.loads(line)
+            except edn.EdnError:
+                break
+            for item in value if isinstance(value, list) else [value]:
+                ops.append(_edn_op(item, path, number, len(ops)))
+                op_lines.append(number)
+            done = number
+            continue
+        op_lines.append(number)
+        done = number
     rest = "\n".join(lines[done:]) if done else text
     try:
         for line, value in edn.loads_all(rest):
