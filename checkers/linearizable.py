@@ -165,7 +165,7 @@ def check(
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
     with gc_paused():
         keys = split(history, m)
-        lifetime.keep(keys, len(history))
+        lifetime.keep(keys, sum(len(kh.calls) for kh in keys))
         outcomes = _run_all(keys, m, deadline, max_bytes, workers, progress or _quiet)
         return _result(m, keys, outcomes)
 
