@@ -5,7 +5,8 @@
 Cases: all porcupine etcd logs (checked in-process, and the whole ``splitbrain check``
 command on them), porcupine kv c50-ok and c50-bad, a generated register history (100,000
 ops, 50 processes, 100 keys, unique values) checked in-process, and the whole command on
-such histories with unique values and with values 0-99; generated single-key histories of
+such histories with unique values and with values 0-99 (the unique one also written as
+Jepsen's history.edn and as a jepsen.log, ``[k v]`` values); generated single-key histories of
 20,000 ops with 20 processes and unique values, valid and with one late stale read: reads
 and writes only, 30% of all ops CAS, and 50% (every update a CAS, so long chains); and
 single-key histories of reads and writes with repeated values (12, 16 and 20 processes,
@@ -229,6 +230,28 @@ CPU: list[float] = []
 machine the wall time mostly measures the others' load, the CPU time much less so."""
 
 
+def _edn(v: Any) -> str:
+    if v is None:
+        return "nil"
+    if isinstance(v, list):
+        return "[" + " ".join(map(_edn, v)) + "]"
+    return str(v)
+
+
+def _edn_line(op: Op) -> str:
+    """``op`` as a line of Jepsen's history.edn, its key in a ``[k v]`` value (independent)."""
+    value = _edn([op.key, op.value])
+    return (
+        f"{{:type :{op.type}, :f :{op.f}, :value {value}, :process {op.process}, "
+        f":time {op.time or 0}, :index {op.index}}}\n"
+    )
+
+
+def _log_line(op: Op) -> str:
+    """``op`` as a line of Jepsen's jepsen.log (porcupine's etcd logs)."""
+    return f"INFO  jepsen.util - {op.process}\t:{op.type}\t:{op.f}\t{_edn([op.key, op.value])}\n"
+
+
 def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     times = []
     cpu = []
@@ -413,6 +436,12 @@ def main() -> int:
             if porcupine is not None:
                 t, word = porcupine_time(porcupine, [path], args.runs)
                 rows.append(("  porcupine (Go) itself, same file", t, word, ""))
+            if values is None:
+                for fmt, write in (("Jepsen EDN", _edn_line), ("Jepsen log", _log_line)):
+                    other = Path(tmp) / f"keyed.{fmt[-3:].lower()}"
+                    other.write_text("".join(write(op) for op in ops), encoding="utf-8")
+                    t, word = command_time("cas-register", [other], args.runs)
+                    rows.append((f"  the same as {fmt} ([k v] values), whole command", t, word, ""))
     for cas_ratio, what in SINGLE_KEY_CASES if in_process else []:
         for stale in (False, True):
             h = single_key(stale, cas_ratio)
