@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, NoReturn
 
 from splitbrain import __version__
+from splitbrain.harness.base import lifetime
 from splitbrain.harness.base.errors import ExitCode, HarnessInputError, SplitbrainError
 from splitbrain.harness.base.signals import signal_name
 
@@ -187,5 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.HARNESS
 
 
+def console() -> NoReturn:
+    """The ``splitbrain`` command: ``main``, in a process that ends when it returns, without
+    freeing what the command is done with (``harness.base.lifetime``)."""
+    lifetime.one_shot()
+    lifetime.end(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
