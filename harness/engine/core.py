@@ -20,8 +20,9 @@ from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness import report
 from splitbrain.harness.base import generator as gen
 from splitbrain.harness.base import signals, store
+from splitbrain.harness.base.errors import CheckerFailed
 from splitbrain.harness.base.generator import Generator, Invocation
-from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid
 from splitbrain.harness.base.protocols import (
     Configurable,
     ContributesResults,
@@ -39,7 +40,7 @@ from splitbrain.harness.base.protocols import (
     Target,
     Workload,
 )
-from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.base.verdict import Verdict, compose, crashes, is_crashed, raised
 from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.engine import assemble
 from splitbrain.harness.engine.spec import TestSpec
@@ -52,8 +53,9 @@ log = logging.getLogger("splitbrain")
 class RunResult:
     """What ``run`` returns: the verdict, where the run is stored, and what was checked."""
 
-    valid: Valid
-    """The composed checkers' ``valid``: True, False or "unknown"."""
+    valid: Valid | None
+    """The composed checkers' ``valid``: True, False or "unknown"; None only in the result of
+    a ``CheckerFailed`` (a checker raised: no verdict)."""
     run_dir: Path
     results: dict[str, Any]
     history: list[Op]
@@ -183,9 +185,11 @@ def _key_progress(name: str, ops: int) -> Callable[[int, int], None]:
 def check_history(
     history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run every checker; one that raises is reported as unknown with its error, not a crash.
-    A malformed op (``BadOp``: the workload's or its client's ops are not the model's) is
-    bad input, never ``unknown``: HarnessInputError."""
+    """Run every checker. One that raises has no verdict (``verdict.raised``: ``valid``
+    None, never ``unknown``, which means only out of time or memory), and then neither has
+    the run; the others still run, and the traceback goes to the log. A malformed op
+    (``BadOp``: the workload's or its client's ops are not the model's) is bad input:
+    HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
         log.info("checking: %s (%d ops)", name, len(history))
@@ -198,20 +202,21 @@ def check_history(
             raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
-            parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
+            parts[name] = raised(e)
         log.info("%s: %s", name, parts[name].get("valid"))
-    valid = merge_valid(p.get("valid", "unknown") for p in parts.values())
+    valid = compose(parts)
     log.info("verdict: %s", valid)
     return {"valid": valid, "checkers": parts}
 
 
 def cap_profile(history: Sequence[Op], results: dict[str, Any]) -> dict[str, Any]:
-    """The run's CAP profile (``checkers.cap``); one that cannot be drawn up is logged, not fatal."""
+    """The run's CAP profile (``checkers.cap``); one that raises is recorded as crashed (the
+    run is stored, then fails: ``run_failures``)."""
     try:
         return cap.of_run(list(history), results)
     except Exception as e:
         log.error("CAP profile failed: %s", "".join(traceback.format_exception(e)))
-        return {"error": f"{type(e).__name__}: {e}"}
+        return raised(e)
 
 
 def decided_models(
@@ -222,7 +227,7 @@ def decided_models(
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for checker, models in decides.items():
         result = (results.get("checkers") or {}).get(checker)
-        if not isinstance(result, dict):
+        if not isinstance(result, dict) or is_crashed(result):
             continue
         if len(models) == 1 or result.get("valid") is True:
             out.update({model: (checker, result) for model in models})
@@ -251,15 +256,44 @@ def add_spectrum(
         )
     except Exception as e:
         log.error("spectrum failed: %s", "".join(traceback.format_exception(e)))
-        results["spectrum"] = {"data_type": data_type, "error": f"{type(e).__name__}: {e}"}
+        results["spectrum"] = {"data_type": data_type, **raised(e)}
 
 
-def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+TARGET_RESULTS = "target-results"
+"""The part of ``results["checkers"]`` that says a target's ``extra_results`` raised."""
+
+
+def add_results(results: dict[str, Any], target: ContributesResults) -> None:
     """Merge what a target measured itself (the maelstrom router's network statistics) into
-    ``results``: its ``checkers`` join the others and count in the verdict."""
-    results["checkers"].update(extra.pop("checkers", {}))
-    results.update(extra)
-    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
+    ``results``: its ``checkers`` join the others and count in the verdict. A target whose
+    ``extra_results`` raises is recorded as a crashed part, ``target-results``."""
+    try:
+        extra = dict(target.extra_results())
+        results["checkers"].update(extra.pop("checkers", {}))
+        results.update(extra)
+    except Exception as e:
+        log.error("target results failed: %s", "".join(traceback.format_exception(e)))
+        results["checkers"][TARGET_RESULTS] = raised(e)
+    if not results.get("error"):  # an interrupted check's unknown stays
+        results["valid"] = compose(results["checkers"])
+
+
+def run_failures(results: dict[str, Any]) -> dict[str, str]:
+    """What raised while the run was checked: ``checker NAME``, ``the spectrum``, ``the CAP
+    profile``, each with its error. Any of them makes the run a harness failure (255)."""
+    found = {f"checker {name}": error for name, error in crashes(results["checkers"]).items()}
+    for key, what in (("spectrum", "the spectrum"), ("cap", "the CAP profile")):
+        if is_crashed(results.get(key)):
+            found[what] = str(results[key].get("error"))
+    return found
+
+
+def failed_run(result: RunResult, failures: dict[str, str]) -> CheckerFailed:
+    """The one line of a run whose checking raised, naming what, with what, and where it is."""
+    also = "".join(f"; {p}" for p in result.store_errors)
+    also += "".join(f"; teardown: {p}" for p in result.teardown_errors)
+    where = f"the run is stored in {result.run_dir} (traceback in its {store.LOG}){also}"
+    return CheckerFailed(failures, where, result)
 
 
 def prepare(spec: TestSpec) -> assemble.Parts:
@@ -285,7 +319,9 @@ def default_rate(target: Any, workload: str) -> float:
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
-    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up.
+    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up,
+    and ``CheckerFailed`` (255) once the run is stored when a checker, the spectrum or the CAP
+    profile raised (a bug: no verdict, never ``unknown``); its ``result`` is the RunResult.
 
     One ``ExitStack`` owns the run's lifecycle: the log handler and the history writer live
     until the results are stored; inside, the target, its clients and the nemeses are torn
@@ -373,14 +409,14 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
                 "error": "checking was interrupted",
             }
         if isinstance(target, ContributesResults):
-            add_results(results, target.extra_results())
+            add_results(results, target)
         if interrupted:
             results["interrupted"] = interrupted
         results["cap"] = cap_profile(history, results)
         with signals.deferred():
             test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
             store_errors = _store_outputs(store_dir, run_dir, writer, test_doc, results, history)
-    return RunResult(
+    result = RunResult(
         results["valid"],
         run_dir,
         results,
@@ -390,6 +426,10 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         teardown_errors,
         store_errors,
     )
+    failures = run_failures(results)
+    if failures:
+        raise failed_run(result, failures)
+    return result
 
 
 def _store_outputs(

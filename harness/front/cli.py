@@ -22,7 +22,7 @@ from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import report
 from splitbrain.harness.base import plugins
 from splitbrain.harness.base.bounds import check_value
-from splitbrain.harness.base.errors import SplitbrainError
+from splitbrain.harness.base.errors import CheckerFailed, SplitbrainError
 from splitbrain.harness.base.history import FORMATS as HISTORY_FORMATS
 from splitbrain.harness.base.history import HistoryError, json_value, merge_valid, read_history
 from splitbrain.harness.base.independent import MODES as INDEPENDENT_MODES
@@ -146,6 +146,10 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     try:
         result = core.run(spec, on_start=started)
+    except CheckerFailed as e:  # stored: its summary, then the one line (main)
+        watch.stop()
+        _print_run(e.result, args.format)
+        raise
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -153,14 +157,16 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_HARNESS
     finally:
         watch.stop()
-    command = spec.command()
-    print(
-        present.run_text(result.results, result.run_dir, command, result.interrupted, args.format)
-    )
+    _print_run(result, args.format)
+    return run_exit_code(result)
+
+
+def _print_run(result: Any, fmt: str) -> None:
+    command = result.spec.command()
+    print(present.run_text(result.results, result.run_dir, command, result.interrupted, fmt))
     _step_summary(
         present.run_text(result.results, result.run_dir, command, result.interrupted, "markdown")
     )
-    return run_exit_code(result)
 
 
 def run_exit_code(result: Any) -> int:
