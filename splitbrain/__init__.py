@@ -11,12 +11,15 @@ This module is the public, stable surface (``__all__``). Everything below
   abilities the engine checks with ``isinstance``.
 - Every error splitbrain raises on purpose is a ``SplitbrainError``, whose ``exit_code``
   is 254 for the user's input (``HarnessInputError``, ``PluginError``) and 255 for the
-  harness or its environment (``HarnessFailure``).
+  harness or its environment (``HarnessFailure``). A checker that raises is no verdict:
+  ``run`` stores the run, then raises ``CheckerFailed`` (a ``HarnessFailure``, 255) with
+  the ``RunResult`` as its ``result``; ``unknown`` means only out of time or memory.
 """
 
 from __future__ import annotations
 
 from splitbrain.harness.base.errors import (
+    CheckerFailed,
     ExitCode,
     HarnessFailure,
     HarnessInputError,
@@ -74,6 +77,7 @@ __version__ = "0.2.0"
 __all__ = [
     "CheckResult",
     "Checker",
+    "CheckerFailed",
     "Client",
     "Configurable",
     "Context",

@@ -42,21 +42,28 @@ def _linearizable(model: Any) -> CheckFn:
 
 
 def _checker(checker: Any, name: str, **fixed: Any) -> CheckFn:
-    """A registered checker; ``init`` and ``timeout`` reach it when it takes them. One given
-    as ``module:attr`` is the user's own code: what it raises is its failure (255), except
-    ``BadOp`` and ``ValueError``, its ways to refuse a history (254)."""
+    """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
     accepts = _parameters(checker)
-    theirs = plugins.is_path(name)
+    checker = users(checker, name) if plugins.is_path(name) else checker
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
+        return checker(history, **fixed, **extra)
+
+    return check
+
+
+def users(checker: Callable[..., dict[str, Any]], name: str) -> Callable[..., dict[str, Any]]:
+    """A checker of the user's own code (given as ``module:attr``, or made by a workload so
+    given): what it raises is its failure, ``CheckerFailed`` (255), except ``ValueError``
+    and ``BadOp``, its ways to refuse a history (254), and MemoryError (``unknown``)."""
+
+    def check(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
-            return checker(history, **fixed, **extra)
-        except (BadOp, ValueError):
+            return checker(*args, **kwargs)
+        except (BadOp, ValueError, MemoryError):
             raise
         except Exception as e:
-            if not theirs or isinstance(e, MemoryError):  # out of memory: unknown
-                raise
             raise CheckerFailed({f"checker {name}": describe(e)}) from e
 
     return check
@@ -323,10 +330,13 @@ def run_checker(path: str | Path) -> CheckFn | None:
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise HarnessInputError(f"{test_json}: not a run's test spec ({e})") from None
     made, _ = assemble.claimed_workload(name, wspec)
+    checkers = dict(made.checkers)
+    if plugins.is_path(name):
+        checkers = {n: users(fn, n) for n, fn in checkers.items()}
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         parts = {"stats": stats.check(history)}
-        parts |= {n: fn(history) for n, fn in made.checkers.items()}
+        parts |= {n: fn(history) for n, fn in checkers.items()}
         result: dict[str, Any] = {"valid": compose(parts), "checkers": parts}
         result["claimed"] = list(parts)
         result["workload"] = assemble.label(name)
