@@ -43,6 +43,11 @@ def make(spec):
     return dataclasses.replace(w, checkers=checkers, decides={"buggy": ("linearizable",)})
 
 
+def silent(spec):
+    w = make(spec)
+    return dataclasses.replace(w, checkers={**w.checkers, "silent": lambda history: None})
+
+
 def refuses(history):
     raise ValueError("not a history of mine")
 '''
@@ -89,6 +94,7 @@ def test_test_and_check_say_which_checker_failed_in_one_line_and_exit_255(tmp_pa
         "unknown_reason": "memory",
         "error": "MemoryError:  (buggy_workload.py:16 in greedy)",
     }
+    assert results["cap"]["classification"]["text"].endswith("; no verdict (buggy failed)")
     # the model the crashed checker decided is checked by the spectrum itself, not unknown
     assert results["spectrum"]["models"]["linearizable"]["verdict"] == "holds"
     assert "Traceback (most recent call last)" in (run_dir / "splitbrain.log").read_text()
@@ -122,18 +128,19 @@ class BrokenMeter(MemoryTarget):
 def test_run_raises_checker_failed_after_storing_the_run(tmp_path: Path) -> None:
     sys.path.insert(0, str(_module(tmp_path)))
     try:
-        from buggy_workload import make  # type: ignore[import-not-found]
+        from buggy_workload import silent  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(tmp_path))
     spec = splitbrain.TestSpec(
-        target=BrokenMeter(), workload=make, time_limit=0.5, rate=100, keys=2, seed=4,
+        target=BrokenMeter(), workload=silent, time_limit=0.5, rate=100, keys=2, seed=4,
         store=str(tmp_path / "store"),
     )  # fmt: skip
     with pytest.raises(splitbrain.CheckerFailed) as caught:
         splitbrain.run(spec)
     e = caught.value
     assert isinstance(e, splitbrain.HarnessFailure) and e.exit_code == 255
-    assert list(e.failures) == ["checker buggy", "checker target-results"]
+    assert list(e.failures) == ["checker buggy", "checker silent", "checker target-results"]
+    assert e.failures["checker silent"] == "returned NoneType, not a dict"
     assert e.failures["checker target-results"].startswith("KeyError: 'servers' (test_checker")
     result = e.result
     assert isinstance(result, splitbrain.RunResult) and e.run_dir == result.run_dir

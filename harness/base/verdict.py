@@ -118,6 +118,24 @@ def raised(e: BaseException) -> dict[str, Any]:
     return {"valid": None, CRASHED: True, "error": describe(e)}
 
 
+def not_a_result(result: Any) -> str | None:
+    """Why what a checker returned is no result (a dict whose ``valid`` is true, false or
+    "unknown"), or None: a checker breaking its protocol has no verdict either."""
+    if not isinstance(result, dict):
+        return f"returned {type(result).__name__}, not a dict"
+    if "valid" not in result:
+        return "returned a result without 'valid'"
+    valid = result["valid"]
+    if not (valid is True or valid is False or valid == "unknown"):
+        return f"returned valid={valid!r}, not true, false or 'unknown'"
+    return None
+
+
+def broken(problem: str) -> dict[str, Any]:
+    """The part of a checker whose result broke the protocol (``not_a_result``)."""
+    return {"valid": None, CRASHED: True, "error": problem}
+
+
 def is_crashed(part: Any) -> bool:
     return isinstance(part, dict) and part.get(CRASHED) is True
 

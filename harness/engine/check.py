@@ -27,7 +27,14 @@ from splitbrain.harness.base.history import (
 )
 from splitbrain.harness.base.independent import apply as apply_independent
 from splitbrain.harness.base.protocols import HarnessInputError
-from splitbrain.harness.base.verdict import Verdict, compose, describe, is_crashed, raised
+from splitbrain.harness.base.verdict import (
+    Verdict,
+    compose,
+    describe,
+    is_crashed,
+    not_a_result,
+    raised,
+)
 from splitbrain.harness.engine import assemble
 from splitbrain.workloads import WorkloadSpec
 
@@ -56,15 +63,20 @@ def _checker(checker: Any, name: str, **fixed: Any) -> CheckFn:
 def users(checker: Callable[..., dict[str, Any]], name: str) -> Callable[..., dict[str, Any]]:
     """A checker of the user's own code (given as ``module:attr``, or made by a workload so
     given): what it raises is its failure, ``CheckerFailed`` (255), except ``ValueError``
-    and ``BadOp``, its ways to refuse a history (254), and MemoryError (``unknown``)."""
+    and ``BadOp``, its ways to refuse a history (254), and MemoryError (``unknown``); so is
+    a return value that is no result."""
 
     def check(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
-            return checker(*args, **kwargs)
+            result = checker(*args, **kwargs)
         except (BadOp, ValueError, MemoryError):
             raise
         except Exception as e:
             raise CheckerFailed({f"checker {name}": describe(e)}) from e
+        problem = not_a_result(result)
+        if problem:
+            raise CheckerFailed({f"checker {name}": problem})
+        return result
 
     return check
 

@@ -40,7 +40,15 @@ from splitbrain.harness.base.protocols import (
     Target,
     Workload,
 )
-from splitbrain.harness.base.verdict import Verdict, compose, crashes, is_crashed, raised
+from splitbrain.harness.base.verdict import (
+    Verdict,
+    broken,
+    compose,
+    crashes,
+    is_crashed,
+    not_a_result,
+    raised,
+)
 from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.engine import assemble
 from splitbrain.harness.engine.spec import TestSpec
@@ -185,9 +193,10 @@ def _key_progress(name: str, ops: int) -> Callable[[int, int], None]:
 def check_history(
     history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run every checker. One that raises has no verdict (``verdict.raised``: ``valid``
-    None, never ``unknown``, which means only out of time or memory), and then neither has
-    the run; the others still run, and the traceback goes to the log. A malformed op
+    """Run every checker. One that raises, or returns no result (``verdict.not_a_result``),
+    has no verdict (``valid`` None, never ``unknown``, which means only out of time or
+    memory), and then neither has the run; the others still run, and the traceback goes to
+    the log. A malformed op
     (``BadOp``: the workload's or its client's ops are not the model's) is bad input:
     HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
@@ -195,14 +204,20 @@ def check_history(
         log.info("checking: %s (%d ops)", name, len(history))
         try:
             if _takes_progress(checker):
-                parts[name] = checker(history, progress=_key_progress(name, len(history)))
+                part = checker(history, progress=_key_progress(name, len(history)))
             else:
-                parts[name] = checker(history)
+                part = checker(history)
         except BadOp as e:
             raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
-            parts[name] = raised(e)
+            part = raised(e)
+        else:
+            problem = not_a_result(part)
+            if problem:
+                log.error("checker %s %s", name, problem)
+                part = broken(problem)
+        parts[name] = part
         log.info("%s: %s", name, parts[name].get("valid"))
     valid = compose(parts)
     log.info("verdict: %s", valid)
