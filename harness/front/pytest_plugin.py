@@ -223,7 +223,7 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
         pytest.fail(f"splitbrain: {e}", pytrace=False)
     except CheckerFailed as e:  # a bug, not a verdict: the test errors, its run still listed
         _stash_run(item, e.result)
-        raise
+        raise e.with_traceback(None) from None  # the harness's frames say nothing; its log does
     result = _stash_run(item, run)
     if run.interrupted:
         raise KeyboardInterrupt
