@@ -98,6 +98,9 @@ def test_test_and_check_say_which_checker_failed_in_one_line_and_exit_255(tmp_pa
     # the model the crashed checker decided is checked by the spectrum itself, not unknown
     assert results["spectrum"]["models"]["linearizable"]["verdict"] == "holds"
     assert "Traceback (most recent call last)" in (run_dir / "splitbrain.log").read_text()
+    page = (run_dir / "report.html").read_text()
+    assert 'id="verdict">ERROR</div>' in page
+    assert re.search(r'id="checker-buggy"><h3>buggy <span class="badge none">ERROR</span>', page)
     assert "buggy: error\n  TypeError: unsupported operand" in done.stdout
     assert "greedy: unknown\n  MemoryError" in done.stdout and "verdict: error" in done.stdout
 

@@ -151,3 +151,13 @@ def compose(parts: Mapping[str, Any]) -> Valid | None:
     if crashes(parts):
         return None
     return merge_valid(p.get("valid", "unknown") for p in parts.values())
+
+
+def run_failures(results: Mapping[str, Any]) -> dict[str, str]:
+    """What raised while a run was checked: ``checker NAME``, ``the spectrum``, ``the CAP
+    profile``, each with its error."""
+    found = {f"checker {n}": e for n, e in crashes(results.get("checkers") or {}).items()}
+    for key, what in (("spectrum", "the spectrum"), ("cap", "the CAP profile")):
+        if is_crashed(results.get(key)):
+            found[what] = str(results[key].get("error"))
+    return found

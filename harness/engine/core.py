@@ -44,10 +44,10 @@ from splitbrain.harness.base.verdict import (
     Verdict,
     broken,
     compose,
-    crashes,
     is_crashed,
     not_a_result,
     raised,
+    run_failures,
 )
 from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.engine import assemble
@@ -293,16 +293,6 @@ def add_results(results: dict[str, Any], target: ContributesResults) -> None:
         results["valid"] = compose(results["checkers"])
 
 
-def run_failures(results: dict[str, Any]) -> dict[str, str]:
-    """What raised while the run was checked: ``checker NAME``, ``the spectrum``, ``the CAP
-    profile``, each with its error. Any of them makes the run a harness failure (255)."""
-    found = {f"checker {name}": error for name, error in crashes(results["checkers"]).items()}
-    for key, what in (("spectrum", "the spectrum"), ("cap", "the CAP profile")):
-        if is_crashed(results.get(key)):
-            found[what] = str(results[key].get("error"))
-    return found
-
-
 def failed_run(result: RunResult, failures: dict[str, str]) -> CheckerFailed:
     """The one line of a run whose checking raised, naming what, with what, and where it is."""
     also = "".join(f"; {p}" for p in result.store_errors)
@@ -441,7 +431,7 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         teardown_errors,
         store_errors,
     )
-    failures = run_failures(results)
+    failures = run_failures(results)  # any makes the run a harness failure (255)
     if failures:
         raise failed_run(result, failures)
     return result
