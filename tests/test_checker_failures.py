@@ -147,7 +147,10 @@ def test_run_raises_checker_failed_after_storing_the_run(tmp_path: Path) -> None
     assert e.failures["checker target-results"].startswith("KeyError: 'servers' (test_checker")
     result = e.result
     assert isinstance(result, splitbrain.RunResult) and e.run_dir == result.run_dir
-    assert result.valid is None and result.results["checkers"]["lin"]["valid"] is True
+    assert result.valid is None and result.verdict is None
+    assert result.results["checkers"]["lin"]["valid"] is True
+    with pytest.raises(ValueError, match="None is no verdict"):
+        splitbrain.Verdict.of(result.valid)
     stored = json.loads((result.run_dir / "results.json").read_text())
     assert stored["checkers"]["target-results"]["crashed"] is True
     assert len(result.history) > 20 and (result.run_dir / "report.html").is_file()

@@ -49,14 +49,17 @@ class Verdict(Enum):
 
     @classmethod
     def of(cls, valid: Valid | Verdict) -> Verdict:
-        """The verdict of a checker result's ``valid``; anything else is unknown."""
+        """The verdict of a checker result's ``valid``; anything else (None: a checker that
+        raised) is no verdict, and is refused rather than taken for unknown."""
         if isinstance(valid, Verdict):
             return valid
         if valid is True:
             return cls.VALID
         if valid is False:
             return cls.INVALID
-        return cls.UNKNOWN
+        if valid == "unknown":
+            return cls.UNKNOWN
+        raise ValueError(f"{valid!r} is no verdict (true, false or 'unknown')")
 
     @property
     def exit_code(self) -> ExitCode:

@@ -75,8 +75,9 @@ class RunResult:
     """One line per output that could not be saved (a full or unwritable store)."""
 
     @property
-    def verdict(self) -> Verdict:
-        return Verdict.of(self.valid)
+    def verdict(self) -> Verdict | None:
+        """None when a checker raised (no verdict): only in a ``CheckerFailed``'s result."""
+        return None if self.valid is None else Verdict.of(self.valid)
 
 
 PHASE_SLACK_S = 30.0
