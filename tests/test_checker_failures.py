@@ -101,6 +101,9 @@ def test_test_and_check_say_which_checker_failed_in_one_line_and_exit_255(tmp_pa
     page = (run_dir / "report.html").read_text()
     assert 'id="verdict">ERROR</div>' in page
     assert re.search(r'id="checker-buggy"><h3>buggy <span class="badge none">ERROR</span>', page)
+    assert cli.main(["report", "--index", str(store)]) == 0
+    index = (store / "index.html").read_text()
+    assert '<td class="verdict">ERROR</td>' in index and "1 runs, 1 error" in index
     assert "buggy: error\n  TypeError: unsupported operand" in done.stdout
     assert "greedy: unknown\n  MemoryError" in done.stdout and "verdict: error" in done.stdout
 

@@ -158,8 +158,11 @@ def compose(parts: Mapping[str, Any]) -> Valid | None:
 
 def run_failures(results: Mapping[str, Any]) -> dict[str, str]:
     """What raised while a run was checked: ``checker NAME``, ``the spectrum``, ``the CAP
-    profile``, each with its error."""
-    found = {f"checker {n}": e for n, e in crashes(results.get("checkers") or {}).items()}
+    profile``, each with its error (read from any ``results.json``, so its shape is checked)."""
+    parts = results.get("checkers")
+    found = (
+        {f"checker {n}": e for n, e in crashes(parts).items()} if isinstance(parts, Mapping) else {}
+    )
     for key, what in (("spectrum", "the spectrum"), ("cap", "the CAP profile")):
         if is_crashed(results.get(key)):
             found[what] = str(results[key].get("error"))
