@@ -51,7 +51,7 @@ def _linearizable(model: Any) -> CheckFn:
 def _checker(checker: Any, name: str, **fixed: Any) -> CheckFn:
     """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
     accepts = _parameters(checker)
-    checker = users(checker, name) if plugins.is_path(name) else checker
+    checker = user_checker(checker, name) if plugins.is_path(name) else checker
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
@@ -60,7 +60,9 @@ def _checker(checker: Any, name: str, **fixed: Any) -> CheckFn:
     return check
 
 
-def users(checker: Callable[..., dict[str, Any]], name: str) -> Callable[..., dict[str, Any]]:
+def user_checker(
+    checker: Callable[..., dict[str, Any]], name: str
+) -> Callable[..., dict[str, Any]]:
     """A checker of the user's own code (given as ``module:attr``, or made by a workload so
     given): what it raises is its failure, ``CheckerFailed`` (255), except ``ValueError``
     and ``BadOp``, its ways to refuse a history (254), and MemoryError (``unknown``); so is
@@ -344,7 +346,7 @@ def run_checker(path: str | Path) -> CheckFn | None:
     made, _ = assemble.claimed_workload(name, wspec)
     checkers = dict(made.checkers)
     if plugins.is_path(name):
-        checkers = {n: users(fn, n) for n, fn in checkers.items()}
+        checkers = {n: user_checker(fn, n) for n, fn in checkers.items()}
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         parts = {"stats": stats.check(history)}

@@ -197,9 +197,8 @@ def check_history(
     """Run every checker. One that raises, or returns no result (``verdict.not_a_result``),
     has no verdict (``valid`` None, never ``unknown``, which means only out of time or
     memory), and then neither has the run; the others still run, and the traceback goes to
-    the log. A malformed op
-    (``BadOp``: the workload's or its client's ops are not the model's) is bad input:
-    HarnessInputError."""
+    the log. A malformed op (``BadOp``: the workload's or its client's ops are not the
+    model's) is bad input: HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
         log.info("checking: %s (%d ops)", name, len(history))
@@ -275,6 +274,7 @@ def add_spectrum(
         results["spectrum"] = {"data_type": data_type, **raised(e)}
 
 
+CHECK_INTERRUPTED = "checking was interrupted"
 TARGET_RESULTS = "target-results"
 """The part of ``results["checkers"]`` that says a target's ``extra_results`` raised."""
 
@@ -290,7 +290,7 @@ def add_results(results: dict[str, Any], target: ContributesResults) -> None:
     except Exception as e:
         log.error("target results failed: %s", "".join(traceback.format_exception(e)))
         results["checkers"][TARGET_RESULTS] = raised(e)
-    if not results.get("error"):  # an interrupted check's unknown stays
+    if results.get("error") != CHECK_INTERRUPTED:  # an interrupted check's unknown stays
         results["valid"] = compose(results["checkers"])
 
 
@@ -412,7 +412,7 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             results = {
                 "valid": "unknown",
                 "checkers": {"stats": stats.check(history)},
-                "error": "checking was interrupted",
+                "error": CHECK_INTERRUPTED,
             }
         if isinstance(target, ContributesResults):
             add_results(results, target)
