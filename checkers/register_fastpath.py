@@ -86,6 +86,69 @@ class _Chain(msgspec.Struct, gc=False):
 
 def decide(calls: list[Call], init: Any) -> FastResult:
     """Decide linearizability of one key's register ops, or return FastResult(None)."""
+    if plainly_valid(calls, init):
+        return FastResult(True)
+    return decide_fully(calls, init)
+
+
+def plainly_valid(calls: list[Call], init: Any) -> bool:
+    """The zone conditions for reads and unique writes alone, in one pass: True only where
+    ``decide_fully`` says valid, False when unsure (a CAS, a repeated or unhashable value,
+    any violation), so that every "invalid" and its witness come from ``decide_fully``.
+
+    Unobserved indeterminate writes are kept here: their zone ``[inv, inf]`` is backward and
+    lies inside no forward zone, so keeping them changes nothing. The two dicts of zone ends
+    get their keys in the same order, so the zones are one ``zip`` of their values.
+    """
+    first_ret: dict[Any, float] = {}
+    last_inv: dict[Any, float] = {}
+    produced: dict[Any, int] = {}
+    try:
+        for c in calls:
+            code, v, _ = c.arg
+            inv = c.inv
+            ret = c.ret
+            if code:
+                if code != R_WRITE or v in produced:
+                    return False
+                produced[v] = inv
+                if ret is None:
+                    ret = _INF
+            elif ret is None:
+                return False
+            f = first_ret.get(v)
+            if f is None or ret < f:
+                first_ret[v] = ret
+            s = last_inv.get(v)
+            if s is None or inv > s:
+                last_inv[v] = inv
+        if init in produced or len(last_inv) != len(produced) + (init in last_inv):
+            return False
+    except TypeError:
+        return False
+    for v, inv in produced.items():
+        if inv >= first_ret[v]:
+            return False
+    if init in first_ret:
+        first_ret[init] = -1
+    zones = list(zip(first_ret.values(), last_inv.values(), strict=True))
+    forward = sorted([z for z in zones if z[0] < z[1]])
+    end = _NEG_INF
+    for f, s in forward:
+        if f < end:
+            return False
+        end = s
+    starts = [f for f, _ in forward]
+    for f, s in zones:
+        if f >= s:
+            k = bisect.bisect_left(starts, s) - 1
+            if k >= 0 and forward[k][1] > f:
+                return False
+    return True
+
+
+def decide_fully(calls: list[Call], init: Any) -> FastResult:
+    """``decide`` with CAS chains, and with the witness of an "invalid"."""
     producer: dict[Any, int] = {}
     for i, c in enumerate(calls):
         code, a, b = c.arg
