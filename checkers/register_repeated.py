@@ -84,7 +84,15 @@ def _by_invoke(calls: list[Call]) -> list[int] | range:
 class _Index:
     """What the refutation and the sweep look up, gathered in one pass in invoke order."""
 
-    __slots__ = ("writers", "read_starts", "read_rets", "later_invs", "later_rets", "certain")
+    __slots__ = (
+        "by_invoke",
+        "writers",
+        "read_starts",
+        "read_rets",
+        "later_invs",
+        "later_rets",
+        "certain",
+    )
 
     def __init__(self, calls: list[Call]) -> None:
         self.writers: dict[Hashable, _Writers] = {}
@@ -101,7 +109,8 @@ class _Index:
         read_starts = self.read_starts
         read_rets = self.read_rets
         certain = self.certain.append
-        for i in _by_invoke(calls):
+        self.by_invoke = _by_invoke(calls)
+        for i in self.by_invoke:
             c = calls[i]
             code, a, b = c.arg
             inv = c.inv
@@ -140,32 +149,40 @@ class _Index:
 
 class _Blockers:
     """For a time t: the certain writer invoked last among those returning before t, and the
-    best one of a different value, so that "the last blocker of another value" is one lookup."""
+    best one of a different value, so that "the last blocker of another value" is one lookup.
+    Parallel lists, by return: ``best_*`` that writer's op, invoke and value, ``other_*`` the
+    other one's op and invoke (None if there is none)."""
 
     def __init__(self, index: _Index) -> None:
         done = sorted(index.certain)
         self.rets = [d[0] for d in done]
-        self.best: list[tuple[int, int]] = []
+        self.best_op: list[int] = []
+        self.best_inv: list[int] = []
         self.best_value: list[Any] = []
-        """The value ``best`` wrote."""
-        self.other: list[tuple[int, int] | None] = []
-        best: tuple[int, int] | None = None
+        self.other_op: list[int | None] = []
+        self.other_inv: list[int | None] = []
+        best_op = best_inv = other_op = other_inv = None
         best_v: Any = None
-        other: tuple[int, int] | None = None
-        add_best = self.best.append
-        add_best_value = self.best_value.append
-        add_other = self.other.append
+        add = (
+            self.best_op.append,
+            self.best_inv.append,
+            self.best_value.append,
+            self.other_op.append,
+            self.other_inv.append,
+        )
+        add_best_op, add_best_inv, add_best_value, add_other_op, add_other_inv = add
         for _, inv, i, v in done:
-            if best is None or inv > best[0]:
-                if best is not None and best_v != v:
-                    other = best
-                best = (inv, i)
-                best_v = v
-            elif best_v != v and (other is None or inv > other[0]):
-                other = (inv, i)
-            add_best(best)
+            if best_inv is None or inv > best_inv:
+                if best_inv is not None and best_v != v:
+                    other_op, other_inv = best_op, best_inv
+                best_op, best_inv, best_v = i, inv, v
+            elif best_v != v and (other_inv is None or inv > other_inv):
+                other_op, other_inv = i, inv
+            add_best_op(best_op)
+            add_best_inv(best_inv)
             add_best_value(best_v)
-            add_other(other)
+            add_other_op(other_op)
+            add_other_inv(other_inv)
 
     def before(self, t: int, value: Any) -> int | None:
         """The writer of a value other than ``value`` invoked last among those returning before t."""
@@ -173,15 +190,17 @@ class _Blockers:
         if k < 0:
             return None
         if self.best_value[k] != value:
-            return self.best[k][1]
-        o = self.other[k]
-        return None if o is None else o[1]
+            return self.best_op[k]
+        return self.other_op[k]
 
 
 def _refute(calls: list[Call], init: Any, index: _Index) -> FastResult | None:
     writers = index.writers
     blockers = _Blockers(index)
-    before = blockers.before
+    rets = blockers.rets
+    best_value = blockers.best_value
+    best_inv = blockers.best_inv
+    other_inv = blockers.other_inv
     bisect_left = bisect.bisect_left
     for r, c in enumerate(calls):
         code, v, new = c.arg
@@ -190,16 +209,24 @@ def _refute(calls: list[Call], init: Any, index: _Index) -> FastResult | None:
         elif code != R_CAS or new == v:
             continue
         assert c.ret is not None
-        b = before(c.inv, v)
-        if b is None and v == init:
+        # blockers.before(c.inv, v), inlined: b_inv is that writer's invoke.
+        k = bisect_left(rets, c.inv) - 1
+        if k < 0:
+            b_inv = None
+        elif best_value[k] != v:
+            b_inv = best_inv[k]
+        else:
+            b_inv = other_inv[k]
+        if b_inv is None and v == init:
             continue
         w = writers.get(v)
         if w is not None:
             k = bisect_left(w.invs, c.ret)
-            if k > 0 and (b is None or w.max_ret[k - 1] > calls[b].inv):
+            if k > 0 and (b_inv is None or w.max_ret[k - 1] > b_inv):
                 continue
         else:
             k = 0
+        b = blockers.before(c.inv, v)
         return _refutation(calls, r, b, [] if w is None else w.ops[:k], v)
     return None
 
@@ -276,6 +303,7 @@ class _Sweep:
         self.pending_reads: dict[Any, list[int]] = {}
         self.open_writes: dict[int, None] = {}
         """Writes invoked and not yet placed, in invoke order."""
+        self.by_invoke = index.by_invoke
         self.readers = index.read_starts
         self.reader_rets = index.read_rets
         self.writers = index.writers
@@ -287,57 +315,75 @@ class _Sweep:
         )[::-1]
 
     def run(self) -> list[int] | None:
-        events = []
-        for i, c in enumerate(self.calls):
-            events.append((c.inv, 0, i))
-            if c.ret is not None:
-                events.append((c.ret, 1, i))
-        events.sort()
-        # Invokes, write returns and placing inlined: this loop runs twice per op.
+        """Invokes in order; returns from a heap that holds only the ops not placed at their
+        invoke, which is the event order (invokes first at equal times) without the events
+        that find their op placed already."""
         calls = self.calls
         done = self.done
         open_writes = self.open_writes
         pending_writes = self.pending_writes
         pending_reads = self.pending_reads
         place = self.order.append
-        for now, kind, i in events:
+        returns: list[tuple[int, int]] = []
+        push = heapq.heappush
+        pop = heapq.heappop
+        for i in self.by_invoke:
             c = calls[i]
+            inv = c.inv
+            while returns and returns[0][0] < inv:
+                now, r = pop(returns)
+                if not done[r] and not self._returned(now, r):
+                    return None
             code, v, _ = c.arg
-            if kind == 0:
-                if code == R_WRITE:
-                    ret = c.ret
-                    heap = pending_writes.get(v)
-                    if heap is None:
-                        heap = pending_writes[v] = []
-                    heapq.heappush(heap, (_INF if ret is None else ret, i))
-                    open_writes[i] = None
-                elif self.state == v:
-                    done[i] = True
-                    place(i)
+            ret = c.ret
+            if code == R_WRITE:
+                heap = pending_writes.get(v)
+                if heap is None:
+                    heap = pending_writes[v] = []
+                if ret is None:
+                    push(heap, (_INF, i))
                 else:
-                    waiting = pending_reads.get(v)
-                    if waiting is None:
-                        pending_reads[v] = [i]
-                    else:
-                        waiting.append(i)
-            elif done[i]:
-                continue
-            elif code == R_WRITE:
-                if len(open_writes) > 1:
-                    self._flush(now, i)
+                    push(heap, (ret, i))
+                    push(returns, (ret, i))
+                open_writes[i] = None
+            elif self.state == v:
                 done[i] = True
-                del open_writes[i]
                 place(i)
-                self.state = v
-                waiting = pending_reads.pop(v, None)
-                if waiting:
-                    for r in waiting:
-                        if not done[r]:
-                            done[r] = True
-                            place(r)
-            elif not self._returning(now, i):
+            else:
+                waiting = pending_reads.get(v)
+                if waiting is None:
+                    pending_reads[v] = [i]
+                else:
+                    waiting.append(i)
+                if ret is not None:
+                    push(returns, (ret, i))
+        while returns:
+            now, r = pop(returns)
+            if not done[r] and not self._returned(now, r):
                 return None
         return self.order
+
+    def _returned(self, now: int, i: int) -> bool:
+        """Op i, not placed yet, returns: place it, or say the sweep is stuck."""
+        v = self.calls[i].arg[1]
+        if self.calls[i].arg[0] != R_WRITE:
+            return self._returning(now, i)
+        open_writes = self.open_writes
+        if len(open_writes) > 1:
+            self._flush(now, i)
+        done = self.done
+        done[i] = True
+        del open_writes[i]
+        place = self.order.append
+        place(i)
+        self.state = v
+        waiting = self.pending_reads.pop(v, None)
+        if waiting:
+            for r in waiting:
+                if not done[r]:
+                    done[r] = True
+                    place(r)
+        return True
 
     def _returning(self, now: int, i: int) -> bool:
         """A read returns that was not placed yet."""
