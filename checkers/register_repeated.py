@@ -41,6 +41,7 @@ from splitbrain.checkers.wgl import Call
 
 _INF = float("inf")
 _NO_READ = (_INF, False)
+_NOT_APPLIED = "failed CAS read as a no-op"
 
 
 @dataclass(slots=True)
@@ -54,17 +55,18 @@ class _Writers:
 
 def decide(calls: list[Call], init: Any) -> FastResult:
     """Refute or prove linearizability of one key's register ops; FastResult(None) when neither."""
-    codes = {c.arg[0] for c in calls}
-    if R_CAS_NOT_APPLIED in codes:
-        return FastResult(None, reason="failed CAS read as a no-op")
     try:
         index = _Index(calls)
     except TypeError:
+        if any(c.arg[0] == R_CAS_NOT_APPLIED for c in calls):
+            return FastResult(None, reason=_NOT_APPLIED)
         return FastResult(None, reason="unhashable value")
+    if index.not_applied:
+        return FastResult(None, reason=_NOT_APPLIED)
     refuted = _refute(calls, init, index)
     if refuted is not None:
         return refuted
-    if not codes <= {R_READ, R_WRITE}:
+    if index.cas:
         return FastResult(None, reason="CAS with repeated values is left to the search")
     return _prove(calls, init, index)
 
@@ -92,6 +94,8 @@ class _Index:
         "later_invs",
         "later_rets",
         "certain",
+        "cas",
+        "not_applied",
     )
 
     def __init__(self, calls: list[Call]) -> None:
@@ -105,9 +109,14 @@ class _Index:
         """Completed plain writes: invokes, in order, and returns."""
         self.certain: list[tuple[int, int, int, Any]] = []
         """Completed writes and CASes: (return, invoke, op, value written), unsorted."""
+        self.cas = False
+        self.not_applied = False
+        """Whether there is a CAS; a failed CAS read as a no-op (then the rest is not indexed)."""
         writers = self.writers
         read_starts = self.read_starts
         read_rets = self.read_rets
+        later_inv = self.later_invs.append
+        later_ret = self.later_rets.append
         certain = self.certain.append
         self.by_invoke = _by_invoke(calls)
         for i in self.by_invoke:
@@ -124,14 +133,23 @@ class _Index:
                     starts.append(inv)
                     read_rets[a].append(ret)  # type: ignore[arg-type]
                 continue
-            v = a if code == R_WRITE else b
-            if ret is None:
-                ret = _INF
+            if code == R_WRITE:
+                v = a
+                if ret is None:
+                    ret = _INF
+                else:
+                    later_inv(inv)
+                    later_ret(ret)
+                    certain((ret, inv, i, v))
+            elif code == R_CAS_NOT_APPLIED:
+                self.not_applied = True
+                return
             else:
-                if code == R_WRITE:
-                    self.later_invs.append(inv)
-                    self.later_rets.append(ret)
-                if code == R_WRITE or code == R_CAS:
+                v = b
+                self.cas = True
+                if ret is None:
+                    ret = _INF
+                elif code == R_CAS:
                     certain((ret, inv, i, v))
             w = writers.get(v)
             if w is None:
@@ -407,18 +425,18 @@ class _Sweep:
         others = [w for w in self.open_writes if w != keep]
         if not others:
             return
-        keep_next, keep_last = self._next_readers(now, keep, True)
+        keep_next, keep_last = self._next_readers(now, keep, self.calls[keep].arg[1], True)
         done = self.done
         for w in others:
             if done[w]:
                 continue
             c = self.calls[w]
-            w_next = self._next_readers(now, w, False)[0]
+            v = c.arg[1]
+            w_next = self._next_readers(now, w, v, False)[0]
             if c.ret is not None and w_next[0] == _INF:
                 self._write(w)
                 continue
             ret = _INF if c.ret is None else c.ret
-            v = c.arg[1]
             forced = self._forced_by(v, w, ret) if v in self.pending_reads else ret
             if forced < keep_next[0] and _more_urgent(keep_next, w_next):
                 self._write(w)
@@ -426,13 +444,12 @@ class _Sweep:
                 self._write(w)
 
     def _next_readers(
-        self, now: int, w: int, last: bool
+        self, now: int, w: int, v: Any, last: bool
     ) -> tuple[tuple[float, bool], tuple[float, bool]]:
         """When the next read that could still want write w's value starts (inf: none), and
         whether only w can give it that value (no other writer of it is pending, or starts
         before the read returns); with ``last``, the same for the last such read (else
-        ``_NO_READ``)."""
-        v = self.calls[w].arg[1]
+        ``_NO_READ``). ``v`` is w's value."""
         starts = self.readers.get(v)
         if starts is None:
             return _NO_READ, _NO_READ
@@ -465,7 +482,10 @@ class _Sweep:
 
     def _only_pending_writer(self, v: Any, w: int) -> bool:
         done = self.done
-        return not any(x != w and not done[x] for _, x in self.pending_writes.get(v, ()))
+        for _, x in self.pending_writes.get(v, ()):
+            if x != w and not done[x]:
+                return False
+        return True
 
     def _forced_by(self, v: Any, w: int, ret: float) -> float:
         """When write w will have to be placed: at its return, or when a read of its value
