@@ -96,6 +96,7 @@ class _Index:
         "certain",
         "cas",
         "not_applied",
+        "observations",
     )
 
     def __init__(self, calls: list[Call]) -> None:
@@ -109,6 +110,8 @@ class _Index:
         """Completed plain writes: invokes, in order, and returns."""
         self.certain: list[tuple[int, int, int, Any]] = []
         """Completed writes and CASes: (return, invoke, op, value written), unsorted."""
+        self.observations: list[int] = []
+        """Reads and CASes that change the value, by op id."""
         self.cas = False
         self.not_applied = False
         """Whether there is a CAS; a failed CAS read as a no-op (then the rest is not indexed)."""
@@ -118,6 +121,7 @@ class _Index:
         later_inv = self.later_invs.append
         later_ret = self.later_rets.append
         certain = self.certain.append
+        observed = self.observations.append
         self.by_invoke = _by_invoke(calls)
         for i in self.by_invoke:
             c = calls[i]
@@ -125,6 +129,7 @@ class _Index:
             inv = c.inv
             ret = c.ret
             if code == R_READ:
+                observed(i)
                 starts = read_starts.get(a)
                 if starts is None:
                     read_starts[a] = [inv]
@@ -151,6 +156,8 @@ class _Index:
                     ret = _INF
                 elif code == R_CAS:
                     certain((ret, inv, i, v))
+                    if b != a:
+                        observed(i)
             w = writers.get(v)
             if w is None:
                 writers[v] = _Writers([inv], [i], [ret])
@@ -160,6 +167,8 @@ class _Index:
             max_ret = w.max_ret
             last = max_ret[-1]
             max_ret.append(ret if ret >= last else last)
+        if not isinstance(self.by_invoke, range):
+            self.observations.sort()
 
 
 # ---------------------------------------------------------------- refutation
@@ -220,12 +229,9 @@ def _refute(calls: list[Call], init: Any, index: _Index) -> FastResult | None:
     best_inv = blockers.best_inv
     other_inv = blockers.other_inv
     bisect_left = bisect.bisect_left
-    for r, c in enumerate(calls):
-        code, v, new = c.arg
-        if code == R_READ:
-            pass
-        elif code != R_CAS or new == v:
-            continue
+    for r in index.observations:
+        c = calls[r]
+        v = c.arg[1]
         assert c.ret is not None
         # blockers.before(c.inv, v), inlined: b_inv is that writer's invoke.
         k = bisect_left(rets, c.inv) - 1
@@ -279,7 +285,7 @@ def is_linearization(calls: list[Call], init: Any, order: list[int]) -> bool:
     if len(placed) != len(order) or (order and (min(order) < 0 or max(order) >= len(calls))):
         return False
     if len(placed) < len(calls) and any(
-        c.ret is not None for i, c in enumerate(calls) if i not in placed
+        calls[i].ret is not None for i in set(range(len(calls))).difference(placed)
     ):
         return False
     latest_inv = -_INF
@@ -342,13 +348,14 @@ class _Sweep:
         pending_writes = self.pending_writes
         pending_reads = self.pending_reads
         place = self.order.append
-        returns: list[tuple[int, int]] = []
+        returns: list[tuple[float, int]] = [(_INF, -1)]
+        """A heap, never empty: (inf, -1) stays at the bottom."""
         push = heapq.heappush
         pop = heapq.heappop
         for i in self.by_invoke:
             c = calls[i]
             inv = c.inv
-            while returns and returns[0][0] < inv:
+            while returns[0][0] < inv:
                 now, r = pop(returns)
                 if not done[r] and not self._returned(now, r):
                     return None
@@ -375,7 +382,7 @@ class _Sweep:
                     waiting.append(i)
                 if ret is not None:
                     push(returns, (ret, i))
-        while returns:
+        while len(returns) > 1:
             now, r = pop(returns)
             if not done[r] and not self._returned(now, r):
                 return None
@@ -383,8 +390,8 @@ class _Sweep:
 
     def _returned(self, now: int, i: int) -> bool:
         """Op i, not placed yet, returns: place it, or say the sweep is stuck."""
-        v = self.calls[i].arg[1]
-        if self.calls[i].arg[0] != R_WRITE:
+        code, v, _ = self.calls[i].arg
+        if code != R_WRITE:
             return self._returning(now, i)
         open_writes = self.open_writes
         if len(open_writes) > 1:
