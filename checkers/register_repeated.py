@@ -390,24 +390,11 @@ class _Sweep:
 
     def _returned(self, now: int, i: int) -> bool:
         """Op i, not placed yet, returns: place it, or say the sweep is stuck."""
-        code, v, _ = self.calls[i].arg
-        if code != R_WRITE:
+        if self.calls[i].arg[0] != R_WRITE:
             return self._returning(now, i)
-        open_writes = self.open_writes
-        if len(open_writes) > 1:
+        if len(self.open_writes) > 1:
             self._flush(now, i)
-        done = self.done
-        done[i] = True
-        del open_writes[i]
-        place = self.order.append
-        place(i)
-        self.state = v
-        waiting = self.pending_reads.pop(v, None)
-        if waiting:
-            for r in waiting:
-                if not done[r]:
-                    done[r] = True
-                    place(r)
+        self._write(i)
         return True
 
     def _returning(self, now: int, i: int) -> bool:
