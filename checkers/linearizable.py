@@ -88,7 +88,7 @@ from splitbrain.checkers.models import (
     from_protocol,
     thaw,
 )
-from splitbrain.harness.base import forked, plugins
+from splitbrain.harness.base import forked, lifetime, plugins
 from splitbrain.harness.base.history import (
     NOT_AN_INVOKE,
     Op,
@@ -165,6 +165,7 @@ def check(
     max_bytes = (memory_limit_mb or DEFAULT_MEMORY_MB) * 1024 * 1024
     with gc_paused():
         keys = split(history, m)
+        lifetime.keep(keys, sum(len(kh.calls) for kh in keys))
         outcomes = _run_all(keys, m, deadline, max_bytes, workers, progress or _quiet)
         return _result(m, keys, outcomes)
 

@@ -4,7 +4,11 @@ The history of one key is a doubly linked list of call and return events in real
 order (parallel int arrays, node 0 the head, node ``2n+1`` the tail). The search linearizes
 the first call it can, lifting the call and its return out of the list; reaching a return
 means its call could not be placed before it, so the search backtracks. The cache holds
-every (bitset of linearized ops, model state) configuration already explored.
+every (set of linearized ops, model state) configuration already explored. The set is kept
+as small as the ops open at once, not as the history (porcupine's bitset of every op makes
+a long history's memo grow with its square): the determinate ops as a bitset above the lowest
+one not yet linearized, and the indeterminate ones by their symmetry classes below (one
+whose arg cannot be hashed has no class and counts among the determinate ones).
 
 Indeterminate ops return at the end of time. Indeterminate ops with the same ``arg`` are
 interchangeable once both are invoked, so only the earliest unlinearized one of each such
@@ -112,25 +116,48 @@ def search_steps(
     ro = [readonly(a) for a in args] if readonly is not None else [False] * n
     cls, members = _symmetry_classes(calls)
     cpos = [0] * len(members)
+    weight = [0] * len(members)
+    """The linearized indeterminate ops of class c are its first cpos[c] members: they count
+    as cpos[c] * weight[c] in ``icode`` (mixed radix, one digit per class)."""
+    place = 1
+    for k, m in enumerate(members):
+        weight[k] = place
+        place *= len(m)
+    rank = [0] * n
+    """The other ops are numbered in invoke order; ``rel`` has bit k for op ``floor + k``,
+    where ``floor`` is the lowest not yet linearized: the memo's set of linearized ops stays
+    as small as the ops open at once, not as the history."""
+    ranked = 0
+    for i in sorted(range(n), key=lambda i: calls[i].inv):
+        if cls[i] < 0:
+            rank[i] = ranked
+            ranked += 1
 
-    entry_bytes = _ENTRY_BYTES + n // 8
-    max_entries = max_bytes // entry_bytes if max_bytes else None
+    max_entries = max_bytes // (_ENTRY_BYTES + place.bit_length() // 8) if max_bytes else None
 
-    cache: set[tuple[int, Any]] = set()
+    cache: set[tuple[int, int, int, Any]] = set()
     state = init
-    lin = 0
+    rel = floor = icode = 0
     stack: tuple | None = None
     depth = 0
     best_depth = -1
     best: tuple[Any, int, Any] = (None, op_of[nxt[0]], init)
-    steps = 0
+    countdown = _CHECK_EVERY
     entry = nxt[0]
+    moves: list[dict[Any, Any]] = [{} for _ in range(n)]
+    """Per call, the state it leads to from each state it was tried in (a dict lookup costs
+    a fifth of a call of ``step``); ``remembered`` of them, each half a cache entry's size."""
+    remembered = 0
     while True:
-        steps += 1
-        if steps % _CHECK_EVERY == 0:
+        countdown -= 1
+        if not countdown:
+            countdown = _CHECK_EVERY
             if deadline is not None and time.monotonic() > deadline:
                 raise SearchAborted("timeout")
-            if max_entries is not None and len(cache) > max_entries:
+            if max_bytes is not None:
+                entry_bytes = _ENTRY_BYTES + (rel.bit_length() + place.bit_length()) // 8
+                max_entries = max(max_bytes // entry_bytes, 1)
+            if max_entries is not None and len(cache) + remembered // 2 > max_entries:
                 raise SearchAborted("memory")
             yield
         if is_call[entry]:
@@ -139,18 +166,31 @@ def search_steps(
             if c >= 0 and members[c][cpos[c]] != i:
                 entry = nxt[entry]
                 continue
-            new_state = step(state, args[i])
+            move = moves[i]
+            try:
+                new_state = move[state]
+            except KeyError:
+                new_state = move[state] = step(state, args[i])
+                remembered += 1
             if new_state is ILLEGAL:
                 entry = nxt[entry]
                 continue
-            new_lin = lin | (1 << i)
-            key = (new_lin, new_state)
+            if c >= 0:
+                new_rel, new_floor, new_icode = rel, floor, icode + weight[c]
+            else:
+                d = rank[i] - floor
+                new_rel, new_floor, new_icode = rel | (1 << d), floor, icode
+                if not d:
+                    ones = (~new_rel & (new_rel + 1)).bit_length() - 1
+                    new_rel >>= ones
+                    new_floor += ones
+            key = (new_rel, new_floor, new_icode, new_state)
             if key not in cache:
                 cache.add(key)
-                stack = (entry, state, stack)
+                stack = (entry, state, rel, floor, icode, stack)
                 depth += 1
                 state = new_state
-                lin = new_lin
+                rel, floor, icode = new_rel, new_floor, new_icode
                 if c >= 0:
                     cpos[c] += 1
                 r = match[entry]
@@ -175,10 +215,9 @@ def search_steps(
             if stack is None:
                 chain, failed, st = best
                 return SearchResult(False, _unwind(chain, op_of), failed, st)
-            entry, state, stack = stack
+            entry, state, rel, floor, icode, stack = stack
             depth -= 1
             i = op_of[entry]
-            lin ^= 1 << i
             c = cls[i]
             if c >= 0:
                 cpos[c] -= 1
@@ -196,7 +235,7 @@ def _unwind(stack: tuple | None, op_of: list[int]) -> list[int]:
     out = []
     while stack is not None:
         out.append(op_of[stack[0]])
-        stack = stack[2]
+        stack = stack[-1]
     out.reverse()
     return out
 

@@ -1,5 +1,3 @@
-import sys
+from splitbrain.harness.front.cli import console
 
-from splitbrain.harness.front.cli import main
-
-sys.exit(main())
+console()

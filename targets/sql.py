@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -293,7 +293,7 @@ class SqlClient:
             done = op.completion("fail", op.value, node=session.name, error=str(e))
         else:
             done = op.completion("ok", value, node=session.name)
-        return replace(done, extra={"isolation": isolation})
+        return done.replace(extra={"isolation": isolation})
 
     def _register(self, op: Op, txn: Txn) -> Any:
         d = self.dialect

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from splitbrain.harness.base import edn
 from splitbrain.harness.base.history import (
+    _BATCH,
     HistoryError,
     HistoryWriter,
     Op,
     pairs,
+    parse_edn,
     parse_jepsen_log,
     parse_jsonl,
     read_history,
@@ -218,3 +220,119 @@ def test_jepsen_log_values_read_as_edn_reads_them(text: str) -> None:
     op = parse_jepsen_log(line).ops[0]
     assert op.value == edn.loads(text)
     assert type(op.value) is type(edn.loads(text))
+
+
+@pytest.mark.parametrize("where", [0, 1, _BATCH - 1, _BATCH, _BATCH + 7])
+def test_jsonl_batches_read_as_line_by_line(where: int) -> None:
+    """A line that is not plain (extra field, blank, float, torn last line) anywhere in a
+    file of several batches: every op, its line number and the warning as line by line."""
+    dicts = [{**_PLAIN_OP, "index": i, "value": i} for i in range(2 * _BATCH + 10)]
+    lines = [json.dumps(d) for d in dicts]
+    lines[where] = json.dumps({**dicts[where], "extra": "x", "value": 1.5})
+    lines.insert(where + 3, "")
+    text = "\n".join(lines) + '\n{"index": 9'
+    got = parse_jsonl(text, "h.jsonl")
+    expected = [Op.from_dict(json.loads(line)) for line in lines if line]
+    assert got.ops == expected
+    assert got.lines == [i + 1 for i, line in enumerate(lines) if line]
+    assert got.warnings == [
+        f"h.jsonl:{len(lines) + 1}: last line is truncated (the run was killed?); ignored"
+    ]
+    lines[where + 10] = json.dumps({**dicts[where + 9], "type": "done"})
+    with pytest.raises(HistoryError) as e:
+        parse_jsonl("\n".join(lines), "h.jsonl")
+    assert e.value.line == where + 11
+
+
+_EDN_PLAIN_ATOMS = ["nil", "true", "false", "0", "7", "-12", "123456789012345678", "1.5"]
+_EDN_PLAIN_ATOMS += [":ok", ":a/b", ":a:b", ":nil", ":", '"s"', '"a, [,b ]"', "-2e3", "()"]
+_EDN_TRICKY_ATOMS = ["null", "-0", "007", "+5", "5N", "1e999", "1/2", "1234567890123456789"]
+_EDN_TRICKY_ATOMS += ["sym", "\\a", "#{1 2}", "#_ 3", "{1 2}", "{:x nil}", '"x\\ny"', '"\\u0041"']
+_EDN_TRICKY_ATOMS += ['"tab\there"', '"\x01"', "; c\n", "##Inf", '#inst "2020"', "'q", "1M", ".5"]
+_EDN_TRICKY_ATOMS += ["[" * 70 + "]" * 70]
+_EDN_ATOMS = st.one_of(
+    st.sampled_from(_EDN_PLAIN_ATOMS),
+    st.sampled_from(_EDN_PLAIN_ATOMS),
+    st.sampled_from(_EDN_TRICKY_ATOMS),
+)
+_EDN_FORMS = st.recursive(
+    _EDN_ATOMS,
+    lambda inner: st.tuples(
+        st.sampled_from(["[", "("]), st.lists(inner, max_size=4), st.sampled_from(["", " ", ","])
+    ).map(lambda t: t[0] + t[2].join(t[1]) + {"[": "]", "(": ")"}[t[0]]),
+    max_leaves=8,
+)
+
+
+def _typed(v: Any) -> Any:
+    """``v`` with each scalar's type beside it: 1, 1.0 and True are not one value here."""
+    if isinstance(v, dict):
+        return {_typed(k): _typed(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_typed(x) for x in v]
+    return (type(v).__name__, repr(v))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_EDN_FORMS, _EDN_FORMS), max_size=5), st.sampled_from([" ", ", ", ""]))
+def test_edn_plain_map_reads_as_the_reader_reads(pairs: list[Any], sep: str) -> None:
+    """A line ``plain_map`` takes is read to the very value (and types) ``edn.loads`` gives."""
+    line = "{" + sep.join(f"{k} {v}" for k, v in pairs) + "}"
+    got = edn.plain_map(line)
+    if got is not None:
+        assert _typed(got) == _typed(edn.loads(line))
+
+
+@pytest.mark.parametrize("atom", _EDN_PLAIN_ATOMS + _EDN_TRICKY_ATOMS)
+def test_edn_plain_map_reads_each_token_as_the_reader_does(atom: str) -> None:
+    for text in (atom, f"[{atom} :x]", f"{atom} {atom}"):
+        try:
+            value = _typed(edn.loads(text))
+        except edn.EdnError:
+            assert edn.plain_value(text) is edn.NOT_PLAIN
+        else:
+            got = edn.plain_value(text)
+            assert got is edn.NOT_PLAIN or _typed(got) == value
+    for line in (f"{{:k {atom}}}", f"{{:k [1 {atom}], :j ({atom} nil)}}", f"{{{atom} 1}}"):
+        try:
+            expected = _typed(edn.loads(line))
+        except edn.EdnError:
+            assert edn.plain_map(line) is None
+            continue
+        got = edn.plain_map(line)
+        assert got is None or _typed(got) == expected
+        if atom in _EDN_PLAIN_ATOMS and not line.startswith(f"{{{atom}"):
+            assert got is not None, line
+
+
+def test_edn_history_fast_and_read_lines_agree_with_the_reader(tmp_path: Path) -> None:
+    """Plain op lines, a line that is not plain, plain ones again, then a form over two lines
+    (the reader takes over there): the same ops and line numbers as the reader alone gives,
+    and a bad line named by its own number."""
+    lines = [
+        "{:type :invoke, :f :write, :value [1 5], :process 0, :time 10, :index 0}",
+        '{:type :ok, :f :write, :value [1 5], :process 0, :index 1, :node "n1"}',
+        "",
+        "{:type :info, :f :start, :value #{:n1}, :process :nemesis}",
+        "{:type :invoke, :f :read, :value nil, :process 1, :time 12}",
+        "{:type :ok, :f :read, :value 5, :process 1, :extra-field [1 2]}",
+        "{:type :invoke, :f :write, :value 6,",
+        " :process 2}",
+        "{:type :ok, :f :write, :value 6, :process 2}",
+    ]
+    text = "\n".join(lines) + "\n"
+    got = parse_edn(text, "h.edn")
+    forms = [(n, r) for n, r in enumerate(lines, 1) if r and not r.startswith(" ")]
+    forms[-2] = (forms[-2][0], forms[-2][1] + lines[-2])
+    expected = [
+        (line, Op.from_dict({str(k): v for k, v in edn.loads(raw).items()}, i))
+        for i, (line, raw) in enumerate(forms)
+    ]
+    assert got.lines == [line for line, _ in expected]
+    assert [o.index for o in got.ops] == list(range(7))
+    assert [(o.type, o.f, o.process, o.value, o.key, o.node, o.extra) for o in got.ops] == [
+        (op.type, op.f, op.process, op.value, op.key, op.node, op.extra) for _, op in expected
+    ]
+    with pytest.raises(HistoryError) as e:
+        parse_edn(text + "{:type :ok, :f :read, :process 1 :value [}\n", "h.edn")
+    assert e.value.line == len(lines) + 1

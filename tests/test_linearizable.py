@@ -296,6 +296,78 @@ def test_matches_brute_force(history: list[Op]) -> None:
     assert result["valid"] is brute_force(history), [o.to_dict() for o in history]
 
 
+@st.composite
+def crashy_histories(draw: st.DrawFn) -> list[Op]:
+    """Few values, many crashed clients: indeterminate writes and CASes of the same value
+    pile up, open together, beside reads that need some of them."""
+    spec = st.builds(
+        lambda f, v, old, outcome, result: Spec(
+            f, [old, v] if f == "cas" else (None if f == "read" else v), outcome, result
+        ),
+        st.sampled_from(["read", "write", "write", "cas"]),
+        st.sampled_from([1, 2]),
+        st.sampled_from([None, 1, 2]),
+        st.sampled_from(["ok", "ok", "info", "info", "open"]),
+        st.sampled_from([None, 1, 2]),
+    )
+    specs = draw(st.lists(spec, min_size=4, max_size=13))
+    schedule = draw(st.lists(st.integers(0, 4), min_size=2 * len(specs), max_size=3 * len(specs)))
+    return _build(schedule, specs, draw(st.integers(2, 5)))
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(register_histories(max_ops=9), cas_histories(max_ops=11), crashy_histories()))
+def test_search_matches_brute_force(history: list[Op]) -> None:
+    """The search itself (its memo of the linearized ops as a window above the lowest open
+    op, and the indeterminate ops by class), with no fast path in front of it."""
+    model = resolve_model("cas-register", None)
+    calls = [c for kh in split(history, model) for c in kh.calls]
+    got = wgl.search(calls, model.init, model.step, readonly=model.readonly).valid
+    assert got is brute_force(history), [o.to_dict() for o in history]
+
+
+def _memo_key_invariant(f: dict[str, Any]) -> None:
+    """At a pause of the search: its memo key (rel, floor, icode) is exactly the set of ops on
+    its stack, and no two sets share a key (bit 0 of rel is the open op at the floor; each
+    class's digit of icode stays below its base)."""
+    placed = set()
+    frame = f["stack"]
+    while frame is not None:
+        placed.add(f["op_of"][frame[0]])
+        frame = frame[-1]
+    ranks = {f["rank"][i] for i in placed if f["cls"][i] < 0}
+    floor, rel = f["floor"], f["rel"]
+    assert set(range(floor)) <= ranks and floor not in ranks
+    assert ranks == set(range(floor)) | {floor + k for k in range(rel.bit_length()) if rel >> k & 1}
+    members, weight = f["members"], f["weight"]
+    icode = 0
+    for c, m in enumerate(members):
+        taken = [i for i in m if i in placed]
+        assert taken == m[: len(taken)] and f["cpos"][c] == len(taken)
+        base = (weight[c + 1] if c + 1 < len(members) else f["place"]) // weight[c]
+        assert len(taken) < base
+        icode += len(taken) * weight[c]
+    assert f["icode"] == icode
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(cas_histories(max_ops=11), crashy_histories()))
+def test_search_memo_key_is_the_set_of_ops_linearized(history: list[Op]) -> None:
+    model = resolve_model("cas-register", None)
+    calls = [c for kh in split(history, model) for c in kh.calls]
+    every, wgl._CHECK_EVERY = wgl._CHECK_EVERY, 1
+    try:
+        steps = wgl.search_steps(calls, model.init, model.step, readonly=model.readonly)
+        while True:
+            try:
+                next(steps)
+            except StopIteration:
+                break
+            _memo_key_invariant(steps.gi_frame.f_locals)
+    finally:
+        wgl._CHECK_EVERY = every
+
+
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(register_histories(max_ops=6, cas=False))
 def test_unique_or_not_read_write_matches_brute_force(history: list[Op]) -> None:

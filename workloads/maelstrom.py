@@ -191,7 +191,7 @@ def final_reads_only(history: list[Op]) -> list[Op]:
     for op in history:
         if op.f == "read":
             continue
-        out.append(replace(op, f="read") if op.f == FINAL_READ else op)
+        out.append(op.replace(f="read") if op.f == FINAL_READ else op)
     return out
 
 

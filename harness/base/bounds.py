@@ -170,8 +170,7 @@ def unmatched_completions(ops: list[Any]) -> list[int]:
     for position, op in enumerate(ops):
         process = op.process
         if op.type == "invoke":
-            if op.is_client:
-                opened(process)
+            opened(process)
         elif process in open_processes:
             closed(process)
         elif op.is_client:

@@ -8,10 +8,9 @@ splitbrain keeps the key in its own field; these are rewritten to that form.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 from typing import Any
 
-from splitbrain.harness.base.history import Op, pairs
+from splitbrain.harness.base.history import NEMESIS, Op, completion_positions
 
 MODES = ("auto", "yes", "no")
 
@@ -40,14 +39,25 @@ def split_keys(ops: list[Op]) -> list[Op]:
     """Each client op's ``[k v]`` value as ``key=k, value=v``; an invocation without a pair
     (a read invoked with nil) takes its completion's key. Other ops are unchanged."""
     out = [
-        replace(op, key=op.value[0], value=op.value[1], extra=dict(op.extra))
-        if op.is_client and _pair(op.value)
-        else op
-        for op in ops
+        Op(
+            o.type,
+            o.f,
+            o.process,
+            o.value[1],
+            o.value[0],
+            o.time,
+            o.index,
+            o.node,
+            o.error,
+            dict(o.extra),
+        )
+        if o.process != NEMESIS and _pair(o.value)
+        else o
+        for o in ops
     ]
-    for p in pairs(out):
-        if p.invoke.key is None and p.complete is not None and p.complete.key is not None:
-            out[p.invoke_pos] = replace(p.invoke, key=p.complete.key)
+    for i, c in enumerate(completion_positions(out)):
+        if c >= 0 and out[i].key is None and out[c].key is not None:
+            out[i] = out[i].replace(key=out[c].key)
     return out
 
 

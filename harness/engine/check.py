@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
-from splitbrain.harness.base import forked, plugins, store
+from splitbrain.harness.base import forked, lifetime, plugins, store
 from splitbrain.harness.base.history import (
     BadOp,
     HistoryError,
@@ -379,8 +379,9 @@ def check_file(
     """Read and check one history; bad input comes back as a verdict with ``error``, not an exception.
 
     The garbage collector stays paused from reading to the verdict, and the history is freed
-    before it resumes: a collection while the ops are alive would walk every one of them
-    (a few tenths of a second for 200,000 ops), and they hold no cycles."""
+    before it resumes (or left to the end of a one-shot process: ``lifetime.keep``): a
+    collection while the ops are alive would walk every one of them (a few tenths of a
+    second for 200,000 ops), and they hold no cycles."""
     with gc_paused():
         return _check_file(path, check, init, fmt, timeout, independent)
 
@@ -439,6 +440,7 @@ def _check_file(
             f"{path}: values are Jepsen independent [key value] tuples; checked key by key "
             "(--independent no reads them as plain values)"
         )
+    lifetime.keep((loaded, ops), len(ops))
     started = time.perf_counter()
     try:
         result = check(ops, init, timeout)

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from splitbrain.checkers.txn.rw_register import ASSUMPTIONS
 from splitbrain.harness import report
-from splitbrain.harness.base import plugins
+from splitbrain.harness.base import lifetime, plugins
 from splitbrain.harness.base.bounds import check_value
 from splitbrain.harness.base.errors import SplitbrainError
 from splitbrain.harness.base.history import FORMATS as HISTORY_FORMATS
@@ -509,5 +509,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_HARNESS
 
 
+def console() -> NoReturn:
+    """The ``splitbrain`` command: ``main``, in a process that ends when it returns, without
+    freeing what the command is done with (``harness.base.lifetime``)."""
+    lifetime.one_shot()
+    lifetime.end(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
