@@ -27,6 +27,7 @@ from typing import Any
 from splitbrain.checkers.stats import latency_summary
 from splitbrain.harness.base.faults import fault_windows
 from splitbrain.harness.base.history import Op, Pair, pairs
+from splitbrain.harness.base.verdict import is_crashed
 
 QUIET = "quiet"
 FAULTED = "faulted"
@@ -237,8 +238,11 @@ def consistency(
     }
     held = [n for n, v in parts.items() if v is True]
     failed = [n for n, v in parts.items() if v is False]
-    unknown = [n for n, v in parts.items() if v not in (True, False)]
+    crashed = [str(n) for n, part in checkers.items() if is_crashed(part)]
+    unknown = [n for n, v in parts.items() if v not in (True, False) and n not in crashed]
     valid: Any = False if failed else ("unknown" if unknown or not held else True)
+    if crashed:
+        valid = None  # a checker that raised: no verdict, not unknown
     first = failed[:1]
     if spectrum and isinstance(spectrum.get("models"), Mapping):
         models = spectrum["models"]
@@ -256,6 +260,7 @@ def consistency(
         "failed": failed,
         "first_failed": first,
         "unknown": unknown,
+        "crashed": crashed,
     }
 
 
@@ -275,6 +280,8 @@ def consistency_text(c: Mapping[str, Any]) -> str:
     """``linearizable``; ``not linearizable (eventual held)``; ``not linearizable; even
     monotonic-reads, read-your-writes fail (eventual held)``."""
     failed, held = c["failed"], c["held"]
+    if c.get("crashed"):
+        return f"no verdict ({', '.join(c['crashed'])} failed)"
     if failed:
         first = [m for m in c.get("first_failed", []) if m not in failed]
         if first:
@@ -293,8 +300,9 @@ def classify(
 ) -> dict[str, Any]:
     """``behaved``: ``CP`` (refused requests during faults, consistent), ``AP`` (served them,
     not consistent), ``neither`` (refused requests AND not consistent: the worst of both),
-    ``unforced`` (served and consistent: the faults forced no choice), ``no-faults`` or
-    ``unknown`` (a checker could not decide); ``text``: what happened, in one line."""
+    ``unforced`` (served and consistent: the faults forced no choice), ``no-faults``,
+    ``unknown`` (a checker could not decide) or ``no-verdict`` (a checker raised);
+    ``text``: what happened, in one line."""
     during = prof.get("during", {})
     c = consistency(checkers, spectrum)
     said = consistency_text(c)
@@ -307,7 +315,9 @@ def classify(
         served = "served no requests" if share is None else f"served {pct(share)} of requests"
         return {"behaved": "no-faults", "during": None, "text": f"no faults: {served}; {said}"}
     refusing, served = _served(prof, key, quiet, KIND_WORDS.get(key, key))
-    if c["valid"] == "unknown":
+    if c["valid"] is None:
+        behaved, tail = "no-verdict", ""
+    elif c["valid"] == "unknown":
         behaved, tail = "unknown", ""
     elif c["valid"]:
         behaved, tail = ("CP", ": behaved CP") if refusing else ("unforced", ": forced no choice")

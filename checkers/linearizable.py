@@ -230,10 +230,12 @@ class _Search:
     init: Any
     step: Any
     readonly: Any
+    remember: bool
+    """Keep each step's result: a register's states (one value each) repeat across the search."""
 
     @classmethod
     def of(cls, model: Model) -> _Search:
-        return cls(model.init, model.step, model.readonly)
+        return cls(model.init, model.step, model.readonly, model.unique_register)
 
 
 def decide_keys(
@@ -257,6 +259,7 @@ def decide_keys(
             readonly=search.readonly,
             deadline=deadline,
             max_bytes=max_bytes,
+            remember=search.remember,
         )
         for k, calls in enumerate(keys)
     }
@@ -310,6 +313,7 @@ def _fast(
                 readonly=model.readonly,
                 deadline=deadline,
                 max_bytes=max_bytes,
+                remember=True,
             )
         except wgl.SearchAborted:
             res = None

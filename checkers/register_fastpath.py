@@ -35,6 +35,7 @@ that is not linearizable proves the whole history is not.
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ INIT = -1
 NOT_UNIQUE = "written values are not unique"
 _INF = float("inf")
 _NEG_INF = float("-inf")
+_by_f = operator.attrgetter("f")
 
 
 @dataclass(slots=True)
@@ -86,10 +88,78 @@ class _Chain(msgspec.Struct, gc=False):
 
 def decide(calls: list[Call], init: Any) -> FastResult:
     """Decide linearizability of one key's register ops, or return FastResult(None)."""
+    if plainly_valid(calls, init):
+        return FastResult(True)
+    return decide_fully(calls, init)
+
+
+def plainly_valid(calls: list[Call], init: Any) -> bool:
+    """The zone conditions for reads and unique writes alone, in one pass: True only where
+    ``decide_fully`` says valid, False when unsure (a CAS, a repeated or unhashable value,
+    any violation), so that every "invalid" and its witness come from ``decide_fully``.
+
+    Unobserved indeterminate writes are kept here: their zone ``[inv, inf]`` is backward and
+    lies inside no forward zone, so keeping them changes nothing. The two dicts of zone ends
+    get their keys in the same order, so the zones are one ``zip`` of their values.
+    """
+    first_ret: dict[Any, float] = {}
+    last_inv: dict[Any, float] = {}
+    produced: dict[Any, int] = {}
+    try:
+        for c in calls:
+            code, v, _ = c.arg
+            inv = c.inv
+            ret = c.ret
+            if code:
+                if code != R_WRITE or v in produced:
+                    return False
+                produced[v] = inv
+                if ret is None:
+                    ret = _INF
+            elif ret is None:
+                return False
+            f = first_ret.get(v)
+            if f is None or ret < f:
+                first_ret[v] = ret
+            s = last_inv.get(v)
+            if s is None or inv > s:
+                last_inv[v] = inv
+        if init in produced or len(last_inv) != len(produced) + (init in last_inv):
+            return False
+    except TypeError:
+        return False
+    for v, inv in produced.items():
+        if inv >= first_ret[v]:
+            return False
+    if init in first_ret:
+        first_ret[init] = -1
+    zones = list(zip(first_ret.values(), last_inv.values(), strict=True))
+    forward = sorted([z for z in zones if z[0] < z[1]])
+    end = _NEG_INF
+    for f, s in forward:
+        if f < end:
+            return False
+        end = s
+    starts = [f for f, _ in forward]
+    for f, s in zones:
+        if f >= s:
+            k = bisect.bisect_left(starts, s) - 1
+            if k >= 0 and forward[k][1] > f:
+                return False
+    return True
+
+
+def decide_fully(calls: list[Call], init: Any) -> FastResult:
+    """``decide`` with CAS chains, and with the witness of an "invalid"."""
     producer: dict[Any, int] = {}
+    observed: set[Any] = set()
+    """Values read, or swapped out by an ok CAS."""
+    info_cas_by_new: dict[Any, Any] = {}
     for i, c in enumerate(calls):
         code, a, b = c.arg
-        if code == R_WRITE or code == R_CAS or code == R_CAS_INFO:
+        if code == R_READ:
+            observed.add(a)
+        elif code == R_WRITE or code == R_CAS or code == R_CAS_INFO:
             v = a if code == R_WRITE else b
             try:
                 if v in producer or v == init:
@@ -97,9 +167,13 @@ def decide(calls: list[Call], init: Any) -> FastResult:
             except TypeError:
                 return FastResult(None, reason="unhashable value")
             producer[v] = i
-        elif code != R_READ:
+            if code == R_CAS:
+                observed.add(a)
+            elif code == R_CAS_INFO:
+                info_cas_by_new[b] = a
+        else:
             return FastResult(None, reason="failed CAS read as a no-op")
-    return _Checker(calls, init, producer).run()
+    return _Checker(calls, init, producer).run(observed, info_cas_by_new)
 
 
 def witness_calls(calls: list[Call], fr: FastResult) -> list[Call]:
@@ -121,12 +195,20 @@ class _Checker:
         self.inv = [c.inv for c in calls]
         self.ret = [_INF if c.ret is None else c.ret for c in calls]
 
-    def run(self) -> FastResult:
-        readers, consumers = self._observers(self._needed_ops())
+    def run(self, observed: set[Any], info_cas_by_new: dict[Any, Any]) -> FastResult:
+        readers, consumers = self._observers(self._needed(observed, info_cas_by_new))
+        init, producer, inv, ret = self.init, self.producer, self.inv, self.ret
         for v, rs in readers.items():
-            bad = self._observation_error(v, rs)
-            if bad is not None:
-                return bad
+            # _observation_error's test inlined; the method itself words the error.
+            if v == init:
+                continue
+            p = producer.get(v)
+            if p is None:
+                return self._observation_error(v, rs)  # type: ignore[return-value]
+            written = inv[p]
+            for r in rs:
+                if ret[r] < written:
+                    return self._observation_error(v, rs)  # type: ignore[return-value]
         for v, cs in consumers.items():
             if len(cs) > 1:
                 p = self.producer.get(v)
@@ -143,22 +225,23 @@ class _Checker:
             return chains
         compound: list[_Chain] = []
         for values in chains:
+            if len(values) == 1:
+                # _compound of one version, inlined: its zone, once its producer was invoked.
+                z = zones[values[0]]
+                p = producer.get(values[0])
+                if p is None or inv[p] < z.f:
+                    compound.append(_Chain(values, z.f, z.s, z.f_op, z.s_op, 0, 0))
+                    continue
             c = self._compound(values, zones)
             if isinstance(c, FastResult):
                 return c
             compound.append(c)
         return self._zone_conflict(compound) or FastResult(True)
 
-    def _needed_ops(self) -> list[int]:
-        """Drop indeterminate producers whose value nobody observed: they may never have happened."""
-        observed: set[Any] = set()
-        info_cas_by_new: dict[Any, Any] = {}
-        for c in self.calls:
-            code, a, b = c.arg
-            if code == R_READ or code == R_CAS:
-                observed.add(a)
-            elif code == R_CAS_INFO:
-                info_cas_by_new[b] = a
+    def _needed(self, observed: set[Any], info_cas_by_new: dict[Any, Any]) -> set[Any]:
+        """The values whose producers are kept: an indeterminate producer whose value nobody
+        observed is dropped (it may never have happened). ``observed`` grows by the old
+        values of indeterminate CASes whose new value is observed."""
         work = [v for v in observed if v in info_cas_by_new]
         while work:
             old = info_cas_by_new.pop(work.pop())
@@ -166,24 +249,34 @@ class _Checker:
                 observed.add(old)
                 if old in info_cas_by_new:
                     work.append(old)
-        kept = []
-        for i, c in enumerate(self.calls):
-            code, a, b = c.arg
-            if c.ret is None and code != R_READ and (a if code == R_WRITE else b) not in observed:
-                continue
-            kept.append(i)
-        return kept
+        return observed
 
-    def _observers(self, kept: list[int]) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:
-        """Value -> ops that observed it (reads, CASes from it); value -> CASes that swapped it out."""
+    def _observers(self, observed: set[Any]) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:
+        """The ops kept; value -> ops that observed it (reads, CASes from it); value -> CASes
+        that swapped it out."""
         readers: dict[Any, list[int]] = {}
         consumers: dict[Any, list[int]] = {}
-        for i in kept:
-            code, a, _ = self.calls[i].arg
-            if code != R_WRITE:
-                readers.setdefault(a, []).append(i)
-            if code == R_CAS or code == R_CAS_INFO:
-                consumers.setdefault(a, []).append(i)
+        kept: list[int] = []
+        keep = kept.append
+        for i, c in enumerate(self.calls):
+            code, a, b = c.arg
+            if code != R_READ:
+                if c.ret is None and (a if code == R_WRITE else b) not in observed:
+                    continue
+                if code == R_WRITE:
+                    keep(i)
+                    continue
+                cs = consumers.get(a)
+                if cs is None:
+                    consumers[a] = [i]
+                else:
+                    cs.append(i)
+            keep(i)
+            rs = readers.get(a)
+            if rs is None:
+                readers[a] = [i]
+            else:
+                rs.append(i)
         self.kept = kept
         self.readers = readers
         return readers, consumers
@@ -210,21 +303,28 @@ class _Checker:
         if init_readers:
             s_op = max(init_readers, key=self.inv.__getitem__)
             zones[self.init] = _Zone(-1, self.inv[s_op], INIT, s_op)
+        calls, inv, ret = self.calls, self.inv, self.ret
         for i in self.kept:
-            code, a, b = self.calls[i].arg
+            code, a, b = calls[i].arg
             if code == R_READ:
                 continue
             v = a if code == R_WRITE else b
-            ops = [i, *readers.get(v, ())]
-            f_op = min(ops, key=self.ret.__getitem__)
-            s_op = max(ops, key=self.inv.__getitem__)
-            zones[v] = _Zone(self.ret[f_op], self.inv[s_op], f_op, s_op)
+            rs = readers.get(v)
+            if rs is None:
+                zones[v] = _Zone(ret[i], inv[i], i, i)
+                continue
+            ops = [i, *rs]
+            f_op = min(ops, key=ret.__getitem__)
+            s_op = max(ops, key=inv.__getitem__)
+            zones[v] = _Zone(ret[f_op], inv[s_op], f_op, s_op)
         return zones
 
     def _chains(
         self, zones: dict[Any, _Zone], consumers: dict[Any, list[int]]
     ) -> list[list[Any]] | FastResult:
         """Split the versions into CAS chains, each starting at init or a plain write."""
+        if not consumers:
+            return [[v] for v in zones]
         nxt = {v: self.calls[cs[0]].arg[2] for v, cs in consumers.items()}
         chains = []
         seen = 0
@@ -285,7 +385,7 @@ class _Checker:
         return out
 
     def _zone_conflict(self, chains: list[_Chain]) -> FastResult | None:
-        forward = sorted((c for c in chains if c.f < c.s), key=lambda c: c.f)
+        forward = sorted([c for c in chains if c.f < c.s], key=_by_f)
         for a, b in zip(forward, forward[1:], strict=False):
             if b.f < a.s:
                 return self._invalid_zones(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ from splitbrain.checkers.register_fastpath import FastResult
 from splitbrain.checkers.wgl import Call
 
 _INF = float("inf")
+_NO_READ = (_INF, False)
+_NOT_APPLIED = "failed CAS read as a no-op"
 
 
 @dataclass(slots=True)
@@ -52,41 +55,120 @@ class _Writers:
 
 def decide(calls: list[Call], init: Any) -> FastResult:
     """Refute or prove linearizability of one key's register ops; FastResult(None) when neither."""
-    for c in calls:
-        if c.arg[0] == R_CAS_NOT_APPLIED:
-            return FastResult(None, reason="failed CAS read as a no-op")
     try:
-        writers = _writers_by_value(calls)
+        index = _Index(calls)
     except TypeError:
+        if any(c.arg[0] == R_CAS_NOT_APPLIED for c in calls):
+            return FastResult(None, reason=_NOT_APPLIED)
         return FastResult(None, reason="unhashable value")
-    refuted = _refute(calls, init, writers)
+    if index.not_applied:
+        return FastResult(None, reason=_NOT_APPLIED)
+    refuted = _refute(calls, init, index)
     if refuted is not None:
         return refuted
-    return _prove(calls, init)
+    if index.cas:
+        return FastResult(None, reason="CAS with repeated values is left to the search")
+    return _prove(calls, init, index)
 
 
 def _written(arg: tuple[int, Any, Any]) -> Any:
     return arg[1] if arg[0] == R_WRITE else arg[2]
 
 
-def _writers_by_value(calls: list[Call]) -> dict[Hashable, _Writers]:
-    out: dict[Hashable, _Writers] = {}
-    for i in sorted(range(len(calls)), key=lambda i: calls[i].inv):
-        c = calls[i]
-        if c.arg[0] == R_READ:
-            continue
-        w = out.get(_written(c.arg))
-        if w is None:
-            w = out[_written(c.arg)] = _Writers([], [], [])
-        ret = _INF if c.ret is None else c.ret
-        w.invs.append(c.inv)
-        w.ops.append(i)
-        w.max_ret.append(max(ret, w.max_ret[-1]) if w.max_ret else ret)
-    return out
+def _by_invoke(calls: list[Call]) -> list[int] | range:
+    """Op ids in invoke order (``split`` gives them so already)."""
+    invs = [c.inv for c in calls]
+    if invs == sorted(invs):
+        return range(len(calls))
+    return sorted(range(len(calls)), key=invs.__getitem__)
 
 
-def _observations(calls: list[Call]) -> list[int]:
-    return [i for i, c in enumerate(calls) if c.arg[0] == R_READ or c.arg[0] == R_CAS]
+class _Index:
+    """What the refutation and the sweep look up, gathered in one pass in invoke order."""
+
+    __slots__ = (
+        "by_invoke",
+        "writers",
+        "read_starts",
+        "read_rets",
+        "later_invs",
+        "later_rets",
+        "certain",
+        "cas",
+        "not_applied",
+        "observations",
+    )
+
+    def __init__(self, calls: list[Call]) -> None:
+        self.writers: dict[Hashable, _Writers] = {}
+        self.read_starts: dict[Hashable, list[int]] = {}
+        """Value -> the invokes of its reads, in order."""
+        self.read_rets: dict[Hashable, list[int]] = {}
+        """Value -> the returns of the same reads."""
+        self.later_invs: list[int] = []
+        self.later_rets: list[int] = []
+        """Completed plain writes: invokes, in order, and returns."""
+        self.certain: list[tuple[int, int, int, Any]] = []
+        """Completed writes and CASes: (return, invoke, op, value written), unsorted."""
+        self.observations: list[int] = []
+        """Reads and CASes that change the value, by op id."""
+        self.cas = False
+        self.not_applied = False
+        """Whether there is a CAS; a failed CAS read as a no-op (then the rest is not indexed)."""
+        writers = self.writers
+        read_starts = self.read_starts
+        read_rets = self.read_rets
+        later_inv = self.later_invs.append
+        later_ret = self.later_rets.append
+        certain = self.certain.append
+        observed = self.observations.append
+        self.by_invoke = _by_invoke(calls)
+        for i in self.by_invoke:
+            c = calls[i]
+            code, a, b = c.arg
+            inv = c.inv
+            ret = c.ret
+            if code == R_READ:
+                observed(i)
+                starts = read_starts.get(a)
+                if starts is None:
+                    read_starts[a] = [inv]
+                    read_rets[a] = [ret]  # type: ignore[list-item]
+                else:
+                    starts.append(inv)
+                    read_rets[a].append(ret)  # type: ignore[arg-type]
+                continue
+            if code == R_WRITE:
+                v = a
+                if ret is None:
+                    ret = _INF
+                else:
+                    later_inv(inv)
+                    later_ret(ret)
+                    certain((ret, inv, i, v))
+            elif code == R_CAS_NOT_APPLIED:
+                self.not_applied = True
+                return
+            else:
+                v = b
+                self.cas = True
+                if ret is None:
+                    ret = _INF
+                elif code == R_CAS:
+                    certain((ret, inv, i, v))
+                    if b != a:
+                        observed(i)
+            w = writers.get(v)
+            if w is None:
+                writers[v] = _Writers([inv], [i], [ret])
+                continue
+            w.invs.append(inv)
+            w.ops.append(i)
+            max_ret = w.max_ret
+            last = max_ret[-1]
+            max_ret.append(ret if ret >= last else last)
+        if not isinstance(self.by_invoke, range):
+            self.observations.sort()
 
 
 # ---------------------------------------------------------------- refutation
@@ -94,58 +176,81 @@ def _observations(calls: list[Call]) -> list[int]:
 
 class _Blockers:
     """For a time t: the certain writer invoked last among those returning before t, and the
-    best one of a different value, so that "the last blocker of another value" is one lookup."""
+    best one of a different value, so that "the last blocker of another value" is one lookup.
+    Parallel lists, by return: ``best_*`` that writer's op, invoke and value, ``other_*`` the
+    other one's op and invoke (None if there is none)."""
 
-    def __init__(self, calls: list[Call]) -> None:
-        done = sorted(
-            (c.ret, c.inv, i)
-            for i, c in enumerate(calls)
-            if c.ret is not None and (c.arg[0] == R_WRITE or c.arg[0] == R_CAS)
+    def __init__(self, index: _Index) -> None:
+        done = sorted(index.certain)
+        self.rets = [d[0] for d in done]
+        self.best_op: list[int] = []
+        self.best_inv: list[int] = []
+        self.best_value: list[Any] = []
+        self.other_op: list[int | None] = []
+        self.other_inv: list[int | None] = []
+        best_op = best_inv = other_op = other_inv = None
+        best_v: Any = None
+        add = (
+            self.best_op.append,
+            self.best_inv.append,
+            self.best_value.append,
+            self.other_op.append,
+            self.other_inv.append,
         )
-        self.rets = [r for r, _, _ in done]
-        self.best: list[tuple[int, int]] = []
-        self.other: list[tuple[int, int] | None] = []
-        best: tuple[int, int] | None = None
-        other: tuple[int, int] | None = None
-        for _, inv, i in done:
-            v = _written(calls[i].arg)
-            if best is None or inv > best[0]:
-                if best is not None and _written(calls[best[1]].arg) != v:
-                    other = best
-                best = (inv, i)
-            elif _written(calls[best[1]].arg) != v and (other is None or inv > other[0]):
-                other = (inv, i)
-            self.best.append(best)
-            self.other.append(other)
-        self.calls = calls
+        add_best_op, add_best_inv, add_best_value, add_other_op, add_other_inv = add
+        for _, inv, i, v in done:
+            if best_inv is None or inv > best_inv:
+                if best_inv is not None and best_v != v:
+                    other_op, other_inv = best_op, best_inv
+                best_op, best_inv, best_v = i, inv, v
+            elif best_v != v and (other_inv is None or inv > other_inv):
+                other_op, other_inv = i, inv
+            add_best_op(best_op)
+            add_best_inv(best_inv)
+            add_best_value(best_v)
+            add_other_op(other_op)
+            add_other_inv(other_inv)
 
     def before(self, t: int, value: Any) -> int | None:
         """The writer of a value other than ``value`` invoked last among those returning before t."""
         k = bisect.bisect_left(self.rets, t) - 1
         if k < 0:
             return None
-        inv, i = self.best[k]
-        if _written(self.calls[i].arg) != value:
-            return i
-        o = self.other[k]
-        return None if o is None else o[1]
+        if self.best_value[k] != value:
+            return self.best_op[k]
+        return self.other_op[k]
 
 
-def _refute(calls: list[Call], init: Any, writers: dict[Hashable, _Writers]) -> FastResult | None:
-    blockers = _Blockers(calls)
-    for r in _observations(calls):
+def _refute(calls: list[Call], init: Any, index: _Index) -> FastResult | None:
+    writers = index.writers
+    blockers = _Blockers(index)
+    rets = blockers.rets
+    best_value = blockers.best_value
+    best_inv = blockers.best_inv
+    other_inv = blockers.other_inv
+    bisect_left = bisect.bisect_left
+    for r in index.observations:
         c = calls[r]
         v = c.arg[1]
-        if c.arg[0] == R_CAS and c.arg[2] == v:
-            continue
         assert c.ret is not None
-        b = blockers.before(c.inv, v)
-        if b is None and v == init:
+        # blockers.before(c.inv, v), inlined: b_inv is that writer's invoke.
+        k = bisect_left(rets, c.inv) - 1
+        if k < 0:
+            b_inv = None
+        elif best_value[k] != v:
+            b_inv = best_inv[k]
+        else:
+            b_inv = other_inv[k]
+        if b_inv is None and v == init:
             continue
         w = writers.get(v)
-        k = 0 if w is None else bisect.bisect_left(w.invs, c.ret)
-        if k > 0 and (b is None or w.max_ret[k - 1] > calls[b].inv):  # type: ignore[union-attr]
-            continue
+        if w is not None:
+            k = bisect_left(w.invs, c.ret)
+            if k > 0 and (b_inv is None or w.max_ret[k - 1] > b_inv):
+                continue
+        else:
+            k = 0
+        b = blockers.before(c.inv, v)
         return _refutation(calls, r, b, [] if w is None else w.ops[:k], v)
     return None
 
@@ -163,10 +268,9 @@ def _refutation(calls: list[Call], r: int, b: int | None, prods: list[int], v: A
 # ---------------------------------------------------------------- proof by construction
 
 
-def _prove(calls: list[Call], init: Any) -> FastResult:
-    if any(c.arg[0] not in (R_READ, R_WRITE) for c in calls):
-        return FastResult(None, reason="CAS with repeated values is left to the search")
-    order = _Sweep(calls, init).run()
+def _prove(calls: list[Call], init: Any, index: _Index) -> FastResult:
+    """Reads and writes only."""
+    order = _Sweep(calls, init, index).run()
     if order is None:
         return FastResult(None, reason="the sweep found no linearization")
     if not is_linearization(calls, init, order):
@@ -177,23 +281,24 @@ def _prove(calls: list[Call], init: Any) -> FastResult:
 def is_linearization(calls: list[Call], init: Any, order: list[int]) -> bool:
     """``order`` lists every completed op once (indeterminate ones at most once), respects
     real time, and takes the register from ``init`` through legal steps only."""
-    seen = [False] * len(calls)
-    for i in order:
-        if seen[i]:
-            return False
-        seen[i] = True
-    if any(not s and c.ret is not None for s, c in zip(seen, calls, strict=True)):
+    placed = set(order)
+    if len(placed) != len(order) or (order and (min(order) < 0 or max(order) >= len(calls))):
         return False
-    earliest_ret = _INF
-    for i in reversed(order):
-        c = calls[i]
-        if c.inv > earliest_ret:
-            return False
-        if c.ret is not None and c.ret < earliest_ret:
-            earliest_ret = c.ret
+    if len(placed) < len(calls) and any(
+        calls[i].ret is not None for i in set(range(len(calls))).difference(placed)
+    ):
+        return False
+    latest_inv = -_INF
+    """The latest invoke of the ops before: an op returning before it would go back in time."""
     state = init
     for i in order:
-        code, a, _ = calls[i].arg
+        c = calls[i]
+        ret = c.ret
+        if ret is not None and ret < latest_inv:
+            return False
+        if c.inv > latest_inv:
+            latest_inv = c.inv
+        code, a, _ = c.arg
         if code == R_WRITE:
             state = a
         elif state != a:
@@ -213,7 +318,7 @@ class _Sweep:
     write that certainly follows w. It is a heuristic: when it gets stuck it gives up.
     """
 
-    def __init__(self, calls: list[Call], init: Any) -> None:
+    def __init__(self, calls: list[Call], init: Any, index: _Index) -> None:
         self.calls = calls
         self.state = init
         self.order: list[int] = []
@@ -222,53 +327,79 @@ class _Sweep:
         self.pending_reads: dict[Any, list[int]] = {}
         self.open_writes: dict[int, None] = {}
         """Writes invoked and not yet placed, in invoke order."""
-        self.readers: dict[Any, list[int]] = {}
-        self.reader_rets: dict[Any, list[int]] = {}
-        self.writer_invs: dict[Any, list[int]] = {}
-        for c in sorted(calls, key=lambda c: c.inv):
-            if c.arg[0] == R_READ:
-                self.readers.setdefault(c.arg[1], []).append(c.inv)
-                self.reader_rets.setdefault(c.arg[1], []).append(c.ret)  # type: ignore[arg-type]
-            else:
-                self.writer_invs.setdefault(c.arg[1], []).append(c.inv)
-        later = sorted((c.inv, c.ret) for c in calls if c.arg[0] == R_WRITE and c.ret is not None)
-        self.later_invs = [inv for inv, _ in later]
-        self.earliest_ret_from: list[float] = [_INF] * (len(later) + 1)
-        for k in range(len(later) - 1, -1, -1):
-            self.earliest_ret_from[k] = min(later[k][1], self.earliest_ret_from[k + 1])
+        self.by_invoke = index.by_invoke
+        self.readers = index.read_starts
+        self.reader_rets = index.read_rets
+        self.writers = index.writers
+        self.horizon: dict[int, float] = {}
+        """Write -> the earliest return of a write invoked after it returned (``_overwritten_by``)."""
+        self.later_invs = index.later_invs
+        self.earliest_ret_from: list[float] = list(
+            itertools.accumulate(reversed(index.later_rets), min, initial=_INF)
+        )[::-1]
 
     def run(self) -> list[int] | None:
-        events = []
-        for i, c in enumerate(self.calls):
-            events.append((c.inv, 0, i))
-            if c.ret is not None:
-                events.append((c.ret, 1, i))
-        events.sort()
-        for now, kind, i in events:
-            if kind == 0:
-                self._invoked(i)
-            elif not self.done[i] and not self._returning(now, i):
+        """Invokes in order; returns from a heap that holds only the ops not placed at their
+        invoke, which is the event order (invokes first at equal times) without the events
+        that find their op placed already."""
+        calls = self.calls
+        done = self.done
+        open_writes = self.open_writes
+        pending_writes = self.pending_writes
+        pending_reads = self.pending_reads
+        place = self.order.append
+        returns: list[tuple[float, int]] = [(_INF, -1)]
+        """A heap, never empty: (inf, -1) stays at the bottom."""
+        push = heapq.heappush
+        pop = heapq.heappop
+        for i in self.by_invoke:
+            c = calls[i]
+            inv = c.inv
+            while returns[0][0] < inv:
+                now, r = pop(returns)
+                if not done[r] and not self._returned(now, r):
+                    return None
+            code, v, _ = c.arg
+            ret = c.ret
+            if code == R_WRITE:
+                heap = pending_writes.get(v)
+                if heap is None:
+                    heap = pending_writes[v] = []
+                if ret is None:
+                    push(heap, (_INF, i))
+                else:
+                    push(heap, (ret, i))
+                    push(returns, (ret, i))
+                open_writes[i] = None
+            elif self.state == v:
+                done[i] = True
+                place(i)
+            else:
+                waiting = pending_reads.get(v)
+                if waiting is None:
+                    pending_reads[v] = [i]
+                else:
+                    waiting.append(i)
+                if ret is not None:
+                    push(returns, (ret, i))
+        while len(returns) > 1:
+            now, r = pop(returns)
+            if not done[r] and not self._returned(now, r):
                 return None
         return self.order
 
-    def _invoked(self, i: int) -> None:
-        c = self.calls[i]
-        code, v, _ = c.arg
-        if code == R_WRITE:
-            ret = _INF if c.ret is None else c.ret
-            heapq.heappush(self.pending_writes.setdefault(v, []), (ret, i))
-            self.open_writes[i] = None
-        elif self.state == v:
-            self._place(i)
-        else:
-            self.pending_reads.setdefault(v, []).append(i)
+    def _returned(self, now: int, i: int) -> bool:
+        """Op i, not placed yet, returns: place it, or say the sweep is stuck."""
+        if self.calls[i].arg[0] != R_WRITE:
+            return self._returning(now, i)
+        if len(self.open_writes) > 1:
+            self._flush(now, i)
+        self._write(i)
+        return True
 
     def _returning(self, now: int, i: int) -> bool:
-        code, v, _ = self.calls[i].arg
-        if code == R_WRITE:
-            self._flush(now, i)
-            self._write(i)
-            return True
+        """A read returns that was not placed yet."""
+        v = self.calls[i].arg[1]
         writers = self.pending_writes.get(v)
         while writers and self.done[writers[0][1]]:
             heapq.heappop(writers)
@@ -288,45 +419,67 @@ class _Sweep:
         others = [w for w in self.open_writes if w != keep]
         if not others:
             return
-        keep_next = self._next_reader(now, keep)
-        keep_last = self._next_reader(now, keep, last=True)
+        keep_next, keep_last = self._next_readers(now, keep, self.calls[keep].arg[1], True)
+        done = self.done
         for w in others:
-            if self.done[w]:
+            if done[w]:
                 continue
             c = self.calls[w]
             v = c.arg[1]
-            ret = _INF if c.ret is None else c.ret
-            w_next = self._next_reader(now, w)
+            w_next = self._next_readers(now, w, v, False)[0]
             if c.ret is not None and w_next[0] == _INF:
                 self._write(w)
                 continue
-            forced = self._forced_by(v, w, ret)
+            ret = _INF if c.ret is None else c.ret
+            forced = self._forced_by(v, w, ret) if v in self.pending_reads else ret
             if forced < keep_next[0] and _more_urgent(keep_next, w_next):
                 self._write(w)
             elif keep_last[1] and forced < keep_last[0] and not w_next[1]:
                 self._write(w)
 
-    def _next_reader(self, now: int, w: int, *, last: bool = False) -> tuple[float, bool]:
-        """When the next (with ``last``: the last) read that could still want write w's value
-        starts (inf: none), and whether only w can give it that value (no other writer of it
-        is pending, or starts before the read returns)."""
-        c = self.calls[w]
-        v = c.arg[1]
-        starts = self.readers.get(v, ())
+    def _next_readers(
+        self, now: int, w: int, v: Any, last: bool
+    ) -> tuple[tuple[float, bool], tuple[float, bool]]:
+        """When the next read that could still want write w's value starts (inf: none), and
+        whether only w can give it that value (no other writer of it is pending, or starts
+        before the read returns); with ``last``, the same for the last such read (else
+        ``_NO_READ``). ``v`` is w's value."""
+        starts = self.readers.get(v)
+        if starts is None:
+            return _NO_READ, _NO_READ
         k = bisect.bisect_right(starts, now)
         if k == len(starts):
-            return (_INF, False)
-        horizon = _INF if c.ret is None else self._overwritten_by(c.ret)
+            return _NO_READ, _NO_READ
+        horizon = self.horizon.get(w)
+        if horizon is None:
+            ret = self.calls[w].ret
+            horizon = self.horizon[w] = _INF if ret is None else self._overwritten_by(ret)
         if starts[k] >= horizon:
-            return (_INF, False)
-        if last:
-            k = bisect.bisect_left(starts, horizon) - 1
-        invs = self.writer_invs.get(v, ())
+            return _NO_READ, _NO_READ
+        writers = self.writers.get(v)
+        invs = writers.invs if writers is not None else ()
         j = bisect.bisect_right(invs, now)
-        alone = (j == len(invs) or invs[j] > self.reader_rets[v][k]) and not any(
-            x != w and not self.done[x] for _, x in self.pending_writes.get(v, ())
-        )
-        return (starts[k], alone)
+        rets = self.reader_rets[v]
+        unique = None
+        first_alone = j == len(invs) or invs[j] > rets[k]
+        if first_alone:
+            unique = self._only_pending_writer(v, w)
+            first_alone = unique
+        first = (starts[k], first_alone)
+        if not last:
+            return first, _NO_READ
+        k = bisect.bisect_left(starts, horizon) - 1
+        last_alone = j == len(invs) or invs[j] > rets[k]
+        if last_alone:
+            last_alone = self._only_pending_writer(v, w) if unique is None else unique
+        return first, (starts[k], last_alone)
+
+    def _only_pending_writer(self, v: Any, w: int) -> bool:
+        done = self.done
+        for _, x in self.pending_writes.get(v, ()):
+            if x != w and not done[x]:
+                return False
+        return True
 
     def _forced_by(self, v: Any, w: int, ret: float) -> float:
         """When write w will have to be placed: at its return, or when a read of its value
@@ -375,12 +528,19 @@ class _Sweep:
         return self.earliest_ret_from[bisect.bisect_right(self.later_invs, ret)]
 
     def _write(self, w: int) -> None:
-        self._place(w)
+        done = self.done
+        done[w] = True
+        self.open_writes.pop(w, None)
+        order = self.order
+        order.append(w)
         v = self.calls[w].arg[1]
         self.state = v
-        for r in self.pending_reads.pop(v, ()):
-            if not self.done[r]:
-                self._place(r)
+        waiting = self.pending_reads.pop(v, None)
+        if waiting:
+            for r in waiting:
+                if not done[r]:
+                    done[r] = True
+                    order.append(r)
 
     def _place(self, i: int) -> None:
         self.done[i] = True

@@ -257,6 +257,7 @@ class _KeyProblem:
                     readonly=self.model.readonly,
                     deadline=deadline,
                     max_bytes=(max_entries or 0) * _ENTRY_BYTES // 2 or None,
+                    remember=self.model.unique_register,
                 )
             )
         while True:

@@ -11,7 +11,9 @@ This module is the public, stable surface (``__all__``). Everything below
   abilities the engine checks with ``isinstance``.
 - Every error splitbrain raises on purpose is a ``SplitbrainError``, whose ``exit_code``
   is 254 for the user's input (``HarnessInputError``, ``PluginError``) and 255 for the
-  harness or its environment (``HarnessFailure``).
+  harness or its environment (``HarnessFailure``). A checker that raises is no verdict:
+  ``run`` stores the run, then raises ``CheckerFailed`` (a ``HarnessFailure``, 255) with
+  the ``RunResult`` as its ``result``; ``unknown`` means only out of time or memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from splitbrain.harness.base.errors import (
+        CheckerFailed,
         ExitCode,
         HarnessFailure,
         HarnessInputError,
@@ -77,6 +80,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     name: (module, name)
     for module, names in {
         "splitbrain.harness.base.errors": (
+            "CheckerFailed",
             "ExitCode",
             "HarnessFailure",
             "HarnessInputError",
@@ -157,6 +161,7 @@ __version__ = "0.2.0"
 __all__ = [
     "CheckResult",
     "Checker",
+    "CheckerFailed",
     "Client",
     "Configurable",
     "Context",

@@ -382,6 +382,7 @@ def test_fast_path_agrees_with_search(history: list[Op]) -> None:
         fast = register_fastpath.decide(kh.calls, model.init)
         slow = wgl.search(kh.calls, model.init, model.step, readonly=model.readonly)
         assert fast.valid is slow.valid, [o.to_dict() for o in history]
+        _assert_screen_agrees(kh.calls, model.init)
     assert check(history, "cas-register")["valid"] is (
         wgl.search(split(history, model)[0].calls, model.init, model.step).valid
         if split(history, model)
@@ -419,11 +420,25 @@ def _assert_witness_closed(
     assert all(calls[i].arg[0] in (R_CAS, R_CAS_INFO) for i in fr.relaxed)
 
 
+def _assert_screen_agrees(calls: list[wgl.Call], init: Any) -> None:
+    """The one-pass screen says valid only where the full zone check does, and, without CAS,
+    wherever it does; ``decide`` is then the full check's result, witness and all."""
+    full = register_fastpath.decide_fully(calls, init)
+    screened = register_fastpath.plainly_valid(calls, init)
+    assert full.valid is True or not screened, calls
+    if all(c.arg[0] in (R_READ, R_WRITE) for c in calls) and full.valid is not None:
+        assert screened is (full.valid is True), calls
+    assert register_fastpath.decide(calls, init) == (
+        register_fastpath.FastResult(True) if screened else full
+    )
+
+
 def _assert_decided_by_fast_path(history: list[Op], expected: bool, init: Any = None) -> None:
     """The fast path decides every key itself, and ``check`` takes its verdict without a fallback."""
     model = resolve_model("cas-register", init)
     verdicts = []
     for kh in split(history, model):
+        _assert_screen_agrees(kh.calls, model.init)
         fr = register_fastpath.decide(kh.calls, model.init)
         verdicts.append(fr.valid)
         if fr.valid is False:

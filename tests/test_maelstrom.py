@@ -187,8 +187,13 @@ def test_kafka_polls_from_a_committed_offset_as_maelstrom_does(tmp_path: Path) -
     assert any(0 in a["committed"].values() for a in assigned)
 
 
-def test_malformed_reply_makes_the_op_info_and_records_the_body(tmp_path: Path) -> None:
-    rc, results, run_dir = mael(tmp_path, "echo", NODES / "edge.py", "--malformed")
+def test_malformed_reply_makes_the_op_info_and_records_the_body(tmp_path: Path, capsys) -> None:
+    """Also: ``check RUN_DIR`` agrees with the run (its stats checker included), and a node
+    flooding stderr leaves a log of its first 16 MiB and last 1 MiB, saying what was cut."""
+    flood_mib = 18
+    rc, results, run_dir = mael(
+        tmp_path, "echo", NODES / "edge.py", "--malformed", "--stderr-flood", str(flood_mib)
+    )
     infos = [o for o in history(run_dir) if o["type"] == "info"]
     assert infos and all(o["error"]["malformed-reply"] == "reply has no 'echo'" for o in infos)
     assert infos[0]["error"]["body"]["type"] == "echo_ok"
@@ -197,6 +202,23 @@ def test_malformed_reply_makes_the_op_info_and_records_the_body(tmp_path: Path) 
     assert results["checkers"]["echo"]["valid"] is True
     assert results["checkers"]["echo"]["vacuous"] == "no echo was acknowledged"
     assert results["checkers"]["stats"]["valid"] is False and rc == 1
+    capsys.readouterr()
+    assert cli.main(["check", str(run_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"{run_dir}: stats: INVALID" in out and f"{run_dir}  INVALID" in out
+    assert f"{run_dir}: echo: valid (nothing to judge: no echo was acknowledged)" in out
+
+    data = (run_dir / "logs" / "n1" / "stderr.log").read_bytes()
+    head_end = data.index(b"\n[splitbrain: ")
+    note, tail = data[head_end + 1 :].split(b"\n", 1)
+    written = (flood_mib << 20) + len(b"flood done\n")
+    mib = 1 << 20
+    assert head_end == 16 * mib and len(tail) == mib
+    assert (
+        note == f"[splitbrain: {written - 17 * mib} bytes cut here; the last {mib} follow]".encode()
+    )
+    assert data.startswith(b"flood line 00000000 ") and tail.endswith(b"flood done\n")
+    assert f"flood line {(written - mib) // 64 + 1:08d} ".encode() in tail
 
 
 def test_unknown_destination_and_garbage_lines_are_logged_and_the_node_keeps_working(
@@ -332,6 +354,28 @@ def test_bad_input_is_one_line_and_254(tmp_path: Path, args: list, message: str,
     rc = cli.main(["maelstrom", "test", "-w", "echo", *args, "--store", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 254 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_node_program_the_kernel_will_not_run_is_254_before_anything_starts(
+    tmp_path: Path, capsys
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("echo this is no program\n")
+    script = tmp_path / "node.sh"
+    script.write_text("#!/nonexistent/interpreter\n")
+    for program in (text, script):
+        program.chmod(0o755)
+    store = tmp_path / "store"
+    for program, why in (
+        (text, "is not a program: neither a binary nor a script with a #! line"),
+        (script, "is a script whose #! interpreter '/nonexistent/interpreter' does not exist"),
+    ):
+        rc = cli.main(
+            ["maelstrom", "test", "-w", "echo", "--bin", str(program), "--store", str(store)]
+        )
+        err = capsys.readouterr().err
+        assert rc == 254 and err == f"splitbrain: -o bin: {str(program)!r} {why}\n"
+    assert not store.exists()
 
 
 def test_gossip_glomers_thresholds_as_gate_claims(tmp_path: Path) -> None:

@@ -231,4 +231,4 @@ def test_a_checker_that_finds_nothing_to_judge_says_so_in_check() -> None:
     ):
         r = run_cli("check", "--checker", checker, str(etcd))
         assert r.returncode == 0, r.stderr
-        assert r.stdout.splitlines()[-1] == f"{etcd}: valid, but nothing to judge: {why}"
+        assert r.stdout.splitlines()[-1] == f"{etcd}: valid (nothing to judge: {why})"

@@ -34,6 +34,7 @@ from splitbrain import (
 PUBLIC = [
     "CheckResult",
     "Checker",
+    "CheckerFailed",
     "Client",
     "Configurable",
     "Context",

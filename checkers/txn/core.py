@@ -19,6 +19,7 @@ from splitbrain.checkers.txn import models as cm
 from splitbrain.harness.base.bounds import brief
 from splitbrain.harness.base.history import BadOp, Op, pairs
 from splitbrain.harness.base.notation import op_text
+from splitbrain.harness.base.verdict import GAVE_UP, MARKERS
 
 DEFAULT_BUDGET = 3_000_000
 DEFAULT_MAX_CASES = 100
@@ -354,7 +355,7 @@ def cycle_anomalies(
             try:
                 cycle = tg.find_cycle(g, spec, scc, tg.Budget(budget))
             except tg.SearchBudgetExceeded:
-                found.setdefault("cycle-search-timeout", []).append(
+                found.setdefault(GAVE_UP, []).append(
                     {
                         "anomaly_spec_type": spec.name,
                         "does_not_contain": [s for s in searched if s not in here],
@@ -407,8 +408,7 @@ def result_map(found: Found, prohibited: set[str], models: list[str], max_cases:
         "anomalies": {name: found[name][:max_cases] for name in shown},
         "anomaly_counts": {name: len(found[name]) for name in shown},
     }
-    markers = cm.UNKNOWN_ANOMALIES | {cm.EMPTY_GRAPH}
-    result.update(cm.boundary({cm.item(name) for name in found} - markers))
+    result.update(cm.boundary({cm.item(name) for name in found} - MARKERS))
     if cm.EMPTY_GRAPH in found:
         result["vacuous"] = found[cm.EMPTY_GRAPH][0]["message"]
     return result

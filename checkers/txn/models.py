@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from splitbrain.checkers.hierarchy import closure as _closure
+from splitbrain.harness.base import verdict
 
 IMPLIED_ANOMALIES: dict[str, list[str]] = {
     "G0": ["G1c", "G0-process"],
@@ -182,9 +183,9 @@ ITEM_ANOMALIES: dict[str, str] = {
 """Cycles over single items (all list-append cycles are) are the -item forms of these anomalies."""
 
 DEFAULT_MODELS = ("strict-serializable",)
-UNKNOWN_ANOMALIES = frozenset({"cycle-search-timeout"})
+UNKNOWN_ANOMALIES = frozenset({verdict.GAVE_UP})
 """Markers of a search that gave up (out of its budget): the only source of ``unknown``."""
-EMPTY_GRAPH = "empty-transaction-graph"
+EMPTY_GRAPH = verdict.EMPTY_GRAPH
 """Elle's marker for a history with no dependencies between transactions. Elle calls such a
 history unknown; here it is valid (no cycle can exist, and every other anomaly was looked
 for) and says so as ``vacuous``: ``unknown`` is kept for time and memory."""

@@ -40,3 +40,27 @@ class HarnessFailure(SplitbrainError):
 
 class PluginError(HarnessInputError):
     """A plugin or ``module:attr`` that cannot be loaded, or an object that breaks its protocol."""
+
+
+class CheckerFailed(HarnessFailure):
+    """A checker raised (a bug in it or in the harness: no verdict, never ``unknown``): exit 255.
+
+    A run raises it once its history, test.json, results.json (each failure recorded under
+    its checker, beside the other checkers' verdicts) and report are stored: ``result`` is
+    then the run's ``RunResult`` and ``run_dir`` where it is; the traceback is in the run's
+    splitbrain.log. ``failures``: what failed (``checker NAME``, ``the spectrum``, ...) and
+    what it raised."""
+
+    def __init__(self, failures: dict[str, str], where: str = "", result: object = None) -> None:
+        self.failures = dict(failures)
+        self.result = result
+        super().__init__(f"{self.what}; {where}" if where else self.what)
+
+    @property
+    def what(self) -> str:
+        """``checker NAME failed: TypeError: ...``, for each failure."""
+        return "; ".join(f"{name} failed: {error}" for name, error in self.failures.items())
+
+    @property
+    def run_dir(self) -> object:
+        return getattr(self.result, "run_dir", None)

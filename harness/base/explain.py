@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from splitbrain.harness.base.notation import mop_text, op_text, plural, value_text
+from splitbrain.harness.base.verdict import GAVE_UP, MARKERS
 
 Result = dict[str, Any]
 LISTED = 5
-_UNKNOWN_MARKERS = ("empty-transaction-graph", "cycle-search-timeout")
 
 
 def explain(result: Any) -> list[str]:
@@ -121,10 +121,10 @@ def _elle(r: Result) -> list[str]:
 
 
 def _first_anomaly(anomalies: dict[str, Any]) -> tuple[str, list[Any]]:
-    """A cycle first (it shows the most), else the first name; the markers of an unknown
-    verdict only when nothing else was found."""
+    """A cycle first (it shows the most), else the first name; the markers (a search that
+    gave up, a graph with nothing to judge) only when nothing else was found."""
     items = [(n, c if isinstance(c, list) else [c]) for n, c in anomalies.items()]
-    found = [(n, c) for n, c in items if n not in _UNKNOWN_MARKERS]
+    found = [(n, c) for n, c in items if n not in MARKERS]
     items = found or items
     for n, c in items:
         if c and isinstance(c[0], dict) and c[0].get("cycle"):
@@ -203,7 +203,7 @@ def anomaly_case_text(name: str, case: Any) -> list[str]:
     kafka = _kafka_case_text(name, case)
     if kafka is not None:
         return [kafka]
-    if name == "cycle-search-timeout":
+    if name == GAVE_UP:
         return [
             f"the search for {case.get('anomaly_spec_type')} cycles ran out of budget in a "
             f"component of {case.get('scc_size')} transactions: unknown, not absent"

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splitbrain.checkers import hierarchy, linearizable, spectrum, transactional
+from splitbrain.checkers import hierarchy, linearizable, spectrum, stats, transactional
 from splitbrain.harness.base import forked, lifetime, plugins, store
+from splitbrain.harness.base.errors import CheckerFailed
 from splitbrain.harness.base.history import (
     BadOp,
     HistoryError,
@@ -21,13 +22,19 @@ from splitbrain.harness.base.history import (
     Op,
     Valid,
     gc_paused,
-    merge_valid,
     parse_history,
     read_history,
 )
 from splitbrain.harness.base.independent import apply as apply_independent
 from splitbrain.harness.base.protocols import HarnessInputError
-from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.base.verdict import (
+    Verdict,
+    compose,
+    describe,
+    is_crashed,
+    not_a_result,
+    raised,
+)
 from splitbrain.harness.engine import assemble
 from splitbrain.workloads import WorkloadSpec
 
@@ -41,13 +48,37 @@ def _linearizable(model: Any) -> CheckFn:
     return check
 
 
-def _checker(checker: Any, **fixed: Any) -> CheckFn:
+def _checker(checker: Any, name: str, **fixed: Any) -> CheckFn:
     """A registered checker; ``init`` and ``timeout`` reach it when it takes them."""
     accepts = _parameters(checker)
+    checker = user_checker(checker, name) if plugins.is_path(name) else checker
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
         extra = {k: v for k, v in (("init", init), ("timeout", timeout)) if k in accepts}
         return checker(history, **fixed, **extra)
+
+    return check
+
+
+def user_checker(
+    checker: Callable[..., dict[str, Any]], name: str
+) -> Callable[..., dict[str, Any]]:
+    """A checker of the user's own code (given as ``module:attr``, or made by a workload so
+    given): what it raises is its failure, ``CheckerFailed`` (255), except ``ValueError``
+    and ``BadOp``, its ways to refuse a history (254), and MemoryError (``unknown``); so is
+    a return value that is no result."""
+
+    def check(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result = checker(*args, **kwargs)
+        except (BadOp, ValueError, MemoryError):
+            raise
+        except Exception as e:
+            raise CheckerFailed({f"checker {name}": describe(e)}) from e
+        problem = not_a_result(result)
+        if problem:
+            raise CheckerFailed({f"checker {name}": problem})
+        return result
 
     return check
 
@@ -257,7 +288,7 @@ def checker_for(selection: Selection) -> CheckFn:
     over the data type (inferred from the history when not given), then the spectrum if asked."""
     if selection.checker is not None:
         fixed = {"assume": list(selection.assume)} if selection.assume else {}
-        return _checker(plugins.load("checker", selection.checker), **fixed)
+        return _checker(plugins.load("checker", selection.checker), selection.checker, **fixed)
     if selection.data_type is not None:
         if _custom(selection.data_type):
             assemble.model(selection.data_type)
@@ -273,7 +304,7 @@ def checker_for(selection: Selection) -> CheckFn:
             )
         parts = {m: fn(history, init, timeout) for m, fn in checks(selection, data_type).items()}
         result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
-        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        result["valid"] = compose(parts)
         result["data_type"] = assemble.label(data_type)
         result["claimed"] = list(parts)
         if selection.spectrum and not _custom(data_type):
@@ -291,8 +322,9 @@ def checker_for(selection: Selection) -> CheckFn:
 
 def run_checker(path: str | Path) -> CheckFn | None:
     """The checkers a run directory's own test used (from its ``test.json``), so that
-    ``splitbrain check RUN_DIR`` gives the run's verdict (a counter history is not a set);
-    None when ``path`` is not a run directory with a ``test.json``."""
+    ``splitbrain check RUN_DIR`` gives the run's verdict (a counter history is not a set),
+    ``stats`` included as in the run (valid unless some function never succeeded); None
+    when ``path`` is not a run directory with a ``test.json``."""
     test_json = Path(path) / store.TEST
     if str(path) == STDIN or not test_json.is_file():
         return None
@@ -312,11 +344,14 @@ def run_checker(path: str | Path) -> CheckFn | None:
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise HarnessInputError(f"{test_json}: not a run's test spec ({e})") from None
     made, _ = assemble.claimed_workload(name, wspec)
+    checkers = dict(made.checkers)
+    if plugins.is_path(name):
+        checkers = {n: user_checker(fn, n) for n, fn in checkers.items()}
 
     def check(history: list[Op], init: Any, timeout: float | None) -> dict[str, Any]:
-        parts = {n: fn(history) for n, fn in made.checkers.items()}
-        result = dict(next(iter(parts.values()))) if len(parts) == 1 else {"checkers": parts}
-        result["valid"] = merge_valid(p.get("valid", "unknown") for p in parts.values())
+        parts = {"stats": stats.check(history)}
+        parts |= {n: fn(history) for n, fn in checkers.items()}
+        result: dict[str, Any] = {"valid": compose(parts), "checkers": parts}
         result["claimed"] = list(parts)
         result["workload"] = assemble.label(name)
         return result
@@ -457,6 +492,13 @@ def _check_file(
         return FileVerdict(
             str(path), None, error=error, ops=len(loaded.ops), warnings=loaded.warnings
         )
+    except CheckerFailed as e:  # a user's --checker module:attr that raised
+        raise CheckerFailed(e.failures, f"while checking {path}") from e
+    except Exception as e:  # anything else is the checker's failure (out of memory: unknown)
+        part = raised(e)
+        if is_crashed(part):
+            raise CheckerFailed({"checking": describe(e)}, f"while checking {path}") from e
+        return FileVerdict(str(path), part["valid"], part, ops=len(loaded.ops))
     return FileVerdict(
         str(path),
         result.get("valid", "unknown"),

@@ -20,8 +20,9 @@ from splitbrain.harness import nemesis as nemeses
 from splitbrain.harness import report
 from splitbrain.harness.base import generator as gen
 from splitbrain.harness.base import signals, store
+from splitbrain.harness.base.errors import CheckerFailed
 from splitbrain.harness.base.generator import Generator, Invocation
-from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid, merge_valid
+from splitbrain.harness.base.history import BadOp, HistoryWriter, Op, Valid
 from splitbrain.harness.base.protocols import (
     Configurable,
     ContributesResults,
@@ -39,7 +40,15 @@ from splitbrain.harness.base.protocols import (
     Target,
     Workload,
 )
-from splitbrain.harness.base.verdict import Verdict
+from splitbrain.harness.base.verdict import (
+    Verdict,
+    broken,
+    compose,
+    is_crashed,
+    not_a_result,
+    raised,
+    run_failures,
+)
 from splitbrain.harness.control.identity import claim as claim_identity
 from splitbrain.harness.engine import assemble
 from splitbrain.harness.engine.spec import TestSpec
@@ -52,8 +61,9 @@ log = logging.getLogger("splitbrain")
 class RunResult:
     """What ``run`` returns: the verdict, where the run is stored, and what was checked."""
 
-    valid: Valid
-    """The composed checkers' ``valid``: True, False or "unknown"."""
+    valid: Valid | None
+    """The composed checkers' ``valid``: True, False or "unknown"; None only in the result of
+    a ``CheckerFailed`` (a checker raised: no verdict)."""
     run_dir: Path
     results: dict[str, Any]
     history: list[Op]
@@ -65,8 +75,9 @@ class RunResult:
     """One line per output that could not be saved (a full or unwritable store)."""
 
     @property
-    def verdict(self) -> Verdict:
-        return Verdict.of(self.valid)
+    def verdict(self) -> Verdict | None:
+        """None when a checker raised (no verdict): only in a ``CheckerFailed``'s result."""
+        return None if self.valid is None else Verdict.of(self.valid)
 
 
 PHASE_SLACK_S = 30.0
@@ -183,35 +194,44 @@ def _key_progress(name: str, ops: int) -> Callable[[int, int], None]:
 def check_history(
     history: Sequence[Op], checkers: dict[str, Callable[[list[Op]], dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run every checker; one that raises is reported as unknown with its error, not a crash.
-    A malformed op (``BadOp``: the workload's or its client's ops are not the model's) is
-    bad input, never ``unknown``: HarnessInputError."""
+    """Run every checker. One that raises, or returns no result (``verdict.not_a_result``),
+    has no verdict (``valid`` None, never ``unknown``, which means only out of time or
+    memory), and then neither has the run; the others still run, and the traceback goes to
+    the log. A malformed op (``BadOp``: the workload's or its client's ops are not the
+    model's) is bad input: HarnessInputError."""
     parts: dict[str, Any] = {"stats": stats.check(history)}
     for name, checker in checkers.items():
         log.info("checking: %s (%d ops)", name, len(history))
         try:
             if _takes_progress(checker):
-                parts[name] = checker(history, progress=_key_progress(name, len(history)))
+                part = checker(history, progress=_key_progress(name, len(history)))
             else:
-                parts[name] = checker(history)
+                part = checker(history)
         except BadOp as e:
             raise HarnessInputError(f"checker {name}: {store.HISTORY}: {e}") from None
         except Exception as e:
             log.error("checker %s failed: %s", name, "".join(traceback.format_exception(e)))
-            parts[name] = {"valid": "unknown", "error": f"{type(e).__name__}: {e}"}
+            part = raised(e)
+        else:
+            problem = not_a_result(part)
+            if problem:
+                log.error("checker %s %s", name, problem)
+                part = broken(problem)
+        parts[name] = part
         log.info("%s: %s", name, parts[name].get("valid"))
-    valid = merge_valid(p.get("valid", "unknown") for p in parts.values())
+    valid = compose(parts)
     log.info("verdict: %s", valid)
     return {"valid": valid, "checkers": parts}
 
 
 def cap_profile(history: Sequence[Op], results: dict[str, Any]) -> dict[str, Any]:
-    """The run's CAP profile (``checkers.cap``); one that cannot be drawn up is logged, not fatal."""
+    """The run's CAP profile (``checkers.cap``); one that raises is recorded as crashed (the
+    run is stored, then fails: ``run_failures``)."""
     try:
         return cap.of_run(list(history), results)
     except Exception as e:
         log.error("CAP profile failed: %s", "".join(traceback.format_exception(e)))
-        return {"error": f"{type(e).__name__}: {e}"}
+        return raised(e)
 
 
 def decided_models(
@@ -222,7 +242,7 @@ def decided_models(
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for checker, models in decides.items():
         result = (results.get("checkers") or {}).get(checker)
-        if not isinstance(result, dict):
+        if not isinstance(result, dict) or is_crashed(result):
             continue
         if len(models) == 1 or result.get("valid") is True:
             out.update({model: (checker, result) for model in models})
@@ -251,15 +271,35 @@ def add_spectrum(
         )
     except Exception as e:
         log.error("spectrum failed: %s", "".join(traceback.format_exception(e)))
-        results["spectrum"] = {"data_type": data_type, "error": f"{type(e).__name__}: {e}"}
+        results["spectrum"] = {"data_type": data_type, **raised(e)}
 
 
-def add_results(results: dict[str, Any], extra: dict[str, Any]) -> None:
+CHECK_INTERRUPTED = "checking was interrupted"
+TARGET_RESULTS = "target-results"
+"""The part of ``results["checkers"]`` that says a target's ``extra_results`` raised."""
+
+
+def add_results(results: dict[str, Any], target: ContributesResults) -> None:
     """Merge what a target measured itself (the maelstrom router's network statistics) into
-    ``results``: its ``checkers`` join the others and count in the verdict."""
-    results["checkers"].update(extra.pop("checkers", {}))
-    results.update(extra)
-    results["valid"] = merge_valid(p.get("valid", "unknown") for p in results["checkers"].values())
+    ``results``: its ``checkers`` join the others and count in the verdict. A target whose
+    ``extra_results`` raises is recorded as a crashed part, ``target-results``."""
+    try:
+        extra = dict(target.extra_results())
+        results["checkers"].update(extra.pop("checkers", {}))
+        results.update(extra)
+    except Exception as e:
+        log.error("target results failed: %s", "".join(traceback.format_exception(e)))
+        results["checkers"][TARGET_RESULTS] = raised(e)
+    if results.get("error") != CHECK_INTERRUPTED:  # an interrupted check's unknown stays
+        results["valid"] = compose(results["checkers"])
+
+
+def failed_run(result: RunResult, failures: dict[str, str]) -> CheckerFailed:
+    """The one line of a run whose checking raised, naming what, with what, and where it is."""
+    also = "".join(f"; {p}" for p in result.store_errors)
+    also += "".join(f"; teardown: {p}" for p in result.teardown_errors)
+    where = f"the run is stored in {result.run_dir} (traceback in its {store.LOG}){also}"
+    return CheckerFailed(failures, where, result)
 
 
 def prepare(spec: TestSpec) -> assemble.Parts:
@@ -285,7 +325,9 @@ def default_rate(target: Any, workload: str) -> float:
 
 
 def run(spec: TestSpec, *, on_start: Callable[[Path], None] | None = None) -> RunResult:
-    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up.
+    """Run a test end to end. Raises HarnessInputError for bad input before anything is set up,
+    and ``CheckerFailed`` (255) once the run is stored when a checker, the spectrum or the CAP
+    profile raised (a bug: no verdict, never ``unknown``); its ``result`` is the RunResult.
 
     One ``ExitStack`` owns the run's lifecycle: the log handler and the history writer live
     until the results are stored; inside, the target, its clients and the nemeses are torn
@@ -370,17 +412,17 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
             results = {
                 "valid": "unknown",
                 "checkers": {"stats": stats.check(history)},
-                "error": "checking was interrupted",
+                "error": CHECK_INTERRUPTED,
             }
         if isinstance(target, ContributesResults):
-            add_results(results, target.extra_results())
+            add_results(results, target)
         if interrupted:
             results["interrupted"] = interrupted
         results["cap"] = cap_profile(history, results)
         with signals.deferred():
             test_doc["duration_s"] = round((datetime.now() - started).total_seconds(), 3)
             store_errors = _store_outputs(store_dir, run_dir, writer, test_doc, results, history)
-    return RunResult(
+    result = RunResult(
         results["valid"],
         run_dir,
         results,
@@ -390,6 +432,10 @@ def _run(spec: TestSpec, on_start: Callable[[Path], None] | None) -> RunResult:
         teardown_errors,
         store_errors,
     )
+    failures = run_failures(results)  # any makes the run a harness failure (255)
+    if failures:
+        raise failed_run(result, failures)
+    return result
 
 
 def _store_outputs(

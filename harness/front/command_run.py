@@ -6,7 +6,9 @@ import argparse
 import errno
 import sys
 from pathlib import Path
+from typing import Any
 
+from splitbrain.harness.base.errors import CheckerFailed
 from splitbrain.harness.base.verdict import EXIT_HARNESS
 from splitbrain.harness.engine import core
 from splitbrain.harness.engine import spec as test_spec
@@ -39,6 +41,10 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     try:
         result = core.run(spec, on_start=started)
+    except CheckerFailed as e:  # stored: its summary, then the one line (main)
+        watch.stop()
+        _print_run(e.result, args.format)
+        raise
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -46,11 +52,13 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_HARNESS
     finally:
         watch.stop()
-    command = spec.command()
-    print(
-        present.run_text(result.results, result.run_dir, command, result.interrupted, args.format)
-    )
+    _print_run(result, args.format)
+    return run_exit_code(result)
+
+
+def _print_run(result: Any, fmt: str) -> None:
+    command = result.spec.command()
+    print(present.run_text(result.results, result.run_dir, command, result.interrupted, fmt))
     step_summary(
         present.run_text(result.results, result.run_dir, command, result.interrupted, "markdown")
     )
-    return run_exit_code(result)

@@ -28,7 +28,7 @@ from splitbrain import workloads
 from splitbrain.checkers import cap
 from splitbrain.harness.base import plugins, safeyaml
 from splitbrain.harness.base.bounds import brief
-from splitbrain.harness.base.errors import SplitbrainError
+from splitbrain.harness.base.errors import CheckerFailed, SplitbrainError
 from splitbrain.harness.base.history import Valid
 from splitbrain.harness.base.outputs import writable_dir, writable_file
 from splitbrain.harness.base.protocols import Configurable, HarnessInputError
@@ -444,6 +444,16 @@ def run_claim(
         return Outcome(
             claim, seconds=time.monotonic() - started, error=message, bad_input=True
         ), False
+    except CheckerFailed as e:  # a checker raised: no verdict, 255, the run stored and named
+        print(f"splitbrain: {claim.where}: claim {claim.name!r}: {e}", file=sys.stderr)
+        run = e.result
+        return Outcome(
+            claim,
+            seconds=time.monotonic() - started,
+            run_dir=getattr(run, "run_dir", None),
+            results=getattr(run, "results", None),
+            error=f"the harness failed: {e.what}",
+        ), bool(getattr(run, "interrupted", False))
     except SplitbrainError as e:  # the harness's or its environment's (a node that will not start)
         print(f"splitbrain: {claim.where}: claim {claim.name!r}: {e}", file=sys.stderr)
         return Outcome(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from splitbrain.harness.base.values import Limits, Number, Problem
+from splitbrain.harness.base.verdict import vacuous_words, verdict_word
 
 STABLE_LATENCY_QUANTILES = ("median", "p99", "max")
 
@@ -79,17 +80,19 @@ def report_lines(limits: Mapping[str, Any], results: Mapping[str, Any] | None) -
 
 
 def _met(valid: Any) -> str:
-    return {True: "met", False: "NOT met"}.get(valid, "unknown")
+    return {True: "met", False: "NOT met"}.get(valid, verdict_word(valid))
 
 
 def _measured(key: str, limit: Any, checkers: Mapping[str, Any]) -> str:
     if key == "msgs_per_op":
         r = checkers.get("msgs-per-op", {})
+        if r.get("vacuous"):
+            return vacuous_words(r["vacuous"])
         return f"{r.get('servers_msgs_per_op')} server msgs/op, limit below {limit:g}: {_met(r.get('valid'))}"
     if key == "stable_latency":
         r = checkers.get("set-full", {})
         measured = r.get("stable_latency_ms") or {}
         over = r.get("stable_latency_over") or {}
         parts = [f"{q} {measured.get(q)} ms (limit {v:g})" for q, v in limit.items()]
-        return f"{', '.join(parts)}: {'NOT met' if over else 'met' if r else 'unknown'}"
+        return f"{', '.join(parts)}: {'NOT met' if over else 'met' if r else 'not measured'}"
     raise KeyError(key)

@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from splitbrain.checkers import hierarchy
 from splitbrain.harness.base.explain import explain, model_reason
-from splitbrain.harness.base.verdict import verdict_word
+from splitbrain.harness.base.verdict import is_crashed, vacuous_words, verdict_word
 from splitbrain.harness.front.maelstrom_summary import net_lines
 
 FORMATS = ("text", "markdown", "json")
@@ -123,7 +123,7 @@ def checker_lines(name: str, part: Any, limit: int = MAX_EXPLAIN_LINES) -> list[
     valid = part.get("valid") if isinstance(part, dict) else None
     lines = [f"{name}: {verdict_word(valid)}"]
     if valid is True and isinstance(part, dict) and part.get("vacuous"):
-        lines[0] += f" (nothing to judge: {part['vacuous']})"
+        lines[0] = f"{name}: {vacuous_words(part['vacuous'])}"
     body = explain(part)
     if len(body) > limit:
         body = body[:limit] + [f"… {len(body) - limit} more lines: see the report or --format json"]
@@ -204,6 +204,8 @@ def ladder_lines(spec: Any) -> list[str]:
     """The spectrum as a few lines of text: each model, its verdict and how it was reached."""
     if not isinstance(spec, dict):
         return []
+    if is_crashed(spec):
+        return [f"spectrum ({spec.get('data_type')}): failed: {spec.get('error')}"]
     models: dict[str, Any] = spec.get("models") or {}
     if not models:
         return []
@@ -250,7 +252,7 @@ def check_text(verdicts: Sequence[Any], fmt: str = "text") -> str:
         if v.valid is not True:
             body = _model_lines(v.path, v.result)
         elif isinstance(v.result, dict) and v.result.get("vacuous"):
-            body = [f"{v.path}: valid, but nothing to judge: {v.result['vacuous']}"]
+            body = checker_lines(v.path, v.result)
         else:
             body = []
         body += ladder_lines(v.result.get("spectrum"))
@@ -263,7 +265,12 @@ def _model_lines(path: str, result: dict[str, Any]) -> list[str]:
     """Each claimed model's verdict and reason, when a history was checked for several."""
     parts = result.get("checkers")
     if len(result.get("claimed") or []) > 1 and isinstance(parts, dict):
-        return [line for m, part in parts.items() for line in checker_lines(f"{path}: {m}", part)]
+        return [
+            line
+            for m, part in parts.items()
+            if not (m == "stats" and isinstance(part, dict) and part.get("valid") is True)
+            for line in checker_lines(f"{path}: {m}", part)
+        ]
     return checker_lines(path, result)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from splitbrain.harness.base.errors import CheckerFailed
 from splitbrain.harness.base.protocols import HarnessInputError
 from splitbrain.harness.base.store import safe_name
 from splitbrain.harness.base.verdict import verdict_word
@@ -220,15 +221,23 @@ def _run_claim(item: pytest.Item, claim: Any) -> SplitbrainResult:
         run = _run_watched(item.config, spec)
     except HarnessInputError as e:
         pytest.fail(f"splitbrain: {e}", pytrace=False)
-    result = SplitbrainResult(
-        run.valid, run.results, run.run_dir, run.spec, run.history, run.interrupted
-    )
-    item.stash.setdefault(_RUNS, []).append(result)
+    except CheckerFailed as e:  # a bug, not a verdict: the test errors, its run still listed
+        _stash_run(item, e.result)
+        raise e.with_traceback(None) from None  # the harness's frames say nothing; its log does
+    result = _stash_run(item, run)
     if run.interrupted:
         raise KeyboardInterrupt
     problems = [*run.teardown_errors, *run.store_errors]
     if problems:
         pytest.fail(f"splitbrain: {'; '.join(problems)}", pytrace=False)
+    return result
+
+
+def _stash_run(item: pytest.Item, run: Any) -> SplitbrainResult:
+    result = SplitbrainResult(
+        run.valid, run.results, run.run_dir, run.spec, run.history, run.interrupted
+    )
+    item.stash.setdefault(_RUNS, []).append(result)
     return result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from splitbrain.harness.base import store
 from splitbrain.harness.base.protocols import HarnessInputError
+from splitbrain.harness.base.verdict import run_failures
 from splitbrain.harness.report.markup import esc, href, verdict_class, verdict_text
 from splitbrain.harness.report.page import document
 from splitbrain.harness.report.run import RUN_FILES
@@ -26,6 +27,8 @@ class RunEntry:
     started: datetime | None
     test: dict[str, Any]
     valid: Any
+    crashed: bool = False
+    """A checker raised: no verdict (shown as ERROR)."""
 
     @property
     def sort_key(self) -> float:
@@ -58,6 +61,7 @@ def _entry(name: str, run_dir: Path) -> RunEntry:
         started=_started(run_dir.name),
         test=test,
         valid=results.get("valid") if results else None,
+        crashed=bool(run_failures(results)),
     )
 
 
@@ -97,7 +101,8 @@ def render_index(store: Path, base: Path, live: bool = False) -> str:
 def _verdict_counts(runs: list[RunEntry]) -> str:
     tally: dict[str, int] = {}
     for r in runs:
-        tally[verdict_text(r.valid).lower()] = tally.get(verdict_text(r.valid).lower(), 0) + 1
+        word = verdict_text(r.valid, r.crashed).lower()
+        tally[word] = tally.get(word, 0) + 1
     return f"{len(runs)} runs" + "".join(f", {n} {v}" for v, n in sorted(tally.items()))
 
 
@@ -130,7 +135,7 @@ def _row(run: RunEntry, base: Path, live: bool) -> str:
     files = " ".join(links)
     tds = "".join(f"<td>{c}</td>" for c in cells)
     cls = verdict_class(run.valid)
-    return f'<tr class="{cls}">{tds}<td class="verdict">{verdict_text(run.valid)}</td><td>{files}</td></tr>'
+    return f'<tr class="{cls}">{tds}<td class="verdict">{verdict_text(run.valid, run.crashed)}</td><td>{files}</td></tr>'
 
 
 def _rel(path: Path, base: Path) -> str:

@@ -49,14 +49,17 @@ def verdict_class(valid: Any) -> str:
     return "none"
 
 
-def verdict_text(valid: Any) -> str:
+def verdict_text(valid: Any, crashed: bool = False) -> str:
+    """The verdict in capitals; ERROR for a checker that raised (no verdict, not unknown)."""
+    if crashed:
+        return "ERROR"
     return {"valid": "VALID", "invalid": "INVALID", "unknown": "UNKNOWN"}.get(
         verdict_class(valid), "NOT CHECKED"
     )
 
 
-def badge(valid: Any) -> str:
-    return f'<span class="badge {verdict_class(valid)}">{verdict_text(valid)}</span>'
+def badge(valid: Any, crashed: bool = False) -> str:
+    return f'<span class="badge {verdict_class(valid)}">{verdict_text(valid, crashed)}</span>'
 
 
 def value_html(value: Any, depth: int = 0) -> str:

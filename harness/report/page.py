@@ -10,6 +10,7 @@ from typing import Any
 from splitbrain.harness.base import store
 from splitbrain.harness.base.history import Op
 from splitbrain.harness.base.notation import fault_text
+from splitbrain.harness.base.verdict import run_failures
 from splitbrain.harness.report import assets, lamport
 from splitbrain.harness.report.charts import availability_svg, bank_svg, latency_svg, throughput_svg
 from splitbrain.harness.report.markup import (
@@ -58,9 +59,10 @@ def write_history_report(
 def render_report(run: RunData) -> str:
     valid = run.results.get("valid") if run.results else None
     fs = list(dict.fromkeys(s.f for s in run.spans))
-    title = f"{verdict_text(valid)} · {run.test.get('name') or run.run_dir.parent.name} · {run.run_dir.name}"
+    crashed = bool(run_failures(run.results or {}))
+    title = f"{verdict_text(valid, crashed)} · {run.test.get('name') or run.run_dir.parent.name} · {run.run_dir.name}"
     body = [
-        _header(run, valid),
+        _header(run, valid, crashed),
         "<main>",
         _problems(run),
         _section("Operations", _ops_table(run.spans, fs)),
@@ -110,7 +112,7 @@ def _section(title: str, content: str, sid: str = "") -> str:
     return f"<section{ident}><h2>{esc(title)}</h2>{content}</section>"
 
 
-def _header(run: RunData, valid: Any) -> str:
+def _header(run: RunData, valid: Any, crashed: bool) -> str:
     t = run.test
     name = t.get("name") or run.run_dir.parent.name
     nemeses = t.get("nemesis")
@@ -145,7 +147,7 @@ def _header(run: RunData, valid: Any) -> str:
         else ""
     )
     return (
-        f'<header class="top {verdict_class(valid)}"><div class="verdict" id="verdict">{verdict_text(valid)}</div>'
+        f'<header class="top {verdict_class(valid)}"><div class="verdict" id="verdict">{verdict_text(valid, crashed)}</div>'
         f"<h1>{esc(name)} <small>{esc(run.run_dir.name)}</small></h1>"
         f'<table class="facts">{rows}</table>{replay}{_links(run)}</header>'
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from splitbrain.harness.base.explain import anomaly_case_text, explain
 from splitbrain.harness.base.notation import op_text, value_text
+from splitbrain.harness.base.verdict import is_crashed
 from splitbrain.harness.report.markup import badge, esc, short, to_text, value_html, verdict_class
 
 CYCLES_SHOWN = 6
@@ -31,7 +32,8 @@ def checkers_html(results: dict[str, Any] | None, charts: dict[str, str] | None 
 
 def checker_html(name: str, result: Any, chart: str = "") -> str:
     valid = result.get("valid") if isinstance(result, dict) else None
-    failed = verdict_class(valid) in ("invalid", "unknown")
+    crashed = is_crashed(result)
+    failed = crashed or verdict_class(valid) in ("invalid", "unknown")
     parts: list[str] = []
     drawn_keys: set[str] = set()
     if isinstance(result, dict):
@@ -50,7 +52,7 @@ def checker_html(name: str, result: Any, chart: str = "") -> str:
     details = _details_html(result, failed, drawn_keys)
     return (
         f'<section class="checker {verdict_class(valid)}" id="checker-{esc(name)}">'
-        f"<h3>{esc(name)} {badge(valid)}</h3>{why}{chart}{''.join(parts)}{details}</section>"
+        f"<h3>{esc(name)} {badge(valid, crashed)}</h3>{why}{chart}{''.join(parts)}{details}</section>"
     )
 
 

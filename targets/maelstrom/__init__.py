@@ -13,6 +13,7 @@ last stderr lines. Each node's stderr goes to ``logs/NODE/stderr.log``, every me
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from typing import Any
 from splitbrain.harness.base.errors import HarnessFailure
 from splitbrain.harness.base.options import option_bool
 from splitbrain.harness.base.protocols import HarnessInputError, RunContext
+from splitbrain.harness.base.verdict import vacuous
 from splitbrain.targets.maelstrom import lamport
 from splitbrain.targets.maelstrom import nemesis as router_nemesis
 from splitbrain.targets.maelstrom.client import (
@@ -120,14 +122,58 @@ def resolve_bin(path: str) -> str:
         raise HarnessInputError(f"-o bin: no such program: {path!r}")
     if not os.access(found, os.X_OK):
         raise HarnessInputError(f"-o bin: {path!r} is not executable (chmod +x?)")
+    problem = not_a_program(found)
+    if problem:
+        raise HarnessInputError(f"-o bin: {path!r} {problem}")
     return os.path.abspath(found)
 
 
+NOT_RUNNABLE = frozenset({errno.ENOEXEC, errno.EACCES, errno.ENOENT})
+"""What starting the node program fails with when the program itself is wrong."""
+BINFMT_MISC = Path("/proc/sys/fs/binfmt_misc")
+ELF_MAGIC = b"\x7fELF"
+
+
+def not_a_program(path: str) -> str | None:
+    """Why the kernel would refuse to run ``path`` (ENOEXEC, or an interpreter that is not
+    there), or None: a program is an ELF binary or a script whose ``#!`` line names an
+    executable file. With other formats registered (binfmt_misc) anything may run."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None  # executable but not readable: only the kernel can tell
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        interpreter = os.fsdecode(words[0]) if words else ""
+        if not interpreter or not os.path.isfile(interpreter):
+            return f"is a script whose #! interpreter {interpreter!r} does not exist"
+        if not os.access(interpreter, os.X_OK):
+            return f"is a script whose #! interpreter {interpreter!r} is not executable"
+        return None
+    if head.startswith(ELF_MAGIC) or _other_formats():
+        return None
+    return "is not a program: neither a binary nor a script with a #! line"
+
+
+def _other_formats() -> bool:
+    try:
+        return any(e.name not in ("register", "status") for e in BINFMT_MISC.iterdir())
+    except OSError:
+        return False
+
+
 def msgs_per_op(stats: dict[str, Any], limit: float) -> dict[str, Any]:
-    """The servers' messages per operation must stay below ``limit`` (Gossip Glomers' 30)."""
+    """The servers' messages per operation must stay below ``limit`` (Gossip Glomers' 30);
+    with no operation invoked there is nothing to judge (valid, and ``vacuous`` says so:
+    ``unknown`` is only for time and memory, and ``stats`` votes against such a run)."""
     measured = stats.get("servers", {}).get("msgs-per-op")
-    valid: Any = "unknown" if measured is None else measured < limit
-    return {"valid": valid, "servers_msgs_per_op": measured, "limit": limit}
+    return {
+        "valid": measured is None or measured < limit,
+        "servers_msgs_per_op": measured,
+        "limit": limit,
+        **vacuous(measured is not None, "no operation was invoked"),
+    }
 
 
 class MaelstromTarget:
@@ -209,12 +255,14 @@ class MaelstromTarget:
             ctx.seed,
         )
         for node in self.node_ids:
-            self._spawn(node)
+            self._spawn(node, first=True)
         self._init(self.node_ids)
         if "broadcast.add" in ctx.operations:
             self._send_topology()
 
-    def _spawn(self, node: str) -> None:
+    def _spawn(self, node: str, first: bool = False) -> None:
+        """Start ``node``; a program the kernel will not run is the user's input (254) when
+        the run starts, the environment's (255) when a node restarts."""
         assert self.router is not None and self.ctx is not None
         node_dir = self.logs_dir / node
         node_dir.mkdir(exist_ok=True)
@@ -222,6 +270,10 @@ class MaelstromTarget:
         try:
             self.router.call("spawn", node, self.argv, log_path, self.ctx.run_dir)
         except OSError as e:
+            if first and e.errno in NOT_RUNNABLE:
+                raise HarnessInputError(
+                    f"-o bin: {self.argv[0]!r} cannot be run: {e.strerror}"
+                ) from None
             raise MaelstromNodeError(f"node {node}: cannot start {self.argv[0]}: {e}") from None
 
     def _init(self, nodes: list[str]) -> None:

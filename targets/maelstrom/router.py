@@ -50,6 +50,10 @@ floods stdout without a newline cannot grow the router without bound."""
 STDERR_PARTIAL = 1 << 16
 """Of an unfinished stderr line, only this much of its end is kept for the tail."""
 STDERR_TAIL = 20
+STDERR_LOG_HEAD = 16 << 20
+STDERR_LOG_TAIL = 1 << 20
+"""A node's stderr.log keeps its first 16 MiB and its last 1 MiB, with a line between them
+saying how much was cut: a node writing stderr forever cannot fill the disk."""
 PR_SET_PDEATHSIG = 1
 EPOLL_RESOLUTION_S = 0.001
 LATENESS_BUCKET_NS = 10_000
@@ -72,13 +76,58 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+class CappedLog:
+    """An append-only log that keeps the first ``head`` bytes written to it (counting what
+    the file already holds, from the node's earlier lives), then only the last ``tail``:
+    those are kept in memory and written at ``close``, after a line saying what was cut."""
+
+    def __init__(self, path: Path, head: int = STDERR_LOG_HEAD, tail: int = STDERR_LOG_TAIL):
+        self.file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self.room = max(0, head - os.fstat(self.file.fileno()).st_size)
+        self.tail = tail
+        self.last = bytearray()
+        self.cut = 0
+
+    @property
+    def closed(self) -> bool:
+        return self.file.closed
+
+    def write(self, data: bytes) -> None:
+        if self.room:
+            kept = data[: self.room]
+            self.file.write(kept)
+            self.room -= len(kept)
+            data = data[len(kept) :]
+        if data:
+            self.cut += len(data)
+            self.last += data
+            if len(self.last) > 2 * self.tail:  # trimmed now and then: amortised O(1)
+                del self.last[: -self.tail]
+
+    def close(self) -> None:
+        if self.file.closed:
+            return
+        try:
+            if self.cut:
+                last = self.last[-self.tail :]
+                dropped = self.cut - len(last)
+                if dropped:
+                    note = (
+                        f"\n[splitbrain: {dropped} bytes cut here; the last {len(last)} follow]\n"
+                    )
+                    self.file.write(note.encode())
+                self.file.write(last)
+        finally:
+            self.file.close()
+
+
 @dataclass
 class NodeProcess:
     """One running (or killed) instance of the node program."""
 
     id: str
     proc: subprocess.Popen[bytes]
-    stderr_log: Any
+    stderr_log: CappedLog
     out: bytearray = field(default_factory=bytearray)
     partial: bytearray = field(default_factory=bytearray)
     err_partial: bytearray = field(default_factory=bytearray)
@@ -312,7 +361,7 @@ class Router:
         assert proc.stdin and proc.stdout and proc.stderr
         for f in (proc.stdin, proc.stdout, proc.stderr):
             os.set_blocking(f.fileno(), False)
-        node = NodeProcess(node_id, proc, open(stderr_log, "ab", buffering=0))  # noqa: SIM115
+        node = NodeProcess(node_id, proc, CappedLog(stderr_log))
         self.nodes[node_id] = node
         self.known_nodes.add(node_id)
         self.selector.register(proc.stdout.fileno(), selectors.EVENT_READ, ("out", node))

@@ -8,9 +8,12 @@
 --unknown-dest  also sends a message to n99, and writes a line that is not JSON
 --crash-after K exits with code 3 after K echo requests (stderr says so)
 --no-init       never answers init (it logs that it got one)
+--stderr-flood M  once initialised, the first node writes M MiB of numbered lines to stderr
+                  as fast as it can, then "flood done"
 """
 
 import sys
+import threading
 
 from mnode import Node
 
@@ -33,6 +36,25 @@ if "--no-init" in flags:
         original(msg)
 
     node._dispatch = swallow_init
+
+
+def flood():
+    line = 0
+    for _ in range(flag_value("--stderr-flood") * 16):
+        block = "".join(f"flood line {line + i:08d} {'x' * 43}\n" for i in range(1024))
+        line += 1024
+        sys.stderr.write(block)
+    sys.stderr.write("flood done\n")
+    sys.stderr.flush()
+
+
+if "--stderr-flood" in flags:
+
+    def start_flood():
+        if node.id == node.node_ids[0]:
+            threading.Thread(target=flood, daemon=True).start()
+
+    node.on_init = start_flood
 
 
 @node.handler("echo")
