@@ -198,13 +198,15 @@ def single_key(
     processes: int = 20,
     values: int | None = None,
     info_ratio: float = 0.002,
+    n: int = 20_000,
+    seed: int = 7,
 ) -> list[Op]:
-    """20,000 ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
+    """``n`` ops on one key; half reads, ``cas_ratio`` of the updates CAS."""
     return generate_register_history(
-        20_000,
+        n,
         processes,
         1,
-        seed=7,
+        seed=seed,
         stale_read_at=0.9 if stale else None,
         cas_ratio=cas_ratio,
         values=values,
@@ -466,16 +468,7 @@ def main() -> int:
 
     n, processes, values, cas_ratio, info = LONG_CASE
     for stale in (False, True) if in_process else ():
-        h = generate_register_history(
-            n,
-            processes,
-            1,
-            seed=11,
-            stale_read_at=0.9 if stale else None,
-            cas_ratio=cas_ratio,
-            values=values,
-            info_ratio=info,
-        )
+        h = single_key(stale, cas_ratio, processes, values, info, n=n, seed=11)
         name = f"{processes} procs, values 0-{values - 1}, 60% CAS, 2% info"
         rows.append(single_key_row(h, name, stale, "decided, < 10 s", args.runs))
 
