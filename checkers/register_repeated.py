@@ -426,6 +426,8 @@ class _Sweep:
                 continue
             c = self.calls[w]
             v = c.arg[1]
+            if c.ret is None and self._first_writer(v) != w:
+                continue  # forced only at the end of time, so nothing below places it
             w_next = self._next_readers(now, w, v, False)[0]
             if c.ret is not None and w_next[0] == _INF:
                 self._write(w)
@@ -484,13 +486,17 @@ class _Sweep:
     def _forced_by(self, v: Any, w: int, ret: float) -> float:
         """When write w will have to be placed: at its return, or when a read of its value
         that waits now returns, if w is the writer it would take."""
+        waiting = [self.calls[r].ret for r in self.pending_reads.get(v, ()) if not self.done[r]]
+        if waiting and self._first_writer(v) == w:
+            return min(ret, *waiting)  # type: ignore[type-var]
+        return ret
+
+    def _first_writer(self, v: Any) -> int | None:
+        """The pending writer of ``v`` a read of it would take: the one returning first."""
         writers = self.pending_writes[v]
         while writers and self.done[writers[0][1]]:
             heapq.heappop(writers)
-        waiting = [self.calls[r].ret for r in self.pending_reads.get(v, ()) if not self.done[r]]
-        if waiting and writers and writers[0][1] == w:
-            return min(ret, *waiting)  # type: ignore[type-var]
-        return ret
+        return writers[0][1] if writers else None
 
     def _move_last_writer(self, r: int) -> bool:
         """Read r returns with no writer of its value left: move the last placed writer of
