@@ -453,6 +453,13 @@ class _PlainLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _PLAIN_LINE = msgspec.json.Decoder(_PlainLine)
+
+
+def _plain_op(p: _PlainLine, index: int) -> Op:
+    """The op of a plain line (its fields are the op's, ``extra`` none)."""
+    return Op(p.type, p.f, p.process, p.value, p.key, p.time, index, p.node, p.error, {})
+
+
 _TRY_PLAIN = 64
 """After this many lines, a file of which nine lines in ten were not plain stops trying them
 so (a refused line costs about a microsecond more than its checked path alone)."""
@@ -506,7 +513,7 @@ class _JsonlReader:
         """Lines ``start`` to ``end``, when every one is plain."""
         decode = _PLAIN_LINE.decode
         try:
-            got = [
+            got = [  # _plain_op inlined: the call would add a twentieth to the hottest loop
                 Op(p.type, p.f, p.process, p.value, p.key, p.time, p.index, p.node, p.error, {})
                 for p in map(decode, self.lines[start:end])
             ]
@@ -527,9 +534,7 @@ class _JsonlReader:
                 if i >= _TRY_PLAIN and 10 * self.not_plain > 9 * i:
                     self.try_plain = False
             else:
-                self.ops.append(
-                    Op(p.type, p.f, p.process, p.value, p.key, p.time, p.index, p.node, p.error, {})
-                )
+                self.ops.append(_plain_op(p, p.index))
                 self.op_lines.append(i + 1)
                 return True
         if self.long_ints is None:
@@ -613,8 +618,7 @@ def _plain_edn_op(d: dict[Any, Any], path: str | os.PathLike[str], line: int, po
         p = msgspec.convert(d, _PlainEdnLine)
     except msgspec.ValidationError:
         return _edn_op(d, path, line, position)
-    index = position if p.index is None else p.index
-    return Op(p.type, p.f, p.process, p.value, p.key, p.time, index, p.node, p.error, {})
+    return _plain_op(p, position if p.index is None else p.index)
 
 
 def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHistory:
@@ -625,33 +629,30 @@ def parse_edn(text: str, path: str | os.PathLike[str] = "<history>") -> LoadedHi
     first line that is not a whole form (a form over several lines, or bad EDN)."""
     ops: list[Op] = []
     op_lines: list[int] = []
+
+    def add(value: Any, line: int) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            ops.append(_edn_op(item, path, line, len(ops)))
+            op_lines.append(line)
+
     lines = text.split("\n") if not _has_long_digit_run(text) else []
     done = 0
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            done = number
-            continue
-        d = edn.plain_map(line)
-        if d is not None:
-            ops.append(_plain_edn_op(d, path, number, len(ops)))
-        else:
-            try:
-                value = edn.loads(line)
-            except edn.EdnError:
-                break
-            for item in value if isinstance(value, list) else [value]:
-                ops.append(_edn_op(item, path, number, len(ops)))
+        if line.strip():
+            d = edn.plain_map(line)
+            if d is not None:
+                ops.append(_plain_edn_op(d, path, number, len(ops)))
                 op_lines.append(number)
-            done = number
-            continue
-        op_lines.append(number)
+            else:
+                try:
+                    add(edn.loads(line), number)
+                except edn.EdnError:
+                    break
         done = number
     rest = "\n".join(lines[done:]) if done else text
     try:
         for line, value in edn.loads_all(rest):
-            for item in value if isinstance(value, list) else [value]:
-                ops.append(_edn_op(item, path, line + done, len(ops)))
-                op_lines.append(line + done)
+            add(value, line + done)
     except edn.EdnError as e:
         raise HistoryError(path, e.line + done, f"not EDN: {e.message}") from None
     return LoadedHistory(ops, "edn", lines=op_lines)
