@@ -144,8 +144,6 @@ def search_steps(
             rank[i] = ranked
             ranked += 1
 
-    max_entries = max_bytes // (_ENTRY_BYTES + place.bit_length() // 8) if max_bytes else None
-
     cache: set[tuple[int, int, int, Any]] = set()
     state = init
     rel = floor = icode = 0
@@ -167,11 +165,10 @@ def search_steps(
             countdown = _CHECK_EVERY
             if deadline is not None and time.monotonic() > deadline:
                 raise SearchAborted("timeout")
-            if max_bytes is not None:
+            if max_bytes:
                 entry_bytes = _ENTRY_BYTES + (rel.bit_length() + place.bit_length()) // 8
-                max_entries = max(max_bytes // entry_bytes, 1)
-            if max_entries is not None and len(cache) + remembered // 2 > max_entries:
-                raise SearchAborted("memory")
+                if len(cache) + remembered // 2 > max(max_bytes // entry_bytes, 1):
+                    raise SearchAborted("memory")
             yield
         if is_call[entry]:
             i = op_of[entry]
