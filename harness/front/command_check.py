@@ -19,17 +19,15 @@ from splitbrain.harness.base.verdict import EXIT_BAD_INPUT, exit_code
 from splitbrain.harness.engine import check
 from splitbrain.harness.engine import spec as test_spec
 from splitbrain.harness.front import present
-from splitbrain.harness.front.command_shared import add_format, known_names, step_summary
+from splitbrain.harness.front.command_shared import (
+    add_format,
+    argument_type,
+    known_names,
+    step_summary,
+)
 
-CHECK_SECONDS = test_spec.PARAMS["check_timeout"].kind
-
-
-def _seconds(text: str) -> float:
-    """A positive finite number of seconds, for flags outside the test spec."""
-    try:
-        return CHECK_SECONDS.from_text(text)
-    except Problem as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+_SECONDS = argument_type(test_spec.PARAMS["check_timeout"].kind)
+"""A positive finite number of seconds."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -91,7 +89,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=_seconds,
+        type=_SECONDS,
         default=None,
         help="seconds per history before unknown (default: no limit)",
     )

@@ -1,18 +1,33 @@
-"""What several sub-commands share: the epilog of known names, ``--format``, the run's exit
-code and the GitHub step summary (``test``, ``check`` and ``maelstrom test``)."""
+"""What several sub-commands share: the epilog of known names, ``--format``, argparse's
+reading of a value kind, the run's exit code and the GitHub step summary (``test``,
+``check``, ``gate`` and ``maelstrom test``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from splitbrain.harness.base import plugins
+from splitbrain.harness.base.values import Kind, Problem
 from splitbrain.harness.base.verdict import EXIT_HARNESS, EXIT_INTERRUPTED, exit_code
 from splitbrain.harness.engine import assemble, check
 from splitbrain.harness.front import present
+
+
+def argument_type(kind: Kind) -> Callable[[str], Any]:
+    """argparse's ``type=`` for a flag outside the test spec: ``kind`` reads the text, and
+    its refusal is argparse's error (one line, 254)."""
+
+    def read(text: str) -> Any:
+        try:
+            return kind.from_text(text)
+        except Problem as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return read
 
 
 def _wrap(title: str, names: Sequence[str], width: int = 92) -> list[str]:

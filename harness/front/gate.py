@@ -44,6 +44,7 @@ from splitbrain.harness.base.verdict import (
 from splitbrain.harness.engine import assemble, core
 from splitbrain.harness.engine import spec as test_spec
 from splitbrain.harness.front import limits, present, progress
+from splitbrain.harness.front.command_shared import argument_type
 
 EXIT_PASS, EXIT_FAIL = EXIT_VALID, EXIT_INVALID
 EXPECTATIONS = ("holds", "violated")
@@ -687,19 +688,12 @@ def run_gate(
 TIME_SCALE = Number(0, 1000, above=True)
 
 
-def _time_scale(text: str) -> float:
-    try:
-        return TIME_SCALE.from_text(text)
-    except Problem as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("claims", metavar="CLAIMS.yaml", help="the claims file")
     p.add_argument("--junit-xml", metavar="FILE", default=None, help="write JUnit XML here")
     p.add_argument(
         "--time-scale",
-        type=_time_scale,
+        type=argument_type(TIME_SCALE),
         default=None,
         metavar="X",
         help="multiply every claim's time limit (and fault schedule) by X (default: 1)",
